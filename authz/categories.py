@@ -1,0 +1,49 @@
+"""The vocabulary of authorization: roles, data categories, actions."""
+
+from enum import Enum
+
+
+class Role(str, Enum):
+    SENIOR_MANAGEMENT = "senior_management"
+    HEAD_OF_CENTRE = "head_of_centre"
+    MANAGER = "manager"
+    SENIOR_ADMINISTRATOR = "senior_administrator"
+    PARENT_SUPPORT_WORKER = "parent_support_worker"
+    ADMIN_OFFICER = "admin_officer"
+    SYSTEM_ADMINISTRATOR = "system_administrator"
+    CONTACTPOINT_FEED = "contactpoint_feed"
+    LA_REPORTING = "la_reporting"
+
+
+class Category(str, Enum):
+    PRIMARY = "primary"
+    SECONDARY = "secondary"
+    CONFIDENTIAL = "confidential"
+    CP_PLAN = "cp_plan"
+    ACTIVITY = "activity"
+    REPORTING = "reporting"
+    USER_ADMIN = "user_admin"
+    LOOKUPS_ADMIN = "lookups_admin"
+    AUDIT = "audit"
+    CONTACTPOINT = "contactpoint"
+
+
+class Action(str, Enum):
+    READ = "read"
+    WRITE = "write"
+
+
+# Categories of data held on a family record, whose reach is the family's row scope.
+FAMILY_CATEGORIES = (Category.PRIMARY, Category.SECONDARY, Category.CONFIDENTIAL, Category.CP_PLAN)
+
+
+class Inherited:
+    """Marker for the fields of a record reached only through a guarded field (a note, an
+    address): the guard of that field has already decided, so these fields need none."""
+
+    def __repr__(self) -> str:
+        return "INHERITED"
+
+
+INHERITED = Inherited()
+FieldCategory = Category | Inherited

@@ -1,0 +1,27 @@
+"""SQLAlchemy models, one module per aggregate; importing the package registers them all."""
+
+from models.audit import AuditEvent
+from models.base import Base
+from models.cp_plan import ChildProtectionPlan
+from models.family import Affiliation, Carer, CarerChild, Child, Family
+from models.lookup import Ethnicity
+from models.note import Note
+from models.setting import Setting
+from models.user import LoginSession, RoleAssignment, User
+
+__all__ = [
+    "Affiliation",
+    "AuditEvent",
+    "Base",
+    "Carer",
+    "CarerChild",
+    "Child",
+    "ChildProtectionPlan",
+    "Ethnicity",
+    "Family",
+    "LoginSession",
+    "Note",
+    "RoleAssignment",
+    "Setting",
+    "User",
+]

@@ -1,0 +1,23 @@
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from models.base import Base, UtcDateTime, utcnow
+
+
+class AuditEvent(Base):
+    """Append-only (standards 2, "appropriate audit trails"): triggers refuse UPDATE and DELETE."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow, index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    setting_id: Mapped[int | None] = mapped_column(ForeignKey("settings.id"))
+    action: Mapped[str] = mapped_column(String(60))
+    record_type: Mapped[str] = mapped_column(String(30))
+    record_id: Mapped[int | None]
+    family_id: Mapped[int | None] = mapped_column(index=True)
+    changes: Mapped[dict[str, Any] | None] = mapped_column(JSON)

@@ -1,0 +1,77 @@
+"""The per-request context: one database session, one set of loaders, the caller."""
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from authz.guard import Denials
+from config import AppConfig
+from models import AuditEvent
+from models.base import utcnow
+from resolvers.auth import Authenticator
+from resolvers.errors import Unauthenticated
+from resolvers.loaders import Loaders
+from resolvers.principal import Principal
+from resolvers.reader import Reader
+
+
+@dataclass(slots=True)
+class Audit:
+    """Audit events of this request; reads are flushed once after execution."""
+
+    session: AsyncSession
+    principal: Principal | None
+    pending_reads: list[AuditEvent] = field(default_factory=list)
+
+    def event(
+        self,
+        action: str,
+        record_type: str,
+        record_id: int | None,
+        *,
+        family_id: int | None = None,
+        setting_id: int | None = None,
+        changes: dict[str, Any] | None = None,
+    ) -> AuditEvent:
+        return AuditEvent(
+            at=utcnow(),
+            user_id=None if self.principal is None else self.principal.user_id,
+            setting_id=setting_id,
+            action=action,
+            record_type=record_type,
+            record_id=record_id,
+            family_id=family_id,
+            changes=changes,
+        )
+
+    def write(self, *args: Any, **kwargs: Any) -> None:
+        """Add an event to the current (mutation) transaction."""
+        self.session.add(self.event(*args, **kwargs))
+
+    def read(self, *args: Any, **kwargs: Any) -> None:
+        self.pending_reads.append(self.event(*args, **kwargs))
+
+    async def flush_reads(self) -> None:
+        if self.pending_reads:
+            events, self.pending_reads = self.pending_reads, []
+            self.session.add_all(events)
+            await self.session.commit()
+
+
+@dataclass(slots=True)
+class Context:
+    session: AsyncSession
+    reader: Reader
+    loaders: Loaders
+    config: AppConfig
+    authenticator: Authenticator
+    principal: Principal | None
+    audit: Audit
+    request_id: str
+    denials: Denials = field(default_factory=Denials)
+
+    def require_principal(self) -> Principal:
+        if self.principal is None:
+            raise Unauthenticated("Log in first")
+        return self.principal

@@ -1,0 +1,186 @@
+"""Families: reading one or a page, registering, updating."""
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import func, select, update
+
+from authz.categories import Action, Category
+from models import Affiliation, Carer, CarerChild, Child, Family
+from models.base import utcnow
+from resolvers.context import Context
+from resolvers.errors import BadUserInput, Conflict, NotFound
+from resolvers.ids import decode_key, encode_id
+from resolvers.records import FamilyRecord, family_record
+from resolvers.rights import require, require_anywhere
+from resolvers.scope import access_to, scope_of, shared_with
+from resolvers import validation as v
+
+
+@dataclass(slots=True)
+class FamilyPage:
+    nodes: list[FamilyRecord]
+    has_next_page: bool
+    end_cursor: str | None
+    total_count: int
+
+
+async def as_records(ctx: Context, rows: list[Any]) -> list[FamilyRecord]:
+    accesses = await access_to(ctx, rows)
+    return [family_record(row, access) for row, access in zip(rows, accesses)]
+
+
+async def get_family(ctx: Context, family_id: str) -> FamilyRecord:
+    # Callers with no right to family data learn nothing, not even whether the id exists.
+    require_anywhere(ctx, Category.PRIMARY, Action.READ)
+    key = decode_key(family_id, "Family")
+    row = None if key is None else await ctx.loaders.family.load(key)
+    if row is None:
+        raise NotFound()
+    return (await as_records(ctx, [row]))[0]
+
+
+async def list_families(ctx: Context, setting_id: str | None, first: int, after: str | None) -> FamilyPage:
+    principal = require_anywhere(ctx, Category.PRIMARY, Action.READ)
+    if not 1 <= first <= ctx.config.max_page_size:
+        raise BadUserInput(f"first must be between 1 and {ctx.config.max_page_size}", "first")
+    conditions = []
+    if setting_id is not None:
+        key = decode_key(setting_id, "Setting")
+        if key is None:
+            raise BadUserInput("settingId: no such setting", "settingId")
+        conditions.append(shared_with([key]))
+    else:
+        home = {s for _, s in principal.assignments}
+        authority_wide = None in home or principal.grants.settings_for(Category.SECONDARY, Action.READ) is None
+        if not authority_wide:
+            conditions.append(shared_with(s for s in home if s is not None))
+    total = await ctx.reader.rows(select(func.count()).select_from(Family).where(*conditions))
+    if after is not None:
+        position = decode_key(after, "Cursor")
+        if position is None:
+            raise BadUserInput("after is not a cursor of this list", "after")
+        conditions.append(Family.id > position)
+    rows = await ctx.reader.rows(select(Family).where(*conditions).order_by(Family.id).limit(first + 1))
+    families = [r[0] for r in rows]
+    page = families[:first]
+    return FamilyPage(
+        nodes=await as_records(ctx, page),
+        has_next_page=len(families) > first,
+        end_cursor=encode_id("Cursor", page[-1].id) if page else None,
+        total_count=total[0][0],
+    )
+
+
+async def family_scope(ctx: Context, family: Family) -> frozenset[int]:
+    affiliations = await ctx.session.scalars(select(Affiliation).where(Affiliation.family_id == family.id))
+    return scope_of(family.registered_setting_id, affiliations)
+
+
+async def family_for_write(ctx: Context, family_id: str, field: str = "id") -> Family:
+    require_anywhere(ctx, Category.PRIMARY, Action.READ)
+    key = decode_key(family_id, "Family")
+    family = None if key is None else await ctx.session.get(Family, key)
+    if family is None:
+        raise NotFound(f"{field}: no such family")
+    return family
+
+
+async def register_family(ctx: Context, data: dict[str, Any]) -> FamilyRecord:
+    """`data` is the validated-by-type input as plain values (see schema.family)."""
+    today = date.today()
+    setting_key = await v.existing_setting(ctx.session, data["setting_id"], "settingId")
+    scope = frozenset([setting_key])
+    principal = require(ctx, Category.PRIMARY, Action.WRITE, scope)
+    people = [("carers", p) for p in data["carers"]] + [("children", p) for p in data["children"]]
+    if data["general_note"] is not None or any(p["ethnicity"] or p["language"] for _, p in people):
+        require(ctx, Category.SECONDARY, Action.WRITE, scope)
+    address = await clean_address(data["address"], "address")
+    family = Family(
+        registered_setting_id=setting_key,
+        source=data["source"],
+        received_on=v.past_date(data["received_on"], "receivedOn", today),
+        consent_to_contact=data["consent_to_contact"],
+        entered_by_id=principal.user_id,
+        entered_at=utcnow(),
+        general_note=None if data["general_note"] is None else v.clean_text(data["general_note"], "generalNote", 4000, required=False),
+        **address,
+    )
+    ctx.session.add(family)
+    await ctx.session.flush()
+    created: dict[str, list[Any]] = {"carers": [], "children": []}
+    for group, person in people:
+        model = Carer if group == "carers" else Child
+        index = len(created[group])
+        created[group].append(model(family_id=family.id, **await clean_person(ctx, person, f"{group}[{index}]", today)))
+    ctx.session.add_all(created["carers"] + created["children"])
+    await ctx.session.flush()
+    for carer, person in zip(created["carers"], data["carers"]):
+        if person["relationship"] is not None:
+            ctx.session.add_all(
+                CarerChild(carer_id=carer.id, child_id=child.id, relationship=person["relationship"])
+                for child in created["children"]
+            )
+    ctx.audit.write(
+        "family.register", "Family", family.id, family_id=family.id, setting_id=setting_key,
+        changes={"after": {"source": data["source"], "carers": len(created["carers"]), "children": len(created["children"]), **address}},
+    )
+    await ctx.session.commit()
+    return (await as_records(ctx, [family]))[0]
+
+
+async def clean_address(address: dict[str, Any] | None, field: str) -> dict[str, Any]:
+    if address is None:
+        return {"address_line1": None, "address_line2": None, "town": None, "postcode": None}
+    return {
+        "address_line1": _optional(address["line1"], f"{field}.line1", 200),
+        "address_line2": _optional(address["line2"], f"{field}.line2", 200),
+        "town": _optional(address["town"], f"{field}.town", 100),
+        "postcode": None if address["postcode"] is None else v.clean_postcode(address["postcode"], f"{field}.postcode"),
+    }
+
+
+def _optional(value: str | None, field: str, max_length: int) -> str | None:
+    return None if value is None else (v.clean_text(value, field, max_length, required=False) or None)
+
+
+async def clean_person(ctx: Context, person: dict[str, Any], field: str, today: date) -> dict[str, Any]:
+    dob = person["date_of_birth"]
+    return {
+        "first_name": v.clean_name(person["first_name"], f"{field}.firstName"),
+        "last_name": v.clean_name(person["last_name"], f"{field}.lastName"),
+        "date_of_birth": None if dob is None else v.past_date(dob, f"{field}.dateOfBirth", today),
+        "gender": person["gender"],
+        "ethnicity": None if person["ethnicity"] is None else await v.active_ethnicity(ctx.session, person["ethnicity"], f"{field}.ethnicity"),
+        "language": _optional(person["language"], f"{field}.language", 60),
+    }
+
+
+async def update_family(ctx: Context, family_id: str, expected_version: int, changes: dict[str, Any]) -> FamilyRecord:
+    """`changes` holds only the fields the client gave (an omitted field is unchanged)."""
+    family = await family_for_write(ctx, family_id)
+    scope = await family_scope(ctx, family)
+    values: dict[str, Any] = {}
+    if "address" in changes:
+        require(ctx, Category.PRIMARY, Action.WRITE, scope)
+        values.update(await clean_address(changes["address"], "address"))
+    if "general_note" in changes:
+        require(ctx, Category.SECONDARY, Action.WRITE, scope)
+        note = changes["general_note"]
+        values["general_note"] = None if note is None else (v.clean_text(note, "generalNote", 4000, required=False) or None)
+    before = {name: getattr(family, name) for name in values}
+    result = await ctx.session.execute(
+        update(Family)
+        .where(Family.id == family.id, Family.version == expected_version)
+        .values(version=Family.version + 1, **values)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        await ctx.session.rollback()
+        raise Conflict(f"The family was changed since version {expected_version}; reload it", field="expectedVersion")
+    diff = {k: {"before": before[k], "after": values[k]} for k in values if before[k] != values[k]}
+    ctx.audit.write("family.update", "Family", family.id, family_id=family.id, setting_id=family.registered_setting_id, changes=diff)
+    await ctx.session.commit()
+    await ctx.session.refresh(family)
+    return (await as_records(ctx, [family]))[0]

@@ -1,0 +1,28 @@
+"""Opaque, typed IDs: base64url of "Type:key". Clients never build them, and an ID of the
+wrong type decodes to nothing, exactly like one that does not exist."""
+
+import base64
+import binascii
+
+
+def encode_id(type_name: str, key: int) -> str:
+    return base64.urlsafe_b64encode(f"{type_name}:{key}".encode()).decode().rstrip("=")
+
+
+def decode_id(value: str, *type_names: str) -> tuple[str, int] | None:
+    """(type, key) when `value` is an ID of one of `type_names`, else None."""
+    if len(value) > 64:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(value + "=" * (-len(value) % 4)).decode()
+    except (binascii.Error, UnicodeDecodeError, ValueError):
+        return None
+    type_name, _, key = raw.partition(":")
+    if type_name not in type_names or not key.isdigit() or len(key) > 18:
+        return None
+    return type_name, int(key)
+
+
+def decode_key(value: str, type_name: str) -> int | None:
+    decoded = decode_id(value, type_name)
+    return None if decoded is None else decoded[1]

@@ -1,0 +1,81 @@
+"""Read-side records handed to the schema: plain slotted objects, each carrying the caller's
+`access` to the family it belongs to, which the field guard consults."""
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from authz.grants import Access
+
+
+@dataclass(slots=True)
+class AddressRecord:
+    line1: str | None
+    line2: str | None
+    town: str | None
+    postcode: str | None
+
+
+@dataclass(slots=True)
+class FamilyRecord:
+    id: int
+    version: int
+    registered_setting_id: int
+    address: AddressRecord
+    general_note: str | None
+    access: Access
+
+
+@dataclass(slots=True)
+class PersonRecord:
+    type_name: str  # "Carer" | "Child"
+    id: int
+    family_id: int
+    first_name: str
+    last_name: str
+    date_of_birth: date | None
+    gender: str
+    ethnicity: str | None
+    language: str | None
+    access: Access
+
+
+@dataclass(slots=True)
+class NoteRecord:
+    id: int
+    kind: str
+    text: str
+    created_at: datetime
+    author_name: str
+    setting_id: int
+
+
+def family_record(row: Any, access: Access) -> FamilyRecord:
+    return FamilyRecord(
+        id=row.id,
+        version=row.version,
+        registered_setting_id=row.registered_setting_id,
+        address=AddressRecord(row.address_line1, row.address_line2, row.town, row.postcode),
+        general_note=row.general_note,
+        access=access,
+    )
+
+
+def person_record(type_name: str, row: Any, access: Access) -> PersonRecord:
+    return PersonRecord(
+        type_name=type_name,
+        id=row.id,
+        family_id=row.family_id,
+        first_name=row.first_name,
+        last_name=row.last_name,
+        date_of_birth=row.date_of_birth,
+        gender=row.gender,
+        ethnicity=row.ethnicity,
+        language=row.language,
+        access=access,
+    )
+
+
+def note_record(row: Any) -> NoteRecord:
+    note = row.Note
+    return NoteRecord(note.id, note.kind, note.text, note.created_at, row.author_name, note.setting_id)

@@ -1,0 +1,70 @@
+"""searchPeople: find an existing person before registering a duplicate. Primary data only."""
+
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import func, literal, or_, select, union_all
+
+from authz.categories import Action, Category
+from authz.grants import Access
+from models import Carer, Child, Family
+from resolvers.context import Context
+from resolvers.errors import BadUserInput
+from resolvers.rights import require_anywhere
+from resolvers.validation import clean_postcode
+
+PRIMARY_ONLY = Access(read=frozenset([Category.PRIMARY]), write=frozenset())
+LIMIT = 100
+
+
+@dataclass(slots=True)
+class MatchRecord:
+    type_name: str
+    id: int
+    family_id: int
+    first_name: str
+    last_name: str
+    date_of_birth: date | None
+    postcode: str | None
+    registered_setting_id: int
+    access: Access
+
+
+def _like_prefix(text: str) -> str:
+    escaped = text.lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return escaped + "%"
+
+
+async def search_people(ctx: Context, name: str, date_of_birth: date | None, postcode: str | None) -> list[MatchRecord]:
+    require_anywhere(ctx, Category.PRIMARY, Action.READ)
+    text = " ".join(name.split())
+    if not 1 <= len(text) <= 100:
+        raise BadUserInput("name must be 1 to 100 characters", "name")
+    pattern = _like_prefix(text)
+    selects = []
+    for type_name, model in (("Carer", Carer), ("Child", Child)):
+        full_name = func.lower(model.first_name + " " + model.last_name)
+        conditions = [
+            or_(
+                func.lower(model.first_name).like(pattern, escape="\\"),
+                func.lower(model.last_name).like(pattern, escape="\\"),
+                full_name.like(pattern, escape="\\"),
+            )
+        ]
+        if date_of_birth is not None:
+            conditions.append(model.date_of_birth == date_of_birth)
+        if postcode is not None:
+            conditions.append(Family.postcode == clean_postcode(postcode, "postcode"))
+        selects.append(
+            select(
+                literal(type_name).label("type_name"), model.id, model.family_id, model.first_name,
+                model.last_name, model.date_of_birth, Family.postcode, Family.registered_setting_id,
+            )
+            .join(Family, Family.id == model.family_id)
+            .where(*conditions)
+        )
+    combined = union_all(*selects).subquery()
+    rows = await ctx.reader.rows(
+        select(combined).order_by(combined.c.last_name, combined.c.first_name, combined.c.type_name, combined.c.id).limit(LIMIT)
+    )
+    return [MatchRecord(*row, access=PRIMARY_ONLY) for row in rows]

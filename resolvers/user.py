@@ -1,0 +1,88 @@
+"""Settings and users, administered by the eStart Administrator (standards 4)."""
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+
+from authz.categories import Action, Category, Role
+from models import RoleAssignment, Setting, User
+from models.base import utcnow
+from resolvers.context import Context
+from resolvers.errors import BadUserInput
+from resolvers.rights import require_anywhere
+from resolvers import validation as v
+
+PASSWORD_LENGTH = (12, 256)
+
+
+@dataclass(slots=True)
+class UserRecord:
+    id: int
+    username: str
+    display_name: str
+    roles: list[tuple[str, int | None]]
+
+
+async def user_record(ctx: Context, user_id: int) -> UserRecord:
+    user = await ctx.session.get(User, user_id)
+    assert user is not None
+    rows = await ctx.session.execute(
+        select(RoleAssignment.role, RoleAssignment.setting_id).where(RoleAssignment.user_id == user_id).order_by(RoleAssignment.id)
+    )
+    return UserRecord(user.id, user.username, user.display_name, [(role, setting) for role, setting in rows.all()])
+
+
+async def create_setting(ctx: Context, code: str, name: str) -> Setting:
+    principal = require_anywhere(ctx, Category.USER_ADMIN, Action.WRITE)
+    if not v.SETTING_CODE.match(code):
+        raise BadUserInput("code must be 2 to 10 letters or digits", "code")
+    code = code.upper()
+    if await ctx.session.scalar(select(Setting.id).where(Setting.code == code)) is not None:
+        raise BadUserInput(f"code {code} is already used", "code")
+    setting = Setting(code=code, name=v.clean_text(name, "name", 200))
+    ctx.session.add(setting)
+    await ctx.session.flush()
+    ctx.audit.write("setting.create", "Setting", setting.id, setting_id=setting.id, changes={"after": {"code": code, "name": setting.name}})
+    await ctx.session.commit()
+    del principal
+    return setting
+
+
+async def create_user(ctx: Context, data: dict[str, Any], hash_password: Any) -> UserRecord:
+    require_anywhere(ctx, Category.USER_ADMIN, Action.WRITE)
+    today = date.today()
+    username = data["username"].strip().lower()
+    if not v.USERNAME.match(username):
+        raise BadUserInput("username must be 3 to 100 lower-case letters, digits, '.', '_' or '-'", "username")
+    if await ctx.session.scalar(select(User.id).where(User.username == username)) is not None:
+        raise BadUserInput(f"username {username} is already taken", "username")
+    password = data["password"]
+    if not PASSWORD_LENGTH[0] <= len(password) <= PASSWORD_LENGTH[1]:
+        raise BadUserInput(f"password must be {PASSWORD_LENGTH[0]} to {PASSWORD_LENGTH[1]} characters", "password")
+    if not data["roles"]:
+        raise BadUserInput("a user needs at least one role", "roles")
+    roles: set[tuple[str, int | None]] = set()
+    for index, assignment in enumerate(data["roles"]):
+        setting_id = assignment["setting_id"]
+        setting_key = None if setting_id is None else await v.existing_setting(ctx.session, setting_id, f"roles[{index}].settingId")
+        roles.add((Role[assignment["role"]].value, setting_key))
+    user = User(
+        username=username,
+        display_name=v.clean_text(data["display_name"], "displayName", 200),
+        password_hash=hash_password(password),
+        # Standards 4: every user has an enhanced CRB check and data-protection training.
+        crb_checked_on=v.past_date(data["crb_checked_on"], "crbCheckedOn", today),
+        data_protection_trained_on=v.past_date(data["data_protection_trained_on"], "dataProtectionTrainedOn", today),
+        created_at=utcnow(),
+    )
+    ctx.session.add(user)
+    await ctx.session.flush()
+    ctx.session.add_all(RoleAssignment(user_id=user.id, role=role, setting_id=setting) for role, setting in sorted(roles, key=str))
+    ctx.audit.write(
+        "user.create", "User", user.id,
+        changes={"after": {"username": username, "roles": sorted([list(r) for r in roles], key=str)}},
+    )
+    await ctx.session.commit()
+    return await user_record(ctx, user.id)

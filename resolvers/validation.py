@@ -1,0 +1,60 @@
+"""Input checks shared by every mutation: each failure names the field at fault."""
+
+import re
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from models import Ethnicity, Setting
+from resolvers.errors import BadUserInput
+from resolvers.ids import decode_key
+
+# BS 7666 shape, as in ../shared/research/domain.md §4; checked after normalising the spacing.
+POSTCODE = re.compile(r"^(GIR 0AA|[A-PR-UWYZ][A-HK-Y]?\d[\dA-Z]? \d[ABD-HJLNP-UW-Z]{2})$")
+SETTING_CODE = re.compile(r"^[A-Za-z0-9]{2,10}$")
+USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{2,99}$")
+
+
+def clean_text(value: str, field: str, max_length: int, *, required: bool = True) -> str:
+    cleaned = " ".join(value.split()) if "\n" not in value else value.strip()
+    if required and not cleaned:
+        raise BadUserInput(f"{field} must not be empty", field)
+    if len(cleaned) > max_length:
+        raise BadUserInput(f"{field} is longer than {max_length} characters", field)
+    return cleaned
+
+
+def clean_name(value: str, field: str) -> str:
+    name = clean_text(value, field, 100)
+    if any(ch.isdigit() for ch in name):
+        raise BadUserInput(f"{field} must not contain digits", field)
+    return name
+
+
+def clean_postcode(value: str, field: str) -> str:
+    compact = "".join(value.split()).upper()
+    postcode = f"{compact[:-3]} {compact[-3:]}" if len(compact) > 3 else compact
+    if not POSTCODE.match(postcode):
+        raise BadUserInput(f"{field} is not a UK postcode", field)
+    return postcode
+
+
+def past_date(value: date, field: str, today: date) -> date:
+    if value > today:
+        raise BadUserInput(f"{field} is in the future", field)
+    return value
+
+
+async def active_ethnicity(session: AsyncSession, code: str, field: str) -> str:
+    found = await session.scalar(select(Ethnicity.code).where(Ethnicity.code == code, Ethnicity.active))
+    if found is None:
+        raise BadUserInput(f"{field}: unknown ethnicity code {code!r}", field)
+    return code
+
+
+async def existing_setting(session: AsyncSession, setting_id: str, field: str) -> int:
+    key = decode_key(setting_id, "Setting")
+    if key is None or await session.get(Setting, key) is None:
+        raise BadUserInput(f"{field}: no such setting", field)
+    return key

@@ -1,0 +1,33 @@
+from datetime import date, datetime
+from typing import Any
+
+import strawberry
+from strawberry.types import Info
+
+from resolvers.context import Context
+from resolvers.ids import encode_id
+from schema.fields import INHERITED, field, guarded, record
+from schema.setting import Setting
+
+
+@record
+class Affiliation:
+    consent_given_by: str = field(INHERITED)
+    consent_date: date = field(INHERITED)
+    revoked_at: datetime | None = field(INHERITED)
+
+    @guarded(INHERITED)
+    def id(self, root: strawberry.Parent[Any]) -> strawberry.ID:
+        return strawberry.ID(encode_id("Affiliation", root.id))
+
+    @guarded(INHERITED)
+    async def setting(self, root: strawberry.Parent[Any], info: Info[Context, None]) -> Setting:
+        return await info.context.loaders.setting.load(root.setting_id)
+
+
+@strawberry.input
+class AffiliationInput:
+    family_id: strawberry.ID
+    setting_id: strawberry.ID
+    consent_given_by: str
+    consent_date: date

@@ -1,0 +1,128 @@
+"""The family record (API.md): each field's category is declared beside it."""
+
+from datetime import date
+
+import strawberry
+from strawberry.types import Info
+
+from resolvers.context import Context
+from resolvers.ids import encode_id
+from resolvers.records import FamilyRecord, person_record
+from schema.affiliation import Affiliation
+from schema.enums import Category as CategoryEnum, FormSource
+from schema.fields import INHERITED, Category, field, guarded, record
+from schema.note import Note, notes_of
+from schema.person import Carer, CarerInput, Child, ChildInput
+from schema.setting import Setting
+
+FamilyRoot = strawberry.Parent[FamilyRecord]
+
+
+@record
+class Address:
+    line1: str | None = field(INHERITED)
+    line2: str | None = field(INHERITED)
+    town: str | None = field(INHERITED)
+    postcode: str | None = field(INHERITED)
+
+
+@strawberry.type(description="What the caller may read and write on a family.")
+class Access:
+    read: list[CategoryEnum]
+    write: list[CategoryEnum]
+
+
+@record
+class Family:
+    version: int = field(Category.PRIMARY)
+    address: Address | None = field(Category.PRIMARY)
+    general_note: str | None = field(Category.SECONDARY)
+
+    @guarded(Category.PRIMARY)
+    def id(self, root: FamilyRoot) -> strawberry.ID:
+        return strawberry.ID(encode_id("Family", root.id))
+
+    @guarded(Category.PRIMARY)
+    async def registered_setting(self, root: FamilyRoot, info: Info[Context, None]) -> Setting:
+        return await info.context.loaders.setting.load(root.registered_setting_id)
+
+    @guarded(Category.PRIMARY)
+    async def carers(self, root: FamilyRoot, info: Info[Context, None]) -> list[Carer]:
+        rows = await info.context.loaders.carers.load(root.id)
+        return [person_record("Carer", row, root.access) for row in rows]  # type: ignore[misc]
+
+    @guarded(Category.PRIMARY)
+    async def children(self, root: FamilyRoot, info: Info[Context, None]) -> list[Child]:
+        rows = await info.context.loaders.children.load(root.id)
+        return [person_record("Child", row, root.access) for row in rows]  # type: ignore[misc]
+
+    @guarded(Category.SECONDARY)
+    async def affiliations(self, root: FamilyRoot, info: Info[Context, None]) -> list[Affiliation] | None:
+        return await info.context.loaders.affiliations.load(root.id)  # type: ignore[no-any-return]
+
+    @guarded(Category.SECONDARY)
+    def warnings(self, root: FamilyRoot) -> list[str] | None:
+        return []  # the warnings drop-down arrives with the data standards' rules (issue 3)
+
+    @guarded(Category.SECONDARY)
+    def hard_to_reach_groups(self, root: FamilyRoot) -> list[str] | None:
+        return []  # likewise (issue 3)
+
+    @guarded(Category.SECONDARY)
+    async def notes(self, root: FamilyRoot, info: Info[Context, None]) -> list[Note] | None:
+        return await notes_of(info, "family", root.id, "HISTORY")  # type: ignore[return-value]
+
+    @guarded(Category.CONFIDENTIAL)
+    async def confidential_notes(self, root: FamilyRoot, info: Info[Context, None]) -> list[Note] | None:
+        notes = await notes_of(info, "family", root.id, "CONFIDENTIAL")
+        info.context.audit.read("confidential_notes.read", "Family", root.id, family_id=root.id)
+        return notes  # type: ignore[return-value]
+
+    @guarded(Category.PRIMARY)
+    def access(self, root: FamilyRoot) -> Access:
+        return Access(
+            read=[c for c in CategoryEnum if c in root.access.read],
+            write=[c for c in CategoryEnum if c in root.access.write],
+        )
+
+
+@strawberry.type
+class PageInfo:
+    has_next_page: bool
+    end_cursor: str | None
+
+
+@strawberry.type
+class FamilyConnection:
+    nodes: list[Family]
+    total_count: int
+
+    @strawberry.field
+    def page_info(self, root: strawberry.Parent[object]) -> PageInfo:
+        return PageInfo(has_next_page=root.has_next_page, end_cursor=root.end_cursor)  # type: ignore[attr-defined]
+
+
+@strawberry.input
+class AddressInput:
+    line1: str | None = None
+    line2: str | None = None
+    town: str | None = None
+    postcode: str | None = None
+
+
+@strawberry.input
+class RegisterFamilyInput:
+    setting_id: strawberry.ID
+    source: FormSource
+    received_on: date
+    consent_to_contact: bool = False
+    address: AddressInput | None = None
+    carers: list[CarerInput] = strawberry.field(default_factory=list)
+    children: list[ChildInput] = strawberry.field(default_factory=list)
+    general_note: str | None = None
+
+
+@strawberry.input(description="An omitted field is unchanged; null clears it.")
+class UpdateFamilyInput:
+    address: AddressInput | None = strawberry.UNSET
+    general_note: str | None = strawberry.UNSET

@@ -1,0 +1,41 @@
+from datetime import datetime
+
+import strawberry
+from strawberry.types import Info
+
+from resolvers.context import Context
+from resolvers.ids import encode_id
+from resolvers.records import NoteRecord, note_record
+from schema.enums import NoteKind
+from schema.fields import INHERITED, field, guarded, record
+from schema.setting import Setting
+
+
+@record
+class Note:
+    """An entry of a notes history; its category is that of the list it was read from."""
+
+    kind: NoteKind = field(INHERITED)
+    text: str = field(INHERITED)
+    created_at: datetime = field(INHERITED)
+    author_name: str = field(INHERITED)
+
+    @guarded(INHERITED)
+    def id(self, root: strawberry.Parent[NoteRecord]) -> strawberry.ID:
+        return strawberry.ID(encode_id("Note", root.id))
+
+    @guarded(INHERITED)
+    async def setting(self, root: strawberry.Parent[NoteRecord], info: Info[Context, None]) -> Setting:
+        return await info.context.loaders.setting.load(root.setting_id)
+
+
+async def notes_of(info: Info[Context, None], subject_type: str, subject_id: int, kind: str) -> list[NoteRecord]:
+    rows = await info.context.loaders.notes[subject_type].load((subject_id, kind))
+    return [note_record(row) for row in rows]
+
+
+@strawberry.input
+class NoteInput:
+    subject_id: strawberry.ID
+    kind: NoteKind
+    text: str

@@ -1,0 +1,99 @@
+"""Carers and children: the people of a family record."""
+
+from dataclasses import dataclass
+from datetime import date
+
+import strawberry
+from strawberry.types import Info
+
+from resolvers.context import Context
+from resolvers.ids import encode_id
+from resolvers.records import PersonRecord, person_record
+from schema.cp_plan import ChildProtectionPlan
+from schema.enums import Gender, Relationship
+from schema.fields import INHERITED, Category, field, guarded, record
+from schema.note import Note, notes_of
+
+Person = strawberry.Parent[PersonRecord]
+
+
+@strawberry.type
+class PersonFields:
+    """Fields carers and children share (API.md)."""
+
+    first_name: str | None = field(Category.PRIMARY)
+    last_name: str | None = field(Category.PRIMARY)
+    date_of_birth: date | None = field(Category.PRIMARY)
+    ethnicity: str | None = field(Category.SECONDARY)
+    language: str | None = field(Category.SECONDARY)
+
+    @guarded(Category.PRIMARY)
+    def id(self, root: Person) -> strawberry.ID:
+        return strawberry.ID(encode_id(root.type_name, root.id))
+
+    @guarded(Category.PRIMARY)
+    def gender(self, root: Person) -> Gender | None:
+        return Gender(root.gender)
+
+    @guarded(Category.SECONDARY)
+    async def notes(self, root: Person, info: Info[Context, None]) -> list[Note] | None:
+        return await notes_of(info, root.type_name.lower(), root.id, "HISTORY")  # type: ignore[return-value]
+
+    @guarded(Category.CONFIDENTIAL)
+    async def confidential_notes(self, root: Person, info: Info[Context, None]) -> list[Note] | None:
+        notes = await notes_of(info, root.type_name.lower(), root.id, "CONFIDENTIAL")
+        info.context.audit.read("confidential_notes.read", root.type_name, root.id, family_id=root.family_id)
+        return notes  # type: ignore[return-value]
+
+
+@record
+class Child(PersonFields):
+    @guarded(Category.CP_PLAN)
+    async def child_protection_plan(self, root: Person, info: Info[Context, None]) -> ChildProtectionPlan | None:
+        return await info.context.loaders.open_cp_plan.load(root.id)
+
+
+@dataclass(slots=True)
+class RelationshipRecord:
+    child: PersonRecord
+    relationship: str
+
+
+@record
+class CarerRelationship:
+    child: Child = field(INHERITED)
+
+    @guarded(INHERITED)
+    def relationship(self, root: strawberry.Parent[RelationshipRecord]) -> Relationship:
+        return Relationship(root.relationship)
+
+
+@record
+class Carer(PersonFields):
+    @guarded(Category.PRIMARY)
+    async def relationships(self, root: Person, info: Info[Context, None]) -> list[CarerRelationship]:
+        rows = await info.context.loaders.relationships.load(root.id)
+        return [
+            RelationshipRecord(person_record("Child", row.Child, root.access), row.relationship)  # type: ignore[misc]
+            for row in rows
+        ]
+
+
+@strawberry.input
+class PersonInput:
+    first_name: str
+    last_name: str
+    date_of_birth: date | None = None
+    gender: Gender = Gender.NOT_KNOWN
+    ethnicity: str | None = None
+    language: str | None = None
+
+
+@strawberry.input
+class CarerInput(PersonInput):
+    relationship_to_children: Relationship | None = None
+
+
+@strawberry.input
+class ChildInput(PersonInput):
+    pass

@@ -1,0 +1,50 @@
+from datetime import date
+
+import strawberry
+from strawberry.types import Info
+
+from resolvers import cp_plan, family, search, user
+from resolvers.context import Context
+from resolvers.family import FamilyPage
+from models import Setting as SettingModel
+from sqlalchemy import select
+from schema.family import Family, FamilyConnection
+from schema.person import Child
+from schema.search import PersonMatch
+from schema.setting import Setting
+from schema.user import User
+
+
+@strawberry.type
+class Query:
+    @strawberry.field
+    async def me(self, info: Info[Context, None]) -> User:
+        principal = info.context.require_principal()
+        return await user.user_record(info.context, principal.user_id)  # type: ignore[return-value]
+
+    @strawberry.field
+    async def settings(self, info: Info[Context, None]) -> list[Setting]:
+        info.context.require_principal()
+        rows = await info.context.reader.rows(select(SettingModel).order_by(SettingModel.code))
+        return [row[0] for row in rows]
+
+    @strawberry.field
+    async def family(self, info: Info[Context, None], id: strawberry.ID) -> Family | None:
+        return await family.get_family(info.context, id)  # type: ignore[return-value]
+
+    @strawberry.field
+    async def families(
+        self, info: Info[Context, None], setting_id: strawberry.ID | None = None, first: int = 50, after: str | None = None
+    ) -> FamilyConnection:
+        page: FamilyPage = await family.list_families(info.context, setting_id, first, after)
+        return page  # type: ignore[return-value]
+
+    @strawberry.field
+    async def search_people(
+        self, info: Info[Context, None], name: str, date_of_birth: date | None = None, postcode: str | None = None
+    ) -> list[PersonMatch]:
+        return await search.search_people(info.context, name, date_of_birth, postcode)  # type: ignore[return-value]
+
+    @strawberry.field
+    async def child_protection_list(self, info: Info[Context, None], setting_id: strawberry.ID) -> list[Child]:
+        return await cp_plan.protection_list(info.context, setting_id)  # type: ignore[return-value]

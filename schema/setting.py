@@ -1,0 +1,15 @@
+from typing import Any
+
+import strawberry
+
+from resolvers.ids import encode_id
+
+
+@strawberry.type(description="A children's centre. Reference data every caller may read.")
+class Setting:
+    code: str
+    name: str
+
+    @strawberry.field
+    def id(self, root: strawberry.Parent[Any]) -> strawberry.ID:
+        return strawberry.ID(encode_id("Setting", root.id))

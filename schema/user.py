@@ -1,0 +1,70 @@
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import strawberry
+from strawberry.types import Info
+
+from resolvers.context import Context
+from resolvers.ids import encode_id
+from resolvers.user import UserRecord
+from schema.enums import Role
+from schema.setting import Setting
+
+
+@strawberry.type
+class RoleAssignment:
+    role: Role
+
+    @strawberry.field(description="null means all settings")
+    async def setting(self, root: strawberry.Parent[Any], info: Info[Context, None]) -> Setting | None:
+        return None if root.setting_id is None else await info.context.loaders.setting.load(root.setting_id)
+
+
+@dataclass(slots=True)
+class AssignmentRecord:
+    role: str
+    setting_id: int | None
+
+
+@strawberry.type
+class User:
+    username: str
+    display_name: str
+
+    @strawberry.field
+    def id(self, root: strawberry.Parent[UserRecord]) -> strawberry.ID:
+        return strawberry.ID(encode_id("User", root.id))
+
+    @strawberry.field
+    def roles(self, root: strawberry.Parent[UserRecord]) -> list[RoleAssignment]:
+        return [AssignmentRecord(role=role, setting_id=setting) for role, setting in root.roles]
+
+
+@strawberry.type
+class Session:
+    token: str
+    expires_at: datetime
+    user: User
+
+
+@strawberry.input
+class RoleInput:
+    role: Role
+    setting_id: strawberry.ID | None = None
+
+
+@strawberry.input
+class UserInput:
+    username: str
+    display_name: str
+    password: str
+    crb_checked_on: date
+    data_protection_trained_on: date
+    roles: list[RoleInput]
+
+
+@strawberry.input
+class SettingInput:
+    code: str
+    name: str

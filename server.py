@@ -1,0 +1,164 @@
+"""Composition: configuration, the Starlette app, and the `estart` command line."""
+
+import argparse
+import asyncio
+import contextlib
+import getpass
+import sys
+import uuid
+from collections.abc import AsyncIterator
+from datetime import date
+from typing import Any
+
+import orjson
+import uvicorn
+from sqlalchemy import func, inspect, select
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+from starlette.types import ASGIApp, Receive, Scope, Send
+from strawberry.asgi import GraphQL
+
+from authz.enforcer import Decisions
+from authz.grants import GrantBook
+from config import AppConfig
+from models import RoleAssignment, User
+from models.db import make_engine, make_sessionmaker
+from models.migrate import upgrade
+from resolvers.auth import Authenticator
+from resolvers.context import Audit, Context
+from resolvers.loaders import Loaders
+from resolvers.reader import Reader
+from schema import build_schema
+
+
+class GraphQLApp(GraphQL[Context, None]):
+    def __init__(self, config: AppConfig, authenticator: Authenticator, **kwargs: Any) -> None:
+        super().__init__(build_schema(), graphql_ide="graphiql" if config.graphiql else None, **kwargs)
+        self.config = config
+        self.authenticator = authenticator
+
+    async def get_context(self, request: Request, response: Any) -> Context:  # type: ignore[override]
+        session = request.state.db
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        principal = None
+        if scheme.lower() == "bearer" and token:
+            principal = await self.authenticator.principal_for(session, token.strip())
+        reader = Reader(session)
+        return Context(
+            session=session,
+            reader=reader,
+            loaders=Loaders(reader),
+            config=self.config,
+            authenticator=self.authenticator,
+            principal=principal,
+            audit=Audit(session, principal),
+            request_id=uuid.uuid4().hex[:16],
+        )
+
+    def encode_json(self, data: object) -> bytes:  # type: ignore[override]
+        return orjson.dumps(data)
+
+
+class DatabaseSession:
+    """Opens one database session per request and closes it (rolling back anything left)."""
+
+    def __init__(self, app: ASGIApp, sessionmaker: Any) -> None:
+        self.app = app
+        self.sessionmaker = sessionmaker
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        async with self.sessionmaker() as session:
+            scope.setdefault("state", {})["db"] = session
+            await self.app(scope, receive, send)
+
+
+def create_app(config: AppConfig) -> Starlette:
+    engine = make_engine(config.database_url)
+    sessionmaker = make_sessionmaker(engine)
+    decisions = Decisions()
+    authenticator = Authenticator(config, GrantBook(decisions))
+    graphql = DatabaseSession(GraphQLApp(config, authenticator), sessionmaker)
+
+    async def healthz(_: Request) -> Response:
+        return JSONResponse({"status": "ok"})
+
+    @contextlib.asynccontextmanager
+    async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        yield
+        await engine.dispose()
+
+    app = Starlette(routes=[Route("/graphql", graphql, methods=["GET", "POST"]), Route("/healthz", healthz)], lifespan=lifespan)
+    app.state.engine = engine
+    app.state.sessionmaker = sessionmaker
+    app.state.decisions = decisions
+    app.state.authenticator = authenticator
+    return app
+
+
+async def _is_empty(config: AppConfig) -> bool:
+    engine = make_engine(config.database_url)
+    async with engine.connect() as connection:
+        tables = await connection.run_sync(lambda c: inspect(c).get_table_names())
+    await engine.dispose()
+    return "users" not in tables
+
+
+async def create_admin(config: AppConfig, username: str, password: str, crb: date, trained: date) -> None:
+    from resolvers.user import PASSWORD_LENGTH  # the same bounds as createUser
+
+    if not PASSWORD_LENGTH[0] <= len(password) <= PASSWORD_LENGTH[1]:
+        raise SystemExit(f"password must be {PASSWORD_LENGTH[0]} to {PASSWORD_LENGTH[1]} characters")
+    engine = make_engine(config.database_url)
+    authenticator = Authenticator(config, GrantBook(Decisions()))
+    async with make_sessionmaker(engine)() as session:
+        if await session.scalar(select(func.count()).where(User.username == username.lower())):
+            raise SystemExit(f"user {username} already exists")
+        user = User(
+            username=username.lower(), display_name=username, password_hash=authenticator.hash_password(password),
+            crb_checked_on=crb, data_protection_trained_on=trained,
+        )
+        session.add(user)
+        await session.flush()
+        session.add(RoleAssignment(user_id=user.id, role="system_administrator", setting_id=None))
+        await session.commit()
+    await engine.dispose()
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="estart", description="eStart family records service")
+    commands = parser.add_subparsers(dest="command", required=True)
+    commands.add_parser("migrate", help="create or upgrade the database schema")
+    admin = commands.add_parser("create-admin", help="create a system administrator")
+    admin.add_argument("username")
+    admin.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
+    admin.add_argument("--crb-checked-on", type=date.fromisoformat, default=date.today())
+    admin.add_argument("--data-protection-trained-on", type=date.fromisoformat, default=date.today())
+    commands.add_parser("seed-demo", help="load demo settings, users and families")
+    serve = commands.add_parser("serve", help="serve GraphQL (migrating an empty database first)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    args = parser.parse_args(argv)
+    config = AppConfig.from_env()
+
+    if args.command == "migrate":
+        upgrade(config.database_url)
+    elif args.command == "create-admin":
+        password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass()
+        upgrade(config.database_url)
+        asyncio.run(create_admin(config, args.username, password, args.crb_checked_on, args.data_protection_trained_on))
+        print(f"created system administrator {args.username.lower()}")
+    elif args.command == "seed-demo":
+        from resolvers.demo import seed_demo
+
+        upgrade(config.database_url)
+        print(asyncio.run(seed_demo(config)))
+    elif args.command == "serve":
+        if asyncio.run(_is_empty(config)):
+            upgrade(config.database_url)
+        uvicorn.run(create_app(config), host=args.host, port=args.port)
+
+
+if __name__ == "__main__":
+    main()
