@@ -1,0 +1,270 @@
+"""Test fixtures: a migrated database of this run's own, the app over real HTTP semantics
+(httpx's ASGI transport), and a world of settings, users per role and families built
+through the public API.
+
+ESTART_TEST_DATABASE_URL selects the server: unset means a fresh SQLite file; a PostgreSQL
+URL means a fresh database created on that server for this run and dropped after it.
+"""
+
+import asyncio
+import os
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import event, text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import create_async_engine
+
+from config import AppConfig
+from models.migrate import upgrade
+from server import create_app
+
+
+async def _admin_execute(server_url: str, statement: str) -> None:
+    engine = create_async_engine(server_url, isolation_level="AUTOCOMMIT")
+    async with engine.connect() as connection:
+        await connection.execute(text(statement))
+    await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    requested = os.environ.get("ESTART_TEST_DATABASE_URL")
+    if not requested:
+        path = Path(tmp_path_factory.mktemp("db")) / "estart-test.db"
+        url = f"sqlite+aiosqlite:///{path}"
+        upgrade(url)
+        yield url
+        return
+    server = make_url(requested)
+    name = f"estart_test_{uuid.uuid4().hex[:12]}"
+    asyncio.run(_admin_execute(server.render_as_string(hide_password=False), f'CREATE DATABASE "{name}"'))
+    url = server.set(database=name).render_as_string(hide_password=False)
+    try:
+        upgrade(url)
+        yield url
+    finally:
+        asyncio.run(
+            _admin_execute(server.render_as_string(hide_password=False), f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        )
+
+
+@pytest.fixture(scope="session")
+def config(database_url: str) -> AppConfig:
+    return AppConfig(database_url=database_url, graphiql=True)
+
+
+@pytest.fixture(scope="session")
+async def app(config: AppConfig) -> AsyncIterator[Any]:
+    application = create_app(config)
+    yield application
+    await application.state.engine.dispose()
+
+
+class StatementCounter:
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(self, *_: Any) -> None:
+        self.count += 1
+
+
+@pytest.fixture
+def count_statements(app: Any) -> Iterator[StatementCounter]:
+    counter = StatementCounter()
+    event.listen(app.state.engine.sync_engine, "before_cursor_execute", counter)
+    yield counter
+    event.remove(app.state.engine.sync_engine, "before_cursor_execute", counter)
+
+
+@dataclass
+class Api:
+    """A GraphQL client speaking only what API.md promises."""
+
+    client: httpx.AsyncClient
+
+    async def post(self, query: str, variables: dict[str, Any] | None = None, token: str | None = None) -> dict[str, Any]:
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        response = await self.client.post("/graphql", json={"query": query, "variables": variables or {}}, headers=headers)
+        assert response.status_code == 200, response.text
+        return response.json()  # type: ignore[no-any-return]
+
+    async def ok(self, query: str, variables: dict[str, Any] | None = None, token: str | None = None) -> dict[str, Any]:
+        body = await self.post(query, variables, token)
+        assert not body.get("errors"), body["errors"]
+        return body["data"]  # type: ignore[no-any-return]
+
+    async def login(self, username: str, password: str) -> str:
+        data = await self.ok(
+            "mutation($u: String!, $p: String!) { login(username: $u, password: $p) { token } }",
+            {"u": username, "p": password},
+        )
+        return data["login"]["token"]  # type: ignore[no-any-return]
+
+
+@pytest.fixture(scope="session")
+async def api(app: Any) -> AsyncIterator[Api]:
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as client:
+        yield Api(client)
+
+
+PASSWORD = "correct horse battery staple"
+ADMIN = "root-admin"
+
+STAFF_ROLES = [
+    "SENIOR_MANAGEMENT",
+    "HEAD_OF_CENTRE",
+    "MANAGER",
+    "SENIOR_ADMINISTRATOR",
+    "PARENT_SUPPORT_WORKER",
+    "ADMIN_OFFICER",
+]
+SERVICE_ROLES = ["SYSTEM_ADMINISTRATOR", "CONTACTPOINT_FEED", "LA_REPORTING"]
+ALL_ROLES = STAFF_ROLES + SERVICE_ROLES
+
+
+@dataclass
+class Family:
+    id: str
+    version: int
+    carer_id: str
+    child_id: str
+    affiliation_id: str | None = None
+    plan_id: str | None = None
+
+
+@dataclass
+class World:
+    """Settings A, B and C; one user per role holding it in setting A (service roles in all
+    settings); and the four families of the scope grid:
+      own         registered with A
+      other       registered with B only
+      affiliated  registered with B, affiliated to A with consent
+      revoked     registered with B, its affiliation to A revoked
+    Each family has a carer and a child, a history note and a confidential note on the
+    family, the carer and the child, and an open child protection plan on the child."""
+
+    settings: dict[str, str]
+    tokens: dict[str, str]
+    families: dict[str, Family]
+    admin_token: str
+    manager_b: str
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+async def create_user(api: Api, admin_token: str, username: str, roles: list[dict[str, Any]]) -> str:
+    await api.ok(
+        """mutation($input: UserInput!) { createUser(input: $input) { id } }""",
+        {
+            "input": {
+                "username": username,
+                "displayName": username.replace("-", " ").title(),
+                "password": PASSWORD,
+                "crbCheckedOn": "2026-01-05",
+                "dataProtectionTrainedOn": "2026-01-06",
+                "roles": roles,
+            }
+        },
+        admin_token,
+    )
+    return await api.login(username, PASSWORD)
+
+
+REGISTER = """
+mutation($input: RegisterFamilyInput!) {
+  registerFamily(input: $input) { id version carers { id } children { id } }
+}"""
+
+
+async def register_family(api: Api, token: str, setting_id: str, surname: str, **extra: Any) -> Family:
+    data = (await api.ok(
+        REGISTER,
+        {
+            "input": {
+                "settingId": setting_id,
+                "source": "INITIAL_CONTACT",
+                "receivedOn": "2026-11-02",
+                "consentToContact": True,
+                "address": {"line1": "1 Station Road", "town": "Wakefield", "postcode": "WF1 1AA"},
+                "carers": [
+                    {"firstName": "Alex", "lastName": surname, "dateOfBirth": "1990-04-01", "gender": "FEMALE",
+                     "ethnicity": "WBRI", "language": "English", "relationshipToChildren": "MOTHER"}
+                ],
+                "children": [
+                    {"firstName": "Sam", "lastName": surname, "dateOfBirth": "2024-03-10", "gender": "MALE",
+                     "ethnicity": "WBRI", "language": "English"}
+                ],
+                "generalNote": f"General note of {surname}",
+                **extra,
+            }
+        },
+        token,
+    ))["registerFamily"]
+    return Family(data["id"], data["version"], data["carers"][0]["id"], data["children"][0]["id"])
+
+
+ADD_NOTE = "mutation($input: NoteInput!) { addNote(input: $input) { id } }"
+AFFILIATE = """mutation($input: AffiliationInput!) { affiliate(input: $input) { id } }"""
+
+
+async def populate(api: Api, token: str, family: Family, surname: str) -> None:
+    for subject in (family.id, family.carer_id, family.child_id):
+        for kind in ("HISTORY", "CONFIDENTIAL"):
+            await api.ok(ADD_NOTE, {"input": {"subjectId": subject, "kind": kind, "text": f"{kind} note on {surname}"}}, token)
+    plan = await api.ok(
+        "mutation($input: CpPlanInput!) { startChildProtectionPlan(input: $input) { id } }",
+        {"input": {"childId": family.child_id, "startDate": "2026-10-01", "category": "NEGLECT"}},
+        token,
+    )
+    family.plan_id = plan["startChildProtectionPlan"]["id"]
+
+
+async def build_world(api: Api, config: AppConfig) -> World:
+    from server import create_admin
+
+    await create_admin(config, ADMIN, PASSWORD, __import__("datetime").date(2026, 1, 1), __import__("datetime").date(2026, 1, 1))
+    admin_token = await api.login(ADMIN, PASSWORD)
+    settings = {}
+    for code in ("A", "B", "C"):
+        data = await api.ok(
+            "mutation($input: SettingInput!) { createSetting(input: $input) { id } }",
+            {"input": {"code": f"CC{code}", "name": f"Children's Centre {code}"}},
+            admin_token,
+        )
+        settings[code] = data["createSetting"]["id"]
+    tokens = {}
+    for role in STAFF_ROLES:
+        tokens[role] = await create_user(api, admin_token, f"{role.lower().replace('_', '-')}-a", [{"role": role, "settingId": settings["A"]}])
+    for role in SERVICE_ROLES:
+        tokens[role] = await create_user(api, admin_token, f"{role.lower().replace('_', '-')}-all", [{"role": role, "settingId": None}])
+    manager_a = tokens["MANAGER"]
+    manager_b = await create_user(api, admin_token, "manager-b", [{"role": "MANAGER", "settingId": settings["B"]}])
+
+    families = {
+        "own": await register_family(api, manager_a, settings["A"], "Own"),
+        "other": await register_family(api, manager_b, settings["B"], "Other"),
+        "affiliated": await register_family(api, manager_b, settings["B"], "Affiliated"),
+        "revoked": await register_family(api, manager_b, settings["B"], "Revoked"),
+    }
+    await populate(api, manager_a, families["own"], "Own")
+    for name in ("other", "affiliated", "revoked"):
+        await populate(api, manager_b, families[name], name.title())
+    for name in ("affiliated", "revoked"):
+        data = await api.ok(
+            AFFILIATE,
+            {"input": {"familyId": families[name].id, "settingId": settings["A"], "consentGivenBy": "Alex", "consentDate": "2026-11-03"}},
+            manager_b,
+        )
+        families[name].affiliation_id = data["affiliate"]["id"]
+    await api.ok("mutation($id: ID!) { revokeAffiliation(id: $id) { id } }", {"id": families["revoked"].affiliation_id}, manager_b)
+    return World(settings, tokens, families, admin_token, manager_b)
+
+
+@pytest.fixture(scope="session")
+async def world(api: Api, config: AppConfig) -> World:
+    return await build_world(api, config)
