@@ -23,6 +23,7 @@ class Access:
 
 
 NO_ACCESS = Access(frozenset(), frozenset())
+MEMO_LIMIT = 4096  # distinct scopes remembered per grant set; bounded so memory is too
 
 
 @dataclass(frozen=True)
@@ -57,6 +58,8 @@ class Grants:
                 read=frozenset(c for c in FAMILY_CATEGORIES if self.allows(c, Action.READ, scope)),
                 write=frozenset(c for c in FAMILY_CATEGORIES if self.allows(c, Action.WRITE, scope)),
             )
+            if len(self._access_memo) >= MEMO_LIMIT:
+                self._access_memo.clear()
             self._access_memo[scope] = access
         return access
 

@@ -35,7 +35,7 @@ async def user_record(ctx: Context, user_id: int) -> UserRecord:
 
 
 async def create_setting(ctx: Context, code: str, name: str) -> Setting:
-    principal = require_anywhere(ctx, Category.USER_ADMIN, Action.WRITE)
+    require_anywhere(ctx, Category.USER_ADMIN, Action.WRITE)
     if not v.SETTING_CODE.match(code):
         raise BadUserInput("code must be 2 to 10 letters or digits", "code")
     code = code.upper()
@@ -46,7 +46,6 @@ async def create_setting(ctx: Context, code: str, name: str) -> Setting:
     await ctx.session.flush()
     ctx.audit.write("setting.create", "Setting", setting.id, setting_id=setting.id, changes={"after": {"code": code, "name": setting.name}})
     await ctx.session.commit()
-    del principal
     return setting
 
 
