@@ -89,7 +89,9 @@ def create_app(config: AppConfig) -> Starlette:
         yield
         await engine.dispose()
 
-    app = Starlette(routes=[Route("/graphql", graphql, methods=["GET", "POST"]), Route("/healthz", healthz)], lifespan=lifespan)
+    app = Starlette(
+        routes=[Route("/graphql", graphql, methods=["GET", "POST"]), Route("/healthz", healthz)], lifespan=lifespan
+    )
     app.state.engine = engine
     app.state.sessionmaker = sessionmaker
     app.state.decisions = decisions
@@ -116,8 +118,11 @@ async def create_admin(config: AppConfig, username: str, password: str, crb: dat
         if await session.scalar(select(func.count()).where(User.username == username.lower())):
             raise SystemExit(f"user {username} already exists")
         user = User(
-            username=username.lower(), display_name=username, password_hash=authenticator.hash_password(password),
-            crb_checked_on=crb, data_protection_trained_on=trained,
+            username=username.lower(),
+            display_name=username,
+            password_hash=authenticator.hash_password(password),
+            crb_checked_on=crb,
+            data_protection_trained_on=trained,
         )
         session.add(user)
         await session.flush()

@@ -1,9 +1,9 @@
 """The vocabulary of authorization: roles, data categories, actions."""
 
-from enum import Enum
+from enum import StrEnum
 
 
-class Role(str, Enum):
+class Role(StrEnum):
     SENIOR_MANAGEMENT = "senior_management"
     HEAD_OF_CENTRE = "head_of_centre"
     MANAGER = "manager"
@@ -15,7 +15,7 @@ class Role(str, Enum):
     LA_REPORTING = "la_reporting"
 
 
-class Category(str, Enum):
+class Category(StrEnum):
     PRIMARY = "primary"
     SECONDARY = "secondary"
     CONFIDENTIAL = "confidential"
@@ -28,7 +28,7 @@ class Category(str, Enum):
     CONTACTPOINT = "contactpoint"
 
 
-class Action(str, Enum):
+class Action(StrEnum):
     READ = "read"
     WRITE = "write"
 

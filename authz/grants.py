@@ -4,8 +4,8 @@ Grants are computed once per distinct set of assignments and reused by every req
 every user holding the same set, until the policy changes.
 """
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Iterable
 
 from authz.categories import FAMILY_CATEGORIES, Action, Category
 from authz.enforcer import ALL, HELD, Decisions

@@ -5,15 +5,17 @@ from datetime import date
 from authz.categories import Action, Category
 from models import Affiliation, Family
 from models.base import utcnow
+from resolvers import validation as v
 from resolvers.context import Context
 from resolvers.errors import BadUserInput, NotFound
 from resolvers.family import family_for_write, family_scope
 from resolvers.ids import decode_key
 from resolvers.rights import acting_setting, require
-from resolvers import validation as v
 
 
-async def affiliate(ctx: Context, family_id: str, setting_id: str, consent_given_by: str, consent_date: date) -> Affiliation:
+async def affiliate(
+    ctx: Context, family_id: str, setting_id: str, consent_given_by: str, consent_date: date
+) -> Affiliation:
     family = await family_for_write(ctx, family_id, "familyId")
     scope = await family_scope(ctx, family)
     # Those who hold the data record the consent; staff outside the scope cannot let themselves in.
@@ -31,9 +33,18 @@ async def affiliate(ctx: Context, family_id: str, setting_id: str, consent_given
     ctx.session.add(affiliation)
     await ctx.session.flush()
     ctx.audit.write(
-        "affiliation.add", "Affiliation", affiliation.id, family_id=family.id,
+        "affiliation.add",
+        "Affiliation",
+        affiliation.id,
+        family_id=family.id,
         setting_id=acting_setting(principal, Category.SECONDARY, scope, family.registered_setting_id),
-        changes={"after": {"setting_id": setting_key, "consent_given_by": affiliation.consent_given_by, "consent_date": consent_date.isoformat()}},
+        changes={
+            "after": {
+                "setting_id": setting_key,
+                "consent_given_by": affiliation.consent_given_by,
+                "consent_date": consent_date.isoformat(),
+            }
+        },
     )
     await ctx.session.commit()
     return affiliation
@@ -55,7 +66,10 @@ async def revoke_affiliation(ctx: Context, affiliation_id: str) -> Affiliation:
         raise BadUserInput("id: this affiliation is already revoked", "id")
     affiliation.revoked_at = utcnow()
     ctx.audit.write(
-        "affiliation.revoke", "Affiliation", affiliation.id, family_id=family.id,
+        "affiliation.revoke",
+        "Affiliation",
+        affiliation.id,
+        family_id=family.id,
         setting_id=acting_setting(principal, Category.SECONDARY, scope, family.registered_setting_id),
         changes={"before": {"revoked_at": None}, "after": {"revoked_at": affiliation.revoked_at.isoformat()}},
     )

@@ -13,8 +13,8 @@ from authz.grants import GrantBook
 from config import AppConfig
 from models import LoginSession, RoleAssignment, User
 from models.base import utcnow
-from resolvers.principal import Principal
 from resolvers.errors import Unauthenticated
+from resolvers.principal import Principal
 
 BAD_LOGIN = "Invalid username or password"
 

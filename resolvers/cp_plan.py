@@ -33,15 +33,26 @@ async def start_plan(ctx: Context, child_id: str, start_date: date, category: st
     principal = require(ctx, Category.CP_PLAN, Action.WRITE, scope)
     past_date(start_date, "startDate", date.today())
     open_plan = await ctx.session.scalar(
-        select(ChildProtectionPlan.id).where(ChildProtectionPlan.child_id == child.id, ChildProtectionPlan.end_date.is_(None))
+        select(ChildProtectionPlan.id).where(
+            ChildProtectionPlan.child_id == child.id, ChildProtectionPlan.end_date.is_(None)
+        )
     )
     if open_plan is not None:
         raise BadUserInput("childId: the child already has an open plan", "childId")
-    plan = ChildProtectionPlan(child_id=child.id, start_date=start_date, category=category, recorded_by_id=principal.user_id, created_at=utcnow())
+    plan = ChildProtectionPlan(
+        child_id=child.id,
+        start_date=start_date,
+        category=category,
+        recorded_by_id=principal.user_id,
+        created_at=utcnow(),
+    )
     ctx.session.add(plan)
     await ctx.session.flush()
     ctx.audit.write(
-        "cp_plan.start", "ChildProtectionPlan", plan.id, family_id=family.id,
+        "cp_plan.start",
+        "ChildProtectionPlan",
+        plan.id,
+        family_id=family.id,
         setting_id=acting_setting(principal, Category.CP_PLAN, scope, family.registered_setting_id),
         changes={"after": {"child_id": child.id, "start_date": start_date.isoformat(), "category": category}},
     )
@@ -70,7 +81,10 @@ async def end_plan(ctx: Context, plan_id: str, end_date: date) -> ChildProtectio
         raise BadUserInput("endDate is before the plan's start date", "endDate")
     plan.end_date = end_date
     ctx.audit.write(
-        "cp_plan.end", "ChildProtectionPlan", plan.id, family_id=family.id,
+        "cp_plan.end",
+        "ChildProtectionPlan",
+        plan.id,
+        family_id=family.id,
         setting_id=acting_setting(principal, Category.CP_PLAN, scope, family.registered_setting_id),
         changes={"before": {"end_date": None}, "after": {"end_date": end_date.isoformat()}},
     )
@@ -92,4 +106,4 @@ async def protection_list(ctx: Context, setting_id: str) -> list[PersonRecord]:
     )
     accesses = await access_to(ctx, [row.Family for row in rows])
     ctx.audit.read("cp_list.read", "Setting", key, setting_id=key, changes={"children": [row.Child.id for row in rows]})
-    return [person_record("Child", row.Child, access) for row, access in zip(rows, accesses)]
+    return [person_record("Child", row.Child, access) for row, access in zip(rows, accesses, strict=True)]

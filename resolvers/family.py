@@ -9,13 +9,13 @@ from sqlalchemy import func, select, update
 from authz.categories import Action, Category
 from models import Affiliation, Carer, CarerChild, Child, Family
 from models.base import utcnow
+from resolvers import validation as v
 from resolvers.context import Context
 from resolvers.errors import BadUserInput, Conflict, NotFound
 from resolvers.ids import decode_key, encode_id
 from resolvers.records import FamilyRecord, family_record
 from resolvers.rights import require, require_anywhere
 from resolvers.scope import access_to, scope_of, shared_with
-from resolvers import validation as v
 
 
 @dataclass(slots=True)
@@ -28,7 +28,7 @@ class FamilyPage:
 
 async def as_records(ctx: Context, rows: list[Any]) -> list[FamilyRecord]:
     accesses = await access_to(ctx, rows)
-    return [family_record(row, access) for row, access in zip(rows, accesses)]
+    return [family_record(row, access) for row, access in zip(rows, accesses, strict=True)]
 
 
 async def get_family(ctx: Context, family_id: str) -> FamilyRecord:
@@ -104,7 +104,9 @@ async def register_family(ctx: Context, data: dict[str, Any]) -> FamilyRecord:
         consent_to_contact=data["consent_to_contact"],
         entered_by_id=principal.user_id,
         entered_at=utcnow(),
-        general_note=None if data["general_note"] is None else v.clean_text(data["general_note"], "generalNote", 4000, required=False),
+        general_note=None
+        if data["general_note"] is None
+        else v.clean_text(data["general_note"], "generalNote", 4000, required=False),
         **address,
     )
     ctx.session.add(family)
@@ -116,15 +118,26 @@ async def register_family(ctx: Context, data: dict[str, Any]) -> FamilyRecord:
         created[group].append(model(family_id=family.id, **await clean_person(ctx, person, f"{group}[{index}]", today)))
     ctx.session.add_all(created["carers"] + created["children"])
     await ctx.session.flush()
-    for carer, person in zip(created["carers"], data["carers"]):
+    for carer, person in zip(created["carers"], data["carers"], strict=True):
         if person["relationship"] is not None:
             ctx.session.add_all(
                 CarerChild(carer_id=carer.id, child_id=child.id, relationship=person["relationship"])
                 for child in created["children"]
             )
     ctx.audit.write(
-        "family.register", "Family", family.id, family_id=family.id, setting_id=setting_key,
-        changes={"after": {"source": data["source"], "carers": len(created["carers"]), "children": len(created["children"]), **address}},
+        "family.register",
+        "Family",
+        family.id,
+        family_id=family.id,
+        setting_id=setting_key,
+        changes={
+            "after": {
+                "source": data["source"],
+                "carers": len(created["carers"]),
+                "children": len(created["children"]),
+                **address,
+            }
+        },
     )
     await ctx.session.commit()
     return (await as_records(ctx, [family]))[0]
@@ -152,7 +165,9 @@ async def clean_person(ctx: Context, person: dict[str, Any], field: str, today: 
         "last_name": v.clean_name(person["last_name"], f"{field}.lastName"),
         "date_of_birth": None if dob is None else v.past_date(dob, f"{field}.dateOfBirth", today),
         "gender": person["gender"],
-        "ethnicity": None if person["ethnicity"] is None else await v.active_ethnicity(ctx.session, person["ethnicity"], f"{field}.ethnicity"),
+        "ethnicity": None
+        if person["ethnicity"] is None
+        else await v.active_ethnicity(ctx.session, person["ethnicity"], f"{field}.ethnicity"),
         "language": _optional(person["language"], f"{field}.language", 60),
     }
 
@@ -168,7 +183,9 @@ async def update_family(ctx: Context, family_id: str, expected_version: int, cha
     if "general_note" in changes:
         require(ctx, Category.SECONDARY, Action.WRITE, scope)
         note = changes["general_note"]
-        values["general_note"] = None if note is None else (v.clean_text(note, "generalNote", 4000, required=False) or None)
+        values["general_note"] = (
+            None if note is None else (v.clean_text(note, "generalNote", 4000, required=False) or None)
+        )
     before = {name: getattr(family, name) for name in values}
     result = await ctx.session.execute(
         update(Family)
@@ -180,7 +197,9 @@ async def update_family(ctx: Context, family_id: str, expected_version: int, cha
         await ctx.session.rollback()
         raise Conflict(f"The family was changed since version {expected_version}; reload it", field="expectedVersion")
     diff = {k: {"before": before[k], "after": values[k]} for k in values if before[k] != values[k]}
-    ctx.audit.write("family.update", "Family", family.id, family_id=family.id, setting_id=family.registered_setting_id, changes=diff)
+    ctx.audit.write(
+        "family.update", "Family", family.id, family_id=family.id, setting_id=family.registered_setting_id, changes=diff
+    )
     await ctx.session.commit()
     await ctx.session.refresh(family)
     return (await as_records(ctx, [family]))[0]

@@ -44,7 +44,11 @@ async def add_note(ctx: Context, subject_id: str, kind: str, text: str) -> NoteR
     ctx.session.add(note)
     await ctx.session.flush()
     ctx.audit.write(
-        "note.add", "Note", note.id, family_id=family.id, setting_id=note.setting_id,
+        "note.add",
+        "Note",
+        note.id,
+        family_id=family.id,
+        setting_id=note.setting_id,
         changes={"after": {"subject": f"{type_name}:{key}", "kind": kind}},
     )
     await ctx.session.commit()

@@ -13,9 +13,7 @@ from resolvers.context import Context
 
 
 def scope_of(registered_setting_id: int, affiliations: Iterable[Any]) -> Scope:
-    return frozenset(
-        [registered_setting_id, *(a.setting_id for a in affiliations if a.revoked_at is None)]
-    )
+    return frozenset([registered_setting_id, *(a.setting_id for a in affiliations if a.revoked_at is None)])
 
 
 def shared_with(settings: Iterable[int]) -> ColumnElement[bool]:
@@ -39,5 +37,5 @@ async def access_to(ctx: Context, families: list[Any]) -> list[Access]:
     affiliations = await ctx.loaders.affiliations.load_many([f.id for f in families])
     return [
         principal.grants.access_for(scope_of(family.registered_setting_id, affs))
-        for family, affs in zip(families, affiliations)
+        for family, affs in zip(families, affiliations, strict=True)
     ]

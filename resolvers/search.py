@@ -57,14 +57,22 @@ async def search_people(ctx: Context, name: str, date_of_birth: date | None, pos
             conditions.append(Family.postcode == clean_postcode(postcode, "postcode"))
         selects.append(
             select(
-                literal(type_name).label("type_name"), model.id, model.family_id, model.first_name,
-                model.last_name, model.date_of_birth, Family.postcode, Family.registered_setting_id,
+                literal(type_name).label("type_name"),
+                model.id,
+                model.family_id,
+                model.first_name,
+                model.last_name,
+                model.date_of_birth,
+                Family.postcode,
+                Family.registered_setting_id,
             )
             .join(Family, Family.id == model.family_id)
             .where(*conditions)
         )
     combined = union_all(*selects).subquery()
     rows = await ctx.reader.rows(
-        select(combined).order_by(combined.c.last_name, combined.c.first_name, combined.c.type_name, combined.c.id).limit(LIMIT)
+        select(combined)
+        .order_by(combined.c.last_name, combined.c.first_name, combined.c.type_name, combined.c.id)
+        .limit(LIMIT)
     )
     return [MatchRecord(*row, access=PRIMARY_ONLY) for row in rows]

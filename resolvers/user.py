@@ -9,10 +9,10 @@ from sqlalchemy import select
 from authz.categories import Action, Category, Role
 from models import RoleAssignment, Setting, User
 from models.base import utcnow
+from resolvers import validation as v
 from resolvers.context import Context
 from resolvers.errors import BadUserInput
 from resolvers.rights import require_anywhere
-from resolvers import validation as v
 
 PASSWORD_LENGTH = (12, 256)
 
@@ -29,7 +29,9 @@ async def user_record(ctx: Context, user_id: int) -> UserRecord:
     user = await ctx.session.get(User, user_id)
     assert user is not None
     rows = await ctx.session.execute(
-        select(RoleAssignment.role, RoleAssignment.setting_id).where(RoleAssignment.user_id == user_id).order_by(RoleAssignment.id)
+        select(RoleAssignment.role, RoleAssignment.setting_id)
+        .where(RoleAssignment.user_id == user_id)
+        .order_by(RoleAssignment.id)
     )
     return UserRecord(user.id, user.username, user.display_name, [(role, setting) for role, setting in rows.all()])
 
@@ -44,7 +46,13 @@ async def create_setting(ctx: Context, code: str, name: str) -> Setting:
     setting = Setting(code=code, name=v.clean_text(name, "name", 200))
     ctx.session.add(setting)
     await ctx.session.flush()
-    ctx.audit.write("setting.create", "Setting", setting.id, setting_id=setting.id, changes={"after": {"code": code, "name": setting.name}})
+    ctx.audit.write(
+        "setting.create",
+        "Setting",
+        setting.id,
+        setting_id=setting.id,
+        changes={"after": {"code": code, "name": setting.name}},
+    )
     await ctx.session.commit()
     return setting
 
@@ -65,7 +73,11 @@ async def create_user(ctx: Context, data: dict[str, Any], hash_password: Any) ->
     roles: set[tuple[str, int | None]] = set()
     for index, assignment in enumerate(data["roles"]):
         setting_id = assignment["setting_id"]
-        setting_key = None if setting_id is None else await v.existing_setting(ctx.session, setting_id, f"roles[{index}].settingId")
+        setting_key = (
+            None
+            if setting_id is None
+            else await v.existing_setting(ctx.session, setting_id, f"roles[{index}].settingId")
+        )
         roles.add((Role[assignment["role"]].value, setting_key))
     user = User(
         username=username,
@@ -78,9 +90,13 @@ async def create_user(ctx: Context, data: dict[str, Any], hash_password: Any) ->
     )
     ctx.session.add(user)
     await ctx.session.flush()
-    ctx.session.add_all(RoleAssignment(user_id=user.id, role=role, setting_id=setting) for role, setting in sorted(roles, key=str))
+    ctx.session.add_all(
+        RoleAssignment(user_id=user.id, role=role, setting_id=setting) for role, setting in sorted(roles, key=str)
+    )
     ctx.audit.write(
-        "user.create", "User", user.id,
+        "user.create",
+        "User",
+        user.id,
         changes={"after": {"username": username, "roles": sorted([list(r) for r in roles], key=str)}},
     )
     await ctx.session.commit()

@@ -1,17 +1,18 @@
 """Enums of API.md. Their Python values are what the database stores."""
 
-from enum import Enum
+from enum import StrEnum
 
 import strawberry
 
-from authz.categories import Category as AuthzCategory, Role as AuthzRole
+from authz.categories import Category as AuthzCategory
+from authz.categories import Role as AuthzRole
 
 Role = strawberry.enum(AuthzRole, name="Role")
 Category = strawberry.enum(AuthzCategory, name="Category")
 
 
 @strawberry.enum
-class Gender(str, Enum):
+class Gender(StrEnum):
     FEMALE = "FEMALE"
     MALE = "MALE"
     OTHER = "OTHER"
@@ -19,7 +20,7 @@ class Gender(str, Enum):
 
 
 @strawberry.enum
-class Relationship(str, Enum):
+class Relationship(StrEnum):
     MOTHER = "MOTHER"
     FATHER = "FATHER"
     STEP_PARENT = "STEP_PARENT"
@@ -31,7 +32,7 @@ class Relationship(str, Enum):
 
 
 @strawberry.enum
-class CpCategory(str, Enum):
+class CpCategory(StrEnum):
     NEGLECT = "NEGLECT"
     PHYSICAL_ABUSE = "PHYSICAL_ABUSE"
     EMOTIONAL_ABUSE = "EMOTIONAL_ABUSE"
@@ -40,12 +41,12 @@ class CpCategory(str, Enum):
 
 
 @strawberry.enum
-class NoteKind(str, Enum):
+class NoteKind(StrEnum):
     HISTORY = "HISTORY"
     CONFIDENTIAL = "CONFIDENTIAL"
 
 
 @strawberry.enum
-class FormSource(str, Enum):
+class FormSource(StrEnum):
     INITIAL_CONTACT = "INITIAL_CONTACT"
     REFERRAL = "REFERRAL"

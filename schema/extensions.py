@@ -4,10 +4,10 @@ import logging
 from collections.abc import AsyncIterator, Iterator
 
 from graphql import FieldNode, GraphQLError, OperationDefinitionNode, OperationType
+from strawberry.extensions import SchemaExtension
 
 from resolvers.context import Context
 from resolvers.errors import ServiceError
-from strawberry.extensions import SchemaExtension
 
 logger = logging.getLogger("estart.graphql")
 

@@ -9,7 +9,8 @@ from resolvers.context import Context
 from resolvers.ids import encode_id
 from resolvers.records import FamilyRecord, person_record
 from schema.affiliation import Affiliation
-from schema.enums import Category as CategoryEnum, FormSource
+from schema.enums import Category as CategoryEnum
+from schema.enums import FormSource
 from schema.fields import INHERITED, Category, field, guarded, record
 from schema.note import Note, notes_of
 from schema.person import Carer, CarerInput, Child, ChildInput

@@ -51,7 +51,9 @@ class Mutation:
             token, login_session, account = await ctx.authenticator.login(ctx.session, username, password)
             ctx.audit.write("session.login", "User", account.id)
             await ctx.session.commit()
-            return Session(token=token, expires_at=login_session.expires_at, user=await user.user_record(ctx, account.id))  # type: ignore[arg-type]
+            return Session(
+                token=token, expires_at=login_session.expires_at, user=await user.user_record(ctx, account.id)
+            )  # type: ignore[arg-type]
 
         return await atomic(info, work())  # type: ignore[no-any-return]
 
@@ -59,7 +61,9 @@ class Mutation:
     async def logout(self, info: Info[Context, None]) -> bool:
         ctx = info.context
         principal = ctx.require_principal()
-        await ctx.session.execute(update(LoginSession).where(LoginSession.id == principal.session_id).values(revoked_at=utcnow()))
+        await ctx.session.execute(
+            update(LoginSession).where(LoginSession.id == principal.session_id).values(revoked_at=utcnow())
+        )
         ctx.audit.write("session.logout", "User", principal.user_id)
         await ctx.session.commit()
         return True
@@ -94,7 +98,9 @@ class Mutation:
 
     @strawberry.mutation
     async def affiliate(self, info: Info[Context, None], input: AffiliationInput) -> Affiliation:
-        work = affiliation.affiliate(info.context, input.family_id, input.setting_id, input.consent_given_by, input.consent_date)
+        work = affiliation.affiliate(
+            info.context, input.family_id, input.setting_id, input.consent_given_by, input.consent_date
+        )
         return await atomic(info, work)  # type: ignore[return-value]
 
     @strawberry.mutation
@@ -107,5 +113,7 @@ class Mutation:
         return await atomic(info, work)  # type: ignore[return-value]
 
     @strawberry.mutation
-    async def end_child_protection_plan(self, info: Info[Context, None], id: strawberry.ID, end_date: date) -> ChildProtectionPlan:
+    async def end_child_protection_plan(
+        self, info: Info[Context, None], id: strawberry.ID, end_date: date
+    ) -> ChildProtectionPlan:
         return await atomic(info, cp_plan.end_plan(info.context, id, end_date))  # type: ignore[return-value]

@@ -1,13 +1,13 @@
 from datetime import date
 
 import strawberry
+from sqlalchemy import select
 from strawberry.types import Info
 
+from models import Setting as SettingModel
 from resolvers import cp_plan, family, search, user
 from resolvers.context import Context
 from resolvers.family import FamilyPage
-from models import Setting as SettingModel
-from sqlalchemy import select
 from schema.family import Family, FamilyConnection
 from schema.person import Child
 from schema.search import PersonMatch
@@ -34,7 +34,11 @@ class Query:
 
     @strawberry.field
     async def families(
-        self, info: Info[Context, None], setting_id: strawberry.ID | None = None, first: int = 50, after: str | None = None
+        self,
+        info: Info[Context, None],
+        setting_id: strawberry.ID | None = None,
+        first: int = 50,
+        after: str | None = None,
     ) -> FamilyConnection:
         page: FamilyPage = await family.list_families(info.context, setting_id, first, after)
         return page  # type: ignore[return-value]

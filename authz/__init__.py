@@ -1,0 +1,3 @@
+"""Authorization: the Casbin policy, field categories, grants and the field guard.
+
+Imports neither schema nor resolvers."""
