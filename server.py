@@ -30,12 +30,12 @@ from resolvers.auth import Authenticator
 from resolvers.context import Audit, Context
 from resolvers.loaders import Loaders
 from resolvers.reader import Reader
-from schema import build_schema
+from schema import EstartSchema, build_schema
 
 
 class GraphQLApp(GraphQL[Context, None]):
-    def __init__(self, config: AppConfig, authenticator: Authenticator, **kwargs: Any) -> None:
-        super().__init__(build_schema(), graphql_ide="graphiql" if config.graphiql else None, **kwargs)
+    def __init__(self, config: AppConfig, authenticator: Authenticator, schema: EstartSchema) -> None:
+        super().__init__(schema, graphql_ide="graphiql" if config.graphiql else None)
         self.config = config
         self.authenticator = authenticator
 
@@ -74,12 +74,13 @@ class DatabaseSession:
             await self.app(scope, receive, send)
 
 
-def create_app(config: AppConfig) -> Starlette:
+def create_app(config: AppConfig, schema: EstartSchema | None = None) -> Starlette:
+    """The service; `schema` lets bench/ substitute its authorization-off twin."""
     engine = make_engine(config.database_url)
     sessionmaker = make_sessionmaker(engine)
     decisions = Decisions()
     authenticator = Authenticator(config, GrantBook(decisions))
-    graphql = DatabaseSession(GraphQLApp(config, authenticator), sessionmaker)
+    graphql = DatabaseSession(GraphQLApp(config, authenticator, schema or build_schema()), sessionmaker)
 
     async def healthz(_: Request) -> Response:
         return JSONResponse({"status": "ok"})
