@@ -57,7 +57,7 @@ class GraphQLApp(GraphQL[Context, None]):
             request_id=uuid.uuid4().hex[:16],
         )
 
-    def encode_json(self, data: object) -> bytes:  # type: ignore[override]
+    def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
 
 

@@ -17,6 +17,7 @@ from graphql import GraphQLField, GraphQLObjectType, GraphQLResolveInfo, GraphQL
 from authz.categories import INHERITED, Category, FieldCategory
 
 Resolver = Callable[..., Any]
+Info = Any  # graphql.GraphQLResolveInfo; its generic parameters vary across graphql-core releases
 Path = list[str | int]
 
 
@@ -26,7 +27,7 @@ class Denials:
 
     entries: list[tuple[Path, Category]] = field(default_factory=list)
 
-    def deny(self, info: GraphQLResolveInfo, category: Category) -> None:
+    def deny(self, info: Info, category: Category) -> None:
         self.entries.append((info.path.as_list(), category))
 
 
@@ -73,7 +74,7 @@ def _guard(category: Category, resolve: Resolver | None, attribute: str | None) 
         assert attribute is not None
         read = attrgetter(attribute)
 
-        def guard_attribute(source: Any, info: GraphQLResolveInfo, **_: Any) -> Any:
+        def guard_attribute(source: Any, info: Info, **_: Any) -> Any:
             if category in source.access.read:
                 return read(source)
             info.context.denials.deny(info, category)
@@ -81,7 +82,7 @@ def _guard(category: Category, resolve: Resolver | None, attribute: str | None) 
 
         return guard_attribute
 
-    def guard_resolver(source: Any, info: GraphQLResolveInfo, **kwargs: Any) -> Any:
+    def guard_resolver(source: Any, info: Info, **kwargs: Any) -> Any:
         if category in source.access.read:
             return resolve(source, info, **kwargs)
         info.context.denials.deny(info, category)

@@ -1,7 +1,7 @@
 """Per-request data loaders: one SQL statement per relation per query level, never per row."""
 
 from collections import defaultdict
-from collections.abc import Awaitable, Callable, Hashable, Iterable, Sequence
+from collections.abc import Callable, Coroutine, Hashable, Iterable, Sequence
 from typing import Any, TypeVar
 
 from aiodataloader import DataLoader
@@ -26,7 +26,7 @@ def _by_key(keys: Sequence[K], rows: Iterable[AnyRow], key_of: Callable[[AnyRow]
     return [found.get(key) for key in keys]
 
 
-def _loader(batch: Callable[[list[Any]], Awaitable[list[Any]]]) -> DataLoader[Any, Any]:
+def _loader(batch: Callable[[list[Any]], Coroutine[Any, Any, list[Any]]]) -> DataLoader[Any, Any]:
     return DataLoader(batch_load_fn=batch)
 
 
@@ -50,18 +50,18 @@ class Loaders:
 
     async def _families(self, ids: list[int]) -> list[AnyRow | None]:
         rows = await self.reader.rows(select(Family).where(Family.id.in_(ids)))
-        return _by_key(ids, (r[0] for r in rows), lambda f: f.id)  # type: ignore[arg-type]
+        return _by_key(ids, (r[0] for r in rows), lambda f: f.id)
 
     async def _affiliations(self, family_ids: list[int]) -> list[list[AnyRow]]:
         statement = select(Affiliation).where(Affiliation.family_id.in_(family_ids)).order_by(Affiliation.id)
         rows = await self.reader.rows(statement)
-        return _grouped(family_ids, (r[0] for r in rows), lambda a: a.family_id)  # type: ignore[arg-type]
+        return _grouped(family_ids, (r[0] for r in rows), lambda a: a.family_id)
 
-    def _people_of(self, model: type[Carer] | type[Child]) -> Callable[[list[int]], Awaitable[list[list[AnyRow]]]]:
+    def _people_of(self, model: type[Carer] | type[Child]) -> Callable[[list[int]], Coroutine[Any, Any, list[list[AnyRow]]]]:
         async def load(family_ids: list[int]) -> list[list[AnyRow]]:
             statement = select(model).where(model.family_id.in_(family_ids)).order_by(model.id)
             rows = await self.reader.rows(statement)
-            return _grouped(family_ids, (r[0] for r in rows), lambda p: p.family_id)  # type: ignore[arg-type]
+            return _grouped(family_ids, (r[0] for r in rows), lambda p: p.family_id)
 
         return load
 
@@ -79,9 +79,9 @@ class Loaders:
             ChildProtectionPlan.child_id.in_(child_ids), ChildProtectionPlan.end_date.is_(None)
         )
         rows = await self.reader.rows(statement)
-        return _by_key(child_ids, (r[0] for r in rows), lambda p: p.child_id)  # type: ignore[arg-type]
+        return _by_key(child_ids, (r[0] for r in rows), lambda p: p.child_id)
 
-    def _notes_of(self, subject_type: str) -> Callable[[list[tuple[int, str]]], Awaitable[list[list[AnyRow]]]]:
+    def _notes_of(self, subject_type: str) -> Callable[[list[tuple[int, str]]], Coroutine[Any, Any, list[list[AnyRow]]]]:
         async def load(keys: list[tuple[int, str]]) -> list[list[AnyRow]]:
             statement = (
                 select(Note, User.display_name.label("author_name"))

@@ -2,7 +2,8 @@
 
 from authz.categories import Action, Category
 from authz.grants import Scope
-from resolvers.context import Context, Principal
+from resolvers.context import Context
+from resolvers.principal import Principal
 from resolvers.errors import Forbidden
 
 

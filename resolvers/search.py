@@ -75,4 +75,4 @@ async def search_people(ctx: Context, name: str, date_of_birth: date | None, pos
         .order_by(combined.c.last_name, combined.c.first_name, combined.c.type_name, combined.c.id)
         .limit(LIMIT)
     )
-    return [MatchRecord(*row, access=PRIMARY_ONLY) for row in rows]
+    return [MatchRecord(**row._mapping, access=PRIMARY_ONLY) for row in rows]

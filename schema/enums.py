@@ -4,11 +4,13 @@ from enum import StrEnum
 
 import strawberry
 
-from authz.categories import Category as AuthzCategory
-from authz.categories import Role as AuthzRole
+from authz.categories import Category, Role
 
-Role = strawberry.enum(AuthzRole, name="Role")
-Category = strawberry.enum(AuthzCategory, name="Category")
+# The authorization vocabulary is the API's: registered as GraphQL enums under their own names.
+strawberry.enum(Role, name="Role")
+strawberry.enum(Category, name="Category")
+
+__all__ = ["Category", "CpCategory", "FormSource", "Gender", "NoteKind", "Relationship", "Role"]
 
 
 @strawberry.enum
