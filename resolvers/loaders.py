@@ -57,7 +57,9 @@ class Loaders:
         rows = await self.reader.rows(statement)
         return _grouped(family_ids, (r[0] for r in rows), lambda a: a.family_id)
 
-    def _people_of(self, model: type[Carer] | type[Child]) -> Callable[[list[int]], Coroutine[Any, Any, list[list[AnyRow]]]]:
+    def _people_of(
+        self, model: type[Carer] | type[Child]
+    ) -> Callable[[list[int]], Coroutine[Any, Any, list[list[AnyRow]]]]:
         async def load(family_ids: list[int]) -> list[list[AnyRow]]:
             statement = select(model).where(model.family_id.in_(family_ids)).order_by(model.id)
             rows = await self.reader.rows(statement)
@@ -81,7 +83,9 @@ class Loaders:
         rows = await self.reader.rows(statement)
         return _by_key(child_ids, (r[0] for r in rows), lambda p: p.child_id)
 
-    def _notes_of(self, subject_type: str) -> Callable[[list[tuple[int, str]]], Coroutine[Any, Any, list[list[AnyRow]]]]:
+    def _notes_of(
+        self, subject_type: str
+    ) -> Callable[[list[tuple[int, str]]], Coroutine[Any, Any, list[list[AnyRow]]]]:
         async def load(keys: list[tuple[int, str]]) -> list[list[AnyRow]]:
             statement = (
                 select(Note, User.display_name.label("author_name"))

@@ -3,8 +3,8 @@
 from authz.categories import Action, Category
 from authz.grants import Scope
 from resolvers.context import Context
-from resolvers.principal import Principal
 from resolvers.errors import Forbidden
+from resolvers.principal import Principal
 
 
 def require(ctx: Context, category: Category, action: Action, scope: Scope) -> Principal:
