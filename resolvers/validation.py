@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models import Ethnicity, Setting
 from resolvers.errors import BadUserInput
 from resolvers.ids import decode_key
+from resolvers.naming import NameError_, normalise_name
 
 # BS 7666 shape, as in ../shared/research/domain.md §4; checked after normalising the spacing.
 POSTCODE = re.compile(r"^(GIR 0AA|[A-PR-UWYZ][A-HK-Y]?\d[\dA-Z]? \d[ABD-HJLNP-UW-Z]{2})$")
@@ -26,10 +27,10 @@ def clean_text(value: str, field: str, max_length: int, *, required: bool = True
 
 
 def clean_name(value: str, field: str) -> str:
-    name = clean_text(value, field, 100)
-    if any(ch.isdigit() for ch in name):
-        raise BadUserInput(f"{field} must not contain digits", field)
-    return name
+    try:
+        return normalise_name(value)
+    except NameError_ as error:
+        raise BadUserInput(f"{field} {error}", field) from None
 
 
 def clean_postcode(value: str, field: str) -> str:
