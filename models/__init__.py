@@ -4,7 +4,8 @@ from models.audit import AuditEvent
 from models.base import Base
 from models.cp_plan import ChildProtectionPlan
 from models.family import Affiliation, Carer, CarerChild, Child, Family
-from models.lookup import Ethnicity
+from models.form import Form
+from models.lookup import LookupValue, SubjectCode
 from models.note import Note
 from models.setting import Setting
 from models.user import LoginSession, RoleAssignment, User
@@ -17,11 +18,13 @@ __all__ = [
     "CarerChild",
     "Child",
     "ChildProtectionPlan",
-    "Ethnicity",
+    "Form",
     "Family",
     "LoginSession",
+    "LookupValue",
     "Note",
     "RoleAssignment",
     "Setting",
+    "SubjectCode",
     "User",
 ]

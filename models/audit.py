@@ -17,6 +17,9 @@ class AuditEvent(Base):
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     setting_id: Mapped[int | None] = mapped_column(ForeignKey("settings.id"))
     action: Mapped[str] = mapped_column(String(60))
+    # The data category the event is about, so a record's history shows each entry only to
+    # those who may read that category (None: administrative events).
+    category: Mapped[str | None] = mapped_column(String(20))
     record_type: Mapped[str] = mapped_column(String(30))
     record_id: Mapped[int | None]
     family_id: Mapped[int | None] = mapped_column(index=True)

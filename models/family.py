@@ -36,8 +36,9 @@ class Person:
     last_name: Mapped[str] = mapped_column(String(100))
     date_of_birth: Mapped[date | None] = mapped_column(Date)
     gender: Mapped[str] = mapped_column(String(12))
-    ethnicity: Mapped[str | None] = mapped_column(ForeignKey("ethnicities.code"))
-    language: Mapped[str | None] = mapped_column(String(60))
+    ethnicity: Mapped[str | None] = mapped_column(String(30))  # code of the ETHNICITY list
+    language: Mapped[str | None] = mapped_column(String(30))  # code of the LANGUAGE list
+    general_note: Mapped[str | None] = mapped_column(Text)
 
 
 class Carer(Person, Base):
@@ -46,6 +47,9 @@ class Carer(Person, Base):
 
 class Child(Person, Base):
     __tablename__ = "children"
+
+    # An unnamed newborn is "Baby" + surname with this flag set (standards 12).
+    provisional_name: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
 class CarerChild(Base):

@@ -1,38 +1,36 @@
-from sqlalchemy import Boolean, String
+from sqlalchemy import Boolean, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base
 
 
-class Ethnicity(Base):
-    """The DfE ethnicity codes (domain.md §3.1); a drop-down list the administrator keeps."""
+class LookupValue(Base):
+    """A value of a drop-down list the eStart Administrator keeps (standards 15). Values are
+    deactivated, never deleted, so records that use them keep their meaning."""
 
-    __tablename__ = "ethnicities"
+    __tablename__ = "lookup_values"
+    __table_args__ = (UniqueConstraint("list_name", "code"),)
 
-    code: Mapped[str] = mapped_column(String(4), primary_key=True)
-    label: Mapped[str] = mapped_column(String(100))
+    id: Mapped[int] = mapped_column(primary_key=True)
+    list_name: Mapped[str] = mapped_column(String(30))
+    code: Mapped[str] = mapped_column(String(30))
+    label: Mapped[str] = mapped_column(String(200))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Custom indicators (standards 11) may be local to one setting and to one kind of subject.
+    setting_id: Mapped[int | None] = mapped_column(ForeignKey("settings.id"))
+    applies_to: Mapped[str | None] = mapped_column(String(10))
 
 
-DFE_ETHNICITIES: list[tuple[str, str]] = [
-    ("WBRI", "White British"),
-    ("WIRI", "White Irish"),
-    ("WIRT", "Traveller of Irish heritage"),
-    ("WROM", "Gypsy/Roma"),
-    ("WOTH", "Any other White background"),
-    ("MWBC", "White and Black Caribbean"),
-    ("MWBA", "White and Black African"),
-    ("MWAS", "White and Asian"),
-    ("MOTH", "Any other mixed background"),
-    ("AIND", "Indian"),
-    ("APKN", "Pakistani"),
-    ("ABAN", "Bangladeshi"),
-    ("AOTH", "Any other Asian background"),
-    ("BCRB", "Black Caribbean"),
-    ("BAFR", "Black African"),
-    ("BOTH", "Any other Black background"),
-    ("CHNE", "Chinese"),
-    ("OOTH", "Any other ethnic group"),
-    ("REFU", "Refused"),
-    ("NOBT", "Information not yet obtained"),
-]
+class SubjectCode(Base):
+    """A drop-down value set on a family, carer or child: a warning (standards 7), a
+    hard-to-reach group (10) or a custom indicator (11)."""
+
+    __tablename__ = "subject_codes"
+    __table_args__ = (UniqueConstraint("subject_type", "subject_id", "list_name", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    family_id: Mapped[int] = mapped_column(ForeignKey("families.id"), index=True)
+    subject_type: Mapped[str] = mapped_column(String(10))
+    subject_id: Mapped[int]
+    list_name: Mapped[str] = mapped_column(String(30))
+    code: Mapped[str] = mapped_column(String(30))

@@ -22,3 +22,5 @@ class Note(Base):
     author_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     setting_id: Mapped[int] = mapped_column(ForeignKey("settings.id"))
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    # A correction is a new note that names the one it corrects; nothing is edited.
+    corrects_note_id: Mapped[int | None] = mapped_column(ForeignKey("notes.id"))

@@ -6,7 +6,7 @@ from datetime import date
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from models import Ethnicity, Setting
+from models import LookupValue, Setting
 from resolvers.errors import BadUserInput
 from resolvers.ids import decode_key
 from resolvers.naming import NameError_, normalise_name
@@ -47,11 +47,18 @@ def past_date(value: date, field: str, today: date) -> date:
     return value
 
 
-async def active_ethnicity(session: AsyncSession, code: str, field: str) -> str:
-    found = await session.scalar(select(Ethnicity.code).where(Ethnicity.code == code, Ethnicity.active))
+async def active_code(session: AsyncSession, list_name: str, code: str, field: str) -> str:
+    """A code of a drop-down list that is in use; unknown and deactivated codes are refused."""
+    found = await session.scalar(
+        select(LookupValue.code).where(LookupValue.list_name == list_name, LookupValue.code == code, LookupValue.active)
+    )
     if found is None:
-        raise BadUserInput(f"{field}: unknown ethnicity code {code!r}", field)
+        raise BadUserInput(f"{field}: {code!r} is not an active code of the {list_name} list", field)
     return code
+
+
+async def active_ethnicity(session: AsyncSession, code: str, field: str) -> str:
+    return await active_code(session, "ETHNICITY", code, field)
 
 
 async def existing_setting(session: AsyncSession, setting_id: str, field: str) -> int:
