@@ -36,6 +36,7 @@ async def affiliate(
         "affiliation.add",
         "Affiliation",
         affiliation.id,
+        category=Category.SECONDARY,
         family_id=family.id,
         setting_id=acting_setting(principal, Category.SECONDARY, scope, family.registered_setting_id),
         changes={
@@ -69,6 +70,7 @@ async def revoke_affiliation(ctx: Context, affiliation_id: str) -> Affiliation:
         "affiliation.revoke",
         "Affiliation",
         affiliation.id,
+        category=Category.SECONDARY,
         family_id=family.id,
         setting_id=acting_setting(principal, Category.SECONDARY, scope, family.registered_setting_id),
         changes={"before": {"revoked_at": None}, "after": {"revoked_at": affiliation.revoked_at.isoformat()}},

@@ -5,6 +5,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from authz.categories import Category
 from authz.guard import Denials
 from config import AppConfig
 from models import AuditEvent
@@ -32,9 +33,11 @@ class Audit:
         *,
         family_id: int | None = None,
         setting_id: int | None = None,
+        category: Category | None = None,
         changes: dict[str, Any] | None = None,
     ) -> AuditEvent:
         return AuditEvent(
+            category=None if category is None else category.name,
             at=utcnow(),
             user_id=None if self.principal is None else self.principal.user_id,
             setting_id=setting_id,

@@ -52,6 +52,7 @@ async def start_plan(ctx: Context, child_id: str, start_date: date, category: st
         "cp_plan.start",
         "ChildProtectionPlan",
         plan.id,
+        category=Category.CP_PLAN,
         family_id=family.id,
         setting_id=acting_setting(principal, Category.CP_PLAN, scope, family.registered_setting_id),
         changes={"after": {"child_id": child.id, "start_date": start_date.isoformat(), "category": category}},
@@ -84,6 +85,7 @@ async def end_plan(ctx: Context, plan_id: str, end_date: date) -> ChildProtectio
         "cp_plan.end",
         "ChildProtectionPlan",
         plan.id,
+        category=Category.CP_PLAN,
         family_id=family.id,
         setting_id=acting_setting(principal, Category.CP_PLAN, scope, family.registered_setting_id),
         changes={"before": {"end_date": None}, "after": {"end_date": end_date.isoformat()}},
@@ -105,5 +107,12 @@ async def protection_list(ctx: Context, setting_id: str) -> list[PersonRecord]:
         .order_by(Child.last_name, Child.first_name, Child.id)
     )
     accesses = await access_to(ctx, [row.Family for row in rows])
-    ctx.audit.read("cp_list.read", "Setting", key, setting_id=key, changes={"children": [row.Child.id for row in rows]})
+    ctx.audit.read(
+        "cp_list.read",
+        "Setting",
+        key,
+        setting_id=key,
+        category=Category.CP_PLAN,
+        changes={"children": [row.Child.id for row in rows]},
+    )
     return [person_record("Child", row.Child, access) for row, access in zip(rows, accesses, strict=True)]

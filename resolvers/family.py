@@ -12,6 +12,7 @@ from models.base import utcnow
 from resolvers import validation as v
 from resolvers.context import Context
 from resolvers.errors import BadUserInput, Conflict, NotFound
+from resolvers.history import FAMILY_FIELDS, record_changes
 from resolvers.ids import decode_key, encode_id
 from resolvers.records import FamilyRecord, family_record
 from resolvers.rights import require, require_anywhere
@@ -128,6 +129,7 @@ async def register_family(ctx: Context, data: dict[str, Any]) -> FamilyRecord:
         "family.register",
         "Family",
         family.id,
+        category=Category.PRIMARY,
         family_id=family.id,
         setting_id=setting_key,
         changes={
@@ -196,10 +198,10 @@ async def update_family(ctx: Context, family_id: str, expected_version: int, cha
     if result.rowcount != 1:  # type: ignore[attr-defined]
         await ctx.session.rollback()
         raise Conflict(f"The family was changed since version {expected_version}; reload it", field="expectedVersion")
-    diff = {k: {"before": before[k], "after": values[k]} for k in values if before[k] != values[k]}
-    ctx.audit.write(
-        "family.update", "Family", family.id, family_id=family.id, setting_id=family.registered_setting_id, changes=diff
-    )
+    record_changes(
+        ctx, "family.update", "Family", family.id, FAMILY_FIELDS, before, values,
+        family_id=family.id, setting_id=family.registered_setting_id,
+    )  # fmt: skip
     await ctx.session.commit()
     await ctx.session.refresh(family)
     return (await as_records(ctx, [family]))[0]

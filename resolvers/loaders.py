@@ -7,7 +7,20 @@ from typing import Any, TypeVar
 from aiodataloader import DataLoader
 from sqlalchemy import Row, select
 
-from models import Affiliation, Carer, CarerChild, Child, ChildProtectionPlan, Family, Note, Setting, User
+from models import (
+    Affiliation,
+    AuditEvent,
+    Carer,
+    CarerChild,
+    Child,
+    ChildProtectionPlan,
+    Family,
+    Form,
+    Note,
+    Setting,
+    SubjectCode,
+    User,
+)
 from resolvers.reader import Reader
 
 K = TypeVar("K", bound=Hashable)
@@ -42,6 +55,10 @@ class Loaders:
         self.children = _loader(self._people_of(Child))
         self.relationships = _loader(self._relationships)
         self.open_cp_plan = _loader(self._open_cp_plans)
+        self.all_cp_plans = _loader(self._all_cp_plans)
+        self.history = _loader(self._history)
+        self.forms = _loader(self._forms)
+        self.codes = {kind: _loader(self._codes_of(kind)) for kind in ("family", "carer", "child")}
         self.notes = {kind: _loader(self._notes_of(kind)) for kind in ("family", "carer", "child")}
 
     async def _settings(self, ids: list[int]) -> list[AnyRow | None]:
@@ -99,5 +116,53 @@ class Loaders:
             )
             rows = await self.reader.rows(statement)
             return _grouped(keys, rows, lambda r: (r.Note.subject_id, r.Note.kind))
+
+        return load
+
+    async def _all_cp_plans(self, child_ids: list[int]) -> list[list[AnyRow]]:
+        statement = (
+            select(ChildProtectionPlan)
+            .where(ChildProtectionPlan.child_id.in_(child_ids))
+            .order_by(ChildProtectionPlan.start_date, ChildProtectionPlan.id)
+        )
+        rows = await self.reader.rows(statement)
+        return _grouped(child_ids, (r[0] for r in rows), lambda p: p.child_id)
+
+    async def _history(self, keys: list[tuple[str, int]]) -> list[list[AnyRow]]:
+        """Audit events of records, keyed by (record type, record id); administrative events
+        (no category) are not part of a record's history."""
+        statement = (
+            select(AuditEvent, User.display_name)
+            .outerjoin(User, User.id == AuditEvent.user_id)
+            .where(
+                AuditEvent.record_type.in_({record_type for record_type, _ in keys}),
+                AuditEvent.record_id.in_({record_id for _, record_id in keys}),
+                AuditEvent.category.is_not(None),
+            )
+            .order_by(AuditEvent.at, AuditEvent.id)
+        )
+        rows = await self.reader.rows(statement)
+        return _grouped(keys, rows, lambda r: (r.AuditEvent.record_type, r.AuditEvent.record_id))
+
+    async def _forms(self, family_ids: list[int]) -> list[list[AnyRow]]:
+        statement = select(Form).where(Form.family_id.in_(family_ids)).order_by(Form.received_on, Form.id)
+        rows = await self.reader.rows(statement)
+        return _grouped(family_ids, (r[0] for r in rows), lambda f: f.family_id)
+
+    def _codes_of(self, subject_type: str) -> Callable[[list[tuple[int, str]]], Coroutine[Any, Any, list[list[str]]]]:
+        """Codes set on subjects, keyed by (subject id, list name)."""
+
+        async def load(keys: list[tuple[int, str]]) -> list[list[str]]:
+            statement = (
+                select(SubjectCode.subject_id, SubjectCode.list_name, SubjectCode.code)
+                .where(
+                    SubjectCode.subject_type == subject_type,
+                    SubjectCode.subject_id.in_({subject_id for subject_id, _ in keys}),
+                    SubjectCode.list_name.in_({list_name for _, list_name in keys}),
+                )
+                .order_by(SubjectCode.code)
+            )
+            rows = await self.reader.rows(statement)
+            return [[r.code for r in group] for group in _grouped(keys, rows, lambda r: (r.subject_id, r.list_name))]
 
         return load

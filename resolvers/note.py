@@ -47,6 +47,7 @@ async def add_note(ctx: Context, subject_id: str, kind: str, text: str) -> NoteR
         "note.add",
         "Note",
         note.id,
+        category=category,
         family_id=family.id,
         setting_id=note.setting_id,
         changes={"after": {"subject": f"{type_name}:{key}", "kind": kind}},

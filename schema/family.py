@@ -76,7 +76,9 @@ class Family:
     @guarded(Category.CONFIDENTIAL)
     async def confidential_notes(self, root: FamilyRoot, info: Info[Context, None]) -> list[Note] | None:
         notes = await notes_of(info, "family", root.id, "CONFIDENTIAL")
-        info.context.audit.read("confidential_notes.read", "Family", root.id, family_id=root.id)
+        info.context.audit.read(
+            "confidential_notes.read", "Family", root.id, family_id=root.id, category=Category.CONFIDENTIAL
+        )
         return notes  # type: ignore[return-value]
 
     @guarded(Category.PRIMARY)

@@ -42,7 +42,9 @@ class PersonFields:
     @guarded(Category.CONFIDENTIAL)
     async def confidential_notes(self, root: Person, info: Info[Context, None]) -> list[Note] | None:
         notes = await notes_of(info, root.type_name.lower(), root.id, "CONFIDENTIAL")
-        info.context.audit.read("confidential_notes.read", root.type_name, root.id, family_id=root.family_id)
+        info.context.audit.read(
+            "confidential_notes.read", root.type_name, root.id, family_id=root.family_id, category=Category.CONFIDENTIAL
+        )
         return notes  # type: ignore[return-value]
 
 
