@@ -3,6 +3,7 @@
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass
+from datetime import date
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///estart.db"
 
@@ -13,6 +14,8 @@ class AppConfig:
     session_hours: float = 8.0
     graphiql: bool = False
     max_page_size: int = 1000
+    # Local closure days of the authority, which do not count as working days (standards 5).
+    closure_days: tuple[date, ...] = ()
     # Parameters from the OWASP Password Storage Cheat Sheet for argon2id (m=19 MiB, t=2, p=1).
     argon2_time_cost: int = 2
     argon2_memory_kib: int = 19456
@@ -25,4 +28,7 @@ class AppConfig:
             database_url=env.get("ESTART_DATABASE_URL", DEFAULT_DATABASE_URL),
             session_hours=float(env.get("ESTART_SESSION_HOURS", "8")),
             graphiql=env.get("ESTART_GRAPHIQL", "false").lower() in {"1", "true", "yes"},
+            closure_days=tuple(
+                date.fromisoformat(day.strip()) for day in env.get("ESTART_CLOSURE_DAYS", "").split(",") if day.strip()
+            ),
         )

@@ -7,16 +7,18 @@ from typing import Any
 from sqlalchemy import func, select, update
 
 from authz.categories import Action, Category
-from models import Affiliation, Carer, CarerChild, Child, Family
+from models import Affiliation, Carer, CarerChild, Child, Family, Form
 from models.base import utcnow
 from resolvers import validation as v
 from resolvers.context import Context
 from resolvers.errors import BadUserInput, Conflict, NotFound
-from resolvers.history import FAMILY_FIELDS, record_changes
+from resolvers.form import mark_entered, outstanding_form
+from resolvers.history import FAMILY_FIELDS, PERSON_FIELDS, record_changes
 from resolvers.ids import decode_key, encode_id
 from resolvers.records import FamilyRecord, family_record
-from resolvers.rights import require, require_anywhere
+from resolvers.rights import acting_setting, require, require_anywhere
 from resolvers.scope import access_to, scope_of, shared_with
+from resolvers.working_days import Deadline
 
 
 @dataclass(slots=True)
@@ -89,7 +91,7 @@ async def family_for_write(ctx: Context, family_id: str, field: str = "id") -> F
 
 
 async def register_family(ctx: Context, data: dict[str, Any]) -> FamilyRecord:
-    """`data` is the validated-by-type input as plain values (see schema.family)."""
+    """`data` is the input as plain values (see schema.mutation.plain)."""
     today = date.today()
     setting_key = await v.existing_setting(ctx.session, data["setting_id"], "settingId")
     scope = frozenset([setting_key])
@@ -97,26 +99,34 @@ async def register_family(ctx: Context, data: dict[str, Any]) -> FamilyRecord:
     people = [("carers", p) for p in data["carers"]] + [("children", p) for p in data["children"]]
     if data["general_note"] is not None or any(p["ethnicity"] or p["language"] for _, p in people):
         require(ctx, Category.SECONDARY, Action.WRITE, scope)
+    kind = Deadline(data["source"])
+    form = await registration_form(ctx, data, kind, setting_key, today)
     address = await clean_address(data["address"], "address")
+    note = data["general_note"]
     family = Family(
         registered_setting_id=setting_key,
         source=data["source"],
-        received_on=v.past_date(data["received_on"], "receivedOn", today),
+        received_on=form.received_on,
         consent_to_contact=data["consent_to_contact"],
         entered_by_id=principal.user_id,
         entered_at=utcnow(),
-        general_note=None
-        if data["general_note"] is None
-        else v.clean_text(data["general_note"], "generalNote", 4000, required=False),
+        general_note=None if note is None else (v.clean_text(note, "generalNote", 4000, required=False) or None),
         **address,
     )
     ctx.session.add(family)
     await ctx.session.flush()
+    form.family_id = family.id
+    mark_entered(ctx, form)
     created: dict[str, list[Any]] = {"carers": [], "children": []}
     for group, person in people:
-        model = Carer if group == "carers" else Child
         index = len(created[group])
-        created[group].append(model(family_id=family.id, **await clean_person(ctx, person, f"{group}[{index}]", today)))
+        values = await clean_person(ctx, person, f"{group}[{index}]", today)
+        if group == "carers":
+            created[group].append(Carer(family_id=family.id, **values))
+        else:
+            created[group].append(
+                Child(family_id=family.id, provisional_name=bool(person.get("provisional_name")), **values)
+            )
     ctx.session.add_all(created["carers"] + created["children"])
     await ctx.session.flush()
     for carer, person in zip(created["carers"], data["carers"], strict=True):
@@ -125,24 +135,53 @@ async def register_family(ctx: Context, data: dict[str, Any]) -> FamilyRecord:
                 CarerChild(carer_id=carer.id, child_id=child.id, relationship=person["relationship"])
                 for child in created["children"]
             )
-    ctx.audit.write(
-        "family.register",
-        "Family",
-        family.id,
-        category=Category.PRIMARY,
-        family_id=family.id,
-        setting_id=setting_key,
-        changes={
-            "after": {
-                "source": data["source"],
-                "carers": len(created["carers"]),
-                "children": len(created["children"]),
-                **address,
-            }
-        },
-    )
+    family_values = {**address, "general_note": family.general_note}
+    record_changes(
+        ctx, "family.register", "Family", family.id, FAMILY_FIELDS, {}, family_values,
+        family_id=family.id, setting_id=setting_key,
+    )  # fmt: skip
+    for person in created["carers"] + created["children"]:
+        values = {column: getattr(person, column) for column in PERSON_FIELDS}
+        record_changes(
+            ctx, "person.register", type(person).__name__, person.id, PERSON_FIELDS, {}, values,
+            family_id=family.id, setting_id=setting_key,
+        )  # fmt: skip
     await ctx.session.commit()
     return (await as_records(ctx, [family]))[0]
+
+
+async def registration_form(ctx: Context, data: dict[str, Any], kind: Deadline, setting: int, today: date) -> Form:
+    """The initial contact or referral form the family is registered from (standards 5.1,
+    5.2): one logged as received earlier, or a new one received on `receivedOn`."""
+    if data.get("form_id"):
+        form = await outstanding_form(ctx, data["form_id"], kind, setting)
+    else:
+        form = Form(
+            kind=kind.value,
+            setting_id=setting,
+            received_on=v.past_date(data["received_on"], "receivedOn", today),
+            logged_by_id=ctx.require_principal().user_id,
+            logged_at=utcnow(),
+        )
+        ctx.session.add(form)
+    form.consent_to_contact = data["consent_to_contact"]
+    form.consent_recorded_by_id = ctx.require_principal().user_id
+    form.consent_date = (
+        v.past_date(data["consent_date"], "consentDate", today) if data.get("consent_date") else form.received_on
+    )
+    referral = data.get("referral")
+    if referral is not None:
+        if kind is not Deadline.REFERRAL:
+            raise BadUserInput("referral details belong to a registration from a referral", "referral")
+        await fill_referral(ctx, form, referral)
+    return form
+
+
+async def fill_referral(ctx: Context, form: Form, referral: dict[str, Any]) -> None:
+    form.referral_type = referral["referral_type"]
+    form.referrer_name = _optional(referral.get("referrer_name"), "referral.referrerName", 200)
+    form.referrer_organisation = _optional(referral.get("organisation"), "referral.organisation", 200)
+    form.reason_code = await v.active_code(ctx.session, "REFERRAL_REASON", referral["reason"], "referral.reason")
 
 
 async def clean_address(address: dict[str, Any] | None, field: str) -> dict[str, Any]:
@@ -162,16 +201,19 @@ def _optional(value: str | None, field: str, max_length: int) -> str | None:
 
 async def clean_person(ctx: Context, person: dict[str, Any], field: str, today: date) -> dict[str, Any]:
     dob = person["date_of_birth"]
-    return {
-        "first_name": v.clean_name(person["first_name"], f"{field}.firstName"),
+    values = {
+        "first_name": v.provisional_forename(person["first_name"], field)
+        if person.get("provisional_name")
+        else v.clean_name(person["first_name"], f"{field}.firstName"),
         "last_name": v.clean_name(person["last_name"], f"{field}.lastName"),
         "date_of_birth": None if dob is None else v.past_date(dob, f"{field}.dateOfBirth", today),
         "gender": person["gender"],
         "ethnicity": None
         if person["ethnicity"] is None
-        else await v.active_ethnicity(ctx.session, person["ethnicity"], f"{field}.ethnicity"),
-        "language": _optional(person["language"], f"{field}.language", 60),
+        else await v.active_code(ctx.session, "ETHNICITY", person["ethnicity"], f"{field}.ethnicity"),
+        "language": _optional(person["language"], f"{field}.language", 30),  # LANGUAGE-CODES
     }
+    return values
 
 
 async def update_family(ctx: Context, family_id: str, expected_version: int, changes: dict[str, Any]) -> FamilyRecord:
@@ -189,6 +231,8 @@ async def update_family(ctx: Context, family_id: str, expected_version: int, cha
             None if note is None else (v.clean_text(note, "generalNote", 4000, required=False) or None)
         )
     before = {name: getattr(family, name) for name in values}
+    notice_on = changes.get("notice_received_on") or date.today()
+    v.past_date(notice_on, "noticeReceivedOn", date.today())
     result = await ctx.session.execute(
         update(Family)
         .where(Family.id == family.id, Family.version == expected_version)
@@ -198,10 +242,54 @@ async def update_family(ctx: Context, family_id: str, expected_version: int, cha
     if result.rowcount != 1:  # type: ignore[attr-defined]
         await ctx.session.rollback()
         raise Conflict(f"The family was changed since version {expected_version}; reload it", field="expectedVersion")
-    record_changes(
+    categories = record_changes(
         ctx, "family.update", "Family", family.id, FAMILY_FIELDS, before, values,
         family_id=family.id, setting_id=family.registered_setting_id,
     )  # fmt: skip
+    for category in categories:  # the notice of change, for the deadlines of standards 5.3, 5.4
+        kind = Deadline.PRIMARY_CHANGE if category is Category.PRIMARY else Deadline.SECONDARY_CHANGE
+        change = Form(
+            kind=kind.value,
+            setting_id=family.registered_setting_id,
+            family_id=family.id,
+            received_on=notice_on,
+            logged_by_id=ctx.require_principal().user_id,
+            logged_at=utcnow(),
+        )
+        mark_entered(ctx, change)
+        ctx.session.add(change)
     await ctx.session.commit()
     await ctx.session.refresh(family)
     return (await as_records(ctx, [family]))[0]
+
+
+async def record_referral(
+    ctx: Context, family_id: str, received_on: date, referral: dict[str, Any], form_id: str | None
+) -> Form:
+    """A referral for a family already registered (standards 5.2): its details are entered
+    within 2 working days of receipt, like the referral that registers a family."""
+    family = await family_for_write(ctx, family_id, "familyId")
+    scope = await family_scope(ctx, family)
+    principal = require(ctx, Category.SECONDARY, Action.WRITE, scope)
+    setting = acting_setting(principal, Category.SECONDARY, scope, family.registered_setting_id)
+    if form_id is not None:
+        form = await outstanding_form(ctx, form_id, Deadline.REFERRAL, setting)
+    else:
+        form = Form(
+            kind=Deadline.REFERRAL.value,
+            setting_id=setting,
+            received_on=v.past_date(received_on, "receivedOn", date.today()),
+            logged_by_id=principal.user_id,
+            logged_at=utcnow(),
+        )
+        ctx.session.add(form)
+    form.family_id = family.id
+    await fill_referral(ctx, form, referral)
+    mark_entered(ctx, form)
+    await ctx.session.flush()
+    ctx.audit.write(
+        "referral.record", "Family", family.id, family_id=family.id, setting_id=setting, category=Category.SECONDARY,
+        changes={"referral": {"after": f"{form.referral_type} referral: {form.reason_code}"}},
+    )  # fmt: skip
+    await ctx.session.commit()
+    return form

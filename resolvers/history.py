@@ -49,8 +49,8 @@ def record_changes(
     *,
     family_id: int,
     setting_id: int | None,
-) -> None:
-    """Audit the fields that changed, one event per category."""
+) -> list[Category]:
+    """Audit the fields that changed, one event per category; returns those categories."""
     by_category: dict[Category, dict[str, Any]] = {}
     for column, new in after.items():
         old = before.get(column)
@@ -62,11 +62,12 @@ def record_changes(
             action, record_type, record_id,
             family_id=family_id, setting_id=setting_id, category=category, changes=changes,
         )  # fmt: skip
+    return list(by_category)
 
 
 @dataclass(slots=True)
 class FieldChange:
-    field: str
+    field_name: str
     before: str | None
     after: str | None
 

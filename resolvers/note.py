@@ -1,57 +1,54 @@
-"""Notes histories (standards 7): append-only; HISTORY is secondary, CONFIDENTIAL confidential."""
-
-from typing import Any
+"""Notes histories (standards 7): append-only; HISTORY is secondary, CONFIDENTIAL confidential.
+A correction is a new note that references the one it corrects; nothing is edited."""
 
 from sqlalchemy import select
 
 from authz.categories import Action, Category
-from models import Carer, Child, Family, Note, User
+from models import Note, User
 from models.base import utcnow
 from resolvers.context import Context
-from resolvers.errors import NotFound
-from resolvers.family import family_scope
-from resolvers.ids import decode_id
+from resolvers.errors import BadUserInput
+from resolvers.ids import decode_key
 from resolvers.records import NoteRecord
-from resolvers.rights import acting_setting, require, require_anywhere
+from resolvers.rights import require
+from resolvers.subject import resolve_subject
 from resolvers.validation import clean_text
 
 KIND_CATEGORY = {"HISTORY": Category.SECONDARY, "CONFIDENTIAL": Category.CONFIDENTIAL}
-SUBJECTS: dict[str, Any] = {"Family": Family, "Carer": Carer, "Child": Child}
 
 
-async def add_note(ctx: Context, subject_id: str, kind: str, text: str) -> NoteRecord:
-    require_anywhere(ctx, Category.PRIMARY, Action.READ)
-    decoded = decode_id(subject_id, *SUBJECTS)
-    subject = None if decoded is None else await ctx.session.get(SUBJECTS[decoded[0]], decoded[1])
-    if decoded is None or subject is None:
-        raise NotFound("subjectId: no such family, carer or child")
-    type_name, key = decoded
-    family = subject if type_name == "Family" else await ctx.session.get(Family, subject.family_id)
-    assert family is not None
+async def add_note(ctx: Context, subject_id: str, kind: str, text: str, corrects: str | None = None) -> NoteRecord:
+    subject = await resolve_subject(ctx, subject_id)
     category = KIND_CATEGORY[kind]
-    scope = await family_scope(ctx, family)
-    principal = require(ctx, category, Action.WRITE, scope)
+    principal = require(ctx, category, Action.WRITE, subject.scope)
+    corrected = None if corrects is None else await _corrected_note(ctx, corrects, subject.type_name, subject.key, kind)
     note = Note(
-        family_id=family.id,
-        subject_type=type_name.lower(),
-        subject_id=key,
+        family_id=subject.family.id,
+        subject_type=subject.type_name.lower(),
+        subject_id=subject.key,
         kind=kind,
         text=clean_text(text, "text", 10000),
         author_id=principal.user_id,
-        setting_id=acting_setting(principal, category, scope, family.registered_setting_id),
+        setting_id=subject.setting_for(principal, category),
         created_at=utcnow(),
+        corrects_note_id=corrected,
     )
     ctx.session.add(note)
     await ctx.session.flush()
     ctx.audit.write(
-        "note.add",
-        "Note",
-        note.id,
-        category=category,
-        family_id=family.id,
-        setting_id=note.setting_id,
-        changes={"after": {"subject": f"{type_name}:{key}", "kind": kind}},
-    )
+        "note.add", subject.type_name, subject.key,
+        family_id=subject.family.id, setting_id=note.setting_id, category=category,
+        changes={"note": {"kind": kind, "id": note.id, "corrects": corrected}},
+    )  # fmt: skip
     await ctx.session.commit()
     author = await ctx.session.scalar(select(User.display_name).where(User.id == principal.user_id))
-    return NoteRecord(note.id, note.kind, note.text, note.created_at, author or "", note.setting_id)
+    return NoteRecord(note.id, note.kind, note.text, note.created_at, author or "", note.setting_id, corrected)
+
+
+async def _corrected_note(ctx: Context, note_id: str, subject_type: str, subject_key: int, kind: str) -> int:
+    """A correction names a note of the same history: same subject, same kind."""
+    key = decode_key(note_id, "Note")
+    note = None if key is None else await ctx.session.get(Note, key)
+    if note is None or (note.subject_type, note.subject_id, note.kind) != (subject_type.lower(), subject_key, kind):
+        raise BadUserInput("correctsNoteId: no such note in this history", "correctsNoteId")
+    return note.id

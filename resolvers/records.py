@@ -23,6 +23,7 @@ class FamilyRecord:
     registered_setting_id: int
     address: AddressRecord
     general_note: str | None
+    consent_to_contact: bool
     access: Access
 
 
@@ -37,6 +38,8 @@ class PersonRecord:
     gender: str
     ethnicity: str | None
     language: str | None
+    general_note: str | None
+    provisional_name: bool
     access: Access
 
 
@@ -48,6 +51,7 @@ class NoteRecord:
     created_at: datetime
     author_name: str
     setting_id: int
+    corrects_note_id: int | None = None
 
 
 def family_record(row: Any, access: Access) -> FamilyRecord:
@@ -57,6 +61,7 @@ def family_record(row: Any, access: Access) -> FamilyRecord:
         registered_setting_id=row.registered_setting_id,
         address=AddressRecord(row.address_line1, row.address_line2, row.town, row.postcode),
         general_note=row.general_note,
+        consent_to_contact=row.consent_to_contact,
         access=access,
     )
 
@@ -72,10 +77,14 @@ def person_record(type_name: str, row: Any, access: Access) -> PersonRecord:
         gender=row.gender,
         ethnicity=row.ethnicity,
         language=row.language,
+        general_note=row.general_note,
+        provisional_name=getattr(row, "provisional_name", False),
         access=access,
     )
 
 
 def note_record(row: Any) -> NoteRecord:
     note = row.Note
-    return NoteRecord(note.id, note.kind, note.text, note.created_at, row.author_name, note.setting_id)
+    return NoteRecord(
+        note.id, note.kind, note.text, note.created_at, row.author_name, note.setting_id, note.corrects_note_id
+    )

@@ -9,12 +9,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from models import LookupValue, Setting
 from resolvers.errors import BadUserInput
 from resolvers.ids import decode_key
-from resolvers.naming import NameError_, normalise_name
+from resolvers.naming import PLACEHOLDER_FORENAME, NameError_, normalise_name
 
 # BS 7666 shape, as in ../shared/research/domain.md §4; checked after normalising the spacing.
 POSTCODE = re.compile(r"^(GIR 0AA|[A-PR-UWYZ][A-HK-Y]?\d[\dA-Z]? \d[ABD-HJLNP-UW-Z]{2})$")
 SETTING_CODE = re.compile(r"^[A-Za-z0-9]{2,10}$")
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{2,99}$")
+CODE = re.compile(r"^[A-Z0-9_]{2,30}$")
 
 
 def clean_text(value: str, field: str, max_length: int, *, required: bool = True) -> str:
@@ -31,6 +32,14 @@ def clean_name(value: str, field: str) -> str:
         return normalise_name(value)
     except NameError_ as error:
         raise BadUserInput(f"{field} {error}", field) from None
+
+
+def provisional_forename(given: str, field: str) -> str:
+    """An unnamed newborn is recorded as "Baby" with the family surname (standards 12), never
+    with an invented forename: the forename given must be empty or that placeholder."""
+    if given.strip() not in ("", PLACEHOLDER_FORENAME):
+        raise BadUserInput(f"{field}.firstName must be empty or {PLACEHOLDER_FORENAME!r} for a provisional name", field)
+    return PLACEHOLDER_FORENAME
 
 
 def clean_postcode(value: str, field: str) -> str:

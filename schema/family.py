@@ -6,12 +6,16 @@ import strawberry
 from strawberry.types import Info
 
 from resolvers.context import Context
+from resolvers.form import form_record
+from resolvers.history import history_entries, visible
 from resolvers.ids import encode_id
 from resolvers.records import FamilyRecord, person_record
 from schema.affiliation import Affiliation
 from schema.enums import Category as CategoryEnum
 from schema.enums import FormSource
 from schema.fields import INHERITED, Category, field, guarded, record
+from schema.form import Form, ReferralInput
+from schema.history import HistoryEntry
 from schema.note import Note, notes_of
 from schema.person import Carer, CarerInput, Child, ChildInput
 from schema.setting import Setting
@@ -62,12 +66,35 @@ class Family:
         return await info.context.loaders.affiliations.load(root.id)  # type: ignore[no-any-return]
 
     @guarded(Category.SECONDARY)
-    def warnings(self, root: FamilyRoot) -> list[str] | None:
-        return []  # the warnings drop-down arrives with the data standards' rules (issue 3)
+    async def warnings(self, root: FamilyRoot, info: Info[Context, None]) -> list[str] | None:
+        return await info.context.loaders.codes["family"].load((root.id, "WARNING"))
 
     @guarded(Category.SECONDARY)
-    def hard_to_reach_groups(self, root: FamilyRoot) -> list[str] | None:
-        return []  # likewise (issue 3)
+    async def hard_to_reach_groups(self, root: FamilyRoot, info: Info[Context, None]) -> list[str] | None:
+        return await info.context.loaders.codes["family"].load((root.id, "HARD_TO_REACH_GROUP"))
+
+    @guarded(Category.SECONDARY, description="codes of the CUSTOM_INDICATOR list (standards 11)")
+    async def indicators(self, root: FamilyRoot, info: Info[Context, None]) -> list[str] | None:
+        return await info.context.loaders.codes["family"].load((root.id, "CUSTOM_INDICATOR"))
+
+    @guarded(
+        Category.PRIMARY,
+        description="No consent to further contact was given (standards 5.1): registered, not to be contacted. "
+        "Primary, because it qualifies the use of the address.",
+    )
+    def no_further_contact(self, root: FamilyRoot) -> bool:
+        return not root.consent_to_contact
+
+    @guarded(Category.SECONDARY, description="forms received for this family and their deadlines (standards 5)")
+    async def forms(self, root: FamilyRoot, info: Info[Context, None]) -> list[Form] | None:
+        return [form_record(info.context, form) for form in await info.context.loaders.forms.load(root.id)]
+
+    @guarded(
+        Category.PRIMARY,
+        description="The record's audit trail; each entry is shown only to those who may read its category.",
+    )
+    async def history(self, root: FamilyRoot, info: Info[Context, None]) -> list[HistoryEntry]:
+        return visible(history_entries(await info.context.loaders.history.load(("Family", root.id))), root.access)
 
     @guarded(Category.SECONDARY)
     async def notes(self, root: FamilyRoot, info: Info[Context, None]) -> list[Note] | None:
@@ -123,9 +150,17 @@ class RegisterFamilyInput:
     carers: list[CarerInput] = strawberry.field(default_factory=list)
     children: list[ChildInput] = strawberry.field(default_factory=list)
     general_note: str | None = None
+    form_id: strawberry.ID | None = strawberry.field(
+        default=None, description="the form logged earlier by logFormReceived that this registration enters"
+    )
+    consent_date: date | None = strawberry.field(default=None, description="default: receivedOn")
+    referral: ReferralInput | None = None
 
 
 @strawberry.input(description="An omitted field is unchanged; null clears it.")
 class UpdateFamilyInput:
     address: AddressInput | None = strawberry.UNSET
     general_note: str | None = strawberry.UNSET
+    notice_received_on: date | None = strawberry.field(
+        default=strawberry.UNSET, description="when notice of the change was received (default: today)"
+    )

@@ -8,11 +8,14 @@ from strawberry.types import Info
 
 from models import LoginSession
 from models.base import utcnow
-from resolvers import affiliation, cp_plan, family, note, user
+from resolvers import affiliation, cp_plan, family, form, lookup, note, subject, user
 from resolvers.context import Context
+from resolvers.lookup import LookupList
 from schema.affiliation import Affiliation, AffiliationInput
 from schema.cp_plan import ChildProtectionPlan, CpPlanInput
 from schema.family import Family, RegisterFamilyInput, UpdateFamilyInput
+from schema.form import Form, FormReceivedInput, ReferralInput
+from schema.lookup import LookupValue, LookupValueInput, LookupValueUpdate
 from schema.note import Note, NoteInput
 from schema.setting import Setting
 from schema.user import Session, SettingInput, User, UserInput
@@ -93,7 +96,7 @@ class Mutation:
 
     @strawberry.mutation
     async def add_note(self, info: Info[Context, None], input: NoteInput) -> Note:
-        work = note.add_note(info.context, input.subject_id, input.kind.name, input.text)
+        work = note.add_note(info.context, input.subject_id, input.kind.name, input.text, input.corrects_note_id)
         return await atomic(info, work)  # type: ignore[return-value]
 
     @strawberry.mutation
@@ -117,3 +120,53 @@ class Mutation:
         self, info: Info[Context, None], id: strawberry.ID, end_date: date
     ) -> ChildProtectionPlan:
         return await atomic(info, cp_plan.end_plan(info.context, id, end_date))  # type: ignore[return-value]
+
+    @strawberry.mutation(description="Replace the warnings of a family, carer or child (codes of the WARNING list).")
+    async def set_warnings(self, info: Info[Context, None], subject_id: strawberry.ID, codes: list[str]) -> list[str]:
+        return await atomic(info, subject.set_codes(info.context, subject_id, LookupList.WARNING, codes))
+
+    @strawberry.mutation(description="Replace the hard-to-reach groups of a family, carer or child.")
+    async def set_hard_to_reach_groups(
+        self, info: Info[Context, None], subject_id: strawberry.ID, codes: list[str]
+    ) -> list[str]:
+        work = subject.set_codes(info.context, subject_id, LookupList.HARD_TO_REACH_GROUP, codes)
+        return await atomic(info, work)
+
+    @strawberry.mutation(description="Replace the custom indicators of a family, carer or child.")
+    async def set_indicators(self, info: Info[Context, None], subject_id: strawberry.ID, codes: list[str]) -> list[str]:
+        return await atomic(info, subject.set_codes(info.context, subject_id, LookupList.CUSTOM_INDICATOR, codes))
+
+    @strawberry.mutation(description="Replace the general note of a family, carer or child (null clears it).")
+    async def set_general_note(
+        self, info: Info[Context, None], subject_id: strawberry.ID, text: str | None
+    ) -> str | None:
+        return await atomic(info, subject.set_general_note(info.context, subject_id, text))
+
+    @strawberry.mutation(description="Log an item received, outstanding until it is entered (standards 5).")
+    async def log_form_received(self, info: Info[Context, None], input: FormReceivedInput) -> Form:
+        work = form.log_received(info.context, input.setting_id, input.kind, input.received_on, input.description)
+        return await atomic(info, work)
+
+    @strawberry.mutation(description="Enter a referral for a registered family (standards 5.2).")
+    async def record_referral(
+        self,
+        info: Info[Context, None],
+        family_id: strawberry.ID,
+        received_on: date,
+        referral: ReferralInput,
+        form_id: strawberry.ID | None = None,
+    ) -> Form:
+        ctx = info.context
+        work = family.record_referral(ctx, family_id, received_on, plain(referral), form_id)
+        return form.form_record(ctx, await atomic(info, work))
+
+    @strawberry.mutation(description="Add a value to a drop-down list (the eStart Administrator).")
+    async def add_lookup_value(self, info: Info[Context, None], input: LookupValueInput) -> LookupValue:
+        applies_to = None if input.applies_to is None else input.applies_to.value
+        work = lookup.add_value(info.context, input.list, input.code, input.label, input.setting_id, applies_to)
+        return await atomic(info, work)
+
+    @strawberry.mutation(description="Relabel, deactivate or reactivate a value; values are never deleted.")
+    async def update_lookup_value(self, info: Info[Context, None], input: LookupValueUpdate) -> LookupValue:
+        work = lookup.update_value(info.context, input.list, input.code, input.label, input.active)
+        return await atomic(info, work)

@@ -24,6 +24,10 @@ class Note:
     def id(self, root: strawberry.Parent[NoteRecord]) -> strawberry.ID:
         return strawberry.ID(encode_id("Note", root.id))
 
+    @guarded(INHERITED, description="the note this one corrects; notes are never edited")
+    def corrects_note_id(self, root: strawberry.Parent[NoteRecord]) -> strawberry.ID | None:
+        return None if root.corrects_note_id is None else strawberry.ID(encode_id("Note", root.corrects_note_id))
+
     @guarded(INHERITED)
     async def setting(self, root: strawberry.Parent[NoteRecord], info: Info[Context, None]) -> Setting:
         return await info.context.loaders.setting.load(root.setting_id)
@@ -39,3 +43,4 @@ class NoteInput:
     subject_id: strawberry.ID
     kind: NoteKind
     text: str
+    corrects_note_id: strawberry.ID | None = None

@@ -7,11 +7,13 @@ import strawberry
 from strawberry.types import Info
 
 from resolvers.context import Context
+from resolvers.history import history_entries, visible
 from resolvers.ids import encode_id
 from resolvers.records import PersonRecord, person_record
 from schema.cp_plan import ChildProtectionPlan
 from schema.enums import Gender, Relationship
 from schema.fields import INHERITED, Category, field, guarded, record
+from schema.history import HistoryEntry
 from schema.note import Note, notes_of
 
 Person = strawberry.Parent[PersonRecord]
@@ -26,6 +28,7 @@ class PersonFields:
     date_of_birth: date | None = field(Category.PRIMARY)
     ethnicity: str | None = field(Category.SECONDARY)
     language: str | None = field(Category.SECONDARY)
+    general_note: str | None = field(Category.SECONDARY)
 
     @guarded(Category.PRIMARY)
     def id(self, root: Person) -> strawberry.ID:
@@ -39,6 +42,26 @@ class PersonFields:
     async def notes(self, root: Person, info: Info[Context, None]) -> list[Note] | None:
         return await notes_of(info, root.type_name.lower(), root.id, "HISTORY")  # type: ignore[return-value]
 
+    @guarded(Category.SECONDARY)
+    async def warnings(self, root: Person, info: Info[Context, None]) -> list[str] | None:
+        return await info.context.loaders.codes[root.type_name.lower()].load((root.id, "WARNING"))
+
+    @guarded(Category.SECONDARY)
+    async def hard_to_reach_groups(self, root: Person, info: Info[Context, None]) -> list[str] | None:
+        return await info.context.loaders.codes[root.type_name.lower()].load((root.id, "HARD_TO_REACH_GROUP"))
+
+    @guarded(Category.SECONDARY, description="codes of the CUSTOM_INDICATOR list (standards 11)")
+    async def indicators(self, root: Person, info: Info[Context, None]) -> list[str] | None:
+        return await info.context.loaders.codes[root.type_name.lower()].load((root.id, "CUSTOM_INDICATOR"))
+
+    @guarded(
+        Category.PRIMARY,
+        description="The record's audit trail; each entry is shown only to those who may read its category.",
+    )
+    async def history(self, root: Person, info: Info[Context, None]) -> list[HistoryEntry]:
+        rows = await info.context.loaders.history.load((root.type_name, root.id))
+        return visible(history_entries(rows), root.access)
+
     @guarded(Category.CONFIDENTIAL)
     async def confidential_notes(self, root: Person, info: Info[Context, None]) -> list[Note] | None:
         notes = await notes_of(info, root.type_name.lower(), root.id, "CONFIDENTIAL")
@@ -50,9 +73,17 @@ class PersonFields:
 
 @record
 class Child(PersonFields):
-    @guarded(Category.CP_PLAN)
+    provisional_name: bool | None = field(
+        Category.PRIMARY, description='an unnamed newborn recorded as "Baby" + surname (standards 12)'
+    )
+
+    @guarded(Category.CP_PLAN, description="the open plan, if any")
     async def child_protection_plan(self, root: Person, info: Info[Context, None]) -> ChildProtectionPlan | None:
         return await info.context.loaders.open_cp_plan.load(root.id)
+
+    @guarded(Category.CP_PLAN, description="every plan, past and open, oldest first")
+    async def child_protection_plans(self, root: Person, info: Info[Context, None]) -> list[ChildProtectionPlan] | None:
+        return await info.context.loaders.all_cp_plans.load(root.id)
 
 
 @dataclass(slots=True)
@@ -98,4 +129,6 @@ class CarerInput(PersonInput):
 
 @strawberry.input
 class ChildInput(PersonInput):
-    pass
+    provisional_name: bool = strawberry.field(
+        default=False, description='unnamed newborn: recorded as "Baby" + lastName; firstName empty or "Baby"'
+    )

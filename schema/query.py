@@ -1,14 +1,18 @@
 from datetime import date
+from typing import Annotated
 
 import strawberry
 from sqlalchemy import select
 from strawberry.types import Info
 
 from models import Setting as SettingModel
-from resolvers import cp_plan, family, search, user
+from resolvers import cp_plan, family, form, lookup, search, user
 from resolvers.context import Context
 from resolvers.family import FamilyPage
+from resolvers.lookup import LookupList
 from schema.family import Family, FamilyConnection
+from schema.form import Timeliness
+from schema.lookup import LookupValue
 from schema.person import Child
 from schema.search import PersonMatch
 from schema.setting import Setting
@@ -48,6 +52,22 @@ class Query:
         self, info: Info[Context, None], name: str, date_of_birth: date | None = None, postcode: str | None = None
     ) -> list[PersonMatch]:
         return await search.search_people(info.context, name, date_of_birth, postcode)  # type: ignore[return-value]
+
+    @strawberry.field(description="A drop-down list (standards 15); active values unless includeInactive.")
+    async def lookups(
+        self, info: Info[Context, None], list: LookupList, include_inactive: bool = False
+    ) -> list[LookupValue]:
+        return await lookup.list_values(info.context, list, include_inactive)
+
+    @strawberry.field(description="Items received in [from, to] and how promptly they were entered (standards 5).")
+    async def timeliness(
+        self,
+        info: Info[Context, None],
+        setting_id: strawberry.ID,
+        date_from: Annotated[date, strawberry.argument(name="from")],
+        date_to: Annotated[date, strawberry.argument(name="to")],
+    ) -> Timeliness:
+        return await form.timeliness(info.context, setting_id, date_from, date_to)
 
     @strawberry.field
     async def child_protection_list(self, info: Info[Context, None], setting_id: strawberry.ID) -> list[Child]:

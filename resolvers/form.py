@@ -1,0 +1,164 @@
+"""Forms and their deadlines (standards 5): what was received, when it was entered, and
+whether that was within the working days the standards allow."""
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+
+from authz.categories import Action, Category
+from models import Form, Setting, User
+from models.base import utcnow
+from resolvers.context import Context
+from resolvers.errors import BadUserInput, Forbidden, NotFound
+from resolvers.ids import decode_key
+from resolvers.rights import require
+from resolvers.validation import clean_text, existing_setting, past_date
+from resolvers.working_days import Deadline, WorkingCalendar
+
+LONDON = ZoneInfo("Europe/London")
+# Who may log or enter each kind of item: the category of the data it carries.
+KIND_CATEGORY = {
+    Deadline.INITIAL_CONTACT: Category.PRIMARY,
+    Deadline.PRIMARY_CHANGE: Category.PRIMARY,
+    Deadline.REFERRAL: Category.SECONDARY,
+    Deadline.SECONDARY_CHANGE: Category.SECONDARY,
+    Deadline.REGISTER: Category.SECONDARY,
+    Deadline.HOME_VISIT: Category.SECONDARY,
+}
+
+
+@lru_cache(maxsize=8)
+def calendar_for(closures: tuple[date, ...]) -> WorkingCalendar:
+    return WorkingCalendar(closures)
+
+
+def entered_on(form: Form) -> date | None:
+    """The local (UK) date an item was entered; deadlines are counted in local days."""
+    return None if form.entered_at is None else form.entered_at.astimezone(LONDON).date()
+
+
+@dataclass(slots=True)
+class FormRecord:
+    form: Form
+    deadline: date
+    late: bool
+    outstanding: bool
+
+
+def form_record(ctx: Context, form: Form, today: date | None = None) -> FormRecord:
+    calendar = calendar_for(ctx.config.closure_days)
+    kind = Deadline(form.kind)
+    deadline = calendar.deadline(kind, form.received_on)
+    done = entered_on(form)
+    today = today or datetime.now(LONDON).date()
+    late = done > deadline if done is not None else today > deadline
+    return FormRecord(form, deadline, late, done is None)
+
+
+async def log_received(
+    ctx: Context, setting_id: str, kind: Deadline, received_on: date, description: str | None
+) -> FormRecord:
+    """Record that something arrived, so it counts as outstanding until it is entered."""
+    setting = await existing_setting(ctx.session, setting_id, "settingId")
+    principal = require(ctx, KIND_CATEGORY[kind], Action.WRITE, frozenset([setting]))
+    form = Form(
+        kind=kind.value,
+        setting_id=setting,
+        received_on=past_date(received_on, "receivedOn", datetime.now(LONDON).date()),
+        description=None if description is None else clean_text(description, "description", 2000, required=False),
+        logged_by_id=principal.user_id,
+        logged_at=utcnow(),
+    )
+    ctx.session.add(form)
+    await ctx.session.flush()
+    ctx.audit.write("form.received", "Form", form.id, setting_id=setting, changes={"kind": kind.value})
+    await ctx.session.commit()
+    return form_record(ctx, form)
+
+
+async def outstanding_form(ctx: Context, form_id: str, kind: Deadline, setting: int) -> Form:
+    """An item logged as received and not yet entered, to be completed by an entry."""
+    key = decode_key(form_id, "Form")
+    form = None if key is None else await ctx.session.get(Form, key)
+    if form is None or form.setting_id != setting:
+        raise NotFound("formId: no such outstanding item in this setting")
+    if form.kind != kind.value:
+        raise BadUserInput(f"formId: that item is a {form.kind.lower()}, not a {kind.value.lower()}", "formId")
+    if form.entered_at is not None:
+        raise BadUserInput("formId: that item has already been entered", "formId")
+    return form
+
+
+def mark_entered(ctx: Context, form: Form) -> None:
+    principal = ctx.require_principal()
+    form.entered_at = utcnow()
+    form.entered_by_id = principal.user_id
+
+
+@dataclass(slots=True)
+class KindTimeliness:
+    kind: str
+    received: int = 0
+    entered: int = 0
+    entered_late: int = 0
+    outstanding: int = 0
+    outstanding_past_deadline: int = 0
+
+
+@dataclass(slots=True)
+class UserTimeliness:
+    user_name: str
+    entered: int = 0
+    entered_late: int = 0
+
+
+@dataclass(slots=True)
+class Timeliness:
+    setting_id: int
+    date_from: date
+    date_to: date
+    by_kind: list[KindTimeliness] = field(default_factory=list)
+    by_user: list[UserTimeliness] = field(default_factory=list)
+    late_items: list[FormRecord] = field(default_factory=list)
+
+
+async def timeliness(ctx: Context, setting_id: str, date_from: date, date_to: date) -> Timeliness:
+    """Per kind and per user: items received in [from, to], entered late, still outstanding."""
+    setting = decode_key(setting_id, "Setting")
+    principal = ctx.require_principal()
+    if setting is None or await ctx.session.get(Setting, setting) is None:
+        raise BadUserInput("settingId: no such setting", "settingId")
+    if not principal.grants.allows(Category.REPORTING, Action.READ, [setting]):
+        raise Forbidden(Category.REPORTING.name)
+    if date_to < date_from:
+        raise BadUserInput("to is before from", "to")
+    rows = await ctx.reader.rows(
+        select(Form, User.display_name)
+        .outerjoin(User, User.id == Form.entered_by_id)
+        .where(Form.setting_id == setting, Form.received_on >= date_from, Form.received_on <= date_to)
+        .order_by(Form.received_on, Form.id)
+    )
+    kinds = {kind.value: KindTimeliness(kind.value) for kind in Deadline}
+    users: dict[str, UserTimeliness] = {}
+    report = Timeliness(setting, date_from, date_to)
+    for form, user_name in rows:
+        item = form_record(ctx, form)
+        counts = kinds[form.kind]
+        counts.received += 1
+        if item.outstanding:
+            counts.outstanding += 1
+            counts.outstanding_past_deadline += item.late
+        else:
+            counts.entered += 1
+            counts.entered_late += item.late
+            person = users.setdefault(user_name or "", UserTimeliness(user_name or ""))
+            person.entered += 1
+            person.entered_late += item.late
+        if item.late:
+            report.late_items.append(item)
+    report.by_kind = list(kinds.values())
+    report.by_user = sorted(users.values(), key=lambda u: u.user_name)
+    return report

@@ -1,0 +1,95 @@
+"""Drop-down lists (standards 15): every user reads them; the eStart Administrator keeps them."""
+
+from enum import StrEnum
+
+from sqlalchemy import select
+
+from authz.categories import Action, Category
+from models import LookupValue
+from resolvers.context import Context
+from resolvers.errors import BadUserInput, NotFound
+from resolvers.ids import decode_key
+from resolvers.rights import require_anywhere
+from resolvers.validation import CODE, clean_text
+
+
+class LookupList(StrEnum):
+    ETHNICITY = "ETHNICITY"
+    LANGUAGE = "LANGUAGE"
+    WARNING = "WARNING"
+    HARD_TO_REACH_GROUP = "HARD_TO_REACH_GROUP"
+    CUSTOM_INDICATOR = "CUSTOM_INDICATOR"
+    RELATIONSHIP = "RELATIONSHIP"
+    REFERRAL_REASON = "REFERRAL_REASON"
+    EVENT_TYPE = "EVENT_TYPE"
+    OUTCOME_TYPE = "OUTCOME_TYPE"
+
+
+SUBJECT_KINDS = {"FAMILY", "CARER", "CHILD"}
+
+
+async def list_values(ctx: Context, list_name: str, include_inactive: bool) -> list[LookupValue]:
+    ctx.require_principal()
+    statement = select(LookupValue).where(LookupValue.list_name == list_name)
+    if not include_inactive:
+        statement = statement.where(LookupValue.active)
+    return [row[0] for row in await ctx.reader.rows(statement.order_by(LookupValue.label, LookupValue.code))]
+
+
+async def add_value(
+    ctx: Context, list_name: str, code: str, label: str, setting_id: str | None, applies_to: str | None
+) -> LookupValue:
+    require_anywhere(ctx, Category.LOOKUPS_ADMIN, Action.WRITE)
+    code = code.strip().upper()
+    if not CODE.match(code):
+        raise BadUserInput("code must be 2 to 30 capital letters, digits or underscores", "code")
+    existing = await ctx.session.scalar(
+        select(LookupValue.id).where(LookupValue.list_name == list_name, LookupValue.code == code)
+    )
+    if existing is not None:
+        raise BadUserInput(f"{code} is already in the {list_name} list (reactivate it instead)", "code")
+    if list_name != LookupList.CUSTOM_INDICATOR and (setting_id is not None or applies_to is not None):
+        raise BadUserInput("only custom indicators are local to a setting or a kind of subject", "settingId")
+    setting_key = None
+    if setting_id is not None:
+        setting_key = decode_key(setting_id, "Setting")
+        if setting_key is None:
+            raise BadUserInput("settingId: no such setting", "settingId")
+    value = LookupValue(
+        list_name=list_name,
+        code=code,
+        label=clean_text(label, "label", 200),
+        active=True,
+        setting_id=setting_key,
+        applies_to=applies_to,
+    )
+    ctx.session.add(value)
+    await ctx.session.flush()
+    ctx.audit.write(
+        "lookup.add", "LookupValue", value.id, category=Category.LOOKUPS_ADMIN,
+        changes={"code": {"before": None, "after": code}, "label": {"before": None, "after": value.label}},
+    )  # fmt: skip
+    await ctx.session.commit()
+    return value
+
+
+async def update_value(ctx: Context, list_name: str, code: str, label: str | None, active: bool | None) -> LookupValue:
+    require_anywhere(ctx, Category.LOOKUPS_ADMIN, Action.WRITE)
+    value = await ctx.session.scalar(
+        select(LookupValue).where(LookupValue.list_name == list_name, LookupValue.code == code)
+    )
+    if value is None:
+        raise NotFound(f"{code} is not in the {list_name} list")
+    before = {"label": value.label, "active": value.active}
+    if label is not None:
+        value.label = clean_text(label, "label", 200)
+    if active is not None:
+        # Deactivated, never deleted: records that use the code keep their meaning.
+        value.active = active
+    after = {"label": value.label, "active": value.active}
+    ctx.audit.write(
+        "lookup.update", "LookupValue", value.id, category=Category.LOOKUPS_ADMIN,
+        changes={k: {"before": before[k], "after": after[k]} for k in after if before[k] != after[k]},
+    )  # fmt: skip
+    await ctx.session.commit()
+    return value

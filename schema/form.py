@@ -1,0 +1,113 @@
+"""Forms and the timeliness of their entry (standards 5)."""
+
+from datetime import date, datetime
+from enum import StrEnum
+
+import strawberry
+
+from resolvers.form import FormRecord
+from resolvers.ids import encode_id
+from resolvers.working_days import Deadline
+from schema.fields import INHERITED, field, guarded, record
+
+strawberry.enum(Deadline, name="FormKind")
+FormRoot = strawberry.Parent[FormRecord]
+
+
+@strawberry.enum
+class ReferralType(StrEnum):
+    PROFESSIONAL = "PROFESSIONAL"
+    SELF = "SELF"
+
+
+@record
+class Form:
+    """Something received that had to be entered within a deadline of working days."""
+
+    deadline: date = field(INHERITED)
+    late: bool = field(INHERITED, description="entered after its deadline, or still outstanding past it")
+    outstanding: bool = field(INHERITED, description="received but not yet entered")
+
+    @guarded(INHERITED)
+    def id(self, root: FormRoot) -> strawberry.ID:
+        return strawberry.ID(encode_id("Form", root.form.id))
+
+    @guarded(INHERITED)
+    def kind(self, root: FormRoot) -> Deadline:
+        return Deadline(root.form.kind)
+
+    @guarded(INHERITED)
+    def received_on(self, root: FormRoot) -> date:
+        return root.form.received_on
+
+    @guarded(INHERITED)
+    def entered_at(self, root: FormRoot) -> datetime | None:
+        return root.form.entered_at
+
+    @guarded(INHERITED)
+    def description(self, root: FormRoot) -> str | None:
+        return root.form.description
+
+    @guarded(INHERITED)
+    def referral_type(self, root: FormRoot) -> ReferralType | None:
+        return None if root.form.referral_type is None else ReferralType(root.form.referral_type)
+
+    @guarded(INHERITED)
+    def referrer_name(self, root: FormRoot) -> str | None:
+        return root.form.referrer_name
+
+    @guarded(INHERITED)
+    def referrer_organisation(self, root: FormRoot) -> str | None:
+        return root.form.referrer_organisation
+
+    @guarded(INHERITED)
+    def referral_reason(self, root: FormRoot) -> str | None:
+        return root.form.reason_code
+
+    @guarded(INHERITED)
+    def consent_to_contact(self, root: FormRoot) -> bool | None:
+        return root.form.consent_to_contact
+
+    @guarded(INHERITED)
+    def consent_date(self, root: FormRoot) -> date | None:
+        return root.form.consent_date
+
+
+@strawberry.type
+class KindTimeliness:
+    kind: Deadline
+    received: int
+    entered: int
+    entered_late: int
+    outstanding: int
+    outstanding_past_deadline: int
+
+
+@strawberry.type
+class UserTimeliness:
+    user_name: str
+    entered: int
+    entered_late: int
+
+
+@strawberry.type(description="How promptly a setting entered what it received (standards 5).")
+class Timeliness:
+    by_kind: list[KindTimeliness]
+    by_user: list[UserTimeliness]
+    late_items: list[Form]
+
+
+@strawberry.input
+class ReferralInput:
+    referral_type: ReferralType
+    reason: str = strawberry.field(description="a code of the REFERRAL_REASON list")
+    referrer_name: str | None = None
+    organisation: str | None = None
+
+
+@strawberry.input
+class FormReceivedInput:
+    setting_id: strawberry.ID
+    kind: Deadline
+    received_on: date
+    description: str | None = None
