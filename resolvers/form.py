@@ -144,7 +144,8 @@ async def timeliness(ctx: Context, setting_id: str, date_from: date, date_to: da
     kinds = {kind.value: KindTimeliness(kind.value) for kind in Deadline}
     users: dict[str, UserTimeliness] = {}
     report = Timeliness(setting, date_from, date_to)
-    for form, user_name in rows:
+    for row in rows:
+        form, user_name = row[0], row[1]
         item = form_record(ctx, form)
         counts = kinds[form.kind]
         counts.received += 1
