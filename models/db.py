@@ -6,6 +6,10 @@ from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 
+def _lower(value: str | None) -> str | None:
+    return None if value is None else value.lower()
+
+
 def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
     engine = create_async_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
@@ -17,6 +21,9 @@ def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
             cursor.execute("PRAGMA journal_mode=WAL")
             cursor.execute("PRAGMA busy_timeout=5000")
             cursor.close()
+            # SQLite's lower() folds ASCII only; case-insensitive search must treat "É" as
+            # PostgreSQL does, so lower() is Python's str.lower on this connection.
+            dbapi_connection.create_function("lower", 1, _lower, deterministic=True)
 
     return engine
 

@@ -3,6 +3,7 @@
 from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from authz.categories import Category
@@ -23,7 +24,7 @@ class Audit:
 
     session: AsyncSession
     principal: Principal | None
-    pending_reads: list[AuditEvent] = field(default_factory=list)
+    pending_reads: list[dict[str, Any]] = field(default_factory=list)
 
     def event(
         self,
@@ -35,22 +36,22 @@ class Audit:
         setting_id: int | None = None,
         category: Category | None = None,
         changes: dict[str, Any] | None = None,
-    ) -> AuditEvent:
-        return AuditEvent(
-            category=None if category is None else category.name,
-            at=utcnow(),
-            user_id=None if self.principal is None else self.principal.user_id,
-            setting_id=setting_id,
-            action=action,
-            record_type=record_type,
-            record_id=record_id,
-            family_id=family_id,
-            changes=changes,
-        )
+    ) -> dict[str, Any]:
+        return {
+            "category": None if category is None else category.name,
+            "at": utcnow(),
+            "user_id": None if self.principal is None else self.principal.user_id,
+            "setting_id": setting_id,
+            "action": action,
+            "record_type": record_type,
+            "record_id": record_id,
+            "family_id": family_id,
+            "changes": changes,
+        }
 
     def write(self, *args: Any, **kwargs: Any) -> None:
         """Add an event to the current (mutation) transaction."""
-        self.session.add(self.event(*args, **kwargs))
+        self.session.add(AuditEvent(**self.event(*args, **kwargs)))
 
     def read(self, *args: Any, **kwargs: Any) -> None:
         self.pending_reads.append(self.event(*args, **kwargs))
@@ -58,7 +59,8 @@ class Audit:
     async def flush_reads(self) -> None:
         if self.pending_reads:
             events, self.pending_reads = self.pending_reads, []
-            self.session.add_all(events)
+            # One executemany for the whole request: a page of 200 families reads hundreds.
+            await self.session.execute(insert(AuditEvent), events)
             await self.session.commit()
 
 

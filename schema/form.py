@@ -90,11 +90,33 @@ class UserTimeliness:
     entered_late: int
 
 
+@strawberry.type(description="An item entered late or outstanding past its deadline: dates and kind only.")
+class LateItem:
+    deadline: date
+    outstanding: bool
+
+    @strawberry.field
+    def id(self, root: FormRoot) -> strawberry.ID:
+        return strawberry.ID(encode_id("Form", root.form.id))
+
+    @strawberry.field
+    def kind(self, root: FormRoot) -> Deadline:
+        return Deadline(root.form.kind)
+
+    @strawberry.field
+    def received_on(self, root: FormRoot) -> date:
+        return root.form.received_on
+
+    @strawberry.field
+    def entered_at(self, root: FormRoot) -> datetime | None:
+        return root.form.entered_at
+
+
 @strawberry.type(description="How promptly a setting entered what it received (standards 5).")
 class Timeliness:
     by_kind: list[KindTimeliness]
     by_user: list[UserTimeliness]
-    late_items: list[Form]
+    late_items: list[LateItem]
 
 
 @strawberry.input

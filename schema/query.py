@@ -41,10 +41,10 @@ class Query:
         self,
         info: Info[Context, None],
         setting_id: strawberry.ID | None = None,
-        first: int = 50,
+        first: int | None = 50,
         after: str | None = None,
     ) -> FamilyConnection:
-        page: FamilyPage = await family.list_families(info.context, setting_id, first, after)
+        page: FamilyPage = await family.list_families(info.context, setting_id, 50 if first is None else first, after)
         return page  # type: ignore[return-value]
 
     @strawberry.field
