@@ -4,6 +4,8 @@ wrong type decodes to nothing, exactly like one that does not exist."""
 import base64
 import binascii
 
+MAX_KEY = 2**31 - 1  # keys are 32-bit INTEGER columns; a larger one names nothing
+
 
 def encode_id(type_name: str, key: int) -> str:
     return base64.urlsafe_b64encode(f"{type_name}:{key}".encode()).decode().rstrip("=")
@@ -18,7 +20,7 @@ def decode_id(value: str, *type_names: str) -> tuple[str, int] | None:
     except (binascii.Error, UnicodeDecodeError, ValueError):
         return None
     type_name, _, key = raw.partition(":")
-    if type_name not in type_names or not key.isdigit() or len(key) > 18:
+    if type_name not in type_names or not key.isascii() or not key.isdigit() or int(key) > MAX_KEY:
         return None
     return type_name, int(key)
 
