@@ -36,11 +36,12 @@ class Audit:
         setting_id: int | None = None,
         category: Category | None = None,
         changes: dict[str, Any] | None = None,
+        user_id: int | None = None,
     ) -> dict[str, Any]:
         return {
             "category": None if category is None else category.name,
             "at": utcnow(),
-            "user_id": None if self.principal is None else self.principal.user_id,
+            "user_id": user_id if self.principal is None else self.principal.user_id,
             "setting_id": setting_id,
             "action": action,
             "record_type": record_type,

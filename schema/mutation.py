@@ -52,7 +52,7 @@ class Mutation:
 
         async def work() -> Any:
             token, login_session, account = await ctx.authenticator.login(ctx.session, username, password)
-            ctx.audit.write("session.login", "User", account.id)
+            ctx.audit.write("session.login", "User", account.id, user_id=account.id)
             await ctx.session.commit()
             return Session(
                 token=token, expires_at=login_session.expires_at, user=await user.user_record(ctx, account.id)
