@@ -211,7 +211,9 @@ async def clean_person(ctx: Context, person: dict[str, Any], field: str, today: 
         "ethnicity": None
         if person["ethnicity"] is None
         else await v.active_code(ctx.session, "ETHNICITY", person["ethnicity"], f"{field}.ethnicity"),
-        "language": _optional(person["language"], f"{field}.language", 30),  # LANGUAGE-CODES
+        "language": None
+        if person["language"] is None
+        else await v.active_code(ctx.session, "LANGUAGE", person["language"], f"{field}.language"),
     }
     return values
 

@@ -66,9 +66,6 @@ async def active_code(session: AsyncSession, list_name: str, code: str, field: s
     return code
 
 
-async def active_ethnicity(session: AsyncSession, code: str, field: str) -> str:
-    return await active_code(session, "ETHNICITY", code, field)
-
 
 async def existing_setting(session: AsyncSession, setting_id: str, field: str) -> int:
     key = decode_key(setting_id, "Setting")

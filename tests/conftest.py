@@ -193,11 +193,11 @@ async def register_family(api: Api, token: str, setting_id: str, surname: str, *
                 "address": {"line1": "1 Station Road", "town": "Wakefield", "postcode": "WF1 1AA"},
                 "carers": [
                     {"firstName": "Alex", "lastName": surname, "dateOfBirth": "1990-04-01", "gender": "FEMALE",
-                     "ethnicity": "WBRI", "language": "English", "relationshipToChildren": "MOTHER"}
+                     "ethnicity": "WBRI", "language": "ENG", "relationshipToChildren": "MOTHER"}
                 ],
                 "children": [
                     {"firstName": "Sam", "lastName": surname, "dateOfBirth": "2024-03-10", "gender": "MALE",
-                     "ethnicity": "WBRI", "language": "English"}
+                     "ethnicity": "WBRI", "language": "ENG"}
                 ],
                 "generalNote": f"General note of {surname}",
                 **extra,

@@ -45,7 +45,7 @@ def family_input(
                 "dateOfBirth": "1990-04-01",
                 "gender": "FEMALE",
                 "ethnicity": "WBRI",
-                "language": "English",
+                "language": "ENG",
                 "relationshipToChildren": "MOTHER",
                 **(carer or {}),
             }
@@ -57,7 +57,7 @@ def family_input(
                 "dateOfBirth": "2024-03-10",
                 "gender": "MALE",
                 "ethnicity": "MWBC",
-                "language": "English",
+                "language": "ENG",
                 **(child or {}),
             }
         ],

@@ -106,7 +106,7 @@ def check_secondary(family: dict[str, Any], world: World, scope: str) -> None:
     assert note in texts(family["notes"])
     assert family["carers"][0]["ethnicity"] == "WBRI"
     assert note in texts(family["carers"][0]["notes"])
-    assert family["children"][0]["language"] == "English"
+    assert family["children"][0]["language"] == "ENG"
     assert note in texts(family["children"][0]["notes"])
     affiliations = {a["id"]: a["revokedAt"] for a in family["affiliations"]}
     if scope == "affiliated":
