@@ -7,6 +7,8 @@ depend on and the memo is dropped when the policy is reloaded.
 
 from pathlib import Path
 
+import logging
+
 import casbin
 
 from authz.categories import Action, Category
@@ -23,6 +25,8 @@ class Decisions:
     """Memoized policy decisions; `enforce_calls` lets tests prove a warm request makes none."""
 
     def __init__(self, model: Path = MODEL, policy: Path = POLICY) -> None:
+        # pycasbin logs every decision at INFO; decisions are not log material.
+        logging.getLogger("casbin").setLevel(logging.WARNING)
         self._enforcer = casbin.Enforcer(str(model), str(policy))
         self._memo: dict[tuple[str, str, Category, Action], bool] = {}
         self.enforce_calls = 0

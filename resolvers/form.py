@@ -129,7 +129,7 @@ async def timeliness(ctx: Context, setting_id: str, date_from: date, date_to: da
     """Per kind and per user: items received in [from, to], entered late, still outstanding."""
     setting = decode_key(setting_id, "Setting")
     principal = ctx.require_principal()
-    if setting is None or await ctx.session.get(Setting, setting) is None:
+    if setting is None or await ctx.reader.get(Setting, setting) is None:
         raise BadUserInput("settingId: no such setting", "settingId")
     if not principal.grants.allows(Category.REPORTING, Action.READ, [setting]):
         raise Forbidden(Category.REPORTING.name)

@@ -2,15 +2,18 @@
 
 import asyncio
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Executable, Row
 from sqlalchemy.ext.asyncio import AsyncSession
 
+T = TypeVar("T")
+
 
 class Reader:
-    """Serializes reads on the request's session: data loaders of different relations
-    dispatch concurrently, and an AsyncSession allows one operation at a time."""
+    """Serializes reads on the request's session. graphql-core resolves the root fields of a
+    query, and data loaders of different relations dispatch, concurrently; an AsyncSession
+    allows one operation at a time, so every read of a query goes through here."""
 
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -19,3 +22,7 @@ class Reader:
     async def rows(self, statement: Executable) -> Sequence[Row[Any]]:
         async with self._lock:
             return (await self.session.execute(statement)).all()
+
+    async def get(self, model: type[T], key: int) -> T | None:
+        async with self._lock:
+            return await self.session.get(model, key)

@@ -26,14 +26,14 @@ class UserRecord:
 
 
 async def user_record(ctx: Context, user_id: int) -> UserRecord:
-    user = await ctx.session.get(User, user_id)
+    user = await ctx.reader.get(User, user_id)
     assert user is not None
-    rows = await ctx.session.execute(
+    rows = await ctx.reader.rows(
         select(RoleAssignment.role, RoleAssignment.setting_id)
         .where(RoleAssignment.user_id == user_id)
         .order_by(RoleAssignment.id)
     )
-    return UserRecord(user.id, user.username, user.display_name, [(role, setting) for role, setting in rows.all()])
+    return UserRecord(user.id, user.username, user.display_name, [(row[0], row[1]) for row in rows])
 
 
 async def create_setting(ctx: Context, code: str, name: str) -> Setting:

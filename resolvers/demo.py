@@ -1,0 +1,345 @@
+"""Demo data for `estart seed-demo`: three settings, one login per role and a dozen families.
+
+Written with the models directly (there is no caller to authorize), with the audit events the
+API would have written, so record histories read as they would. Idempotent: when the demo
+settings or logins are already there, it says so and changes nothing.
+"""
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any, TypeVar
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from authz.categories import Category
+from config import AppConfig
+from models import (
+    Affiliation,
+    AuditEvent,
+    Carer,
+    CarerChild,
+    Child,
+    ChildProtectionPlan,
+    Family,
+    Form,
+    Note,
+    RoleAssignment,
+    Setting,
+    SubjectCode,
+    User,
+)
+from models.base import utcnow
+from models.db import make_engine, make_sessionmaker
+from resolvers.auth import password_hasher
+from resolvers.history import FAMILY_FIELDS, PERSON_FIELDS, FieldMap
+
+T = TypeVar("T")
+P = TypeVar("P", Carer, Child)
+
+DEMO_PASSWORD = "demo-password-2026"
+
+SETTINGS = [
+    ("NORTH", "Northgate Children's Centre"),
+    ("SOUTH", "Southfields Children's Centre"),
+    ("EAST", "Eastmoor Children's Centre"),
+]
+
+# username, display name, role, setting code (None = all settings)
+USERS = [
+    ("senior-mgmt", "Sandra Okafor", "senior_management", None),
+    ("head", "Helen Ashworth", "head_of_centre", "NORTH"),
+    ("manager", "Mark Bennett", "manager", "NORTH"),
+    ("senior-admin", "Sunita Patel", "senior_administrator", "NORTH"),
+    ("psw", "Paula Walsh", "parent_support_worker", "NORTH"),
+    ("admin-officer", "Adam Oduya", "admin_officer", "NORTH"),
+    ("sysadmin", "Simon Clarke", "system_administrator", None),
+    ("contactpoint", "ContactPoint feed", "contactpoint_feed", None),
+    ("la-reporting", "LA reporting", "la_reporting", None),
+    # The managers of the other two settings entered those settings' families; logging in as
+    # one shows the same records from the other side of the row scope.
+    ("manager-south", "Grace Mensah", "manager", "SOUTH"),
+    ("manager-east", "Tom Hargreaves", "manager", "EAST"),
+]
+SETTING_MANAGER = {"NORTH": "manager", "SOUTH": "manager-south", "EAST": "manager-east"}
+
+
+@dataclass(frozen=True, slots=True)
+class Person:
+    first_name: str
+    date_of_birth: date
+    gender: str
+    ethnicity: str
+    language: str
+    relationship: str | None  # a carer's relationship to every child of the family
+
+
+def _p(
+    first: str, born: str, gender: str, ethnicity: str = "WBRI", language: str = "ENG", rel: str | None = None
+) -> Person:
+    return Person(first, date.fromisoformat(born), gender, ethnicity, language, rel)
+
+
+@dataclass(frozen=True, slots=True)
+class DemoFamily:
+    setting: str
+    surname: str
+    address: tuple[str, str]  # line1, postcode (all in Wakefield)
+    carers: tuple[Person, ...]
+    children: tuple[Person, ...]
+    general_note: str
+    received_on: date
+    referrer: tuple[str, str, str] | None = None  # name, organisation, reason code: a REFERRAL
+    warnings: tuple[str, ...] = ()
+    groups: tuple[str, ...] = ()  # hard-to-reach groups
+
+
+# fmt: off
+FAMILIES = [
+    DemoFamily("NORTH", "Whitaker", ("12 Mill Lane", "WF1 2AB"),
+               (_p("Emma", "1993-05-14", "FEMALE", rel="MOTHER"), _p("Daniel", "1991-09-02", "MALE", rel="FATHER")),
+               (_p("Olivia", "2023-02-11", "FEMALE"), _p("Jack", "2025-06-30", "MALE")),
+               "Prefers contact by text message.", date(2026, 3, 9), groups=("FATHER_OR_MALE_CARER",)),
+    DemoFamily("NORTH", "Hussain", ("4 Park Avenue", "WF1 3CD"),
+               (_p("Ayesha", "1995-01-20", "FEMALE", "APKN", "URD", "MOTHER"),),
+               (_p("Zain", "2024-04-05", "MALE", "APKN", "URD"),),
+               "Interpreter needed for home visits.", date(2026, 4, 21),
+               ("Rachel Moore", "Wakefield Social Care", "DOMESTIC_ABUSE"),
+               warnings=("DO_NOT_SEND_POST",), groups=("DOMESTIC_ABUSE", "LONE_PARENT")),
+    DemoFamily("NORTH", "Kowalski", ("27 Church Street", "WF1 4EF"),
+               (_p("Marta", "1990-11-03", "FEMALE", "WOTH", "POL", "MOTHER"),),
+               (_p("Zofia", "2022-08-17", "FEMALE", "WOTH", "POL"), _p("Leon", "2024-12-01", "MALE", "WOTH", "POL")),
+               "Attends the Tuesday stay-and-play.", date(2026, 1, 15), groups=("ENGLISH_NOT_FIRST_LANGUAGE",)),
+    DemoFamily("NORTH", "Brown", ("9 Victoria Road", "WF1 5GH"),
+               (_p("Janet", "1968-03-29", "FEMALE", rel="GRANDPARENT"),),
+               (_p("Kai", "2023-10-09", "MALE", "MWBC"),),
+               "Kai lives with his grandmother.", date(2026, 6, 2),
+               ("Dr Anil Shah", "Northgate Surgery", "PARENTING_SUPPORT"), groups=("OFFENDER_OR_PRISONER_FAMILY",)),
+    DemoFamily("SOUTH", "Adeyemi", ("33 Queen Street", "WF2 7JK"),
+               (_p("Funmi", "1992-07-07", "FEMALE", "BAFR", rel="MOTHER"),
+                _p("Tunde", "1989-12-12", "MALE", "BAFR", rel="FATHER")),
+               (_p("Ada", "2024-01-22", "FEMALE", "BAFR"),),
+               "Moving to the north of the town in the spring.", date(2026, 2, 3)),
+    DemoFamily("SOUTH", "Clarke", ("2 Orchard Close", "WF2 8LM"),
+               (_p("Lisa", "2008-04-16", "FEMALE", rel="MOTHER"),),
+               (_p("Ruby", "2025-03-03", "FEMALE"),),
+               "Baby group on Thursdays.", date(2026, 5, 12), groups=("TEENAGE_PARENT", "LONE_PARENT")),
+    DemoFamily("SOUTH", "Singh", ("61 Station Road", "WF2 9NP"),
+               (_p("Harpreet", "1987-10-25", "FEMALE", "AIND", "PAN", "MOTHER"),),
+               (_p("Arjun", "2022-11-30", "MALE", "AIND", "PAN"), _p("Simran", "2025-09-14", "FEMALE", "AIND", "PAN")),
+               "Older sibling at primary school.", date(2026, 7, 7), warnings=("DANGEROUS_DOG",)),
+    DemoFamily("SOUTH", "Murphy", ("15 Rose Terrace", "WF2 6QR"),
+               (_p("Siobhan", "1994-02-08", "FEMALE", "WIRI", rel="FOSTER_CARER"),),
+               (_p("Niall", "2023-06-19", "MALE"),),
+               "Foster placement since June.", date(2026, 6, 20),
+               ("Kerry Lund", "Wakefield Fostering Service", "CHILD_DEVELOPMENT")),
+    DemoFamily("EAST", "Nowak", ("8 Chapel Row", "WF1 1ST"),
+               (_p("Anna", "1996-06-01", "FEMALE", "WOTH", "POL", "MOTHER"),
+                _p("Piotr", "1994-03-15", "MALE", "WOTH", "POL", "FATHER")),
+               (_p("Maja", "2024-07-27", "FEMALE", "WOTH", "POL"),),
+               "Both parents work shifts.", date(2026, 8, 18)),
+    DemoFamily("EAST", "Ahmed", ("40 Hill Top", "WF1 2UV"),
+               (_p("Nasreen", "1991-08-09", "FEMALE", "ABAN", "BEN", "MOTHER"),),
+               (_p("Ibrahim", "2023-12-25", "MALE", "ABAN", "BEN"),),
+               "Speech and language group on Wednesdays.", date(2026, 9, 1),
+               ("Jill Parker", "Health visiting team", "SPEECH_LANGUAGE"), warnings=("DO_NOT_VISIT_ALONE",)),
+    DemoFamily("EAST", "Taylor", ("3 Meadow View", "WF1 3WX"),
+               (_p("Chris", "1985-05-05", "MALE", rel="FATHER"), _p("Jo", "1986-01-31", "FEMALE", rel="STEP_PARENT")),
+               (_p("Ella", "2022-09-09", "FEMALE"), _p("Finn", "2024-02-29", "MALE")),
+               "Ella starts nursery in January.", date(2026, 10, 5)),
+    DemoFamily("EAST", "Campbell", ("19 Beck Lane", "WF1 4YZ"),
+               (_p("Morag", "1970-12-19", "FEMALE", rel="GUARDIAN"),),
+               (_p("Lily", "2025-01-08", "FEMALE", "MWBC"),),
+               "Special guardianship order in place.", date(2026, 10, 27)),
+]
+# fmt: on
+
+CONFIDENTIAL_NOTES = {
+    "Hussain": "Domestic abuse disclosed at a home visit; refuge details are held by the manager.",
+    "Brown": "Mother in custody until next year; contact is arranged through social care.",
+    "Murphy": "The birth family must not be told the placement address.",
+    "Ahmed": "Father has a non-molestation order against him.",
+}
+
+
+def _at(day: date) -> datetime:
+    return datetime(day.year, day.month, day.day, 10, 0, tzinfo=UTC)
+
+
+def _plain(value: Any) -> Any:
+    return value.isoformat() if isinstance(value, date) else value
+
+
+class Seeder:
+    """Adds the demo records to one session, with their audit events. Each setting's manager
+    is the author of its families' records."""
+
+    def __init__(self, session: AsyncSession) -> None:
+        self.session = session
+        self.settings: dict[str, int] = {}
+        self.users: dict[str, int] = {}
+        self.authors: dict[int, int] = {}  # setting id -> user id of its manager
+
+    async def add(self, record: T) -> T:
+        self.session.add(record)
+        await self.session.flush()
+        return record
+
+    def audit(self, action: str, record: Any, family: Family | None, category: Category | None, changes: Any) -> None:
+        setting_id = None if family is None else family.registered_setting_id
+        self.session.add(AuditEvent(
+            at=utcnow(), user_id=None if setting_id is None else self.authors[setting_id], setting_id=setting_id,
+            action=action, category=None if category is None else category.name, record_type=type(record).__name__,
+            record_id=record.id, family_id=None if family is None else family.id, changes=changes,
+        ))  # fmt: skip
+
+    def audit_fields(self, action: str, record: Any, fields: FieldMap, family: Family) -> None:
+        """One event per category of the fields given, as resolvers.history.record_changes."""
+        by_category: dict[Category, dict[str, Any]] = {}
+        for column, (name, category) in fields.items():
+            if (value := getattr(record, column)) is not None:
+                by_category.setdefault(category, {})[name] = {"before": None, "after": _plain(value)}
+        for category, changes in by_category.items():
+            self.audit(action, record, family, category, changes)
+
+    async def settings_and_users(self, hash_password: Any) -> None:
+        for code, name in SETTINGS:
+            setting = await self.add(Setting(code=code, name=name))
+            self.settings[code] = setting.id
+            self.audit("setting.create", setting, None, None, {"after": {"code": code, "name": name}})
+        for username, display_name, role, held_in in USERS:
+            user = await self.add(User(
+                username=username, display_name=display_name, password_hash=hash_password(DEMO_PASSWORD),
+                crb_checked_on=date(2025, 9, 1), data_protection_trained_on=date(2025, 10, 6), created_at=utcnow(),
+            ))  # fmt: skip
+            self.users[username] = user.id
+            setting_id = None if held_in is None else self.settings[held_in]
+            self.session.add(RoleAssignment(user_id=user.id, role=role, setting_id=setting_id))
+            self.audit(
+                "user.create", user, None, None, {"after": {"username": username, "roles": [[role, setting_id]]}}
+            )
+        self.authors = {self.settings[code]: self.users[username] for code, username in SETTING_MANAGER.items()}
+
+    async def family(self, spec: DemoFamily) -> Family:
+        setting_id = self.settings[spec.setting]
+        author, entered_at = self.authors[setting_id], _at(spec.received_on)
+        family = await self.add(Family(
+            registered_setting_id=setting_id, address_line1=spec.address[0], town="Wakefield", postcode=spec.address[1],
+            general_note=spec.general_note, source="REFERRAL" if spec.referrer else "INITIAL_CONTACT",
+            received_on=spec.received_on, entered_at=entered_at, entered_by_id=author, consent_to_contact=True,
+        ))  # fmt: skip
+        referrer: tuple[str | None, ...] = spec.referrer or (None, None, None)
+        self.session.add(Form(
+            kind=family.source, setting_id=setting_id, family_id=family.id, received_on=spec.received_on,
+            logged_by_id=author, logged_at=entered_at, entered_at=entered_at, entered_by_id=author,
+            referral_type="PROFESSIONAL" if spec.referrer else None, referrer_name=referrer[0],
+            referrer_organisation=referrer[1], reason_code=referrer[2],
+            consent_to_contact=True, consent_recorded_by_id=author, consent_date=spec.received_on,
+        ))  # fmt: skip
+        self.audit_fields("family.register", family, FAMILY_FIELDS, family)
+        carers = [await self.person(Carer(), family, spec.surname, person) for person in spec.carers]
+        children = [await self.person(Child(), family, spec.surname, person) for person in spec.children]
+        for carer, person in zip(carers, spec.carers, strict=True):
+            if person.relationship:
+                self.session.add_all(
+                    CarerChild(carer_id=carer.id, child_id=child.id, relationship=person.relationship)
+                    for child in children
+                )
+        for list_name, codes in (("WARNING", spec.warnings), ("HARD_TO_REACH_GROUP", spec.groups)):
+            self.session.add_all(
+                SubjectCode(
+                    family_id=family.id, subject_type="family", subject_id=family.id, list_name=list_name, code=c
+                )
+                for c in codes
+            )
+        await self.note(family, family, "HISTORY", f"Registration entered; welcome pack sent to the {spec.surname}s.")
+        await self.note(
+            family, children[0], "HISTORY", f"{children[0].first_name} enjoyed messy play and settled well."
+        )
+        if spec.surname in CONFIDENTIAL_NOTES:
+            await self.note(family, family, "CONFIDENTIAL", CONFIDENTIAL_NOTES[spec.surname])
+            await self.note(family, carers[0], "CONFIDENTIAL", "Asked that this stays with the key worker.")
+        return family
+
+    async def person(self, row: P, family: Family, surname: str, person: Person) -> P:
+        row.family_id, row.first_name, row.last_name = family.id, person.first_name, surname
+        row.date_of_birth, row.gender = person.date_of_birth, person.gender
+        row.ethnicity, row.language = person.ethnicity, person.language
+        await self.add(row)
+        self.audit_fields("person.register", row, PERSON_FIELDS, family)
+        return row
+
+    async def note(self, family: Family, subject: Family | Carer | Child, kind: str, text: str) -> None:
+        subject_type = type(subject).__name__.lower()
+        note = Note(family_id=family.id, subject_type=subject_type, subject_id=subject.id, kind=kind, text=text)
+        note.author_id, note.setting_id = self.authors[family.registered_setting_id], family.registered_setting_id
+        await self.add(note)
+        category = Category.CONFIDENTIAL if kind == "CONFIDENTIAL" else Category.SECONDARY
+        self.audit(
+            "note.add", note, family, category, {"after": {"subject": f"{subject_type}:{subject.id}", "kind": kind}}
+        )
+
+    async def affiliation(
+        self, family: Family, code: str, given_by: str, on: date, revoked: date | None = None
+    ) -> None:
+        affiliation = await self.add(Affiliation(
+            family_id=family.id, setting_id=self.settings[code], consent_given_by=given_by, consent_date=on,
+            created_at=_at(on), revoked_at=None if revoked is None else _at(revoked),
+        ))  # fmt: skip
+        changes = {"after": {"setting_id": self.settings[code], "consent_given_by": given_by}}
+        self.audit("affiliation.add", affiliation, family, Category.SECONDARY, changes)
+        if revoked is not None:
+            self.audit("affiliation.revoke", affiliation, family, Category.SECONDARY, None)
+
+    async def plan(self, family: Family, child: str, start: date, category: str, end: date | None = None) -> None:
+        child_id = await self.session.scalar(
+            select(Child.id).where(Child.family_id == family.id, Child.first_name == child)
+        )
+        assert child_id is not None
+        plan = await self.add(ChildProtectionPlan(
+            child_id=child_id, start_date=start, end_date=end, category=category,
+            recorded_by_id=self.authors[family.registered_setting_id], created_at=_at(start),
+        ))  # fmt: skip
+        changes = {"after": {"child_id": child_id, "start_date": start.isoformat(), "category": category}}
+        self.audit("cp_plan.start", plan, family, Category.CP_PLAN, changes)
+        if end is not None:
+            self.audit("cp_plan.end", plan, family, Category.CP_PLAN, {"after": {"end_date": end.isoformat()}})
+
+
+async def _clash(session: AsyncSession) -> str | None:
+    """Why seeding would clash with what is there: the demo data itself, or some of its names."""
+    codes = [code for code, _ in SETTINGS]
+    usernames = [username for username, *_ in USERS]
+    found = list(await session.scalars(select(Setting.code).where(Setting.code.in_(codes))))
+    found += list(await session.scalars(select(User.username).where(User.username.in_(usernames))))
+    if len(found) == len(codes) + len(usernames):
+        return "demo data already present; nothing changed"
+    return f"demo data not loaded: these names are taken: {', '.join(sorted(found))}" if found else None
+
+
+async def seed_demo(config: AppConfig) -> str:
+    """Create the demo data and return a summary of the logins; idempotent."""
+    engine = make_engine(config.database_url)
+    try:
+        async with make_sessionmaker(engine)() as session:
+            if clash := await _clash(session):
+                return f"{clash}\n{logins()}"
+            seeder = Seeder(session)
+            await seeder.settings_and_users(password_hasher(config).hash)
+            families = {spec.surname: await seeder.family(spec) for spec in FAMILIES}
+            # Standards 6: the Adeyemis consented to share their record with Northgate, where
+            # they are moving; the Nowaks shared theirs and then withdrew consent.
+            await seeder.affiliation(families["Adeyemi"], "NORTH", "Funmi Adeyemi", date(2026, 9, 14))
+            await seeder.affiliation(families["Nowak"], "NORTH", "Anna Nowak", date(2026, 9, 21), date(2026, 11, 2))
+            await seeder.plan(families["Hussain"], "Zain", date(2026, 10, 12), "EMOTIONAL_ABUSE")
+            await seeder.plan(families["Brown"], "Kai", date(2026, 2, 2), "NEGLECT", end=date(2026, 8, 3))
+            await session.commit()
+    finally:
+        await engine.dispose()
+    return f"demo data created: {len(SETTINGS)} settings, {len(USERS)} users, {len(FAMILIES)} families\n{logins()}"
+
+
+def logins() -> str:
+    lines = [f"demo logins (password {DEMO_PASSWORD}):"]
+    lines += [f"  {username:<14} {role:<22} {code or 'all settings'}" for username, _, role, code in USERS]
+    return "\n".join(lines)

@@ -1,0 +1,71 @@
+"""The `estart` command line of API.md, run as the installed console script in subprocesses,
+on an SQLite database of this module's own (whatever ESTART_TEST_DATABASE_URL says)."""
+
+import os
+import sqlite3
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from resolvers.demo import DEMO_PASSWORD, USERS
+
+ESTART = Path(sys.executable).parent / "estart"
+
+
+@pytest.fixture(scope="module")
+def database(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("cli") / "estart.db"
+
+
+def estart(database: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+    assert ESTART.exists(), f"{ESTART} is missing: install the project with `python3 dev.py test`"
+    env = {**os.environ, "ESTART_DATABASE_URL": f"sqlite+aiosqlite:///{database}"}
+    env.pop("ESTART_TEST_DATABASE_URL", None)
+    return subprocess.run(
+        [str(ESTART), *args], input=stdin, capture_output=True, text=True, env=env, cwd=database.parent, timeout=60
+    )
+
+
+def rows(database: Path, sql: str, *parameters: object) -> list[tuple[object, ...]]:
+    connection = sqlite3.connect(database)
+    try:
+        return connection.execute(sql, parameters).fetchall()
+    finally:
+        connection.close()
+
+
+def test_migrate_creates_the_schema_and_is_idempotent(database: Path) -> None:
+    for _ in range(2):
+        result = estart(database, "migrate")
+        assert result.returncode == 0, result.stderr
+    assert rows(database, "SELECT count(*) FROM alembic_version") == [(1,)]
+
+
+def test_create_admin_reads_the_password_from_stdin_and_refuses_a_duplicate(database: Path) -> None:
+    created = estart(database, "create-admin", "Root-Admin", "--password-stdin", stdin="a long enough password\n")
+    assert created.returncode == 0, created.stderr
+    assert "root-admin" in created.stdout
+    roles = "SELECT r.role, r.setting_id FROM users u JOIN role_assignments r ON r.user_id = u.id WHERE u.username = ?"
+    assert rows(database, roles, "root-admin") == [("system_administrator", None)]
+
+    duplicate = estart(database, "create-admin", "root-admin", "--password-stdin", stdin="another long password\n")
+    assert duplicate.returncode != 0
+    assert "already exists" in duplicate.stderr
+    assert rows(database, "SELECT count(*) FROM users WHERE username = 'root-admin'") == [(1,)]
+
+
+def test_seed_demo_is_idempotent(database: Path) -> None:
+    first = estart(database, "seed-demo")
+    assert first.returncode == 0, first.stderr
+    assert "manager" in first.stdout and DEMO_PASSWORD in first.stdout
+    counts = "SELECT (SELECT count(*) FROM settings), (SELECT count(*) FROM users), (SELECT count(*) FROM families)"
+    seeded = rows(database, counts)
+    assert seeded[0][0] == 3 and seeded[0][2] == 12
+    assert {name for name, *_ in USERS} <= {name for (name,) in rows(database, "SELECT username FROM users")}
+
+    second = estart(database, "seed-demo")
+    assert second.returncode == 0, second.stderr
+    assert "already present" in second.stdout
+    assert rows(database, counts) == seeded
