@@ -14,6 +14,9 @@ import orjson
 import uvicorn
 from sqlalchemy import func, inspect, select
 from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
@@ -31,11 +34,13 @@ from resolvers.context import Audit, Context
 from resolvers.loaders import Loaders
 from resolvers.reader import Reader
 from schema import EstartSchema, build_schema
+from schema.transport import GraphQLRequestGuard, SecurityHeaders
 
 
 class GraphQLApp(GraphQL[Context, None]):
     def __init__(self, config: AppConfig, authenticator: Authenticator, schema: EstartSchema) -> None:
-        super().__init__(schema, graphql_ide="graphiql" if config.graphiql else None)
+        # No queries by GET: tokens and queries stay out of URLs, proxies and logs.
+        super().__init__(schema, graphql_ide="graphiql" if config.graphiql else None, allow_queries_via_get=False)
         self.config = config
         self.authenticator = authenticator
 
@@ -55,6 +60,9 @@ class GraphQLApp(GraphQL[Context, None]):
             principal=principal,
             audit=Audit(session, principal),
             request_id=uuid.uuid4().hex[:16],
+            client_address=self.authenticator.client_address(
+                request.client.host if request.client else None, request.headers.get("x-forwarded-for")
+            ),
         )
 
     def encode_json(self, data: object) -> bytes:
@@ -80,7 +88,8 @@ def create_app(config: AppConfig, schema: EstartSchema | None = None) -> Starlet
     sessionmaker = make_sessionmaker(engine)
     decisions = Decisions()
     authenticator = Authenticator(config, GrantBook(decisions))
-    graphql = DatabaseSession(GraphQLApp(config, authenticator, schema or build_schema()), sessionmaker)
+    view = GraphQLApp(config, authenticator, schema or build_schema(config.limits))
+    graphql = GraphQLRequestGuard(DatabaseSession(view, sessionmaker), config.limits.max_body_bytes)
 
     async def healthz(_: Request) -> Response:
         return JSONResponse({"status": "ok"})
@@ -91,7 +100,18 @@ def create_app(config: AppConfig, schema: EstartSchema | None = None) -> Starlet
         await engine.dispose()
 
     app = Starlette(
-        routes=[Route("/graphql", graphql, methods=["GET", "POST"]), Route("/healthz", healthz)], lifespan=lifespan
+        routes=[Route("/graphql", graphql, methods=["GET", "POST"]), Route("/healthz", healthz)],
+        middleware=[
+            Middleware(TrustedHostMiddleware, allowed_hosts=list(config.allowed_hosts)),
+            Middleware(SecurityHeaders),
+            Middleware(
+                CORSMiddleware,
+                allow_origins=list(config.cors_origins),
+                allow_methods=["POST"],
+                allow_headers=["authorization", "content-type"],
+            ),
+        ],
+        lifespan=lifespan,
     )
     app.state.engine = engine
     app.state.sessionmaker = sessionmaker

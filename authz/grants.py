@@ -20,6 +20,10 @@ class Access:
 
     read: frozenset[Category]
     write: frozenset[Category]
+    # The setting the caller acts from on this record (recorded in audit events of reads):
+    # the lowest-numbered setting of the scope where they hold a right; None when their
+    # rights on it are authority-wide.
+    setting: int | None = None
 
 
 NO_ACCESS = Access(frozenset(), frozenset())
@@ -54,9 +58,11 @@ class Grants:
         """Rights on a family whose record is shared with `scope` (memoized per scope)."""
         access = self._access_memo.get(scope)
         if access is None:
+            held = frozenset().union(*self.in_settings.values()) & scope
             access = Access(
                 read=frozenset(c for c in FAMILY_CATEGORIES if self.allows(c, Action.READ, scope)),
                 write=frozenset(c for c in FAMILY_CATEGORIES if self.allows(c, Action.WRITE, scope)),
+                setting=min(held) if held else None,
             )
             if len(self._access_memo) >= MEMO_LIMIT:
                 self._access_memo.clear()

@@ -8,6 +8,7 @@ from models.form import Form
 from models.lookup import LookupValue, SubjectCode
 from models.note import Note
 from models.setting import Setting
+from models.throttle import LoginThrottle
 from models.user import LoginSession, RoleAssignment, User
 
 __all__ = [
@@ -18,9 +19,10 @@ __all__ = [
     "CarerChild",
     "Child",
     "ChildProtectionPlan",
-    "Form",
     "Family",
+    "Form",
     "LoginSession",
+    "LoginThrottle",
     "LookupValue",
     "Note",
     "RoleAssignment",

@@ -1,6 +1,6 @@
 from datetime import date, datetime
 
-from sqlalchemy import Date, ForeignKey, String
+from sqlalchemy import Date, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, UtcDateTime, utcnow
@@ -10,6 +10,16 @@ class ChildProtectionPlan(Base):
     """A dated episode; end_date null means the plan is open (domain.md §8)."""
 
     __tablename__ = "child_protection_plans"
+    # At most one open plan per child, even under concurrent writes.
+    __table_args__ = (
+        Index(
+            "uq_child_protection_plans_open",
+            "child_id",
+            unique=True,
+            sqlite_where=text("end_date IS NULL"),
+            postgresql_where=text("end_date IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     child_id: Mapped[int] = mapped_column(ForeignKey("children.id"), index=True)

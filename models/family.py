@@ -1,6 +1,6 @@
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Date, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, UtcDateTime, utcnow
@@ -68,6 +68,17 @@ class Affiliation(Base):
     """The family's recorded consent to share its record with another setting (standards 6)."""
 
     __tablename__ = "affiliations"
+    # At most one current affiliation of a family to a setting, even under concurrent writes.
+    __table_args__ = (
+        Index(
+            "uq_affiliations_current",
+            "family_id",
+            "setting_id",
+            unique=True,
+            sqlite_where=text("revoked_at IS NULL"),
+            postgresql_where=text("revoked_at IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     family_id: Mapped[int] = mapped_column(ForeignKey("families.id"), index=True)

@@ -35,7 +35,8 @@ class RoleAssignment(Base):
 
 
 class LoginSession(Base):
-    """An opaque bearer token; only its SHA-256 is stored, so a database leak logs no one in."""
+    """An opaque bearer token; only its SHA-256 is stored, so a database leak logs no one in.
+    It ends at `expires_at` (absolute), after the idle limit without use, or when revoked."""
 
     __tablename__ = "sessions"
 
@@ -44,4 +45,6 @@ class LoginSession(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    # Refreshed at most once a minute; a session unused for the idle limit ends.
+    last_seen_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)

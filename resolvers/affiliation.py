@@ -2,6 +2,8 @@
 
 from datetime import date
 
+from sqlalchemy.exc import IntegrityError
+
 from authz.categories import Action, Category
 from models import Affiliation, Family
 from models.base import utcnow
@@ -31,7 +33,10 @@ async def affiliate(
         created_at=utcnow(),
     )
     ctx.session.add(affiliation)
-    await ctx.session.flush()
+    try:
+        await ctx.session.flush()
+    except IntegrityError:  # another request affiliated the family there since the check above
+        raise BadUserInput("settingId: the family's record is already shared with this setting", "settingId") from None
     ctx.audit.write(
         "affiliation.add",
         "Affiliation",

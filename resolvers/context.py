@@ -76,6 +76,8 @@ class Context:
     audit: Audit
     request_id: str
     denials: Denials = field(default_factory=Denials)
+    # The client's address (the peer, or X-Forwarded-For from a trusted proxy): login throttling.
+    client_address: str = "unknown"
 
     def require_principal(self) -> Principal:
         if self.principal is None:

@@ -3,6 +3,7 @@
 from datetime import date
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 
 from authz.categories import Action, Category
 from models import Child, ChildProtectionPlan, Family
@@ -47,7 +48,10 @@ async def start_plan(ctx: Context, child_id: str, start_date: date, category: st
         created_at=utcnow(),
     )
     ctx.session.add(plan)
-    await ctx.session.flush()
+    try:
+        await ctx.session.flush()
+    except IntegrityError:  # another request opened a plan since the check above
+        raise BadUserInput("childId: the child already has an open plan", "childId") from None
     ctx.audit.write(
         "cp_plan.start",
         "ChildProtectionPlan",

@@ -4,7 +4,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, and_, func, or_, select, update
 
 from authz.categories import Action, Category
 from models import Affiliation, Carer, CarerChild, Child, Family, Form
@@ -15,9 +15,10 @@ from resolvers.errors import BadUserInput, Conflict, NotFound
 from resolvers.form import mark_entered, outstanding_form
 from resolvers.history import FAMILY_FIELDS, PERSON_FIELDS, record_changes
 from resolvers.ids import decode_key, encode_id
+from resolvers.principal import Principal
 from resolvers.records import FamilyRecord, family_record
 from resolvers.rights import acting_setting, require, require_anywhere
-from resolvers.scope import access_to, scope_of, shared_with
+from resolvers.scope import access_to, affiliated_with, scope_of, shared_with
 from resolvers.working_days import Deadline
 
 
@@ -53,12 +54,12 @@ async def list_families(ctx: Context, setting_id: str | None, first: int, after:
         key = decode_key(setting_id, "Setting")
         if key is None:
             raise BadUserInput("settingId: no such setting", "settingId")
-        conditions.append(shared_with([key]))
+        conditions.append(in_settings(principal, [key]))
     else:
         home = {s for _, s in principal.assignments}
         authority_wide = None in home or principal.grants.settings_for(Category.SECONDARY, Action.READ) is None
         if not authority_wide:
-            conditions.append(shared_with(s for s in home if s is not None))
+            conditions.append(in_settings(principal, [s for s in home if s is not None]))
     total = await ctx.reader.rows(select(func.count()).select_from(Family).where(*conditions))
     if after is not None:
         position = decode_key(after, "Cursor")
@@ -73,6 +74,19 @@ async def list_families(ctx: Context, setting_id: str | None, first: int, after:
         has_next_page=len(families) > first,
         end_cursor=encode_id("Cursor", page[-1].id) if page else None,
         total_count=total[0][0],
+    )
+
+
+def in_settings(principal: Principal, settings: list[int]) -> ColumnElement[bool]:
+    """Families registered with or affiliated to these settings. Affiliations are secondary
+    data: a family is listed for its affiliation only if the caller may read its secondary
+    data, or the filter would reveal the affiliation to someone who may not see it."""
+    readable = principal.grants.settings_for(Category.SECONDARY, Action.READ)
+    if readable is None:
+        return shared_with(settings)
+    return or_(
+        Family.registered_setting_id.in_(settings),
+        and_(affiliated_with(settings), shared_with(readable)),
     )
 
 
@@ -97,7 +111,12 @@ async def register_family(ctx: Context, data: dict[str, Any]) -> FamilyRecord:
     scope = frozenset([setting_key])
     principal = require(ctx, Category.PRIMARY, Action.WRITE, scope)
     people = [("carers", p) for p in data["carers"]] + [("children", p) for p in data["children"]]
-    if data["general_note"] is not None or any(p["ethnicity"] or p["language"] for _, p in people):
+    secondary = (
+        data["general_note"],
+        data.get("referral"),
+        *(p[k] for _, p in people for k in ("ethnicity", "language")),
+    )
+    if any(value is not None for value in secondary) or (data["source"] == Deadline.REFERRAL and data.get("form_id")):
         require(ctx, Category.SECONDARY, Action.WRITE, scope)
     kind = Deadline(data["source"])
     form = await registration_form(ctx, data, kind, setting_key, today)
@@ -129,8 +148,10 @@ async def register_family(ctx: Context, data: dict[str, Any]) -> FamilyRecord:
             )
     ctx.session.add_all(created["carers"] + created["children"])
     await ctx.session.flush()
-    for carer, person in zip(created["carers"], data["carers"], strict=True):
+    for index, (carer, person) in enumerate(zip(created["carers"], data["carers"], strict=True)):
         if person["relationship"] is not None:
+            field = f"carers[{index}].relationshipToChildren"
+            await v.active_code(ctx.session, "RELATIONSHIP", person["relationship"], field)
             ctx.session.add_all(
                 CarerChild(carer_id=carer.id, child_id=child.id, relationship=person["relationship"])
                 for child in created["children"]
@@ -220,6 +241,8 @@ async def clean_person(ctx: Context, person: dict[str, Any], field: str, today: 
 
 async def update_family(ctx: Context, family_id: str, expected_version: int, changes: dict[str, Any]) -> FamilyRecord:
     """`changes` holds only the fields the client gave (an omitted field is unchanged)."""
+    if not {"address", "general_note"} & changes.keys():
+        raise BadUserInput("give at least one field to change (address, generalNote)", "input")
     family = await family_for_write(ctx, family_id)
     scope = await family_scope(ctx, family)
     values: dict[str, Any] = {}
@@ -232,6 +255,8 @@ async def update_family(ctx: Context, family_id: str, expected_version: int, cha
         values["general_note"] = (
             None if note is None else (v.clean_text(note, "generalNote", 4000, required=False) or None)
         )
+    first_category = Category.PRIMARY if "address" in changes else Category.SECONDARY
+    acting = acting_setting(ctx.require_principal(), first_category, scope, family.registered_setting_id)
     before = {name: getattr(family, name) for name in values}
     notice_on = changes.get("notice_received_on") or date.today()
     v.past_date(notice_on, "noticeReceivedOn", date.today())
@@ -246,13 +271,13 @@ async def update_family(ctx: Context, family_id: str, expected_version: int, cha
         raise Conflict(f"The family was changed since version {expected_version}; reload it", field="expectedVersion")
     categories = record_changes(
         ctx, "family.update", "Family", family.id, FAMILY_FIELDS, before, values,
-        family_id=family.id, setting_id=family.registered_setting_id,
+        family_id=family.id, setting_id=acting,
     )  # fmt: skip
     for category in categories:  # the notice of change, for the deadlines of standards 5.3, 5.4
         kind = Deadline.PRIMARY_CHANGE if category is Category.PRIMARY else Deadline.SECONDARY_CHANGE
         change = Form(
             kind=kind.value,
-            setting_id=family.registered_setting_id,
+            setting_id=acting,
             family_id=family.id,
             received_on=notice_on,
             logged_by_id=ctx.require_principal().user_id,

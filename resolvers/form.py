@@ -131,8 +131,11 @@ async def timeliness(ctx: Context, setting_id: str, date_from: date, date_to: da
     principal = ctx.require_principal()
     if setting is None or await ctx.reader.get(Setting, setting) is None:
         raise BadUserInput("settingId: no such setting", "settingId")
-    if not principal.grants.allows(Category.REPORTING, Action.READ, [setting]):
-        raise Forbidden(Category.REPORTING.name)
+    # The setting's own data-quality tool: item-level and small counts, so only for staff who
+    # may read the setting's secondary data, not for authority-wide reporting accounts.
+    for category in (Category.REPORTING, Category.SECONDARY):
+        if not principal.grants.allows(category, Action.READ, [setting]):
+            raise Forbidden(category.name)
     if date_to < date_from:
         raise BadUserInput("to is before from", "to")
     rows = await ctx.reader.rows(

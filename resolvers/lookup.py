@@ -8,9 +8,8 @@ from authz.categories import Action, Category
 from models import LookupValue
 from resolvers.context import Context
 from resolvers.errors import BadUserInput, NotFound
-from resolvers.ids import decode_key
 from resolvers.rights import require_anywhere
-from resolvers.validation import CODE, clean_text
+from resolvers.validation import CODE, clean_text, existing_setting
 
 
 class LookupList(StrEnum):
@@ -41,20 +40,17 @@ async def add_value(
 ) -> LookupValue:
     require_anywhere(ctx, Category.LOOKUPS_ADMIN, Action.WRITE)
     code = code.strip().upper()
-    if not CODE.match(code):
+    if not CODE.fullmatch(code):
         raise BadUserInput("code must be 2 to 30 capital letters, digits or underscores", "code")
     existing = await ctx.session.scalar(
         select(LookupValue.id).where(LookupValue.list_name == list_name, LookupValue.code == code)
     )
     if existing is not None:
         raise BadUserInput(f"{code} is already in the {list_name} list (reactivate it instead)", "code")
-    if list_name != LookupList.CUSTOM_INDICATOR and (setting_id is not None or applies_to is not None):
-        raise BadUserInput("only custom indicators are local to a setting or a kind of subject", "settingId")
-    setting_key = None
-    if setting_id is not None:
-        setting_key = decode_key(setting_id, "Setting")
-        if setting_key is None:
-            raise BadUserInput("settingId: no such setting", "settingId")
+    for given, field in ((setting_id, "settingId"), (applies_to, "appliesTo")):
+        if given is not None and list_name != LookupList.CUSTOM_INDICATOR:
+            raise BadUserInput(f"{field}: only custom indicators are local to a setting or a kind of subject", field)
+    setting_key = None if setting_id is None else await existing_setting(ctx.session, setting_id, "settingId")
     value = LookupValue(
         list_name=list_name,
         code=code,

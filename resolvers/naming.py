@@ -36,7 +36,7 @@ def normalise_name(raw: str) -> str:
     for word in words:
         if word.rstrip(".").lower() in TITLES:
             raise NameError_(f"must not contain a title ({word}); titles are not part of a name")
-        if not _PART.match(word):
+        if not _PART.fullmatch(word):
             raise NameError_("may contain only letters, hyphens, apostrophes and spaces")
     if name == name.lower() or name == name.upper():
         name = re.sub(r"[^\W\d_]+", lambda m: m.group(0).capitalize(), name)

@@ -19,15 +19,17 @@ def scope_of(registered_setting_id: int, affiliations: Iterable[Any]) -> Scope:
 def shared_with(settings: Iterable[int]) -> ColumnElement[bool]:
     """SQL predicate: the family's scope meets `settings`."""
     settings = list(settings)
-    return or_(
-        Family.registered_setting_id.in_(settings),
-        exists(
-            select(Affiliation.id).where(
-                Affiliation.family_id == Family.id,
-                Affiliation.revoked_at.is_(None),
-                Affiliation.setting_id.in_(settings),
-            )
-        ),
+    return or_(Family.registered_setting_id.in_(settings), affiliated_with(settings))
+
+
+def affiliated_with(settings: Iterable[int]) -> ColumnElement[bool]:
+    """SQL predicate: the family has an unrevoked affiliation to one of `settings`."""
+    return exists(
+        select(Affiliation.id).where(
+            Affiliation.family_id == Family.id,
+            Affiliation.revoked_at.is_(None),
+            Affiliation.setting_id.in_(list(settings)),
+        )
     )
 
 

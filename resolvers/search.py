@@ -11,6 +11,7 @@ from models import Carer, Child, Family
 from resolvers.context import Context
 from resolvers.errors import BadUserInput
 from resolvers.rights import require_anywhere
+from resolvers.scope import scope_of
 from resolvers.validation import clean_postcode
 
 PRIMARY_ONLY = Access(read=frozenset([Category.PRIMARY]), write=frozenset())
@@ -75,4 +76,12 @@ async def search_people(ctx: Context, name: str, date_of_birth: date | None, pos
         .order_by(combined.c.last_name, combined.c.first_name, combined.c.type_name, combined.c.id)
         .limit(LIMIT)
     )
-    return [MatchRecord(**row._mapping, access=PRIMARY_ONLY) for row in rows]
+    # Each match is shown only where the policy lets the caller read its primary data: the
+    # default policy shares primary data everywhere, but an authority may narrow it.
+    affiliations = await ctx.loaders.affiliations.load_many([row.family_id for row in rows])
+    grants = ctx.require_principal().grants
+    return [
+        MatchRecord(**row._mapping, access=PRIMARY_ONLY)
+        for row, affs in zip(rows, affiliations, strict=True)
+        if Category.PRIMARY in grants.access_for(scope_of(row.registered_setting_id, affs)).read
+    ]

@@ -38,7 +38,7 @@ async def user_record(ctx: Context, user_id: int) -> UserRecord:
 
 async def create_setting(ctx: Context, code: str, name: str) -> Setting:
     require_anywhere(ctx, Category.USER_ADMIN, Action.WRITE)
-    if not v.SETTING_CODE.match(code):
+    if not v.SETTING_CODE.fullmatch(code):
         raise BadUserInput("code must be 2 to 10 letters or digits", "code")
     code = code.upper()
     if await ctx.session.scalar(select(Setting.id).where(Setting.code == code)) is not None:
@@ -61,7 +61,7 @@ async def create_user(ctx: Context, data: dict[str, Any], hash_password: Any) ->
     require_anywhere(ctx, Category.USER_ADMIN, Action.WRITE)
     today = date.today()
     username = data["username"].strip().lower()
-    if not v.USERNAME.match(username):
+    if not v.USERNAME.fullmatch(username):
         raise BadUserInput("username must be 3 to 100 lower-case letters, digits, '.', '_' or '-'", "username")
     if await ctx.session.scalar(select(User.id).where(User.username == username)) is not None:
         raise BadUserInput(f"username {username} is already taken", "username")

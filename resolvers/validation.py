@@ -1,6 +1,7 @@
 """Input checks shared by every mutation: each failure names the field at fault."""
 
 import re
+import unicodedata
 from datetime import date
 
 from sqlalchemy import select
@@ -18,7 +19,15 @@ USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{2,99}$")
 CODE = re.compile(r"^[A-Z0-9_]{2,30}$")
 
 
+EARLIEST = date(1900, 1, 1)
+# Control, format (bidi overrides, zero-width) and surrogate characters: invisible, spoofing,
+# or refused by PostgreSQL (NUL). Line breaks and tabs stay allowed in free text.
+_REFUSED = {"Cc", "Cf", "Cs"}
+
+
 def clean_text(value: str, field: str, max_length: int, *, required: bool = True) -> str:
+    if any(unicodedata.category(ch) in _REFUSED and ch not in "\n\t" for ch in value):
+        raise BadUserInput(f"{field} contains control or invisible formatting characters", field)
     cleaned = " ".join(value.split()) if "\n" not in value else value.strip()
     if required and not cleaned:
         raise BadUserInput(f"{field} must not be empty", field)
@@ -45,7 +54,7 @@ def provisional_forename(given: str, field: str) -> str:
 def clean_postcode(value: str, field: str) -> str:
     compact = "".join(value.split()).upper()
     postcode = f"{compact[:-3]} {compact[-3:]}" if len(compact) > 3 else compact
-    if not POSTCODE.match(postcode):
+    if not POSTCODE.fullmatch(postcode):
         raise BadUserInput(f"{field} is not a UK postcode", field)
     return postcode
 
@@ -53,6 +62,8 @@ def clean_postcode(value: str, field: str) -> str:
 def past_date(value: date, field: str, today: date) -> date:
     if value > today:
         raise BadUserInput(f"{field} is in the future", field)
+    if value < EARLIEST:
+        raise BadUserInput(f"{field} is before {EARLIEST.isoformat()}", field)
     return value
 
 
@@ -64,7 +75,6 @@ async def active_code(session: AsyncSession, list_name: str, code: str, field: s
     if found is None:
         raise BadUserInput(f"{field}: {code!r} is not an active code of the {list_name} list", field)
     return code
-
 
 
 async def existing_setting(session: AsyncSession, setting_id: str, field: str) -> int:

@@ -10,18 +10,21 @@ from strawberry.types.field import StrawberryField
 
 from authz.categories import FieldCategory
 from authz.guard import install_guards
-from schema.extensions import AuthenticationGate, ErrorShaping, log_unexpected
+from config import Limits
+from schema.extensions import AuthenticationGate, ErrorShaping, shape_errors
 from schema.fields import CATEGORY, RECORD_TYPES
+from schema.limits import query_limits
 from schema.mutation import Mutation
 from schema.query import Query
 
 DEFINITION = "strawberry-definition"
+DEFAULT_LIMITS = Limits()
 
 
 class EstartSchema(strawberry.Schema):
     def process_errors(self, errors: list[GraphQLError], execution_context: ExecutionContext | None = None) -> None:
         context = None if execution_context is None else execution_context.context
-        log_unexpected(errors, getattr(context, "request_id", "-"))
+        shape_errors(errors, getattr(context, "request_id", "-"))
 
 
 def _describe(gql_field: GraphQLField) -> tuple[FieldCategory | None, str | None]:
@@ -33,15 +36,15 @@ def _describe(gql_field: GraphQLField) -> tuple[FieldCategory | None, str | None
     return category, attribute
 
 
-def build_schema(**kwargs: Any) -> EstartSchema:
+def build_schema(limits: Limits = DEFAULT_LIMITS, **kwargs: Any) -> EstartSchema:
     """The service's schema, every record field guarded by its category."""
-    schema = _assemble(**kwargs)
+    schema = _assemble(limits, **kwargs)
     record_names = [cls.__strawberry_definition__.name for cls in RECORD_TYPES]
     install_guards(schema._schema, record_names, _describe)
     return schema
 
 
-def _assemble(**kwargs: Any) -> EstartSchema:
+def _assemble(limits: Limits = DEFAULT_LIMITS, **kwargs: Any) -> EstartSchema:
     """The same schema with no field guards. Only bench/ calls this, to measure what the
     guards cost; no configuration or client input can reach it."""
     return EstartSchema(
@@ -49,6 +52,7 @@ def _assemble(**kwargs: Any) -> EstartSchema:
         mutation=Mutation,
         extensions=[
             AuthenticationGate,
+            query_limits(limits),
             ErrorShaping,
             lambda: ParserCache(maxsize=512),
             lambda: ValidationCache(maxsize=512),

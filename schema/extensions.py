@@ -1,9 +1,11 @@
 """Execution hooks: who may run what, and how errors are shaped for clients."""
 
 import logging
+import re
 from collections.abc import AsyncIterator, Iterator
+from typing import Any
 
-from graphql import FieldNode, GraphQLError, OperationDefinitionNode, OperationType
+from graphql import FieldNode, GraphQLError, OperationDefinitionNode, OperationType, SelectionSetNode
 from strawberry.extensions import SchemaExtension
 
 from resolvers.context import Context
@@ -11,7 +13,10 @@ from resolvers.errors import ServiceError
 
 logger = logging.getLogger("estart.graphql")
 
-PUBLIC_FIELDS = {"login", "__typename"}
+USER_FIELDS = {"id": None, "username": None, "displayName": None, "__typename": None}
+SESSION_FIELDS = {"token": None, "expiresAt": None, "user": USER_FIELDS, "__typename": None}
+PUBLIC_SELECTION: dict[str, Any] = {"login": SESSION_FIELDS, "__typename": None}
+SUGGESTION = re.compile(r"\s*Did you mean .*\?$")
 
 
 class AuthenticationGate(SchemaExtension):
@@ -33,16 +38,28 @@ class AuthenticationGate(SchemaExtension):
                 return False
             if definition.operation is not OperationType.MUTATION:
                 return False
-            for selection in definition.selection_set.selections:
-                if not isinstance(selection, FieldNode) or selection.name.value not in PUBLIC_FIELDS:
-                    return False
+            if not _only(definition.selection_set, PUBLIC_SELECTION):
+                return False
         return True
 
 
+def _only(selection_set: SelectionSetNode | None, allowed: dict[str, Any]) -> bool:
+    """The selection names only allowed fields, with no fragments: what an anonymous caller
+    may select is fixed, so validation messages cannot be used to probe the schema."""
+    if selection_set is None:
+        return True
+    for selection in selection_set.selections:
+        if not isinstance(selection, FieldNode) or selection.name.value not in allowed:
+            return False
+        inner = allowed[selection.name.value]
+        if (inner is None) != (selection.selection_set is None) or not _only(selection.selection_set, inner or {}):
+            return False
+    return True
+
+
 class ErrorShaping(SchemaExtension):
-    """Adds the request's field denials as FORBIDDEN errors, gives every error a code, masks
-    unexpected failures as INTERNAL with the request id the server log carries, and flushes
-    the audit events of reads."""
+    """Adds the request's field denials as FORBIDDEN errors after execution, and flushes the
+    audit events of reads."""
 
     async def on_execute(self) -> AsyncIterator[None]:
         yield
@@ -54,7 +71,7 @@ class ErrorShaping(SchemaExtension):
         if result is None:
             return
         context: Context = self.execution_context.context
-        errors = [self._shaped(error, context) for error in result.errors or ()]
+        errors = list(result.errors or ())
         errors.extend(
             GraphQLError(
                 f"Not allowed to read {category.name} data here",
@@ -65,25 +82,24 @@ class ErrorShaping(SchemaExtension):
         )
         result.errors = errors or None
 
-    @staticmethod
-    def _shaped(error: GraphQLError, context: Context) -> GraphQLError:
-        if "code" in (error.extensions or {}):
-            return error
-        if error.original_error is None:  # a document that does not parse or validate
-            error.extensions = {"code": "BAD_USER_INPUT"}
-            return error
-        return GraphQLError(
-            "Internal error",
-            path=error.path,
-            extensions={"code": "INTERNAL", "requestId": context.request_id},
-        )
 
-
-def log_unexpected(errors: list[GraphQLError], request_id: str) -> None:
-    """Only unexpected failures are logged with a traceback; denials and coded errors are
-    normal outcomes."""
+def shape_errors(errors: list[GraphQLError], request_id: str) -> None:
+    """Give every error a code, in place, once the server has logged it: parse and validation
+    errors are BAD_USER_INPUT (or QUERY_TOO_COMPLEX for the parser's token limit) without
+    "Did you mean" suggestions, which would rebuild a hidden schema name by name (graphql-js
+    #2247); an unexpected failure becomes INTERNAL with the request id the log carries and no
+    detail. Only unexpected failures are logged, with their traceback: denials and coded errors
+    are normal outcomes."""
     for error in errors:
-        original = error.original_error
-        if original is None or isinstance(original, ServiceError) or "code" in (error.extensions or {}):
+        if "code" in (error.extensions or {}):
             continue
-        logger.error("request %s failed at %s", request_id, error.path, exc_info=original)
+        original = error.original_error
+        if original is None:
+            error.message = SUGGESTION.sub("", error.message)
+            too_big = error.message.startswith("Syntax Error: Document contains more than")
+            error.extensions = {"code": "QUERY_TOO_COMPLEX" if too_big else "BAD_USER_INPUT"}
+        elif not isinstance(original, ServiceError):
+            logger.error("request %s failed at %s", request_id, error.path, exc_info=original)
+            error.message = "Internal error"
+            error.locations = None
+            error.extensions = {"code": "INTERNAL", "requestId": request_id}

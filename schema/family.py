@@ -104,7 +104,12 @@ class Family:
     async def confidential_notes(self, root: FamilyRoot, info: Info[Context, None]) -> list[Note] | None:
         notes = await notes_of(info, "family", root.id, "CONFIDENTIAL")
         info.context.audit.read(
-            "confidential_notes.read", "Family", root.id, family_id=root.id, category=Category.CONFIDENTIAL
+            "confidential_notes.read",
+            "Family",
+            root.id,
+            family_id=root.id,
+            setting_id=root.access.setting,
+            category=Category.CONFIDENTIAL,
         )
         return notes  # type: ignore[return-value]
 

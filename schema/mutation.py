@@ -8,7 +8,7 @@ from strawberry.types import Info
 
 from models import LoginSession
 from models.base import utcnow
-from resolvers import affiliation, cp_plan, family, form, lookup, note, subject, user
+from resolvers import account, affiliation, cp_plan, family, form, lookup, note, subject, user
 from resolvers.context import Context
 from resolvers.lookup import LookupList
 from schema.affiliation import Affiliation, AffiliationInput
@@ -51,8 +51,12 @@ class Mutation:
         ctx = info.context
 
         async def work() -> Any:
-            token, login_session, account = await ctx.authenticator.login(ctx.session, username, password)
-            ctx.audit.write("session.login", "User", account.id, user_id=account.id)
+            token, login_session, account = await ctx.authenticator.login(
+                ctx.session, username, password, ctx.client_address, ctx.audit
+            )
+            ctx.audit.write(
+                "session.login", "User", account.id, user_id=account.id, changes={"address": ctx.client_address}
+            )
             await ctx.session.commit()
             return Session(
                 token=token, expires_at=login_session.expires_at, user=await user.user_record(ctx, account.id)
@@ -170,3 +174,29 @@ class Mutation:
     async def update_lookup_value(self, info: Info[Context, None], input: LookupValueUpdate) -> LookupValue:
         work = lookup.update_value(info.context, input.list, input.code, input.label, input.active)
         return await atomic(info, work)
+
+    # --- accounts: locks, deactivation, passwords (resolvers/account.py) -------------------
+
+    @strawberry.mutation(
+        description="Lift the lock that failed logins put on an account (the eStart Administrator); "
+        "true if it was locked."
+    )
+    async def unlock_user(self, info: Info[Context, None], username: str) -> bool:
+        return await atomic(info, account.unlock_user(info.context, username))
+
+    @strawberry.mutation(description="Deactivate a user (the eStart Administrator): every session ends at once.")
+    async def deactivate_user(self, info: Info[Context, None], id: strawberry.ID) -> User:
+        return await atomic(info, account.deactivate_user(info.context, id))  # type: ignore[return-value]
+
+    @strawberry.mutation(
+        description="Reset a user's password (the eStart Administrator; 12 to 256 characters): every session "
+        "of the user ends and any login lock is lifted."
+    )
+    async def set_password(self, info: Info[Context, None], user_id: strawberry.ID, password: str) -> bool:
+        return await atomic(info, account.set_password(info.context, user_id, password))
+
+    @strawberry.mutation(
+        description="Change your own password (12 to 256 characters): your other sessions end, this one stays."
+    )
+    async def change_password(self, info: Info[Context, None], current_password: str, new_password: str) -> bool:
+        return await atomic(info, account.change_password(info.context, current_password, new_password))

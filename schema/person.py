@@ -66,7 +66,12 @@ class PersonFields:
     async def confidential_notes(self, root: Person, info: Info[Context, None]) -> list[Note] | None:
         notes = await notes_of(info, root.type_name.lower(), root.id, "CONFIDENTIAL")
         info.context.audit.read(
-            "confidential_notes.read", root.type_name, root.id, family_id=root.family_id, category=Category.CONFIDENTIAL
+            "confidential_notes.read",
+            root.type_name,
+            root.id,
+            family_id=root.family_id,
+            setting_id=root.access.setting,
+            category=Category.CONFIDENTIAL,
         )
         return notes  # type: ignore[return-value]
 
@@ -79,11 +84,21 @@ class Child(PersonFields):
 
     @guarded(Category.CP_PLAN, description="the open plan, if any")
     async def child_protection_plan(self, root: Person, info: Info[Context, None]) -> ChildProtectionPlan | None:
+        _audit_plan_read(info, root)
         return await info.context.loaders.open_cp_plan.load(root.id)
 
     @guarded(Category.CP_PLAN, description="every plan, past and open, oldest first")
     async def child_protection_plans(self, root: Person, info: Info[Context, None]) -> list[ChildProtectionPlan] | None:
+        _audit_plan_read(info, root)
         return await info.context.loaders.all_cp_plans.load(root.id)
+
+
+def _audit_plan_read(info: Info[Context, None], child: PersonRecord) -> None:
+    """Whether a child is subject to a plan is itself child-protection data: reads are audited."""
+    info.context.audit.read(
+        "cp_plan.read", "Child", child.id, family_id=child.family_id, setting_id=child.access.setting,
+        category=Category.CP_PLAN,
+    )  # fmt: skip
 
 
 @dataclass(slots=True)

@@ -56,7 +56,14 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def config(database_url: str) -> AppConfig:
-    return AppConfig(database_url=database_url, graphiql=True)
+    return AppConfig(
+        database_url=database_url,
+        graphiql=True,
+        allowed_hosts=("testserver", "127.0.0.1", "localhost"),
+        # Login throttling waits stay near zero in tests (tests/test_login_security.py records them).
+        login_delay_seconds=0.001,
+        login_delay_max_seconds=0.004,
+    )
 
 
 @pytest.fixture(scope="session")

@@ -135,11 +135,15 @@ def upgrade() -> None:
         ("EVENT_TYPE", EVENT_TYPES),
         ("OUTCOME_TYPE", OUTCOME_TYPES),
     ):
-        rows += [{"list_name": list_name, "code": c, "label": label, "active": True} for c, label in values]
+        rows += [
+            {"list_name": list_name, "code": c, "label": label, "active": True, "applies_to": None}
+            for c, label in values
+        ]
     rows += [
         {"list_name": "CUSTOM_INDICATOR", "code": c, "label": label, "active": True, "applies_to": subject}
         for c, label, subject in INDICATORS
     ]
+    # Every row names the same columns: an executemany takes its column list from the first row.
     op.bulk_insert(lookup_values, rows)
 
     for table in ("carers", "children"):
@@ -153,6 +157,15 @@ def upgrade() -> None:
     with op.batch_alter_table("notes") as batch:
         batch.add_column(sa.Column("corrects_note_id", sa.Integer(), nullable=True))
         batch.create_foreign_key(op.f("fk_notes_corrects_note_id_notes"), "notes", ["corrects_note_id"], ["id"])
+    # At most one open plan per child and one current affiliation per family and setting.
+    op.create_index(
+        "uq_child_protection_plans_open", "child_protection_plans", ["child_id"], unique=True,
+        sqlite_where=sa.text("end_date IS NULL"), postgresql_where=sa.text("end_date IS NULL"),
+    )  # fmt: skip
+    op.create_index(
+        "uq_affiliations_current", "affiliations", ["family_id", "setting_id"], unique=True,
+        sqlite_where=sa.text("revoked_at IS NULL"), postgresql_where=sa.text("revoked_at IS NULL"),
+    )  # fmt: skip
     # Plain ADD COLUMN: rebuilding audit_events in batch mode would drop its append-only triggers.
     op.add_column("audit_events", sa.Column("category", sa.String(20), nullable=True))
 
@@ -205,6 +218,8 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index("uq_affiliations_current", "affiliations")
+    op.drop_index("uq_child_protection_plans_open", "child_protection_plans")
     op.drop_table("forms")
     op.drop_table("subject_codes")
     op.drop_column("audit_events", "category")

@@ -1,0 +1,106 @@
+"""The HTTP edge of /graphql: what a request must look like before GraphQL sees it, and the
+headers every response carries.
+
+- POST bodies are JSON only: form-encoded and multipart bodies are what a cross-site form can
+  send without a preflight, so refusing them closes CSRF by simple forms.
+- A body is read up to a size limit, never further, and a JSON array (batched operations) is
+  refused: one request, one operation, one set of limits.
+- Responses are not cached, not sniffed and not framed.
+"""
+
+import orjson
+from starlette.datastructures import Headers
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+SECURITY_HEADERS = [
+    (b"x-content-type-options", b"nosniff"),
+    (b"x-frame-options", b"DENY"),
+    (b"content-security-policy", b"frame-ancestors 'none'"),
+    (b"referrer-policy", b"no-referrer"),
+    (b"cache-control", b"no-store"),
+]
+
+
+def _error(status: int, code: str, message: str) -> tuple[int, bytes]:
+    return status, orjson.dumps({"data": None, "errors": [{"message": message, "extensions": {"code": code}}]})
+
+
+class SecurityHeaders:
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                names = {name for name, _ in message.get("headers", [])}
+                extra = [(name, value) for name, value in SECURITY_HEADERS if name not in names]
+                message = {**message, "headers": [*message.get("headers", []), *extra]}
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+class GraphQLRequestGuard:
+    """Checks content type, size and shape of GraphQL POST bodies before the view reads them."""
+
+    def __init__(self, app: ASGIApp, max_body_bytes: int) -> None:
+        self.app = app
+        self.max_body_bytes = max_body_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "POST":
+            await self.app(scope, receive, send)
+            return
+        headers = Headers(scope=scope)
+        content_type = headers.get("content-type", "").split(";")[0].strip().lower()
+        if content_type != "application/json":
+            await self._reject(send, *_error(415, "BAD_USER_INPUT", "Send GraphQL requests as application/json"))
+            return
+        declared = headers.get("content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > self.max_body_bytes):
+            await self._reject(send, *_error(413, "QUERY_TOO_COMPLEX", "The request body is too large"))
+            return
+        body = bytearray()
+        more = True
+        while more:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            body += message.get("body", b"")
+            more = message.get("more_body", False)
+            if len(body) > self.max_body_bytes:
+                await self._reject(send, *_error(413, "QUERY_TOO_COMPLEX", "The request body is too large"))
+                return
+        try:
+            orjson.loads(body)  # also bounds nesting: orjson refuses depth beyond 1024
+        except orjson.JSONDecodeError:
+            await self._reject(send, *_error(400, "BAD_USER_INPUT", "The body is not valid JSON"))
+            return
+        if bytes(body).lstrip()[:1] == b"[":
+            await self._reject(send, *_error(400, "BAD_USER_INPUT", "Batched operations are not accepted"))
+            return
+        replayed = False
+
+        async def replay() -> Message:
+            nonlocal replayed
+            if replayed:
+                return await receive()
+            replayed = True
+            return {"type": "http.request", "body": bytes(body), "more_body": False}
+
+        await self.app(scope, replay, send)
+
+    @staticmethod
+    async def _reject(send: Send, status: int, body: bytes) -> None:
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
