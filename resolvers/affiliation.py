@@ -29,7 +29,7 @@ async def affiliate(
         family_id=family.id,
         setting_id=setting_key,
         consent_given_by=v.clean_text(consent_given_by, "consentGivenBy", 200),
-        consent_date=v.past_date(consent_date, "consentDate", date.today()),
+        consent_date=v.past_date(consent_date, "consentDate", v.today()),
         created_at=utcnow(),
     )
     ctx.session.add(affiliation)

@@ -144,12 +144,12 @@ class Authenticator:
         if peer is None:
             return UNKNOWN_ADDRESS
         if not forwarded_for or not self._trusted(peer):
-            return peer
+            return _canonical(peer)
         hops = [hop.strip() for hop in forwarded_for.split(",") if hop.strip()]
         for hop in reversed(hops):
             if not self._trusted(hop):
                 return _canonical(hop)
-        return _canonical(hops[0]) if hops else peer
+        return _canonical(hops[0] if hops else peer)
 
     def _trusted(self, address: str) -> bool:
         try:

@@ -15,7 +15,7 @@ from resolvers.ids import decode_key
 from resolvers.records import PersonRecord, person_record
 from resolvers.rights import acting_setting, require, require_anywhere
 from resolvers.scope import access_to, shared_with
-from resolvers.validation import past_date
+from resolvers.validation import past_date, today
 
 
 async def _child_and_scope(ctx: Context, child_id: str, field: str) -> tuple[Child, Family, frozenset[int]]:
@@ -32,7 +32,7 @@ async def _child_and_scope(ctx: Context, child_id: str, field: str) -> tuple[Chi
 async def start_plan(ctx: Context, child_id: str, start_date: date, category: str) -> ChildProtectionPlan:
     child, family, scope = await _child_and_scope(ctx, child_id, "childId")
     principal = require(ctx, Category.CP_PLAN, Action.WRITE, scope)
-    past_date(start_date, "startDate", date.today())
+    past_date(start_date, "startDate", today())
     open_plan = await ctx.session.scalar(
         select(ChildProtectionPlan.id).where(
             ChildProtectionPlan.child_id == child.id, ChildProtectionPlan.end_date.is_(None)
@@ -54,12 +54,12 @@ async def start_plan(ctx: Context, child_id: str, start_date: date, category: st
         raise BadUserInput("childId: the child already has an open plan", "childId") from None
     ctx.audit.write(
         "cp_plan.start",
-        "ChildProtectionPlan",
-        plan.id,
+        "Child",
+        child.id,
         category=Category.CP_PLAN,
         family_id=family.id,
         setting_id=acting_setting(principal, Category.CP_PLAN, scope, family.registered_setting_id),
-        changes={"after": {"child_id": child.id, "start_date": start_date.isoformat(), "category": category}},
+        changes={"childProtectionPlan": {"before": None, "after": f"{category} from {start_date.isoformat()}"}},
     )
     await ctx.session.commit()
     return plan
@@ -81,18 +81,18 @@ async def end_plan(ctx: Context, plan_id: str, end_date: date) -> ChildProtectio
     principal = require(ctx, Category.CP_PLAN, Action.WRITE, scope)
     if plan.end_date is not None:
         raise BadUserInput("id: the plan has already ended", "id")
-    past_date(end_date, "endDate", date.today())
+    past_date(end_date, "endDate", today())
     if end_date < plan.start_date:
         raise BadUserInput("endDate is before the plan's start date", "endDate")
     plan.end_date = end_date
     ctx.audit.write(
         "cp_plan.end",
-        "ChildProtectionPlan",
-        plan.id,
+        "Child",
+        child.id,
         category=Category.CP_PLAN,
         family_id=family.id,
         setting_id=acting_setting(principal, Category.CP_PLAN, scope, family.registered_setting_id),
-        changes={"before": {"end_date": None}, "after": {"end_date": end_date.isoformat()}},
+        changes={"childProtectionPlan.endDate": {"before": None, "after": end_date.isoformat()}},
     )
     await ctx.session.commit()
     return plan

@@ -66,8 +66,8 @@ async def list_families(ctx: Context, setting_id: str | None, first: int, after:
         if position is None:
             raise BadUserInput("after is not a cursor of this list", "after")
         conditions.append(Family.id > position)
-    rows = await ctx.reader.rows(select(Family).where(*conditions).order_by(Family.id).limit(first + 1))
-    families = [r[0] for r in rows]
+    rows = await ctx.reader.rows(select(Family.__table__).where(*conditions).order_by(Family.id).limit(first + 1))
+    families = list(rows)
     page = families[:first]
     return FamilyPage(
         nodes=await as_records(ctx, page),
@@ -106,7 +106,7 @@ async def family_for_write(ctx: Context, family_id: str, field: str = "id") -> F
 
 async def register_family(ctx: Context, data: dict[str, Any]) -> FamilyRecord:
     """`data` is the input as plain values (see schema.mutation.plain)."""
-    today = date.today()
+    today = v.today()
     setting_key = await v.existing_setting(ctx.session, data["setting_id"], "settingId")
     scope = frozenset([setting_key])
     principal = require(ctx, Category.PRIMARY, Action.WRITE, scope)
@@ -258,8 +258,8 @@ async def update_family(ctx: Context, family_id: str, expected_version: int, cha
     first_category = Category.PRIMARY if "address" in changes else Category.SECONDARY
     acting = acting_setting(ctx.require_principal(), first_category, scope, family.registered_setting_id)
     before = {name: getattr(family, name) for name in values}
-    notice_on = changes.get("notice_received_on") or date.today()
-    v.past_date(notice_on, "noticeReceivedOn", date.today())
+    notice_on = changes.get("notice_received_on") or v.today()
+    v.past_date(notice_on, "noticeReceivedOn", v.today())
     result = await ctx.session.execute(
         update(Family)
         .where(Family.id == family.id, Family.version == expected_version)
@@ -305,7 +305,7 @@ async def record_referral(
         form = Form(
             kind=Deadline.REFERRAL.value,
             setting_id=setting,
-            received_on=v.past_date(received_on, "receivedOn", date.today()),
+            received_on=v.past_date(received_on, "receivedOn", v.today()),
             logged_by_id=principal.user_id,
             logged_at=utcnow(),
         )

@@ -2,9 +2,8 @@
 whether that was within the working days the standards allow."""
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from functools import lru_cache
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
@@ -15,10 +14,9 @@ from resolvers.context import Context
 from resolvers.errors import BadUserInput, Forbidden, NotFound
 from resolvers.ids import decode_key
 from resolvers.rights import require
-from resolvers.validation import clean_text, existing_setting, past_date
+from resolvers.validation import LONDON, clean_text, existing_setting, past_date, today
 from resolvers.working_days import Deadline, WorkingCalendar
 
-LONDON = ZoneInfo("Europe/London")
 # Who may log or enter each kind of item: the category of the data it carries.
 KIND_CATEGORY = {
     Deadline.INITIAL_CONTACT: Category.PRIMARY,
@@ -48,13 +46,12 @@ class FormRecord:
     outstanding: bool
 
 
-def form_record(ctx: Context, form: Form, today: date | None = None) -> FormRecord:
+def form_record(ctx: Context, form: Form, on: date | None = None) -> FormRecord:
     calendar = calendar_for(ctx.config.closure_days)
     kind = Deadline(form.kind)
     deadline = calendar.deadline(kind, form.received_on)
     done = entered_on(form)
-    today = today or datetime.now(LONDON).date()
-    late = done > deadline if done is not None else today > deadline
+    late = done > deadline if done is not None else (on or today()) > deadline
     return FormRecord(form, deadline, late, done is None)
 
 
@@ -67,7 +64,7 @@ async def log_received(
     form = Form(
         kind=kind.value,
         setting_id=setting,
-        received_on=past_date(received_on, "receivedOn", datetime.now(LONDON).date()),
+        received_on=past_date(received_on, "receivedOn", today()),
         description=None if description is None else clean_text(description, "description", 2000, required=False),
         logged_by_id=principal.user_id,
         logged_at=utcnow(),
@@ -166,3 +163,21 @@ async def timeliness(ctx: Context, setting_id: str, date_from: date, date_to: da
     report.by_kind = list(kinds.values())
     report.by_user = sorted(users.values(), key=lambda u: u.user_name)
     return report
+
+
+async def enter_logged(ctx: Context, form_id: str) -> FormRecord:
+    """Mark an item logged as received as entered: a register, a home-visit sheet or a notice
+    of change whose content was entered elsewhere (forms that register a family or record a
+    referral are entered by registerFamily and recordReferral with their formId)."""
+    principal = ctx.require_principal()
+    key = decode_key(form_id, "Form")
+    form = None if key is None else await ctx.session.get(Form, key)
+    if form is None or not principal.grants.allows(Category.SECONDARY, Action.READ, [form.setting_id]):
+        raise NotFound("id: no such item")
+    require(ctx, KIND_CATEGORY[Deadline(form.kind)], Action.WRITE, frozenset([form.setting_id]))
+    if form.entered_at is not None:
+        raise BadUserInput("id: that item has already been entered", "id")
+    mark_entered(ctx, form)
+    ctx.audit.write("form.entered", "Form", form.id, setting_id=form.setting_id, changes={"kind": form.kind})
+    await ctx.session.commit()
+    return form_record(ctx, form)

@@ -66,27 +66,27 @@ class Loaders:
         return _by_key(ids, rows, lambda r: r.id)
 
     async def _families(self, ids: list[int]) -> list[AnyRow | None]:
-        rows = await self.reader.rows(select(Family).where(Family.id.in_(ids)))
-        return _by_key(ids, (r[0] for r in rows), lambda f: f.id)
+        rows = await self.reader.rows(select(Family.__table__).where(Family.id.in_(ids)))
+        return _by_key(ids, rows, lambda f: f.id)
 
     async def _affiliations(self, family_ids: list[int]) -> list[list[AnyRow]]:
-        statement = select(Affiliation).where(Affiliation.family_id.in_(family_ids)).order_by(Affiliation.id)
+        statement = select(Affiliation.__table__).where(Affiliation.family_id.in_(family_ids)).order_by(Affiliation.id)
         rows = await self.reader.rows(statement)
-        return _grouped(family_ids, (r[0] for r in rows), lambda a: a.family_id)
+        return _grouped(family_ids, rows, lambda a: a.family_id)
 
     def _people_of(
         self, model: type[Carer] | type[Child]
     ) -> Callable[[list[int]], Coroutine[Any, Any, list[list[AnyRow]]]]:
         async def load(family_ids: list[int]) -> list[list[AnyRow]]:
-            statement = select(model).where(model.family_id.in_(family_ids)).order_by(model.id)
+            statement = select(model.__table__).where(model.family_id.in_(family_ids)).order_by(model.id)
             rows = await self.reader.rows(statement)
-            return _grouped(family_ids, (r[0] for r in rows), lambda p: p.family_id)
+            return _grouped(family_ids, rows, lambda p: p.family_id)
 
         return load
 
     async def _relationships(self, carer_ids: list[int]) -> list[list[AnyRow]]:
         statement = (
-            select(CarerChild.carer_id, CarerChild.relationship, Child)
+            select(CarerChild.carer_id, CarerChild.relationship, *Child.__table__.c)
             .join(Child, Child.id == CarerChild.child_id)
             .where(CarerChild.carer_id.in_(carer_ids))
             .order_by(CarerChild.id)
@@ -94,18 +94,18 @@ class Loaders:
         return _grouped(carer_ids, await self.reader.rows(statement), lambda r: r.carer_id)
 
     async def _open_cp_plans(self, child_ids: list[int]) -> list[AnyRow | None]:
-        statement = select(ChildProtectionPlan).where(
+        statement = select(ChildProtectionPlan.__table__).where(
             ChildProtectionPlan.child_id.in_(child_ids), ChildProtectionPlan.end_date.is_(None)
         )
         rows = await self.reader.rows(statement)
-        return _by_key(child_ids, (r[0] for r in rows), lambda p: p.child_id)
+        return _by_key(child_ids, rows, lambda p: p.child_id)
 
     def _notes_of(
         self, subject_type: str
     ) -> Callable[[list[tuple[int, str]]], Coroutine[Any, Any, list[list[AnyRow]]]]:
         async def load(keys: list[tuple[int, str]]) -> list[list[AnyRow]]:
             statement = (
-                select(Note, User.display_name.label("author_name"))
+                select(Note.__table__, User.display_name.label("author_name"))
                 .join(User, User.id == Note.author_id)
                 .where(
                     Note.subject_type == subject_type,
@@ -115,7 +115,7 @@ class Loaders:
                 .order_by(Note.created_at, Note.id)
             )
             rows = await self.reader.rows(statement)
-            return _grouped(keys, rows, lambda r: (r.Note.subject_id, r.Note.kind))
+            return _grouped(keys, rows, lambda r: (r.subject_id, r.kind))
 
         return load
 

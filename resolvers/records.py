@@ -84,7 +84,4 @@ def person_record(type_name: str, row: Any, access: Access) -> PersonRecord:
 
 
 def note_record(row: Any) -> NoteRecord:
-    note = row.Note
-    return NoteRecord(
-        note.id, note.kind, note.text, note.created_at, row.author_name, note.setting_id, note.corrects_note_id
-    )
+    return NoteRecord(row.id, row.kind, row.text, row.created_at, row.author_name, row.setting_id, row.corrects_note_id)

@@ -1,7 +1,6 @@
 """Settings and users, administered by the eStart Administrator (standards 4)."""
 
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
 
 from sqlalchemy import select
@@ -59,7 +58,7 @@ async def create_setting(ctx: Context, code: str, name: str) -> Setting:
 
 async def create_user(ctx: Context, data: dict[str, Any], hash_password: Any) -> UserRecord:
     require_anywhere(ctx, Category.USER_ADMIN, Action.WRITE)
-    today = date.today()
+    today = v.today()
     username = data["username"].strip().lower()
     if not v.USERNAME.fullmatch(username):
         raise BadUserInput("username must be 3 to 100 lower-case letters, digits, '.', '_' or '-'", "username")

@@ -2,7 +2,8 @@
 
 import re
 import unicodedata
-from datetime import date
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -20,6 +21,14 @@ CODE = re.compile(r"^[A-Z0-9_]{2,30}$")
 
 
 EARLIEST = date(1900, 1, 1)
+LONDON = ZoneInfo("Europe/London")
+
+
+def today() -> date:
+    """Today where the records are kept: dates are entered and deadlines counted in UK days."""
+    return datetime.now(LONDON).date()
+
+
 # Control, format (bidi overrides, zero-width) and surrogate characters: invisible, spoofing,
 # or refused by PostgreSQL (NUL). Line breaks and tabs stay allowed in free text.
 _REFUSED = {"Cc", "Cf", "Cs"}
@@ -47,7 +56,9 @@ def provisional_forename(given: str, field: str) -> str:
     """An unnamed newborn is recorded as "Baby" with the family surname (standards 12), never
     with an invented forename: the forename given must be empty or that placeholder."""
     if given.strip() not in ("", PLACEHOLDER_FORENAME):
-        raise BadUserInput(f"{field}.firstName must be empty or {PLACEHOLDER_FORENAME!r} for a provisional name", field)
+        raise BadUserInput(
+            f"{field}.firstName must be empty or {PLACEHOLDER_FORENAME!r} for a provisional name", f"{field}.firstName"
+        )
     return PLACEHOLDER_FORENAME
 
 

@@ -151,6 +151,10 @@ class Mutation:
         work = form.log_received(info.context, input.setting_id, input.kind, input.received_on, input.description)
         return await atomic(info, work)
 
+    @strawberry.mutation(description="Mark an item logged by logFormReceived as entered (standards 5).")
+    async def mark_form_entered(self, info: Info[Context, None], id: strawberry.ID) -> Form:
+        return await atomic(info, form.enter_logged(info.context, id))
+
     @strawberry.mutation(description="Enter a referral for a registered family (standards 5.2).")
     async def record_referral(
         self,

@@ -122,7 +122,7 @@ class Carer(PersonFields):
     async def relationships(self, root: Person, info: Info[Context, None]) -> list[CarerRelationship]:
         rows = await info.context.loaders.relationships.load(root.id)
         return [
-            RelationshipRecord(person_record("Child", row.Child, root.access), row.relationship)  # type: ignore[misc]
+            RelationshipRecord(person_record("Child", row, root.access), row.relationship)  # type: ignore[misc]
             for row in rows
         ]
 

@@ -156,10 +156,10 @@ async def _start_plan(api: Api, world: World, trail: Trail) -> Expected:
         {"input": {"childId": family.child_id, "startDate": "2026-10-01", "category": "NEGLECT"}},
         centre.manager,
     )
-    return Expected(
+    return Expected(  # recorded against the child, so the child's history shows it
         centre.manager,
-        "ChildProtectionPlan",
-        key_of(data["startChildProtectionPlan"]["id"], "ChildProtectionPlan"),
+        "Child",
+        key_of(family.child_id, "Child"),
         key_of(family.id, "Family"),
         key_of(centre.setting_id, "Setting"),
     )
@@ -178,8 +178,8 @@ async def _end_plan(api: Api, world: World, trail: Trail) -> Expected:
     await api.ok(END_PLAN, {"id": plan_id, "d": "2026-10-20"}, centre.manager)
     return Expected(
         centre.manager,
-        "ChildProtectionPlan",
-        key_of(plan_id, "ChildProtectionPlan"),
+        "Child",
+        key_of(family.child_id, "Child"),
         key_of(family.id, "Family"),
         key_of(centre.setting_id, "Setting"),
     )
