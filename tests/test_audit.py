@@ -151,7 +151,7 @@ async def _start_plan(api: Api, world: World, trail: Trail) -> Expected:
     centre = await fresh_centre(api, world)
     family = await centre.family(api)
     await trail.begin()
-    data = await api.ok(
+    await api.ok(
         START_PLAN,
         {"input": {"childId": family.child_id, "startDate": "2026-10-01", "category": "NEGLECT"}},
         centre.manager,

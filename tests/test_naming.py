@@ -27,7 +27,21 @@ def test_names_are_normalised_and_keep_their_capitals(given: str, stored: str) -
 
 @pytest.mark.parametrize(
     "given",
-    ["", "   ", "Mr John", "Dr. Smith", "mrs", "Sam2", "R2D2", "Sam!", "Smith_Jones", "-Sam", "Sam-", "Jo--Ann", "x" * 101],
+    [
+        "",
+        "   ",
+        "Mr John",
+        "Dr. Smith",
+        "mrs",
+        "Sam2",
+        "R2D2",
+        "Sam!",
+        "Smith_Jones",
+        "-Sam",
+        "Sam-",
+        "Jo--Ann",
+        "x" * 101,
+    ],
 )
 def test_titles_digits_and_symbols_are_rejected(given: str) -> None:
     with pytest.raises(NameError_):
