@@ -183,7 +183,8 @@ def main(argv: list[str] | None = None) -> None:
     elif args.command == "serve":
         if asyncio.run(_is_empty(config)):
             upgrade(config.database_url)
-        uvicorn.run(create_app(config), host=args.host, port=args.port)
+        # The client address is ours to establish (config.trusted_proxies), not uvicorn's.
+        uvicorn.run(create_app(config), host=args.host, port=args.port, proxy_headers=False)
 
 
 if __name__ == "__main__":

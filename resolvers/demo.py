@@ -197,7 +197,7 @@ class Seeder:
         """One event per category of the fields given, as resolvers.history.record_changes."""
         by_category: dict[Category, dict[str, Any]] = {}
         for column, (name, category) in fields.items():
-            if (value := getattr(record, column)) is not None:
+            if (value := getattr(record, column, None)) is not None:
                 by_category.setdefault(category, {})[name] = {"before": None, "after": _plain(value)}
         for category, changes in by_category.items():
             self.audit(action, record, family, category, changes)

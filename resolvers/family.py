@@ -156,13 +156,20 @@ async def register_family(ctx: Context, data: dict[str, Any]) -> FamilyRecord:
                 CarerChild(carer_id=carer.id, child_id=child.id, relationship=person["relationship"])
                 for child in created["children"]
             )
-    family_values = {**address, "general_note": family.general_note}
+    family_values = {**address, "general_note": family.general_note, "consent_to_contact": family.consent_to_contact}
+    if form.referral_type is not None:
+        family_values["referral"] = f"{form.referral_type} referral: {form.reason_code}"
     record_changes(
         ctx, "family.register", "Family", family.id, FAMILY_FIELDS, {}, family_values,
         family_id=family.id, setting_id=setting_key,
     )  # fmt: skip
+    relationships = {
+        carer.id: person["relationship"] for carer, person in zip(created["carers"], data["carers"], strict=True)
+    }
     for person in created["carers"] + created["children"]:
-        values = {column: getattr(person, column) for column in PERSON_FIELDS}
+        values = {column: getattr(person, column) for column in PERSON_FIELDS if hasattr(person, column)}
+        if isinstance(person, Carer) and created["children"]:
+            values["relationship"] = relationships[person.id]
         record_changes(
             ctx, "person.register", type(person).__name__, person.id, PERSON_FIELDS, {}, values,
             family_id=family.id, setting_id=setting_key,

@@ -145,7 +145,7 @@ async def timeliness(ctx: Context, setting_id: str, date_from: date, date_to: da
     users: dict[str, UserTimeliness] = {}
     report = Timeliness(setting, date_from, date_to)
     for row in rows:
-        form, user_name = row[0], row[1]
+        form, user_name = row.Form, row.display_name
         item = form_record(ctx, form)
         counts = kinds[form.kind]
         counts.received += 1

@@ -22,6 +22,9 @@ FAMILY_FIELDS: FieldMap = {
     "town": ("address.town", Category.PRIMARY),
     "postcode": ("address.postcode", Category.PRIMARY),
     "general_note": ("generalNote", Category.SECONDARY),
+    # No further contact (standards 5.1) qualifies the use of the address: primary.
+    "consent_to_contact": ("consentToContact", Category.PRIMARY),
+    "referral": ("referral", Category.SECONDARY),
 }
 PERSON_FIELDS: FieldMap = {
     "first_name": ("firstName", Category.PRIMARY),
@@ -31,6 +34,7 @@ PERSON_FIELDS: FieldMap = {
     "ethnicity": ("ethnicity", Category.SECONDARY),
     "language": ("language", Category.SECONDARY),
     "general_note": ("generalNote", Category.SECONDARY),
+    "relationship": ("relationshipToChildren", Category.PRIMARY),  # carers: to each child registered
 }
 
 

@@ -32,7 +32,7 @@ async def user_record(ctx: Context, user_id: int) -> UserRecord:
         .where(RoleAssignment.user_id == user_id)
         .order_by(RoleAssignment.id)
     )
-    return UserRecord(user.id, user.username, user.display_name, [(row[0], row[1]) for row in rows])
+    return UserRecord(user.id, user.username, user.display_name, [(row.role, row.setting_id) for row in rows])
 
 
 async def create_setting(ctx: Context, code: str, name: str) -> Setting:

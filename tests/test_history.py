@@ -85,6 +85,7 @@ async def test_registration_is_the_first_entry_of_each_record(api: Api, centre: 
         "address.line1": (None, "1 Station Road"),
         "address.town": (None, "Wakefield"),
         "address.postcode": (None, "WF1 1AA"),
+        "consentToContact": (None, "True"),
     }
     assert changes(family_entries["SECONDARY"]) == {"generalNote": (None, "General note of Firstentry")}
     carer = {e["category"]: changes(e) for e in found["carer"]}
@@ -93,6 +94,7 @@ async def test_registration_is_the_first_entry_of_each_record(api: Api, centre: 
         "lastName": (None, "Firstentry"),
         "dateOfBirth": (None, "1990-04-01"),
         "gender": (None, "FEMALE"),
+        "relationshipToChildren": (None, "MOTHER"),
     }
     assert carer["SECONDARY"] == {"ethnicity": (None, "WBRI"), "language": (None, "ENG")}
     child = {e["category"]: changes(e) for e in found["child"]}
