@@ -50,7 +50,9 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield url
     finally:
         asyncio.run(
-            _admin_execute(server.render_as_string(hide_password=False), f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            _admin_execute(
+                server.render_as_string(hide_password=False), f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'
+            )
         )
 
 
@@ -95,9 +97,13 @@ class Api:
 
     client: httpx.AsyncClient
 
-    async def post(self, query: str, variables: dict[str, Any] | None = None, token: str | None = None) -> dict[str, Any]:
+    async def post(
+        self, query: str, variables: dict[str, Any] | None = None, token: str | None = None
+    ) -> dict[str, Any]:
         headers = {"Authorization": f"Bearer {token}"} if token else {}
-        response = await self.client.post("/graphql", json={"query": query, "variables": variables or {}}, headers=headers)
+        response = await self.client.post(
+            "/graphql", json={"query": query, "variables": variables or {}}, headers=headers
+        )
         assert response.status_code == 200, response.text
         return response.json()  # type: ignore[no-any-return]
 
@@ -189,29 +195,44 @@ mutation($input: RegisterFamilyInput!) {
 
 
 async def register_family(api: Api, token: str, setting_id: str, surname: str, **extra: Any) -> Family:
-    data = (await api.ok(
-        REGISTER,
-        {
-            "input": {
-                "settingId": setting_id,
-                "source": "INITIAL_CONTACT",
-                "receivedOn": "2026-11-02",
-                "consentToContact": True,
-                "address": {"line1": "1 Station Road", "town": "Wakefield", "postcode": "WF1 1AA"},
-                "carers": [
-                    {"firstName": "Alex", "lastName": surname, "dateOfBirth": "1990-04-01", "gender": "FEMALE",
-                     "ethnicity": "WBRI", "language": "ENG", "relationshipToChildren": "MOTHER"}
-                ],
-                "children": [
-                    {"firstName": "Sam", "lastName": surname, "dateOfBirth": "2024-03-10", "gender": "MALE",
-                     "ethnicity": "WBRI", "language": "ENG"}
-                ],
-                "generalNote": f"General note of {surname}",
-                **extra,
-            }
-        },
-        token,
-    ))["registerFamily"]
+    data = (
+        await api.ok(
+            REGISTER,
+            {
+                "input": {
+                    "settingId": setting_id,
+                    "source": "INITIAL_CONTACT",
+                    "receivedOn": "2026-11-02",
+                    "consentToContact": True,
+                    "address": {"line1": "1 Station Road", "town": "Wakefield", "postcode": "WF1 1AA"},
+                    "carers": [
+                        {
+                            "firstName": "Alex",
+                            "lastName": surname,
+                            "dateOfBirth": "1990-04-01",
+                            "gender": "FEMALE",
+                            "ethnicity": "WBRI",
+                            "language": "ENG",
+                            "relationshipToChildren": "MOTHER",
+                        }
+                    ],
+                    "children": [
+                        {
+                            "firstName": "Sam",
+                            "lastName": surname,
+                            "dateOfBirth": "2024-03-10",
+                            "gender": "MALE",
+                            "ethnicity": "WBRI",
+                            "language": "ENG",
+                        }
+                    ],
+                    "generalNote": f"General note of {surname}",
+                    **extra,
+                }
+            },
+            token,
+        )
+    )["registerFamily"]
     return Family(data["id"], data["version"], data["carers"][0]["id"], data["children"][0]["id"])
 
 
@@ -222,7 +243,9 @@ AFFILIATE = """mutation($input: AffiliationInput!) { affiliate(input: $input) { 
 async def populate(api: Api, token: str, family: Family, surname: str) -> None:
     for subject in (family.id, family.carer_id, family.child_id):
         for kind in ("HISTORY", "CONFIDENTIAL"):
-            await api.ok(ADD_NOTE, {"input": {"subjectId": subject, "kind": kind, "text": f"{kind} note on {surname}"}}, token)
+            await api.ok(
+                ADD_NOTE, {"input": {"subjectId": subject, "kind": kind, "text": f"{kind} note on {surname}"}}, token
+            )
     plan = await api.ok(
         "mutation($input: CpPlanInput!) { startChildProtectionPlan(input: $input) { id } }",
         {"input": {"childId": family.child_id, "startDate": "2026-10-01", "category": "NEGLECT"}},
@@ -234,7 +257,9 @@ async def populate(api: Api, token: str, family: Family, surname: str) -> None:
 async def build_world(api: Api, config: AppConfig) -> World:
     from server import create_admin
 
-    await create_admin(config, ADMIN, PASSWORD, __import__("datetime").date(2026, 1, 1), __import__("datetime").date(2026, 1, 1))
+    await create_admin(
+        config, ADMIN, PASSWORD, __import__("datetime").date(2026, 1, 1), __import__("datetime").date(2026, 1, 1)
+    )
     admin_token = await api.login(ADMIN, PASSWORD)
     settings = {}
     for code in ("A", "B", "C"):
@@ -246,9 +271,13 @@ async def build_world(api: Api, config: AppConfig) -> World:
         settings[code] = data["createSetting"]["id"]
     tokens = {}
     for role in STAFF_ROLES:
-        tokens[role] = await create_user(api, admin_token, f"{role.lower().replace('_', '-')}-a", [{"role": role, "settingId": settings["A"]}])
+        tokens[role] = await create_user(
+            api, admin_token, f"{role.lower().replace('_', '-')}-a", [{"role": role, "settingId": settings["A"]}]
+        )
     for role in SERVICE_ROLES:
-        tokens[role] = await create_user(api, admin_token, f"{role.lower().replace('_', '-')}-all", [{"role": role, "settingId": None}])
+        tokens[role] = await create_user(
+            api, admin_token, f"{role.lower().replace('_', '-')}-all", [{"role": role, "settingId": None}]
+        )
     manager_a = tokens["MANAGER"]
     manager_b = await create_user(api, admin_token, "manager-b", [{"role": "MANAGER", "settingId": settings["B"]}])
 
@@ -264,11 +293,22 @@ async def build_world(api: Api, config: AppConfig) -> World:
     for name in ("affiliated", "revoked"):
         data = await api.ok(
             AFFILIATE,
-            {"input": {"familyId": families[name].id, "settingId": settings["A"], "consentGivenBy": "Alex", "consentDate": "2026-11-03"}},
+            {
+                "input": {
+                    "familyId": families[name].id,
+                    "settingId": settings["A"],
+                    "consentGivenBy": "Alex",
+                    "consentDate": "2026-11-03",
+                }
+            },
             manager_b,
         )
         families[name].affiliation_id = data["affiliate"]["id"]
-    await api.ok("mutation($id: ID!) { revokeAffiliation(id: $id) { id } }", {"id": families["revoked"].affiliation_id}, manager_b)
+    await api.ok(
+        "mutation($id: ID!) { revokeAffiliation(id: $id) { id } }",
+        {"id": families["revoked"].affiliation_id},
+        manager_b,
+    )
     return World(settings, tokens, families, admin_token, manager_b)
 
 
