@@ -2,11 +2,13 @@
 
 import logging
 import re
-from collections.abc import AsyncIterator, Iterator
+import time
+from collections.abc import AsyncIterator, Iterable, Iterator
 from typing import Any
 
 from graphql import FieldNode, GraphQLError, OperationDefinitionNode, OperationType, SelectionSetNode
 from strawberry.extensions import SchemaExtension
+from strawberry.types.graphql import OperationType as StrawberryOperation
 
 from resolvers.context import Context
 from resolvers.errors import ServiceError
@@ -57,13 +59,44 @@ def _only(selection_set: SelectionSetNode | None, allowed: dict[str, Any]) -> bo
     return True
 
 
+# (user, mutation) -> minute of the last audited denial: at most one event a minute each, with
+# the number of denials since, so a flood of refused writes cannot fill the audit table.
+_denials_seen: dict[tuple[int, str], tuple[int, int]] = {}
+DENIALS_REMEMBERED = 10_000
+
+
+def audit_denied_mutations(context: Context, errors: Iterable[GraphQLError]) -> None:
+    principal = context.principal
+    if principal is None:
+        return
+    minute = int(time.time() // 60)
+    for error in errors:
+        if (error.extensions or {}).get("code") != "FORBIDDEN" or not error.path or len(error.path) != 1:
+            continue
+        key = (principal.user_id, str(error.path[0]))
+        last_minute, count = _denials_seen.get(key, (None, 0))
+        if last_minute == minute:
+            _denials_seen[key] = (minute, count + 1)
+            continue
+        if len(_denials_seen) >= DENIALS_REMEMBERED:
+            _denials_seen.clear()
+        _denials_seen[key] = (minute, 0)
+        category = (error.extensions or {}).get("category")
+        changes = {"mutation": key[1], "category": category, "denied_since_last": count + 1}
+        context.audit.read("mutation.denied", "Mutation", None, changes=changes)
+
+
 class ErrorShaping(SchemaExtension):
     """Adds the request's field denials as FORBIDDEN errors after execution, and flushes the
     audit events of reads."""
 
     async def on_execute(self) -> AsyncIterator[None]:
         yield
-        await self.execution_context.context.audit.flush_reads()
+        context: Context = self.execution_context.context
+        result = self.execution_context.result
+        if self.execution_context.operation_type is StrawberryOperation.MUTATION and result is not None:
+            audit_denied_mutations(context, result.errors or ())
+        await context.audit.flush_reads()
 
     def on_operation(self) -> Iterator[None]:
         yield

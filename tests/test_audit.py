@@ -385,15 +385,17 @@ REFUSED: dict[str, tuple[Callable[[Api, World], Awaitable[Callable[[], Awaitable
 }
 
 
-@pytest.mark.parametrize("case", REFUSED, ids=lambda c: f"{c}-appends-nothing")
-async def test_a_refused_write_appends_nothing(api: Api, world: World, app: Any, case: str) -> None:
+@pytest.mark.parametrize("case", REFUSED, ids=lambda c: f"{c}-appends-no-change")
+async def test_a_refused_write_appends_no_change(api: Api, world: World, app: Any, case: str) -> None:
     prepare, code = REFUSED[case]
     attempt = await prepare(api, world)
     trail = Trail(app)
     await trail.begin()
     body = await attempt()
     assert [error["extensions"]["code"] for error in body["errors"]] == [code]
-    assert await trail.since() == []
+    # only the denial itself is audited (issue 5: denied mutations are audit events)
+    expected = ["mutation.denied"] if code == "FORBIDDEN" else []
+    assert [event.action for event in await trail.since()] == expected
 
 
 # --- append-only in the database itself ----------------------------------------------------------
@@ -416,3 +418,20 @@ async def test_the_database_refuses_to_change_the_audit_trail(api: Api, world: W
     async with app.state.sessionmaker() as session:
         after = (await session.execute(select(AuditEvent.action).where(AuditEvent.id == event_id))).scalar_one()
     assert after == before != "tampered"
+
+
+async def test_a_refused_mutation_is_audited_once_a_minute_however_often_it_is_tried(
+    api: Api, world: World, app: Any
+) -> None:
+    centre = await fresh_centre(api, world)
+    family = await centre.family(api)
+    attempt = 'mutation($id: ID!) { updateFamily(id: $id, expectedVersion: 1, input: {generalNote: "x"}) { id } }'
+    trail = Trail(app)
+    await trail.begin()
+    for _ in range(5):  # a head of centre may read, not write, secondary data
+        body = await api.post(attempt, {"id": family.id}, centre.head_of_centre)
+        assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    events = [event for event in await trail.since() if event.action == "mutation.denied"]
+    assert len(events) <= 2  # not five: a flood of refusals is one event a minute (2 across a minute's edge)
+    assert events[0].changes["mutation"] == "updateFamily"
+    assert events[0].user_id == await user_key(api, centre.head_of_centre)
