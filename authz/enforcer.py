@@ -5,9 +5,8 @@ domains), so a request never calls it per field: decisions are memoized by every
 depend on and the memo is dropped when the policy is reloaded.
 """
 
-from pathlib import Path
-
 import logging
+from pathlib import Path
 
 import casbin
 
@@ -40,9 +39,6 @@ class Decisions:
             decision = self._enforcer.enforce(role, reach, category.value, action.value) is True
             self._memo[key] = decision
         return decision
-
-    def knows_role(self, role: str) -> bool:
-        return role in self._enforcer.get_all_subjects()
 
     def reload(self) -> None:
         """Re-read the policy (a watcher calls this when another process changed it)."""

@@ -26,7 +26,6 @@ class Access:
     setting: int | None = None
 
 
-NO_ACCESS = Access(frozenset(), frozenset())
 MEMO_LIMIT = 4096  # distinct scopes remembered per grant set; bounded so memory is too
 
 

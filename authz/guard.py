@@ -10,7 +10,7 @@ list into FORBIDDEN errors after execution. It returns a plain value, never an a
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from operator import attrgetter
-from typing import Any, Protocol
+from typing import Any
 
 from graphql import GraphQLField, GraphQLObjectType, GraphQLSchema
 
@@ -29,10 +29,6 @@ class Denials:
 
     def deny(self, info: Info, category: Category) -> None:
         self.entries.append((info.path.as_list(), category))
-
-
-class HasDenials(Protocol):
-    denials: Denials
 
 
 class MissingCategoryError(TypeError):
