@@ -15,6 +15,7 @@ from resolvers.errors import BadUserInput, Conflict, NotFound
 from resolvers.form import mark_entered, outstanding_form
 from resolvers.history import FAMILY_FIELDS, PERSON_FIELDS, record_changes
 from resolvers.ids import decode_key, encode_id
+from resolvers.loaders import with_setting
 from resolvers.principal import Principal
 from resolvers.records import FamilyRecord, family_record
 from resolvers.rights import acting_setting, require, require_anywhere
@@ -60,20 +61,26 @@ async def list_families(ctx: Context, setting_id: str | None, first: int, after:
         authority_wide = None in home or principal.grants.settings_for(Category.SECONDARY, Action.READ) is None
         if not authority_wide:
             conditions.append(in_settings(principal, [s for s in home if s is not None]))
-    total = await ctx.reader.rows(select(func.count()).select_from(Family).where(*conditions))
+    # The count of the whole list rides along with the page, as a subquery run once.
+    total = select(func.count()).select_from(Family).where(*conditions).correlate(None).scalar_subquery()
     if after is not None:
         position = decode_key(after, "Cursor")
         if position is None:
             raise BadUserInput("after is not a cursor of this list", "after")
         conditions.append(Family.id > position)
-    rows = await ctx.reader.rows(select(Family.__table__).where(*conditions).order_by(Family.id).limit(first + 1))
-    families = list(rows)
+    statement = with_setting(select(Family.__table__, total.label("total_count")), Family.registered_setting_id)
+    families = list(await ctx.reader.rows(statement.where(*conditions).order_by(Family.id).limit(first + 1)))
+    if not families:  # past the end: no row to carry the count
+        families_total = (await ctx.reader.rows(select(total)))[0][0]
+    else:
+        families_total = families[0].total_count
+        ctx.loaders.prime_settings(families, "registered_setting_id")
     page = families[:first]
     return FamilyPage(
         nodes=await as_records(ctx, page),
         has_next_page=len(families) > first,
         end_cursor=encode_id("Cursor", page[-1].id) if page else None,
-        total_count=total[0][0],
+        total_count=families_total,
     )
 
 

@@ -2,10 +2,11 @@
 
 from collections import defaultdict
 from collections.abc import Callable, Coroutine, Hashable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from aiodataloader import DataLoader
-from sqlalchemy import Row, select
+from sqlalchemy import Row, Select, select
 
 from models import (
     Affiliation,
@@ -25,6 +26,25 @@ from resolvers.reader import Reader
 
 K = TypeVar("K", bound=Hashable)
 AnyRow = Row[Any]
+
+# Many-to-one settings are joined into the statement of the rows that name them (families,
+# affiliations, notes, search matches) and primed into the setting loader, so `setting { … }`
+# costs no statement of its own.
+SETTING_CODE, SETTING_NAME = "setting_code", "setting_name"
+
+
+def with_setting(statement: Select[Any], setting_id: Any) -> Select[Any]:
+    """`statement` with the code and name of the setting `setting_id` names."""
+    return statement.add_columns(Setting.code.label(SETTING_CODE), Setting.name.label(SETTING_NAME)).join(
+        Setting, Setting.id == setting_id
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class SettingRow:
+    id: int
+    code: str
+    name: str
 
 
 def _grouped(keys: Sequence[K], rows: Iterable[AnyRow], key_of: Callable[[AnyRow], K]) -> list[list[AnyRow]]:
@@ -61,17 +81,35 @@ class Loaders:
         self.codes = {kind: _loader(self._codes_of(kind)) for kind in ("family", "carer", "child")}
         self.notes = {kind: _loader(self._notes_of(kind)) for kind in ("family", "carer", "child")}
 
+    def prime_settings(self, rows: Iterable[AnyRow], attribute: str) -> None:
+        """Seed the setting loader from rows read `with_setting` on their `attribute`."""
+        seen: set[int] = set()
+        for row in rows:
+            setting_id = getattr(row, attribute)
+            if setting_id not in seen:
+                seen.add(setting_id)
+                self.setting.prime(
+                    setting_id, SettingRow(setting_id, getattr(row, SETTING_CODE), getattr(row, SETTING_NAME))
+                )
+
     async def _settings(self, ids: list[int]) -> list[AnyRow | None]:
         rows = await self.reader.rows(select(Setting.id, Setting.code, Setting.name).where(Setting.id.in_(ids)))
         return _by_key(ids, rows, lambda r: r.id)
 
     async def _families(self, ids: list[int]) -> list[AnyRow | None]:
-        rows = await self.reader.rows(select(Family.__table__).where(Family.id.in_(ids)))
+        statement = with_setting(select(Family.__table__), Family.registered_setting_id).where(Family.id.in_(ids))
+        rows = await self.reader.rows(statement)
+        self.prime_settings(rows, "registered_setting_id")
         return _by_key(ids, rows, lambda f: f.id)
 
     async def _affiliations(self, family_ids: list[int]) -> list[list[AnyRow]]:
-        statement = select(Affiliation.__table__).where(Affiliation.family_id.in_(family_ids)).order_by(Affiliation.id)
+        statement = (
+            with_setting(select(Affiliation.__table__), Affiliation.setting_id)
+            .where(Affiliation.family_id.in_(family_ids))
+            .order_by(Affiliation.id)
+        )
         rows = await self.reader.rows(statement)
+        self.prime_settings(rows, "setting_id")
         return _grouped(family_ids, rows, lambda a: a.family_id)
 
     def _people_of(
@@ -105,7 +143,7 @@ class Loaders:
     ) -> Callable[[list[tuple[int, str]]], Coroutine[Any, Any, list[list[AnyRow]]]]:
         async def load(keys: list[tuple[int, str]]) -> list[list[AnyRow]]:
             statement = (
-                select(Note.__table__, User.display_name.label("author_name"))
+                with_setting(select(Note.__table__, User.display_name.label("author_name")), Note.setting_id)
                 .join(User, User.id == Note.author_id)
                 .where(
                     Note.subject_type == subject_type,
@@ -115,6 +153,7 @@ class Loaders:
                 .order_by(Note.created_at, Note.id)
             )
             rows = await self.reader.rows(statement)
+            self.prime_settings(rows, "setting_id")
             return _grouped(keys, rows, lambda r: (r.subject_id, r.kind))
 
         return load

@@ -10,6 +10,7 @@ from authz.grants import Access
 from models import Carer, Child, Family
 from resolvers.context import Context
 from resolvers.errors import BadUserInput
+from resolvers.loaders import with_setting
 from resolvers.rights import require_anywhere
 from resolvers.scope import scope_of
 from resolvers.validation import clean_postcode
@@ -72,16 +73,27 @@ async def search_people(ctx: Context, name: str, date_of_birth: date | None, pos
         )
     combined = union_all(*selects).subquery()
     rows = await ctx.reader.rows(
-        select(combined)
+        with_setting(select(combined), combined.c.registered_setting_id)
         .order_by(combined.c.last_name, combined.c.first_name, combined.c.type_name, combined.c.id)
         .limit(LIMIT)
     )
+    ctx.loaders.prime_settings(rows, "registered_setting_id")
     # Each match is shown only where the policy lets the caller read its primary data: the
     # default policy shares primary data everywhere, but an authority may narrow it.
     affiliations = await ctx.loaders.affiliations.load_many([row.family_id for row in rows])
     grants = ctx.require_principal().grants
     return [
-        MatchRecord(**row._mapping, access=PRIMARY_ONLY)
+        MatchRecord(
+            row.type_name,
+            row.id,
+            row.family_id,
+            row.first_name,
+            row.last_name,
+            row.date_of_birth,
+            row.postcode,
+            row.registered_setting_id,
+            access=PRIMARY_ONLY,
+        )
         for row, affs in zip(rows, affiliations, strict=True)
         if Category.PRIMARY in grants.access_for(scope_of(row.registered_setting_id, affs)).read
     ]

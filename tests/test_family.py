@@ -264,6 +264,9 @@ async def test_families_pages_with_first_and_after_and_counts_the_total(api: Api
         after = data["pageInfo"]["endCursor"]
     assert pages == [(2, True, 5), (2, True, 5), (1, False, 5)]
     assert sorted(seen) == sorted(registered)
+    past_the_end = {"s": centre.setting_id, "first": 2, "after": data["pageInfo"]["endCursor"]}
+    data = (await api.ok(PAGE, past_the_end, centre.manager))["families"]
+    assert (data["nodes"], data["pageInfo"]["hasNextPage"], data["totalCount"]) == ([], False, 5)
 
 
 async def test_cursors_are_opaque_and_carry_no_field_values(api: Api, centre: Centre) -> None:
