@@ -25,6 +25,9 @@ class FamilyRecord:
     general_note: str | None
     consent_to_contact: bool
     access: Access
+    affiliations: list[Any]  # read with the scope, which they define
+    carers: "list[PersonRecord] | None" = None  # preloaded for a page (resolvers.family.preload)
+    children: "list[PersonRecord] | None" = None
 
 
 @dataclass(slots=True)
@@ -54,7 +57,7 @@ class NoteRecord:
     corrects_note_id: int | None = None
 
 
-def family_record(row: Any, access: Access) -> FamilyRecord:
+def family_record(row: Any, access: Access, affiliations: list[Any]) -> FamilyRecord:
     return FamilyRecord(
         id=row.id,
         version=row.version,
@@ -63,6 +66,7 @@ def family_record(row: Any, access: Access) -> FamilyRecord:
         general_note=row.general_note,
         consent_to_contact=row.consent_to_contact,
         access=access,
+        affiliations=affiliations,
     )
 
 

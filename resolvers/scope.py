@@ -35,9 +35,14 @@ def affiliated_with(settings: Iterable[int]) -> ColumnElement[bool]:
 
 async def access_to(ctx: Context, families: list[Any]) -> list[Access]:
     """The caller's access to each family, from scope read in this request (one batch)."""
+    return [access for access, _ in await access_and_affiliations(ctx, families)]
+
+
+async def access_and_affiliations(ctx: Context, families: list[Any]) -> list[tuple[Access, list[Any]]]:
+    """Each family's access and the affiliations (revoked ones too) its scope was read from."""
     principal = ctx.require_principal()
     affiliations = await ctx.loaders.affiliations.load_many([f.id for f in families])
     return [
-        principal.grants.access_for(scope_of(family.registered_setting_id, affs))
+        (principal.grants.access_for(scope_of(family.registered_setting_id, affs)), affs)
         for family, affs in zip(families, affiliations, strict=True)
     ]

@@ -9,7 +9,7 @@ from resolvers.context import Context
 from resolvers.form import form_record
 from resolvers.history import history_entries, visible
 from resolvers.ids import encode_id
-from resolvers.records import FamilyRecord, person_record
+from resolvers.records import FamilyRecord, PersonRecord, person_record
 from schema.affiliation import Affiliation
 from schema.enums import Category as CategoryEnum
 from schema.enums import FormSource
@@ -51,19 +51,19 @@ class Family:
     async def registered_setting(self, root: FamilyRoot, info: Info[Context, None]) -> Setting:
         return await info.context.loaders.setting.load(root.registered_setting_id)
 
+    # carers and children: preloaded with a page (a plain list, no awaitable per family),
+    # else read through the request's loader.
     @guarded(Category.PRIMARY)
-    async def carers(self, root: FamilyRoot, info: Info[Context, None]) -> list[Carer]:
-        rows = await info.context.loaders.carers.load(root.id)
-        return [person_record("Carer", row, root.access) for row in rows]  # type: ignore[misc]
+    def carers(self, root: FamilyRoot, info: Info[Context, None]) -> list[Carer]:
+        return root.carers if root.carers is not None else _people(info, "Carer", root)  # type: ignore[return-value]
 
     @guarded(Category.PRIMARY)
-    async def children(self, root: FamilyRoot, info: Info[Context, None]) -> list[Child]:
-        rows = await info.context.loaders.children.load(root.id)
-        return [person_record("Child", row, root.access) for row in rows]  # type: ignore[misc]
+    def children(self, root: FamilyRoot, info: Info[Context, None]) -> list[Child]:
+        return root.children if root.children is not None else _people(info, "Child", root)  # type: ignore[return-value]
 
     @guarded(Category.SECONDARY)
-    async def affiliations(self, root: FamilyRoot, info: Info[Context, None]) -> list[Affiliation] | None:
-        return await info.context.loaders.affiliations.load(root.id)  # type: ignore[no-any-return]
+    def affiliations(self, root: FamilyRoot) -> list[Affiliation] | None:
+        return root.affiliations
 
     @guarded(Category.SECONDARY)
     async def warnings(self, root: FamilyRoot, info: Info[Context, None]) -> list[str] | None:
@@ -119,6 +119,11 @@ class Family:
             read=[c for c in CategoryEnum if c in root.access.read],
             write=[c for c in CategoryEnum if c in root.access.write],
         )
+
+
+async def _people(info: Info[Context, None], type_name: str, root: FamilyRecord) -> list[PersonRecord]:
+    loader = info.context.loaders.carers if type_name == "Carer" else info.context.loaders.children
+    return [person_record(type_name, row, root.access) for row in await loader.load(root.id)]
 
 
 @strawberry.type

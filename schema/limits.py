@@ -86,8 +86,8 @@ class _Walker:
 
     def _field(self, node: FieldNode, parent: Any, depth: int, multiplier: int, seen: frozenset[str]) -> None:
         limits, measure = self.limits, self.measure
-        if node.alias is not None:
-            measure.aliases += multiplier if multiplier > 1 else 1
+        if node.alias is not None:  # counted where written (fragments expanded); lists are the cost's business
+            measure.aliases += 1
             if measure.aliases > limits.max_aliases:
                 raise too_complex(f"More than {limits.max_aliases} aliases")
         if len(node.directives or ()) > limits.max_directives_per_field:

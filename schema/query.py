@@ -13,6 +13,7 @@ from resolvers.lookup import LookupList
 from schema.family import Family, FamilyConnection
 from schema.form import Timeliness
 from schema.lookup import LookupValue
+from schema.lookahead import requested_under
 from schema.person import Child
 from schema.search import PersonMatch
 from schema.setting import Setting
@@ -44,7 +45,9 @@ class Query:
         first: int | None = 50,
         after: str | None = None,
     ) -> FamilyConnection:
-        page: FamilyPage = await family.list_families(info.context, setting_id, 50 if first is None else first, after)
+        first = 50 if first is None else first
+        relations = requested_under(info, "nodes")
+        page: FamilyPage = await family.list_families(info.context, setting_id, first, after, relations)
         return page  # type: ignore[return-value]
 
     @strawberry.field

@@ -31,6 +31,12 @@ async def test_an_alias_bomb_is_refused_even_through_fragments(api, world) -> No
     assert body["data"] is None and code_of(body) == ["QUERY_TOO_COMPLEX"]
 
 
+async def test_an_alias_inside_a_long_page_is_one_alias(api, world) -> None:
+    query = "{ families(first: 200) { nodes { key: id kids: children { firstName } } } }"
+    assert check_limits(Limits(), SCHEMA, parse(query), {}).aliases == 2
+    assert (await api.ok(query, token=world.tokens["MANAGER"]))["families"]["nodes"]
+
+
 async def test_circular_fragments_are_refused_and_the_server_answers_the_next_request(api, world) -> None:
     body = await api.post(
         "query { ...A } fragment A on Query { ...B } fragment B on Query { ...A }", token=world.tokens["MANAGER"]

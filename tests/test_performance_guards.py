@@ -194,3 +194,30 @@ async def test_a_new_user_of_a_warm_role_makes_no_enforce_call(api: Api, world: 
     before = app.state.decisions.enforce_calls
     await api.ok(query, {"id": family.id}, centre.manager)
     assert app.state.decisions.enforce_calls - before == 0
+
+
+FRAGMENTED_PAGE = """query($s: ID!, $first: Int!) {
+  families(settingId: $s, first: $first) {
+    nodes { ...people ... on Family { kids: children { id firstName } } }
+  }
+}
+fragment people on Family { carers { id firstName } }"""
+PLAIN_PAGE = """query($s: ID!, $first: Int!) {
+  families(settingId: $s, first: $first) { nodes { carers { id firstName } kids: children { id firstName } } }
+}"""
+
+
+async def test_relations_selected_through_fragments_are_read_with_the_page(
+    api: Api, crowd: dict[str, Any], count_statements: Any
+) -> None:
+    """The page reads the carers and children its nodes ask for, however the document spells
+    them (fragment spread, inline fragment, alias): the same answer, the same statements."""
+    variables = {"s": crowd["setting_id"], "first": MANY}
+    answers, counts = [], []
+    for document in (PLAIN_PAGE, FRAGMENTED_PAGE, PLAIN_PAGE):
+        before = count_statements.count
+        answers.append(await api.ok(document, variables, crowd["manager"]))
+        counts.append(count_statements.count - before)
+    assert answers[0] == answers[1] and len(answers[0]["families"]["nodes"]) == MANY
+    assert all(node["carers"] and node["kids"] for node in answers[0]["families"]["nodes"])
+    assert counts[1] == counts[2]

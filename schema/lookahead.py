@@ -1,0 +1,27 @@
+"""Look-ahead: which fields a query asks for below the current one, so a resolver can read a
+page's relations in one go. Fragments and inline fragments count; a field skipped by a
+directive may be read needlessly, never missed."""
+
+from collections.abc import Iterable, Iterator
+
+from strawberry.types import Info
+from strawberry.types.nodes import SelectedField, Selection
+
+
+def _fields(selections: Iterable[Selection]) -> Iterator[SelectedField]:
+    for selection in selections:
+        if isinstance(selection, SelectedField):
+            yield selection
+        else:
+            yield from _fields(selection.selections)
+
+
+def requested_under(info: Info, name: str) -> frozenset[str]:
+    """Names of the fields selected under `name` in the current field's selection."""
+    return frozenset(
+        inner.name
+        for current in _fields(info.selected_fields)
+        for child in _fields(current.selections)
+        if child.name == name
+        for inner in _fields(child.selections)
+    )
