@@ -190,6 +190,7 @@ class Measured:
     enforce_warm: dict[str, int] = field(default_factory=dict)
     enforce_cold: dict[str, int] = field(default_factory=dict)
     peak_mb: dict[str, float] = field(default_factory=dict)
+    auth_statements: dict[str, int] = field(default_factory=dict)  # of those, to resolve the token
     size_kb: dict[str, float] = field(default_factory=dict)
     errors: dict[str, int] = field(default_factory=dict)
     note: str = ""
@@ -398,6 +399,14 @@ async def measure(s: Setup, iterations: int, warmup: int) -> dict[str, Measured]
             results[w.key].statements[impl] = counted["statements"]
             results[w.key].statement_text[impl] = counted["recorded"]  # type: ignore[assignment]
             results[w.key].enforce_warm[impl] = counted["enforce"]
+    # the statements that only authenticate: a document that reads nothing
+    for impl in ("authz-off", "service"):
+        with c.measure() as counted:
+            await s.impls[impl].request("{ __typename }", {}, s.tokens["manager"])
+        for m in results.values():
+            m.auth_statements[impl] = counted["statements"]
+    for m in results.values():
+        m.auth_statements["floor"] = 1
     # 3. timing: warm-up, then interleaved rounds with the order rotated
     gc.collect()
     gc.freeze()
@@ -752,10 +761,10 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--iterations", type=int, default=None, help="timed rounds per workload (default 15; quick 3)")
     parser.add_argument("--warmup", type=int, default=None, help="untimed rounds first (default 3; quick 1)")
     parser.add_argument(
-        "--http-seconds", type=float, default=None, help="per implementation and concurrency (5; quick 1)"
+        "--http-seconds", type=float, default=None, help="per implementation and concurrency (8; quick 1)"
     )
     parser.add_argument(
-        "--http-rounds", type=int, default=None, help="interleaved rounds the seconds split into (2; quick 1)"
+        "--http-rounds", type=int, default=None, help="interleaved rounds the seconds split into (8; quick 1)"
     )
     parser.add_argument("--no-http", action="store_true", help="skip workload (e)")
     parser.add_argument("--profile", action=argparse.BooleanOptionalAction, default=None,
@@ -774,8 +783,8 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
             parser.error(f"unknown --db {kind}")
     args.iterations = args.iterations or (3 if quick else 15)
     args.warmup = args.warmup if args.warmup is not None else (1 if quick else 3)
-    args.http_seconds = args.http_seconds or (1.0 if quick else 5.0)
-    args.http_rounds = args.http_rounds or (1 if quick else 2)
+    args.http_seconds = args.http_seconds or (1.0 if quick else 8.0)
+    args.http_rounds = args.http_rounds or (1 if quick else 8)
     args.profile = (not quick) if args.profile is None else args.profile
     args.out = args.out or (HERE / ".data" if quick else HERE)
     args.out.mkdir(parents=True, exist_ok=True)

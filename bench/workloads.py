@@ -54,3 +54,14 @@ SEARCH_QUERY = """query Search($name: String!) {
     registeredSetting { id code name }
   }
 }"""
+
+# Nested list fields below each workload's root field: the statements a request may take,
+# authentication aside, are at most 1 + these (the issue's "1 + nested list levels").
+NESTED_LISTS = {
+    "a": 3,  # nodes' affiliations, carers, children
+    "b": 3,
+    # affiliations, notes, confidentialNotes, carers, children, and carers' notes,
+    # confidentialNotes and relationships, children's notes and confidentialNotes
+    "c": 10,
+    "d": 0,  # searchPeople is itself the list
+}

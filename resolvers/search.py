@@ -79,9 +79,16 @@ async def search_people(ctx: Context, name: str, date_of_birth: date | None, pos
     )
     ctx.loaders.prime_settings(rows, "registered_setting_id")
     # Each match is shown only where the policy lets the caller read its primary data: the
-    # default policy shares primary data everywhere, but an authority may narrow it.
-    affiliations = await ctx.loaders.affiliations.load_many([row.family_id for row in rows])
+    # default policy shares primary data everywhere (then no scope need be read), but an
+    # authority may narrow it.
     grants = ctx.require_principal().grants
+    if grants.settings_for(Category.PRIMARY, Action.READ) is not None:
+        affiliations = await ctx.loaders.affiliations.load_many([row.family_id for row in rows])
+        rows = [
+            row
+            for row, affs in zip(rows, affiliations, strict=True)
+            if Category.PRIMARY in grants.access_for(scope_of(row.registered_setting_id, affs)).read
+        ]
     return [
         MatchRecord(
             row.type_name,
@@ -94,6 +101,5 @@ async def search_people(ctx: Context, name: str, date_of_birth: date | None, pos
             row.registered_setting_id,
             access=PRIMARY_ONLY,
         )
-        for row, affs in zip(rows, affiliations, strict=True)
-        if Category.PRIMARY in grants.access_for(scope_of(row.registered_setting_id, affs)).read
+        for row in rows
     ]
