@@ -50,7 +50,7 @@ class AppConfig:
     argon2_time_cost: int = 2
     argon2_memory_kib: int = 19456
     argon2_parallelism: int = 1
-    # Login throttling (resolvers/auth.py), kept in the database so every process shares it.
+    # Login throttling (resolvers/throttle.py), kept in the database so every process shares it.
     # After `*_throttle_after` failures in the window each attempt first waits `login_delay_seconds`,
     # doubling up to `login_delay_max_seconds`; the `*_lock_after`th failure locks for
     # `login_lock_minutes`, doubling with each consecutive lock up to `login_lock_max_minutes`.

@@ -129,7 +129,7 @@ async def _is_empty(config: AppConfig) -> bool:
 
 
 async def create_admin(config: AppConfig, username: str, password: str, crb: date, trained: date) -> None:
-    from resolvers.user import PASSWORD_LENGTH  # the same bounds as createUser
+    from resolvers.passwords import PASSWORD_LENGTH  # the same bounds as createUser
 
     if not PASSWORD_LENGTH[0] <= len(password) <= PASSWORD_LENGTH[1]:
         raise SystemExit(f"password must be {PASSWORD_LENGTH[0]} to {PASSWORD_LENGTH[1]} characters")
@@ -141,7 +141,7 @@ async def create_admin(config: AppConfig, username: str, password: str, crb: dat
         user = User(
             username=username.lower(),
             display_name=username,
-            password_hash=authenticator.hash_password(password),
+            password_hash=await authenticator.hash_password(password),
             crb_checked_on=crb,
             data_protection_trained_on=trained,
         )

@@ -1,20 +1,50 @@
-"""Account administration (the eStart Administrator: USER_ADMIN write) and self-service
-password change. Every change is audited; no password or token reaches the audit trail.
+"""Account administration (the eStart Administrator: USER_ADMIN) and self-service password
+change. Every change is audited; no password or token reaches the audit trail.
+
+Login locks of both kinds can be listed and lifted: an account's by `unlock_user`, a client
+address's (an office behind one NAT may share it) by `unlock_address`.
 
 Session revocation takes effect on the very next request: principal_for reads the session and
 the user on every request. `deactivateUser` and `setPassword` end all of the user's sessions;
 `changePassword` ends all of the caller's other sessions and keeps the one it was made with."""
 
-from sqlalchemy import select
+from dataclasses import dataclass
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import Row, select
 
 from authz.categories import Action, Category
 from models import User
-from resolvers.auth import LOCKED, account_key, normalise_username
+from resolvers import validation as v
+from resolvers.auth import LOCKED
+from resolvers.client_address import canonical_address
 from resolvers.context import Context
 from resolvers.errors import BadUserInput, NotFound, ServiceError, Unauthenticated
 from resolvers.ids import decode_key
+from resolvers.login_attempt import ACCOUNT, ADDRESS, account_key, could_be_username, normalise_username
+from resolvers.passwords import PASSWORD_LENGTH
 from resolvers.rights import require_anywhere
-from resolvers.user import PASSWORD_LENGTH, UserRecord, user_record
+from resolvers.user import UserRecord, user_record
+
+
+class LoginLockKind(StrEnum):
+    """The kinds of throttle key (resolvers/login_attempt.py)."""
+
+    ACCOUNT = "account"
+    ADDRESS = "address"
+
+
+@dataclass(slots=True)
+class LoginLockRecord:
+    kind: LoginLockKind
+    key: str
+    username: str | None
+    failures: int
+    lockouts: int
+    locked_until: datetime | None
+    last_failure_at: datetime
 
 
 def check_password_length(password: str, field: str) -> None:
@@ -30,22 +60,70 @@ async def _user(ctx: Context, opaque_id: str) -> User:
     return user
 
 
+async def login_locks(ctx: Context, locked_only: bool, first: int) -> list[LoginLockRecord]:
+    """The login throttles holding back the next attempt, locks first. An account shows as its
+    username when it names a user, else as the fingerprint the audit trail uses: only the
+    username's hash is stored, and what was typed may have been a password."""
+    require_anywhere(ctx, Category.USER_ADMIN, Action.READ)
+    if not 1 <= first <= ctx.config.max_page_size:
+        raise BadUserInput(f"first must be between 1 and {ctx.config.max_page_size}", "first")
+    rows = await ctx.reader.rows(ctx.authenticator.throttle.standing(locked_only, first))
+    usernames = await _usernames_by_key(ctx) if any(row.kind == ACCOUNT for row in rows) else {}
+    records = [_lock_record(row, usernames.get(row.key)) for row in rows]
+    ctx.audit.read(
+        "login.locks_listed",
+        "LoginThrottle",
+        None,
+        category=Category.USER_ADMIN,
+        changes={"lockedOnly": locked_only, "count": len(records)},
+    )
+    return records
+
+
+async def _usernames_by_key(ctx: Context) -> dict[str, str]:
+    rows = await ctx.reader.rows(select(User.username))
+    return {account_key(row.username): row.username for row in rows}
+
+
+def _lock_record(row: Row[Any], username: str | None) -> LoginLockRecord:
+    return LoginLockRecord(
+        kind=LoginLockKind(row.kind),
+        key=row.key if row.kind == ADDRESS else username or row.key[:16],
+        username=username,
+        failures=row.failures,
+        lockouts=row.lockouts,
+        locked_until=row.locked_until,
+        last_failure_at=row.last_failure_at,
+    )
+
+
 async def unlock_user(ctx: Context, username: str) -> bool:
     """Lift the lock of an account (and forget its failures); true if it was locked. Works for
     any username, existing or not, like the throttle itself."""
     require_anywhere(ctx, Category.USER_ADMIN, Action.WRITE)
-    was_locked = await ctx.authenticator.unlock_account(ctx.session, username)
+    was_locked = await ctx.authenticator.throttle.unlock(ctx.session, ACCOUNT, account_key(username))
     name = normalise_username(username)
-    user_id = await ctx.session.scalar(select(User.id).where(User.username == name)) if len(name) <= 100 else None
+    found = await ctx.session.scalar(select(User.id).where(User.username == name)) if could_be_username(name) else None
     subject: dict[str, object] = {"account": account_key(name)[:16]}
-    if user_id is not None:
+    if found is not None:
         subject["username"] = name
     ctx.audit.write(
         "user.unlock",
-        "User" if user_id is not None else "LoginThrottle",
-        user_id,
+        "User" if found is not None else "LoginThrottle",
+        found,
         changes={**subject, "wasLocked": was_locked},
     )
+    await ctx.session.commit()
+    return was_locked
+
+
+async def unlock_address(ctx: Context, address: str) -> bool:
+    """Lift the lock of a client address (and forget its failures); true if it was locked. The
+    address is read as logins record it: `2001:DB8::0:1` is `2001:db8::1`."""
+    require_anywhere(ctx, Category.USER_ADMIN, Action.WRITE)
+    key = canonical_address(v.clean_text(address, "address", 64))
+    was_locked = await ctx.authenticator.throttle.unlock(ctx.session, ADDRESS, key)
+    ctx.audit.write("address.unlock", "LoginThrottle", None, changes={"address": key, "wasLocked": was_locked})
     await ctx.session.commit()
     return was_locked
 
@@ -57,7 +135,7 @@ async def deactivate_user(ctx: Context, opaque_id: str) -> UserRecord:
         raise BadUserInput("you cannot deactivate your own account", "id")
     if user.is_active:
         user.is_active = False
-        revoked = await ctx.authenticator.revoke_sessions(ctx.session, user.id)
+        revoked = await ctx.authenticator.sessions.revoke(ctx.session, user.id)
         ctx.audit.write(
             "user.deactivate",
             "User",
@@ -73,9 +151,9 @@ async def set_password(ctx: Context, opaque_id: str, password: str) -> bool:
     require_anywhere(ctx, Category.USER_ADMIN, Action.WRITE)
     check_password_length(password, "password")
     user = await _user(ctx, opaque_id)
-    user.password_hash = ctx.authenticator.hash_password(password)
-    revoked = await ctx.authenticator.revoke_sessions(ctx.session, user.id)
-    await ctx.authenticator.unlock_account(ctx.session, user.username)
+    user.password_hash = await ctx.authenticator.hash_password(password)
+    revoked = await ctx.authenticator.sessions.revoke(ctx.session, user.id)
+    await ctx.authenticator.throttle.unlock(ctx.session, ACCOUNT, account_key(user.username))
     ctx.audit.write("user.password_reset", "User", user.id, changes={"sessionsRevoked": revoked})
     await ctx.session.commit()
     return True
@@ -96,8 +174,8 @@ async def change_password(ctx: Context, current_password: str, new_password: str
         raise BadUserInput("the current password is not correct", "currentPassword") from None
     if user.id != principal.user_id:  # cannot happen: usernames are unique
         raise ServiceError("Internal error")
-    user.password_hash = ctx.authenticator.hash_password(new_password)
-    revoked = await ctx.authenticator.revoke_sessions(ctx.session, user.id, keep_session_id=principal.session_id)
+    user.password_hash = await ctx.authenticator.hash_password(new_password)
+    revoked = await ctx.authenticator.sessions.revoke(ctx.session, user.id, keep_session_id=principal.session_id)
     ctx.audit.write("user.password_change", "User", user.id, changes={"sessionsRevoked": revoked})
     await ctx.session.commit()
     return True

@@ -1,5 +1,6 @@
 """Settings and users, administered by the eStart Administrator (standards 4)."""
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -11,9 +12,8 @@ from models.base import utcnow
 from resolvers import validation as v
 from resolvers.context import Context
 from resolvers.errors import BadUserInput
+from resolvers.passwords import PASSWORD_LENGTH
 from resolvers.rights import require_anywhere
-
-PASSWORD_LENGTH = (12, 256)
 
 
 @dataclass(slots=True)
@@ -56,7 +56,7 @@ async def create_setting(ctx: Context, code: str, name: str) -> Setting:
     return setting
 
 
-async def create_user(ctx: Context, data: dict[str, Any], hash_password: Any) -> UserRecord:
+async def create_user(ctx: Context, data: dict[str, Any], hash_password: Callable[[str], Awaitable[str]]) -> UserRecord:
     require_anywhere(ctx, Category.USER_ADMIN, Action.WRITE)
     today = v.today()
     username = data["username"].strip().lower()
@@ -81,7 +81,7 @@ async def create_user(ctx: Context, data: dict[str, Any], hash_password: Any) ->
     user = User(
         username=username,
         display_name=v.clean_text(data["display_name"], "displayName", 200),
-        password_hash=hash_password(password),
+        password_hash=await hash_password(password),
         # Standards 4: every user has an enhanced CRB check and data-protection training.
         crb_checked_on=v.past_date(data["crb_checked_on"], "crbCheckedOn", today),
         data_protection_trained_on=v.past_date(data["data_protection_trained_on"], "dataProtectionTrainedOn", today),

@@ -188,6 +188,13 @@ class Mutation:
     async def unlock_user(self, info: Info[Context, None], username: str) -> bool:
         return await atomic(info, account.unlock_user(info.context, username))
 
+    @strawberry.mutation(
+        description="Lift the lock that failed logins put on a client address (the eStart Administrator); "
+        "true if it was locked."
+    )
+    async def unlock_address(self, info: Info[Context, None], address: str) -> bool:
+        return await atomic(info, account.unlock_address(info.context, address))
+
     @strawberry.mutation(description="Deactivate a user (the eStart Administrator): every session ends at once.")
     async def deactivate_user(self, info: Info[Context, None], id: strawberry.ID) -> User:
         return await atomic(info, account.deactivate_user(info.context, id))  # type: ignore[return-value]

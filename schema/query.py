@@ -6,18 +6,18 @@ from sqlalchemy import select
 from strawberry.types import Info
 
 from models import Setting as SettingModel
-from resolvers import cp_plan, family, form, lookup, search, user
+from resolvers import account, cp_plan, family, form, lookup, search, user
 from resolvers.context import Context
 from resolvers.family import FamilyPage
 from resolvers.lookup import LookupList
 from schema.family import Family, FamilyConnection
 from schema.form import Timeliness
-from schema.lookup import LookupValue
 from schema.lookahead import requested_under
+from schema.lookup import LookupValue
 from schema.person import Child
 from schema.search import PersonMatch
 from schema.setting import Setting
-from schema.user import User
+from schema.user import LoginLock, User
 
 
 @strawberry.type
@@ -75,3 +75,12 @@ class Query:
     @strawberry.field
     async def child_protection_list(self, info: Info[Context, None], setting_id: strawberry.ID) -> list[Child]:
         return await cp_plan.protection_list(info.context, setting_id)  # type: ignore[return-value]
+
+    @strawberry.field(
+        description="Login throttles holding back the next attempt, locks first (the eStart Administrator); "
+        "lift them with unlockUser and unlockAddress."
+    )
+    async def login_locks(
+        self, info: Info[Context, None], locked_only: bool = False, first: int = 100
+    ) -> list[LoginLock]:
+        return await account.login_locks(info.context, locked_only, first)

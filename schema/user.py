@@ -5,11 +5,14 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
+from resolvers.account import LoginLockKind
 from resolvers.context import Context
 from resolvers.ids import encode_id
 from resolvers.user import UserRecord
 from schema.enums import Role
 from schema.setting import Setting
+
+strawberry.enum(LoginLockKind, name="LoginLockKind")
 
 
 @strawberry.type
@@ -46,6 +49,24 @@ class Session:
     token: str
     expires_at: datetime
     user: User
+
+
+@strawberry.type(description="Failed logins counted against an account or a client address, and its lock if any.")
+class LoginLock:
+    kind: LoginLockKind
+    key: str = strawberry.field(
+        description="ACCOUNT: the username when it names a user, else the 16-hex-digit fingerprint the audit "
+        "trail uses (what was typed may have been a password); ADDRESS: the client address, as unlockAddress takes it."
+    )
+    username: str | None = strawberry.field(
+        description="ACCOUNT naming a user: the username, as unlockUser takes it; otherwise null."
+    )
+    failures: int = strawberry.field(description="Failures counted in the current window; a lock starts them again.")
+    lockouts: int = strawberry.field(
+        description="Consecutive locks: each lasts twice as long as the one before, up to a cap."
+    )
+    locked_until: datetime | None = strawberry.field(description="Null when not locked, only throttled.")
+    last_failure_at: datetime
 
 
 @strawberry.input

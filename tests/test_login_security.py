@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import ipaddress
 import json
+import threading
 import uuid
 from collections.abc import AsyncIterator
 from dataclasses import replace
@@ -24,7 +25,8 @@ from sqlalchemy import select, update
 from config import AppConfig
 from models import LoginSession, LoginThrottle, User
 from models.base import utcnow
-from resolvers.auth import BAD_LOGIN, LOCKED, account_key
+from resolvers.auth import BAD_LOGIN, LOCKED
+from resolvers.login_attempt import account_key
 from server import create_app
 from tests.conftest import PASSWORD, Api, World, create_user
 from tests.factories import audit_events_since, key_of, last_audit_id, user_key
@@ -310,6 +312,14 @@ async def test_a_password_too_long_to_be_anyones_is_refused_like_a_wrong_one(
     assert row is not None and row.failures == 1
 
 
+async def test_a_username_no_user_can_have_is_refused_like_an_unknown_one(
+    api: Api, world: World, secure: Any, sleeps: Sleeps
+) -> None:
+    unknown = await attempt(secure, fresh_username(), PASSWORD)
+    for typed in ("nul\u0000name", "x" * 101):  # PostgreSQL refuses NUL; the column holds 100
+        assert await attempt(secure, typed, PASSWORD) == unknown
+
+
 # --- unlockUser ----------------------------------------------------------------------------------
 
 
@@ -506,6 +516,57 @@ async def test_a_login_rehashes_the_password_when_the_argon2_parameters_change(
     assert "errors" not in await attempt(app, username, PASSWORD)
 
 
+class RecordingHasher:
+    """A password hasher that notes each hash and verification, and the thread it ran on."""
+
+    def __init__(self, hasher: Any) -> None:
+        self.hasher = hasher
+        self.calls: list[str] = []
+        self.threads: set[int] = set()
+
+    def hash(self, password: str) -> str:
+        self._note("hash")
+        return str(self.hasher.hash(password))
+
+    def verify(self, stored: str, password: str) -> bool:
+        self._note("verify")
+        return bool(self.hasher.verify(stored, password))
+
+    def check_needs_rehash(self, stored: str) -> bool:
+        return bool(self.hasher.check_needs_rehash(stored))
+
+    def _note(self, call: str) -> None:
+        self.calls.append(call)
+        self.threads.add(threading.get_ident())
+
+    def take(self) -> list[str]:
+        calls, self.calls = self.calls, []
+        return calls
+
+
+async def test_argon2_runs_off_the_event_loop_and_an_unknown_user_costs_a_verification_too(
+    api: Api, world: World, config: AppConfig
+) -> None:
+    username, token = await new_user(api, world)
+    user_id = (await api.ok("{ me { id } }", token=token))["me"]["id"]
+    async with app_with(config) as application:
+        passwords = application.state.authenticator.passwords
+        recorder = passwords.hasher = RecordingHasher(passwords.hasher)
+        async with client(application) as own:
+            await own.login(username, PASSWORD)
+            assert recorder.take() == ["verify"]
+            assert error_of(await own.post(LOGIN, {"u": fresh_username(), "p": PASSWORD}))[1] == BAD_LOGIN
+            assert recorder.take() == ["verify"]  # against a dummy hash: as slow as a known user's
+            await own.ok(CHANGE_PASSWORD, {"c": PASSWORD, "n": NEW_PASSWORD}, token)
+            assert recorder.take() == ["verify", "hash"]
+            await own.ok(SET_PASSWORD, {"id": user_id, "p": PASSWORD}, world.admin_token)
+            assert recorder.take() == ["hash"]
+            roles = [{"role": "MANAGER", "settingId": world.settings["A"]}]
+            await create_user(own, world.admin_token, fresh_username(), roles)  # then logs in
+            assert recorder.take() == ["hash", "verify"]
+    assert recorder.threads and threading.get_ident() not in recorder.threads
+
+
 # --- audit ---------------------------------------------------------------------------------------
 
 
@@ -566,7 +627,7 @@ async def test_a_flood_is_capped_per_process_and_the_overflow_counted(
             await attempt(flooded, fresh_username(), "guess")
         events = await audit_events_since(flooded, mark)
         assert len(events) == 3
-        flooded.state.authenticator.audit_budget.minute = None  # as if the next minute had come
+        flooded.state.authenticator.throttle.audit.budget.minute = None  # as if the next minute had come
         await attempt(flooded, fresh_username(), "guess")
         [suppressed] = [e for e in await audit_events_since(flooded, mark) if e.action == "login.audit_suppressed"]
         assert suppressed.changes == {"count": 7}

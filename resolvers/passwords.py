@@ -1,0 +1,57 @@
+"""Passwords: argon2id hashes with the OWASP parameters of `config.py`, computed off the event loop.
+
+One hash or verification costs ~20 ms of CPU (m=19 MiB, t=2); on the event loop that stalls
+every other request for as long, so each runs in a worker thread (argon2-cffi releases the GIL).
+At most one runs per CPU at a time: with p=1 each is single-threaded, so more threads would add
+memory (19 MiB each) under a login flood but no throughput.
+"""
+
+import os
+import secrets
+
+import anyio
+from anyio import to_thread
+from argon2 import PasswordHasher, Type
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from config import AppConfig
+
+# The bounds of every password set (createUser, setPassword, changePassword, estart create-admin).
+PASSWORD_LENGTH = (12, 256)
+
+
+def password_hasher(config: AppConfig) -> PasswordHasher:
+    return PasswordHasher(
+        time_cost=config.argon2_time_cost,
+        memory_cost=config.argon2_memory_kib,
+        parallelism=config.argon2_parallelism,
+        type=Type.ID,
+    )
+
+
+class Passwords:
+    def __init__(self, config: AppConfig) -> None:
+        self.hasher = password_hasher(config)
+        self._threads = anyio.CapacityLimiter(os.cpu_count() or 1)
+        # Verifying against a real hash for unknown users keeps both failures equally slow.
+        self._dummy_hash = self.hasher.hash(secrets.token_hex(16))
+
+    async def hash(self, password: str) -> str:
+        return await to_thread.run_sync(self.hasher.hash, password, limiter=self._threads)
+
+    async def verify(self, stored: str | None, password: str) -> bool:
+        """Whether `password` matches the `stored` hash. With none stored (an unknown user) a
+        dummy hash is verified, so the answer takes as long as for a user who exists."""
+        if len(password) > PASSWORD_LENGTH[1]:
+            return False  # too long to be anyone's password: refused before hashing (no long-password DoS)
+        stored = self._dummy_hash if stored is None else stored
+        return await to_thread.run_sync(self._verify, stored, password, limiter=self._threads)
+
+    def needs_rehash(self, stored: str) -> bool:
+        return self.hasher.check_needs_rehash(stored)
+
+    def _verify(self, stored: str, password: str) -> bool:
+        try:
+            return self.hasher.verify(stored, password)
+        except (VerificationError, InvalidHashError):
+            return False

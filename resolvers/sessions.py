@@ -1,0 +1,102 @@
+"""Login sessions: opaque bearer tokens stored only as their SHA-256, so a database leak logs no
+one in. A session ends at its absolute expiry, after `session_idle_minutes` unused, or when
+revoked; revocation takes effect on the very next request."""
+
+import hashlib
+import secrets
+from datetime import timedelta
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from authz.grants import GrantBook
+from config import AppConfig
+from models import LoginSession, RoleAssignment, User
+from models.base import utcnow
+from resolvers.principal import Principal
+
+# last_seen_at is written at most this often, so idle expiry costs no write per request.
+LAST_SEEN_RESOLUTION = timedelta(minutes=1)
+
+
+def token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class Sessions:
+    def __init__(self, config: AppConfig, grant_book: GrantBook) -> None:
+        self.config = config
+        self.grant_book = grant_book
+
+    async def open(self, session: AsyncSession, user_id: int) -> tuple[str, LoginSession]:
+        """A new session of the user, and its token (given to the client, never stored)."""
+        token = secrets.token_urlsafe(32)
+        now = utcnow()
+        login_session = LoginSession(
+            token_hash=token_hash(token),
+            user_id=user_id,
+            created_at=now,
+            last_seen_at=now,
+            expires_at=now + timedelta(hours=self.config.session_hours),
+        )
+        session.add(login_session)
+        await session.flush()
+        return token, login_session
+
+    async def revoke(self, session: AsyncSession, user_id: int, keep_session_id: int | None = None) -> int:
+        """End every live session of the user (but `keep_session_id`) at once; how many."""
+        statement = update(LoginSession).where(LoginSession.user_id == user_id, LoginSession.revoked_at.is_(None))
+        if keep_session_id is not None:
+            statement = statement.where(LoginSession.id != keep_session_id)
+        result = await session.execute(statement.values(revoked_at=utcnow()))
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
+    async def principal_for(self, session: AsyncSession, token: str) -> Principal | None:
+        """The caller behind a bearer token, or None if it is unknown, expired (absolute or
+        idle), revoked, or its user deactivated."""
+        now = utcnow()
+        # One statement: the session, its user and the user's role assignments (a row each).
+        rows = (
+            await session.execute(
+                select(
+                    LoginSession.id,
+                    LoginSession.last_seen_at,
+                    User.id,
+                    User.username,
+                    User.display_name,
+                    RoleAssignment.id,
+                    RoleAssignment.role,
+                    RoleAssignment.setting_id,
+                )
+                .join(User, User.id == LoginSession.user_id)
+                .outerjoin(RoleAssignment, RoleAssignment.user_id == User.id)
+                .where(
+                    LoginSession.token_hash == token_hash(token),
+                    LoginSession.revoked_at.is_(None),
+                    LoginSession.expires_at > now,
+                    LoginSession.last_seen_at > now - timedelta(minutes=self.config.session_idle_minutes),
+                    User.is_active,
+                )
+            )
+        ).all()
+        if not rows:
+            return None
+        session_id, last_seen_at, user_id, username, display_name = rows[0][:5]
+        assignments = tuple(
+            (role, setting_id) for *_, assignment_id, role, setting_id in rows if assignment_id is not None
+        )
+        if now - last_seen_at >= LAST_SEEN_RESOLUTION:
+            await session.execute(
+                update(LoginSession)
+                .where(LoginSession.id == session_id, LoginSession.last_seen_at <= now - LAST_SEEN_RESOLUTION)
+                .values(last_seen_at=now)
+            )
+            await session.commit()
+        return Principal(
+            user_id=user_id,
+            username=username,
+            display_name=display_name,
+            session_id=session_id,
+            assignments=assignments,
+            grants=self.grant_book.grants_for(assignments),
+        )
