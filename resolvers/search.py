@@ -9,11 +9,10 @@ from authz.categories import Action, Category
 from authz.grants import Access
 from models import Carer, Child, Family
 from resolvers.context import Context
-from resolvers.errors import BadUserInput
 from resolvers.loaders import with_setting
 from resolvers.rights import require_anywhere
 from resolvers.scope import scope_of
-from resolvers.validation import clean_postcode
+from resolvers.validation import clean_postcode, clean_text
 
 PRIMARY_ONLY = Access(read=frozenset([Category.PRIMARY]), write=frozenset())
 LIMIT = 100
@@ -39,9 +38,7 @@ def _like_prefix(text: str) -> str:
 
 async def search_people(ctx: Context, name: str, date_of_birth: date | None, postcode: str | None) -> list[MatchRecord]:
     require_anywhere(ctx, Category.PRIMARY, Action.READ)
-    text = " ".join(name.split())
-    if not 1 <= len(text) <= 100:
-        raise BadUserInput("name must be 1 to 100 characters", "name")
+    text = clean_text(name, "name", 100)
     pattern = _like_prefix(text)
     selects = []
     for type_name, model in (("Carer", Carer), ("Child", Child)):
