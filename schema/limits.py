@@ -76,13 +76,12 @@ class _Walker:
                     inner = self.schema.get_type(fragment.type_condition.name.value)
                     self.walk(fragment.selection_set, inner, depth, multiplier, seen | {name})
 
-    def _field_type(self, parent: Any, name: str) -> Any:
+    def _field_definition(self, parent: Any, name: str) -> Any:
         meta = META_FIELDS.get(name)
         if meta is not None:
-            return meta.type
+            return meta
         fields = getattr(parent, "fields", None)
-        field = None if fields is None else fields.get(name)
-        return None if field is None else field.type
+        return None if fields is None else fields.get(name)
 
     def _field(self, node: FieldNode, parent: Any, depth: int, multiplier: int, seen: frozenset[str]) -> None:
         limits, measure = self.limits, self.measure
@@ -101,23 +100,30 @@ class _Walker:
         if depth > limits.max_depth:
             raise too_complex(f"The query is deeper than {limits.max_depth}")
         measure.depth = max(measure.depth, depth)
-        field_type = self._field_type(parent, node.name.value)
+        definition = self._field_definition(parent, node.name.value)
+        field_type = None if definition is None else definition.type
         inner = None if field_type is None else get_named_type(field_type)
-        self.walk(node.selection_set, inner, depth, multiplier * self._size(node, field_type), seen)
+        self.walk(node.selection_set, inner, depth, multiplier * self._size(node, definition), seen)
 
-    def _size(self, node: FieldNode, field_type: Any) -> int:
-        """How many items a field multiplies what is below it by: its `first` argument when it
-        has one (a page), the assumed list size for any other list, 1 for a single object."""
-        for argument in node.arguments or ():
-            if argument.name.value == "first":
+    def _size(self, node: FieldNode, definition: Any) -> int:
+        """How many items a field multiplies what is below it by: its `first` (a page: as
+        written, else from its variable, else the argument's default), the assumed list size
+        for any other list, 1 for a single object."""
+        page = None if definition is None else definition.args.get("first")
+        if page is not None:
+            first = page.default_value if isinstance(page.default_value, int) else 1
+            for argument in node.arguments or ():
+                if argument.name.value != "first":
+                    continue
                 value = argument.value
                 if isinstance(value, IntValueNode):
-                    return max(1, int(value.value))
-                if isinstance(value, VariableNode) and isinstance(self.variables.get(value.name.value), int):
-                    return max(1, self.variables[value.name.value])
-        if node.name.value == "nodes" or field_type is None:  # a page's nodes: counted by its `first`
+                    first = int(value.value)
+                elif isinstance(value, VariableNode) and isinstance(self.variables.get(value.name.value), int):
+                    first = self.variables[value.name.value]
+            return max(1, first)
+        if node.name.value == "nodes" or definition is None:  # a page's nodes: counted by its `first`
             return 1
-        return self.limits.default_list_size if is_list_type(get_nullable_type(field_type)) else 1
+        return self.limits.default_list_size if is_list_type(get_nullable_type(definition.type)) else 1
 
 
 def _strings(value: Any) -> Iterator[str]:

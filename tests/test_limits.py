@@ -70,6 +70,16 @@ def test_page_sizes_from_variables_count_toward_the_cost() -> None:
     assert large - 1 == 500 * (small - 1)  # the families field itself, then 4 fields per node
 
 
+def test_a_page_without_first_counts_as_its_default_size() -> None:
+    """`families` serves 50 when `first` is omitted or its variable unset: so counts the cost."""
+    cost = check_limits(Limits(), SCHEMA, parse("{ families(first: 50) { nodes { id } } }"), {}).cost
+    for document, variables in (
+        ("{ families { nodes { id } } }", {}),
+        ("query($n: Int) { families(first: $n) { nodes { id } } }", {}),
+    ):
+        assert check_limits(Limits(), SCHEMA, parse(document), variables).cost == cost
+
+
 def test_introspection_counts_toward_the_limits() -> None:
     document = parse(get_introspection_query())
     assert check_limits(Limits(), SCHEMA, document, {}).depth > 10  # GraphiQL's own query fits...
