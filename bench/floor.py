@@ -38,8 +38,8 @@ from models import (
     User,
 )
 from models.base import utcnow
-from resolvers.auth import token_hash
 from resolvers.ids import decode_key, encode_id
+from resolvers.sessions import token_hash
 
 F: Table = Family.__table__  # type: ignore[assignment]
 S: Table = Setting.__table__  # type: ignore[assignment]

@@ -401,6 +401,7 @@ async def measure(s: Setup, iterations: int, warmup: int) -> dict[str, Measured]
             results[w.key].enforce_warm[impl] = counted["enforce"]
     # the statements that only authenticate: a document that reads nothing
     for impl in ("authz-off", "service"):
+        await s.impls[impl].request("{ __typename }", {}, s.tokens["manager"])  # any last-seen write now
         with c.measure() as counted:
             await s.impls[impl].request("{ __typename }", {}, s.tokens["manager"])
         for m in results.values():

@@ -52,7 +52,7 @@ from models import (
 )
 from models.db import make_engine
 from models.migrate import upgrade
-from resolvers.auth import password_hasher
+from resolvers.passwords import password_hasher
 
 SEED = 20261129
 SETTINGS = 20

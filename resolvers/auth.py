@@ -18,17 +18,13 @@ from models import LoginSession, User
 from resolvers.client_address import ClientAddresses
 from resolvers.errors import Unauthenticated
 from resolvers.login_attempt import Attempt, AuditSink, could_be_username
-from resolvers.passwords import Passwords, password_hasher
+from resolvers.passwords import Passwords
 from resolvers.principal import Principal
-from resolvers.sessions import Sessions, token_hash
+from resolvers.sessions import Sessions
 from resolvers.throttle import Throttle
 
 BAD_LOGIN = "Invalid username or password"
 LOCKED = "Too many failed attempts; try again later"
-
-# password_hasher and token_hash lived here before the module was split; they stay importable
-# from here for bench/ and resolvers/demo.py.
-__all__ = ["BAD_LOGIN", "LOCKED", "Authenticator", "password_hasher", "token_hash"]
 
 
 class Authenticator:
@@ -66,6 +62,7 @@ class Authenticator:
 
         name = attempt.name
         user = await session.scalar(select(User).where(User.username == name)) if could_be_username(name) else None
+        await session.commit()  # no connection is held while the password waits for a CPU
         verified = await self.passwords.verify(None if user is None else user.password_hash, password)
         if user is None or not verified or not user.is_active:
             await self.throttle.record_failure(attempt, counted)

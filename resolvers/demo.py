@@ -31,8 +31,8 @@ from models import (
 )
 from models.base import utcnow
 from models.db import make_engine, make_sessionmaker
-from resolvers.auth import password_hasher
 from resolvers.history import FAMILY_FIELDS, PERSON_FIELDS, FieldMap
+from resolvers.passwords import password_hasher
 
 T = TypeVar("T")
 P = TypeVar("P", Carer, Child)

@@ -43,9 +43,11 @@ async def preload(ctx: Context, records: list[FamilyRecord], relations: Collecti
     ids = [record.id for record in records]
     if "carers" in relations:
         for record, rows in zip(records, await ctx.loaders.read_people(Carer, ids), strict=True):
+            ctx.loaders.carers.prime(record.id, rows)
             record.carers = [person_record("Carer", row, record.access) for row in rows]
     if "children" in relations:
         for record, rows in zip(records, await ctx.loaders.read_people(Child, ids), strict=True):
+            ctx.loaders.children.prime(record.id, rows)
             record.children = [person_record("Child", row, record.access) for row in rows]
 
 

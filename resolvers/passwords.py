@@ -29,10 +29,17 @@ def password_hasher(config: AppConfig) -> PasswordHasher:
     )
 
 
+def usable_cpus() -> int:
+    """CPUs this process may run on (a container's or taskset's limit, not the machine's)."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return os.cpu_count() or 1
+
+
 class Passwords:
     def __init__(self, config: AppConfig) -> None:
         self.hasher = password_hasher(config)
-        self._threads = anyio.CapacityLimiter(os.cpu_count() or 1)
+        self._threads = anyio.CapacityLimiter(usable_cpus())
         # Verifying against a real hash for unknown users keeps both failures equally slow.
         self._dummy_hash = self.hasher.hash(secrets.token_hex(16))
 

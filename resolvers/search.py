@@ -38,7 +38,7 @@ def _like_prefix(text: str) -> str:
 
 async def search_people(ctx: Context, name: str, date_of_birth: date | None, postcode: str | None) -> list[MatchRecord]:
     require_anywhere(ctx, Category.PRIMARY, Action.READ)
-    text = clean_text(name, "name", 100)
+    text = " ".join(clean_text(name, "name", 100).split())
     pattern = _like_prefix(text)
     selects = []
     for type_name, model in (("Carer", Carer), ("Child", Child)):
@@ -88,14 +88,14 @@ async def search_people(ctx: Context, name: str, date_of_birth: date | None, pos
         ]
     return [
         MatchRecord(
-            row.type_name,
-            row.id,
-            row.family_id,
-            row.first_name,
-            row.last_name,
-            row.date_of_birth,
-            row.postcode,
-            row.registered_setting_id,
+            type_name=row.type_name,
+            id=row.id,
+            family_id=row.family_id,
+            first_name=row.first_name,
+            last_name=row.last_name,
+            date_of_birth=row.date_of_birth,
+            postcode=row.postcode,
+            registered_setting_id=row.registered_setting_id,
             access=PRIMARY_ONLY,
         )
         for row in rows

@@ -59,12 +59,12 @@ class Sessions:
         rows = (
             await session.execute(
                 select(
-                    LoginSession.id,
+                    LoginSession.id.label("session_id"),
                     LoginSession.last_seen_at,
-                    User.id,
+                    User.id.label("user_id"),
                     User.username,
                     User.display_name,
-                    RoleAssignment.id,
+                    RoleAssignment.id.label("assignment_id"),
                     RoleAssignment.role,
                     RoleAssignment.setting_id,
                 )
@@ -81,22 +81,20 @@ class Sessions:
         ).all()
         if not rows:
             return None
-        session_id, last_seen_at, user_id, username, display_name = rows[0][:5]
-        assignments = tuple(
-            (role, setting_id) for *_, assignment_id, role, setting_id in rows if assignment_id is not None
-        )
-        if now - last_seen_at >= LAST_SEEN_RESOLUTION:
+        first = rows[0]
+        assignments = tuple((row.role, row.setting_id) for row in rows if row.assignment_id is not None)
+        if now - first.last_seen_at >= LAST_SEEN_RESOLUTION:
             await session.execute(
                 update(LoginSession)
-                .where(LoginSession.id == session_id, LoginSession.last_seen_at <= now - LAST_SEEN_RESOLUTION)
+                .where(LoginSession.id == first.session_id, LoginSession.last_seen_at <= now - LAST_SEEN_RESOLUTION)
                 .values(last_seen_at=now)
             )
             await session.commit()
         return Principal(
-            user_id=user_id,
-            username=username,
-            display_name=display_name,
-            session_id=session_id,
+            user_id=first.user_id,
+            username=first.username,
+            display_name=first.display_name,
+            session_id=first.session_id,
             assignments=assignments,
             grants=self.grant_book.grants_for(assignments),
         )

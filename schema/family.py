@@ -1,8 +1,10 @@
 """The family record (API.md): each field's category is declared beside it."""
 
 from datetime import date
+from typing import Any
 
 import strawberry
+from aiodataloader import DataLoader
 from strawberry.types import Info
 
 from resolvers.context import Context
@@ -51,15 +53,20 @@ class Family:
     async def registered_setting(self, root: FamilyRoot, info: Info[Context, None]) -> Setting:
         return await info.context.loaders.setting.load(root.registered_setting_id)
 
-    # carers and children: preloaded with a page (a plain list, no awaitable per family),
-    # else read through the request's loader.
+    # carers and children: the list preloaded with a page (resolvers.family.preload), so no
+    # awaitable is made per family; else a coroutine reading through the request's loader,
+    # which graphql-core awaits. Either way the guard has decided the field before this runs.
     @guarded(Category.PRIMARY)
     def carers(self, root: FamilyRoot, info: Info[Context, None]) -> list[Carer]:
-        return root.carers if root.carers is not None else _people(info, "Carer", root)  # type: ignore[return-value]
+        if root.carers is not None:
+            return root.carers  # type: ignore[return-value]
+        return _people(info.context.loaders.carers, "Carer", root)  # type: ignore[return-value]
 
     @guarded(Category.PRIMARY)
     def children(self, root: FamilyRoot, info: Info[Context, None]) -> list[Child]:
-        return root.children if root.children is not None else _people(info, "Child", root)  # type: ignore[return-value]
+        if root.children is not None:
+            return root.children  # type: ignore[return-value]
+        return _people(info.context.loaders.children, "Child", root)  # type: ignore[return-value]
 
     @guarded(Category.SECONDARY)
     def affiliations(self, root: FamilyRoot) -> list[Affiliation] | None:
@@ -121,8 +128,7 @@ class Family:
         )
 
 
-async def _people(info: Info[Context, None], type_name: str, root: FamilyRecord) -> list[PersonRecord]:
-    loader = info.context.loaders.carers if type_name == "Carer" else info.context.loaders.children
+async def _people(loader: DataLoader[int, Any], type_name: str, root: FamilyRecord) -> list[PersonRecord]:
     return [person_record(type_name, row, root.access) for row in await loader.load(root.id)]
 
 
