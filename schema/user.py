@@ -59,7 +59,8 @@ class LoginLock:
         "trail uses (what was typed may have been a password); ADDRESS: the client address, as unlockAddress takes it."
     )
     username: str | None = strawberry.field(
-        description="ACCOUNT naming a user: the username, as unlockUser takes it; otherwise null."
+        description="ACCOUNT naming a user: the username, as unlockUser takes it; otherwise null (a name no "
+        "user has locks no account, and its lock ends by itself)."
     )
     failures: int = strawberry.field(description="Failures counted in the current window; a lock starts them again.")
     lockouts: int = strawberry.field(
