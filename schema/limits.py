@@ -137,13 +137,21 @@ def _strings(value: Any) -> Iterator[str]:
             yield from _strings(item)
 
 
+def _check_string(text: str, limits: Limits) -> None:
+    """Every string input, in variables or written in the document: bounded, and free of NUL,
+    which PostgreSQL refuses in text (an argument reaching SQL unchecked would fail there)."""
+    if len(text) > limits.max_string_length:
+        raise GraphQLError(
+            f"A string input is longer than {limits.max_string_length} characters",
+            extensions={"code": "BAD_USER_INPUT"},
+        )
+    if "\x00" in text:
+        raise GraphQLError("A string input contains a NUL character", extensions={"code": "BAD_USER_INPUT"})
+
+
 def check_limits(limits: Limits, schema: GraphQLSchema, document: DocumentNode, variables: dict[str, Any]) -> Measure:
     for text in _strings(variables):
-        if len(text) > limits.max_string_length:
-            raise GraphQLError(
-                f"A string input is longer than {limits.max_string_length} characters",
-                extensions={"code": "BAD_USER_INPUT"},
-            )
+        _check_string(text, limits)
     fragments = {d.name.value: d for d in document.definitions if isinstance(d, FragmentDefinitionNode)}
     walker = _Walker(limits, schema, fragments, variables)
     for definition in document.definitions:
@@ -160,11 +168,7 @@ def _check_literal_strings(document: DocumentNode, limits: Limits) -> None:
 
     class Strings(Visitor):
         def enter_string_value(self, node: StringValueNode, *_: Any) -> None:
-            if len(node.value) > limits.max_string_length:
-                raise GraphQLError(
-                    f"A string input is longer than {limits.max_string_length} characters",
-                    extensions={"code": "BAD_USER_INPUT"},
-                )
+            _check_string(node.value, limits)
 
     visit(document, Strings())
 

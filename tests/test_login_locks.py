@@ -159,15 +159,18 @@ async def test_lifting_an_address_lock_leaves_the_accounts_locked(api: Api, worl
     assert error_of(await attempt(locking, username, PASSWORD, address)) == ("UNAUTHENTICATED", LOCKED)
 
 
-@pytest.mark.parametrize("address", ["  ", "10.0.0.1\u0000"], ids=["empty", "nul"])
+@pytest.mark.parametrize("address", ["  ", "10.0.0.1\u0000", "10.0.0.1\u202e"], ids=["empty", "nul", "bidi"])
 async def test_an_address_no_login_records_is_refused(api: Api, world: World, address: str) -> None:
     body = await api.post(UNLOCK_ADDRESS, {"a": address}, world.admin_token)
-    assert code_of(body) == "BAD_USER_INPUT" and body["errors"][0]["extensions"]["field"] == "address"
+    # NUL is refused before any resolver runs, so without a field
+    assert code_of(body) == "BAD_USER_INPUT" and body["errors"][0]["extensions"].get("field", "address") == "address"
 
 
 async def test_unlocking_a_name_no_user_can_have_answers_false(api: Api, world: World) -> None:
     unlock = "mutation($u: String!) { unlockUser(username: $u) }"
-    assert (await api.ok(unlock, {"u": "nobody\u0000here"}, world.admin_token))["unlockUser"] is False
+    assert (await api.ok(unlock, {"u": "x" * 101}, world.admin_token))["unlockUser"] is False
+    body = await api.post(unlock, {"u": "nobody\u0000here"}, world.admin_token)  # refused before any resolver
+    assert body["data"] is None and [e["extensions"]["code"] for e in body["errors"]] == ["BAD_USER_INPUT"]
 
 
 # --- for the administrator only -----------------------------------------------------------------
