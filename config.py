@@ -71,6 +71,14 @@ class AppConfig:
     session_idle_minutes: float = 30.0
     # Peers (addresses or networks) whose X-Forwarded-For is believed; none by default.
     trusted_proxies: tuple[str, ...] = ()
+    # Every GraphQL request ends within this time (TIMEOUT, HTTP 503), and PostgreSQL cancels a
+    # statement running longer than statement_timeout_ms, so slow work cannot hold the pool.
+    request_timeout_seconds: float = 30.0
+    statement_timeout_ms: int = 15_000
+    # GraphQL requests a minute per bearer token and per client address, counted in each
+    # process (RATE_LIMITED, HTTP 429 with Retry-After). An office behind one NAT shares an address.
+    rate_limit_per_token: int = 600
+    rate_limit_per_address: int = 1200
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "AppConfig":
@@ -85,7 +93,7 @@ class AppConfig:
             closure_days=tuple(
                 date.fromisoformat(day.strip()) for day in env.get("ESTART_CLOSURE_DAYS", "").split(",") if day.strip()
             ),
-            **_login_security(env),
+            **_protections(env),
         )
 
 
@@ -96,11 +104,14 @@ def _list(value: str) -> tuple[str, ...]:
     return items
 
 
-def _login_security(env: Mapping[str, str]) -> dict[str, Any]:
-    """Password hashing, login throttling, session idle expiry and trusted proxies, each
-    ESTART_<FIELD NAME> (e.g. ESTART_LOGIN_LOCK_AFTER, ESTART_SESSION_IDLE_MINUTES)."""
-    fields = AppConfig.__dataclass_fields__
-    names = [name for name in fields if name.startswith(("argon2_", "login_")) or name == "session_idle_minutes"]
+PROTECTIONS = ("argon2_", "login_", "session_idle_", "request_timeout_", "statement_timeout_", "rate_limit_")
+
+
+def _protections(env: Mapping[str, str]) -> dict[str, Any]:
+    """Password hashing, login throttling, session idle expiry, timeouts, rate limits and
+    trusted proxies, each ESTART_<FIELD NAME> (e.g. ESTART_LOGIN_LOCK_AFTER,
+    ESTART_RATE_LIMIT_PER_TOKEN)."""
+    names = [name for name in AppConfig.__dataclass_fields__ if name.startswith(PROTECTIONS)]
     values: dict[str, Any] = {
         name: type(getattr(AppConfig(), name))(env[f"ESTART_{name.upper()}"])
         for name in names

@@ -14,6 +14,7 @@ import orjson
 import uvicorn
 from sqlalchemy import func, inspect, select
 from starlette.applications import Starlette
+from starlette.datastructures import Headers
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.middleware.trustedhost import TrustedHostMiddleware
@@ -34,7 +35,7 @@ from resolvers.context import Audit, Context
 from resolvers.loaders import Loaders
 from resolvers.reader import Reader
 from schema import EstartSchema, build_schema
-from schema.transport import GraphQLRequestGuard, SecurityHeaders
+from schema.transport import GraphQLRequestGuard, RateLimit, RequestTimeout, SecurityHeaders
 
 
 class GraphQLApp(GraphQL[Context, None]):
@@ -84,12 +85,22 @@ class DatabaseSession:
 
 def create_app(config: AppConfig, schema: EstartSchema | None = None) -> Starlette:
     """The service; `schema` lets bench/ substitute its authorization-off twin."""
-    engine = make_engine(config.database_url)
+    engine = make_engine(config.database_url, statement_timeout_ms=config.statement_timeout_ms)
     sessionmaker = make_sessionmaker(engine)
     decisions = Decisions()
     authenticator = Authenticator(config, GrantBook(decisions))
     view = GraphQLApp(config, authenticator, schema or build_schema(config.limits))
-    graphql = GraphQLRequestGuard(DatabaseSession(view, sessionmaker), config.limits.max_body_bytes)
+    graphql = RateLimit(
+        GraphQLRequestGuard(
+            RequestTimeout(DatabaseSession(view, sessionmaker), config.request_timeout_seconds),
+            config.limits.max_body_bytes,
+        ),
+        per_token=config.rate_limit_per_token,
+        per_address=config.rate_limit_per_address,
+        address_of=lambda scope: authenticator.client_address(
+            scope["client"][0] if scope.get("client") else None, Headers(scope=scope).get("x-forwarded-for")
+        ),
+    )
 
     async def healthz(_: Request) -> Response:
         return JSONResponse({"status": "ok"})

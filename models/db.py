@@ -10,7 +10,11 @@ def _lower(value: str | None) -> str | None:
     return None if value is None else value.lower()
 
 
-def make_engine(url: str, **kwargs: Any) -> AsyncEngine:
+def make_engine(url: str, statement_timeout_ms: int | None = None, **kwargs: Any) -> AsyncEngine:
+    """`statement_timeout_ms`: PostgreSQL cancels any statement of this engine running longer."""
+    if statement_timeout_ms is not None and url.startswith("postgresql+asyncpg"):
+        server_settings = {"statement_timeout": str(statement_timeout_ms)}
+        kwargs["connect_args"] = {**kwargs.get("connect_args", {}), "server_settings": server_settings}
     engine = create_async_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
 

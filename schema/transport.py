@@ -6,11 +6,22 @@ headers every response carries.
 - A body is read up to a size limit, never further, and a JSON array (batched operations) is
   refused: one request, one operation, one set of limits.
 - Responses are not cached, not sniffed and not framed.
+- Each bearer token and each client address may send so many requests a minute (429), and
+  every request ends within a time limit (503): neither a flood nor slow work holds the
+  server or its database pool.
 """
+
+import asyncio
+import hashlib
+import logging
+import time
+from collections.abc import Callable
 
 import orjson
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+logger = logging.getLogger("estart.transport")
 
 SECURITY_HEADERS = [
     (b"x-content-type-options", b"nosniff"),
@@ -96,11 +107,86 @@ class GraphQLRequestGuard:
 
     @staticmethod
     async def _reject(send: Send, status: int, body: bytes) -> None:
-        await send(
-            {
-                "type": "http.response.start",
-                "status": status,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())],
-            }
-        )
-        await send({"type": "http.response.body", "body": body})
+        await respond(send, status, body)
+
+
+async def respond(send: Send, status: int, body: bytes, headers: list[tuple[bytes, bytes]] | None = None) -> None:
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(body)).encode()),
+                *(headers or []),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})
+
+
+class RateLimit:
+    """GraphQL requests a minute per bearer token and per client address, in this process.
+
+    Counted per calendar minute, before the body is read or the token looked up, so a flood
+    costs a dictionary lookup per request. The keys held are bounded: a new minute forgets the
+    last one. A token is keyed by its hash, never held as such."""
+
+    def __init__(self, app: ASGIApp, per_token: int, per_address: int, address_of: Callable[[Scope], str]) -> None:
+        self.app = app
+        self.limits = {"token": per_token, "address": per_address}
+        self.address_of = address_of
+        self.minute = -1
+        self.counts: dict[tuple[str, str], int] = {}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http" or scope["method"] != "POST":
+            await self.app(scope, receive, send)
+            return
+        now = time.time()
+        minute = int(now // 60)
+        if minute != self.minute:
+            self.minute, self.counts = minute, {}
+        keys = [("address", self.address_of(scope))]
+        scheme, _, token = Headers(scope=scope).get("authorization", "").partition(" ")
+        if scheme.lower() == "bearer" and token.strip():
+            keys.append(("token", hashlib.sha256(token.strip().encode()).hexdigest()))
+        for key in keys:
+            count = self.counts.get(key, 0) + 1
+            self.counts[key] = count
+            if count > self.limits[key[0]]:
+                if count == self.limits[key[0]] + 1:  # once a minute per key, not per refused request
+                    logger.warning("excess_rate_limit_exceeded %s (%d a minute)", key[0], self.limits[key[0]])
+                retry_after = str(max(1, 60 - int(now % 60))).encode()
+                status, body = _error(429, "RATE_LIMITED", "Too many requests; try again later")
+                await respond(send, status, body, [(b"retry-after", retry_after)])
+                return
+        await self.app(scope, receive, send)
+
+
+class RequestTimeout:
+    """Ends a request that takes longer than `seconds`: its work is cancelled (the database
+    session rolls back as it closes) and, if no answer has started, the client gets TIMEOUT."""
+
+    def __init__(self, app: ASGIApp, seconds: float) -> None:
+        self.app = app
+        self.seconds = seconds
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            async with asyncio.timeout(self.seconds):
+                await self.app(scope, receive, tracking_send)
+        except TimeoutError:
+            logger.warning("request to %s cancelled after %g s", scope.get("path"), self.seconds)
+            if not started:
+                await respond(send, *_error(503, "TIMEOUT", "The request took too long and was cancelled"))

@@ -262,6 +262,8 @@ async def fuzz(fuzz_database_url: str, config: AppConfig) -> AsyncIterator[FuzzW
         allowed_hosts=config.allowed_hosts,
         login_delay_seconds=config.login_delay_seconds,
         login_delay_max_seconds=config.login_delay_max_seconds,
+        rate_limit_per_token=config.rate_limit_per_token,
+        rate_limit_per_address=config.rate_limit_per_address,
     )
     app = create_app(fuzz_config)
     # An exception escaping the app is answered 500, as a server would, and judged as such.

@@ -1,0 +1,117 @@
+"""Floods and slow work (security catalogue DOS-11, DOS-12): each bearer token and each client
+address may send so many requests a minute, and every request ends within its time limit;
+PostgreSQL cancels a statement that runs too long."""
+
+import asyncio
+from dataclasses import replace
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import text
+
+from config import AppConfig
+from schema.transport import RequestTimeout
+from server import create_app
+from tests.conftest import World
+
+ME = {"query": "{ me { username } }"}
+
+
+def client_of(app: Any, address: str = "192.0.2.10") -> httpx.AsyncClient:
+    transport = httpx.ASGITransport(app=app, client=(address, 40000))
+    return httpx.AsyncClient(transport=transport, base_url="http://testserver")
+
+
+@pytest.fixture
+async def limited(config: AppConfig) -> Any:
+    app = create_app(replace(config, rate_limit_per_token=3, rate_limit_per_address=5))
+    yield app
+    await app.state.engine.dispose()
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+async def test_a_token_over_its_rate_is_refused_with_retry_after_and_others_go_on(limited: Any, world: World) -> None:
+    async with client_of(limited) as client:
+        answers = [await client.post("/graphql", json=ME, headers=bearer(world.tokens["MANAGER"])) for _ in range(4)]
+        other = await client.post("/graphql", json=ME, headers=bearer(world.tokens["ADMIN_OFFICER"]))
+    assert [a.status_code for a in answers] == [200, 200, 200, 429]
+    refused = answers[-1]
+    assert refused.json() == {
+        "data": None,
+        "errors": [{"message": "Too many requests; try again later", "extensions": {"code": "RATE_LIMITED"}}],
+    }
+    assert 1 <= int(refused.headers["retry-after"]) <= 60
+    assert refused.headers["cache-control"] == "no-store"  # the edge's headers still apply
+    assert other.status_code == 200 and other.json()["data"]["me"]["username"]
+
+
+async def test_an_address_over_its_rate_is_refused_whatever_the_tokens(limited: Any, world: World) -> None:
+    tokens = [world.tokens[role] for role in ("MANAGER", "ADMIN_OFFICER", "HEAD_OF_CENTRE")]
+    async with client_of(limited, "192.0.2.20") as client:
+        statuses = [
+            (await client.post("/graphql", json=ME, headers=bearer(tokens[i % 3]))).status_code for i in range(6)
+        ]
+    async with client_of(limited, "192.0.2.21") as elsewhere:
+        other_address = await elsewhere.post("/graphql", json=ME, headers=bearer(world.tokens["SENIOR_MANAGEMENT"]))
+    assert statuses == [200] * 5 + [429]
+    assert other_address.status_code == 200
+
+
+async def test_anonymous_floods_are_limited_by_address(limited: Any) -> None:
+    async with client_of(limited, "192.0.2.30") as client:
+        answers = [await client.post("/graphql", json=ME) for _ in range(6)]
+    assert [a.json()["errors"][0]["extensions"]["code"] for a in answers] == ["UNAUTHENTICATED"] * 5 + ["RATE_LIMITED"]
+
+
+async def test_a_request_over_its_time_is_cancelled_with_timeout() -> None:
+    cancelled = asyncio.Event()
+
+    async def slow(scope: Any, receive: Any, send: Any) -> None:
+        try:
+            await asyncio.sleep(30)
+        except asyncio.CancelledError:
+            cancelled.set()
+            raise
+
+    app = RequestTimeout(slow, seconds=0.01)
+    async with client_of(app) as client:
+        response = await client.post("/graphql", json=ME)
+    assert response.status_code == 503
+    assert response.json()["errors"][0]["extensions"] == {"code": "TIMEOUT"}
+    assert cancelled.is_set()
+
+
+async def test_the_service_answers_within_its_time_limit(config: AppConfig, world: World) -> None:
+    app = create_app(replace(config, request_timeout_seconds=30))
+    async with client_of(app) as client:
+        response = await client.post("/graphql", json=ME, headers=bearer(world.tokens["MANAGER"]))
+    await app.state.engine.dispose()
+    assert response.status_code == 200 and response.json()["data"]["me"]["username"]
+
+
+async def test_postgresql_cancels_a_statement_over_its_time(config: AppConfig) -> None:
+    if not config.database_url.startswith("postgresql"):
+        pytest.skip("a statement timeout is PostgreSQL's")
+    app = create_app(replace(config, statement_timeout_ms=1234))
+    try:
+        async with app.state.engine.connect() as connection:
+            assert (await connection.execute(text("SHOW statement_timeout"))).scalar() == "1234ms"
+    finally:
+        await app.state.engine.dispose()
+
+
+def test_the_limits_come_from_the_environment() -> None:
+    config = AppConfig.from_env(
+        {
+            "ESTART_RATE_LIMIT_PER_TOKEN": "7",
+            "ESTART_RATE_LIMIT_PER_ADDRESS": "9",
+            "ESTART_REQUEST_TIMEOUT_SECONDS": "2.5",
+            "ESTART_STATEMENT_TIMEOUT_MS": "900",
+        }
+    )
+    assert (config.rate_limit_per_token, config.rate_limit_per_address) == (7, 9)
+    assert (config.request_timeout_seconds, config.statement_timeout_ms) == (2.5, 900)
