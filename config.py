@@ -71,9 +71,9 @@ class AppConfig:
     session_idle_minutes: float = 30.0
     # Peers (addresses or networks) whose X-Forwarded-For is believed; none by default.
     trusted_proxies: tuple[str, ...] = ()
-    # Every GraphQL request ends within this time (TIMEOUT, HTTP 503), and PostgreSQL cancels a
-    # statement running longer than statement_timeout_ms, so slow work cannot hold the pool.
-    request_timeout_seconds: float = 30.0
+    # PostgreSQL cancels a statement running longer (TIMEOUT), so slow work cannot hold the pool.
+    # Requests are not cancelled from Python: a task cancelled inside a database call can leave
+    # its pooled connection unusable (seen with aiosqlite), which is worse than a slow answer.
     statement_timeout_ms: int = 15_000
     # GraphQL requests a minute per bearer token and per client address, counted in each
     # process (RATE_LIMITED, HTTP 429 with Retry-After). An office behind one NAT shares an address.
@@ -104,7 +104,7 @@ def _list(value: str) -> tuple[str, ...]:
     return items
 
 
-PROTECTIONS = ("argon2_", "login_", "session_idle_", "request_timeout_", "statement_timeout_", "rate_limit_")
+PROTECTIONS = ("argon2_", "login_", "session_idle_", "statement_timeout_", "rate_limit_")
 
 
 def _protections(env: Mapping[str, str]) -> dict[str, Any]:

@@ -35,7 +35,7 @@ from resolvers.context import Audit, Context
 from resolvers.loaders import Loaders
 from resolvers.reader import Reader
 from schema import EstartSchema, build_schema
-from schema.transport import GraphQLRequestGuard, RateLimit, RequestTimeout, SecurityHeaders
+from schema.transport import GraphQLRequestGuard, RateLimit, SecurityHeaders
 
 
 class GraphQLApp(GraphQL[Context, None]):
@@ -91,10 +91,7 @@ def create_app(config: AppConfig, schema: EstartSchema | None = None) -> Starlet
     authenticator = Authenticator(config, GrantBook(decisions))
     view = GraphQLApp(config, authenticator, schema or build_schema(config.limits))
     graphql = RateLimit(
-        GraphQLRequestGuard(
-            RequestTimeout(DatabaseSession(view, sessionmaker), config.request_timeout_seconds),
-            config.limits.max_body_bytes,
-        ),
+        GraphQLRequestGuard(DatabaseSession(view, sessionmaker), config.limits.max_body_bytes),
         per_token=config.rate_limit_per_token,
         per_address=config.rate_limit_per_address,
         address_of=lambda scope: authenticator.client_address(

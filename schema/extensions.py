@@ -6,7 +6,18 @@ import time
 from collections.abc import AsyncIterator, Iterable, Iterator
 from typing import Any
 
-from graphql import FieldNode, GraphQLError, OperationDefinitionNode, OperationType, SelectionSetNode
+from graphql import (
+    FieldNode,
+    GraphQLError,
+    NamedTypeNode,
+    NonNullTypeNode,
+    OperationDefinitionNode,
+    OperationType,
+    SelectionSetNode,
+    StringValueNode,
+    VariableDefinitionNode,
+    VariableNode,
+)
 from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType as StrawberryOperation
 
@@ -18,7 +29,10 @@ logger = logging.getLogger("estart.graphql")
 USER_FIELDS = {"id": None, "username": None, "displayName": None, "__typename": None}
 SESSION_FIELDS = {"token": None, "expiresAt": None, "user": USER_FIELDS, "__typename": None}
 PUBLIC_SELECTION: dict[str, Any] = {"login": SESSION_FIELDS, "__typename": None}
+LOGIN_ARGUMENTS = {"username", "password"}
 SUGGESTION = re.compile(r"\s*Did you mean .*\?$")
+VARIABLE_VALUE = "Variable '$"  # graphql-core's coercion of variable values, before execution
+STATEMENT_CANCELLED = "57014"  # PostgreSQL's query_canceled: statement_timeout ran out
 
 
 class AuthenticationGate(SchemaExtension):
@@ -38,20 +52,43 @@ class AuthenticationGate(SchemaExtension):
         for definition in document.definitions:
             if not isinstance(definition, OperationDefinitionNode):
                 return False
-            if definition.operation is not OperationType.MUTATION:
+            if definition.operation is not OperationType.MUTATION or definition.directives:
+                return False
+            if not all(_string_variable(variable) for variable in definition.variable_definitions or ()):
                 return False
             if not _only(definition.selection_set, PUBLIC_SELECTION):
                 return False
         return True
 
 
+def _string_variable(variable: VariableDefinitionNode) -> bool:
+    """`$name: String` or `$name: String!`, nothing more: a variable's type, default value or
+    directives would otherwise be validated, and the messages name types and fields."""
+    named = variable.type.type if isinstance(variable.type, NonNullTypeNode) else variable.type
+    return (
+        isinstance(named, NamedTypeNode)
+        and named.name.value == "String"
+        and variable.default_value is None
+        and not variable.directives
+    )
+
+
 def _only(selection_set: SelectionSetNode | None, allowed: dict[str, Any]) -> bool:
-    """The selection names only allowed fields, with no fragments: what an anonymous caller
-    may select is fixed, so validation messages cannot be used to probe the schema."""
+    """The selection names only allowed fields, with no fragments, directives or arguments but
+    login's two strings: what an anonymous caller may write is fixed, so validation messages
+    cannot be used to probe the schema."""
     if selection_set is None:
         return True
     for selection in selection_set.selections:
-        if not isinstance(selection, FieldNode) or selection.name.value not in allowed:
+        if not isinstance(selection, FieldNode) or selection.name.value not in allowed or selection.directives:
+            return False
+        arguments = selection.arguments or ()
+        allowed_arguments = LOGIN_ARGUMENTS if selection.name.value == "login" else set()
+        if any(
+            argument.name.value not in allowed_arguments
+            or not isinstance(argument.value, StringValueNode | VariableNode)
+            for argument in arguments
+        ):
             return False
         inner = allowed[selection.name.value]
         if (inner is None) != (selection.selection_set is None) or not _only(selection.selection_set, inner or {}):
@@ -127,10 +164,16 @@ def shape_errors(errors: list[GraphQLError], request_id: str) -> None:
         if "code" in (error.extensions or {}):
             continue
         original = error.original_error
-        if original is None:
+        if original is None or (error.path is None and error.message.startswith(VARIABLE_VALUE)):
+            # the request itself is at fault (parse, validation, variable values): no resolver ran
             error.message = SUGGESTION.sub("", error.message)
             too_big = error.message.startswith("Syntax Error: Document contains more than")
             error.extensions = {"code": "QUERY_TOO_COMPLEX" if too_big else "BAD_USER_INPUT"}
+        elif getattr(getattr(original, "orig", None), "sqlstate", None) == STATEMENT_CANCELLED:
+            logger.warning("request %s: a statement at %s ran past statement_timeout", request_id, error.path)
+            error.message = "The request took too long and was cancelled"
+            error.locations = None
+            error.extensions = {"code": "TIMEOUT", "requestId": request_id}
         elif not isinstance(original, ServiceError):
             logger.error("request %s failed at %s", request_id, error.path, exc_info=original)
             error.message = "Internal error"

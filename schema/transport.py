@@ -6,12 +6,9 @@ headers every response carries.
 - A body is read up to a size limit, never further, and a JSON array (batched operations) is
   refused: one request, one operation, one set of limits.
 - Responses are not cached, not sniffed and not framed.
-- Each bearer token and each client address may send so many requests a minute (429), and
-  every request ends within a time limit (503): neither a flood nor slow work holds the
-  server or its database pool.
+- Each bearer token and each client address may send so many requests a minute (429).
 """
 
-import asyncio
 import hashlib
 import logging
 import time
@@ -55,6 +52,18 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
+def _envelope_problem(request: object) -> str | None:
+    """What is wrong with a GraphQL request body's shape, if anything."""
+    if not isinstance(request, dict):
+        return "The body must be a JSON object with a query"
+    if not isinstance(request.get("query"), str) or not request["query"].strip():
+        return "query must be a non-empty string"
+    for name, kind in (("variables", dict), ("operationName", str), ("extensions", dict)):
+        if request.get(name) is not None and not isinstance(request[name], kind):
+            return f"{name} must be {'an object' if kind is dict else 'a string'}"
+    return None
+
+
 class GraphQLRequestGuard:
     """Checks content type, size and shape of GraphQL POST bodies before the view reads them."""
 
@@ -64,7 +73,10 @@ class GraphQLRequestGuard:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] != "POST":
-            await self.app(scope, receive, send)
+            if scope.get("type") == "http" and b"query=" in scope.get("query_string", b""):
+                await self._reject(send, *_error(400, "BAD_USER_INPUT", "Send GraphQL operations by POST"))
+                return
+            await self.app(scope, receive, send)  # GraphiQL's page, when enabled
             return
         headers = Headers(scope=scope)
         content_type = headers.get("content-type", "").split(";")[0].strip().lower()
@@ -87,12 +99,16 @@ class GraphQLRequestGuard:
                 await self._reject(send, *_error(413, "QUERY_TOO_COMPLEX", "The request body is too large"))
                 return
         try:
-            orjson.loads(body)  # also bounds nesting: orjson refuses depth beyond 1024
+            request = orjson.loads(body)  # also bounds nesting: orjson refuses depth beyond 1024
         except orjson.JSONDecodeError:
             await self._reject(send, *_error(400, "BAD_USER_INPUT", "The body is not valid JSON"))
             return
-        if bytes(body).lstrip()[:1] == b"[":
+        if isinstance(request, list):
             await self._reject(send, *_error(400, "BAD_USER_INPUT", "Batched operations are not accepted"))
+            return
+        problem = _envelope_problem(request)
+        if problem is not None:
+            await self._reject(send, *_error(400, "BAD_USER_INPUT", problem))
             return
         replayed = False
 
@@ -162,31 +178,3 @@ class RateLimit:
                 await respond(send, status, body, [(b"retry-after", retry_after)])
                 return
         await self.app(scope, receive, send)
-
-
-class RequestTimeout:
-    """Ends a request that takes longer than `seconds`: its work is cancelled (the database
-    session rolls back as it closes) and, if no answer has started, the client gets TIMEOUT."""
-
-    def __init__(self, app: ASGIApp, seconds: float) -> None:
-        self.app = app
-        self.seconds = seconds
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = False
-
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
-        try:
-            async with asyncio.timeout(self.seconds):
-                await self.app(scope, receive, tracking_send)
-        except TimeoutError:
-            logger.warning("request to %s cancelled after %g s", scope.get("path"), self.seconds)
-            if not started:
-                await respond(send, *_error(503, "TIMEOUT", "The request took too long and was cancelled"))
