@@ -23,6 +23,9 @@ from resolvers.rights import acting_setting, require, require_anywhere
 from resolvers.scope import access_and_affiliations, affiliated_with, scope_of, shared_with
 from resolvers.working_days import Deadline
 
+# A household's people in one registration; more is a mistake or an attack, never a family.
+MAX_CARERS, MAX_CHILDREN = 10, 20
+
 
 @dataclass(slots=True)
 class FamilyPage:
@@ -136,6 +139,9 @@ async def register_family(ctx: Context, data: dict[str, Any]) -> FamilyRecord:
     setting_key = await v.existing_setting(ctx.session, data["setting_id"], "settingId")
     scope = frozenset([setting_key])
     principal = require(ctx, Category.PRIMARY, Action.WRITE, scope)
+    for group, most in (("carers", MAX_CARERS), ("children", MAX_CHILDREN)):
+        if len(data[group]) > most:
+            raise BadUserInput(f"{group}: at most {most} in one registration", group)
     people = [("carers", p) for p in data["carers"]] + [("children", p) for p in data["children"]]
     secondary = (
         data["general_note"],

@@ -22,6 +22,8 @@ def decode_id(value: str, *type_names: str) -> tuple[str, int] | None:
     type_name, _, key = raw.partition(":")
     if type_name not in type_names or not key.isascii() or not key.isdigit() or int(key) > MAX_KEY:
         return None
+    if key != str(int(key)):  # one spelling per record: "Family:01" names nothing
+        return None
     return type_name, int(key)
 
 

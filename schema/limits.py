@@ -182,6 +182,14 @@ def query_limits(limits: Limits) -> type[SchemaExtension]:
 
         def on_validate(self) -> Iterator[None]:
             document = self.execution_context.graphql_document
+            operations = [d for d in getattr(document, "definitions", ()) if isinstance(d, OperationDefinitionNode)]
+            # Strawberry falls back to the first operation when none is named; the spec asks for an error.
+            named = getattr(self.execution_context, "_provided_operation_name", self.execution_context.operation_name)
+            if len(operations) > 1 and not named:
+                raise GraphQLError(
+                    "Name the operation to run (operationName): the document holds several",
+                    extensions={"code": "BAD_USER_INPUT"},
+                )
             if document is not None:
                 check_limits(
                     limits, self.execution_context.schema._schema, document, self.execution_context.variables or {}

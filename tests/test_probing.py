@@ -3,11 +3,12 @@ request envelope or variable value is BAD_USER_INPUT, never a 500 or INTERNAL, a
 traceback; an anonymous caller learns no schema name from validation messages, however the
 login document is dressed up."""
 
+import base64
 import logging
 
 import pytest
 
-from tests.conftest import Api, World
+from tests.conftest import REGISTER, Api, World
 
 LOGIN = "mutation($u: String!, $p: String!) { login(username: $u, password: $p) { token } }"
 
@@ -83,3 +84,39 @@ async def test_the_plain_login_document_still_works_anonymously(api: Api) -> Non
     assert codes(body) == ["UNAUTHENTICATED"] and body["errors"][0]["message"] != "Log in first"
     literal = 'mutation { login(username: "nobody-at-all", password: "not the password") { token expiresAt } }'
     assert (await api.post(literal))["errors"][0]["message"] != "Log in first"
+
+
+async def test_several_operations_need_a_name(api: Api, world: World) -> None:
+    document = "query A { me { username } } query B { settings { code } }"
+    token = world.tokens["MANAGER"]
+    body = await api.post(document, token=token)
+    assert body["data"] is None and codes(body) == ["BAD_USER_INPUT"]
+    response = await api.client.post(
+        "/graphql", json={"query": document, "operationName": "B"}, headers={"Authorization": f"Bearer {token}"}
+    )
+    assert list(response.json()["data"]) == ["settings"]
+
+
+async def test_an_id_has_one_spelling(api: Api, world: World) -> None:
+    own = world.families["own"].id
+    type_name, _, key = base64.urlsafe_b64decode(own + "=" * (-len(own) % 4)).decode().partition(":")
+    padded = base64.urlsafe_b64encode(f"{type_name}:0{key}".encode()).decode().rstrip("=")
+    query = "query($id: ID!) { family(id: $id) { id } }"
+    assert (await api.ok(query, {"id": own}, world.tokens["MANAGER"]))["family"]["id"] == own
+    body = await api.post(query, {"id": padded}, world.tokens["MANAGER"])
+    assert body["data"] == {"family": None} and codes(body) == ["NOT_FOUND"]
+
+
+async def test_a_registration_holds_a_household_not_a_crowd(api: Api, world: World) -> None:
+    carer = {"firstName": "Ann", "lastName": "Crowd", "gender": "FEMALE"}
+    registration = {
+        "settingId": world.settings["A"],
+        "source": "INITIAL_CONTACT",
+        "receivedOn": "2026-11-02",
+        "carers": [carer] * 11,
+    }
+    body = await api.post(REGISTER, {"input": registration}, world.tokens["MANAGER"])
+    assert body["data"] is None and codes(body) == ["BAD_USER_INPUT"]
+    assert body["errors"][0]["extensions"]["field"] == "carers"
+    search = await api.ok('{ searchPeople(name: "Ann Crowd") { personId } }', token=world.tokens["MANAGER"])
+    assert search["searchPeople"] == []
