@@ -620,8 +620,10 @@ async def test_a_lockout_is_one_audit_event_and_no_secret_reaches_the_trail(
 
 
 async def test_a_flood_is_capped_per_process_and_the_overflow_counted(
-    api: Api, world: World, config: AppConfig
+    api: Api, world: World, config: AppConfig, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    frozen = utcnow()  # every attempt in one minute, wherever the clock is in it
+    monkeypatch.setattr("resolvers.login_attempt.utcnow", lambda: frozen)
     async with app_with(config, login_audit_events_per_minute=3) as flooded:
         mark = await last_audit_id(flooded)
         for _ in range(5):  # each attempt a new account and a new address: 10 events wanted
