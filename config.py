@@ -21,6 +21,9 @@ class Limits:
     max_string_length: int = 20_000
     default_list_size: int = 5  # assumed length of a list without a `first` argument (carers, notes...)
     max_body_bytes: int = 1_000_000
+    # The estimated cost one user's requests may add up to in a minute, in each process: twenty
+    # requests at the cost limit, then RATE_LIMITED until the minute turns.
+    max_cost_per_minute: int = 20_000_000
 
     @classmethod
     def from_env(cls, env: Mapping[str, str]) -> "Limits":

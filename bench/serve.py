@@ -19,7 +19,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bench.floor import Floor
-from config import AppConfig
+from config import AppConfig, Limits
 from models.db import make_engine
 from models.migrate import upgrade
 
@@ -49,7 +49,12 @@ def build(impl: str, url: str) -> Any:
 
     # One bench client sends hundreds of requests a second with one token: the per-process flood
     # limits (RATE_LIMITED) would refuse it, so they are lifted; everything else is as deployed.
-    config = AppConfig(database_url=url, rate_limit_per_token=10**9, rate_limit_per_address=10**9)
+    config = AppConfig(
+        database_url=url,
+        rate_limit_per_token=10**9,
+        rate_limit_per_address=10**9,
+        limits=Limits(max_cost_per_minute=10**12),
+    )
     return create_app(config) if impl == "service" else create_app(config, schema=_assemble())
 
 

@@ -4,6 +4,7 @@ length of string inputs. Fragments and inline fragments are expanded where they 
 so a limit cannot be dodged by moving selections into fragments (Strawberry CVE-2026-47706
 and -47707 were exactly that); a fragment cycle stops the walk. Introspection counts too."""
 
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -173,7 +174,30 @@ def _check_literal_strings(document: DocumentNode, limits: Limits) -> None:
     visit(document, Strings())
 
 
+class CostBudget:
+    """The estimated cost each user's requests have added up to in the current minute, in this
+    process. A new minute forgets the last, so the users held are those active in one minute."""
+
+    def __init__(self, per_minute: int) -> None:
+        self.per_minute = per_minute
+        self.minute = -1
+        self.spent: dict[int, int] = {}
+
+    def charge(self, user_id: int, cost: int) -> bool:
+        """Whether the user may spend `cost` more this minute (it is then spent)."""
+        minute = int(time.time() // 60)
+        if minute != self.minute:
+            self.minute, self.spent = minute, {}
+        spent = self.spent.get(user_id, 0) + cost
+        if spent > self.per_minute:
+            return False
+        self.spent[user_id] = spent
+        return True
+
+
 def query_limits(limits: Limits) -> type[SchemaExtension]:
+    budget = CostBudget(limits.max_cost_per_minute)
+
     class QueryLimits(SchemaExtension):
         def on_operation(self) -> Iterator[None]:
             # The parser itself stops at max_tokens, so an enormous document is never built.
@@ -191,9 +215,15 @@ def query_limits(limits: Limits) -> type[SchemaExtension]:
                     extensions={"code": "BAD_USER_INPUT"},
                 )
             if document is not None:
-                check_limits(
+                measure = check_limits(
                     limits, self.execution_context.schema._schema, document, self.execution_context.variables or {}
                 )
+                principal = getattr(self.execution_context.context, "principal", None)
+                if principal is not None and not budget.charge(principal.user_id, measure.cost):
+                    raise GraphQLError(
+                        "Your requests of the last minute cost too much; try again in a minute",
+                        extensions={"code": "RATE_LIMITED"},
+                    )
             yield
 
     return QueryLimits

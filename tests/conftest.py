@@ -20,7 +20,7 @@ from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from config import AppConfig
+from config import AppConfig, Limits
 from models.migrate import upgrade
 from server import create_app
 
@@ -68,6 +68,7 @@ def config(database_url: str) -> AppConfig:
         # One client sends the whole suite with a few tokens; tests/test_transport.py sets its own.
         rate_limit_per_token=10**9,
         rate_limit_per_address=10**9,
+        limits=Limits(max_cost_per_minute=10**12),
     )
 
 

@@ -98,3 +98,30 @@ def test_the_limits_come_from_the_environment() -> None:
     )
     assert (config.rate_limit_per_token, config.rate_limit_per_address) == (7, 9)
     assert config.statement_timeout_ms == 900
+
+
+async def test_a_user_over_the_cost_of_a_minute_is_refused_and_others_go_on(config: AppConfig, world: World) -> None:
+    """A page of 100 families with their carers' names costs 1,301 by the estimate (families 1,
+    nodes, id and carers 100 each, the carers' two fields 500 each): 3,000 a minute takes two."""
+    page = {"query": "{ families(first: 100) { nodes { id carers { id firstName } } } }"}
+    app = create_app(replace(config, limits=replace(config.limits, max_cost_per_minute=3000)))
+    try:
+        async with client_of(app) as client:
+            answers = [
+                (await client.post("/graphql", json=page, headers=bearer(world.tokens["MANAGER"]))).json()
+                for _ in range(3)
+            ]
+            other = (await client.post("/graphql", json=page, headers=bearer(world.tokens["ADMIN_OFFICER"]))).json()
+    finally:
+        await app.state.engine.dispose()
+    assert [("errors" in answer) for answer in answers] == [False, False, True]
+    assert answers[2] == {
+        "data": None,
+        "errors": [
+            {
+                "message": "Your requests of the last minute cost too much; try again in a minute",
+                "extensions": {"code": "RATE_LIMITED"},
+            }
+        ],
+    }
+    assert "errors" not in other or {e["extensions"]["code"] for e in other["errors"]} <= {"FORBIDDEN"}

@@ -262,6 +262,7 @@ async def fuzz(fuzz_database_url: str, config: AppConfig) -> AsyncIterator[FuzzW
         allowed_hosts=config.allowed_hosts,
         login_delay_seconds=config.login_delay_seconds,
         login_delay_max_seconds=config.login_delay_max_seconds,
+        limits=config.limits,
         rate_limit_per_token=config.rate_limit_per_token,
         rate_limit_per_address=config.rate_limit_per_address,
     )
