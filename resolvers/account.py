@@ -10,7 +10,6 @@ the user on every request. `deactivateUser` and `setPassword` end all of the use
 
 from dataclasses import dataclass
 from datetime import datetime
-from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import Row, select
@@ -23,17 +22,17 @@ from resolvers.client_address import canonical_address
 from resolvers.context import Context
 from resolvers.errors import BadUserInput, NotFound, ServiceError, Unauthenticated
 from resolvers.ids import decode_key
-from resolvers.login_attempt import ACCOUNT, ADDRESS, account_key, could_be_username, normalise_username
+from resolvers.login_attempt import (
+    ACCOUNT,
+    ADDRESS,
+    LoginLockKind,
+    account_key,
+    could_be_username,
+    normalise_username,
+)
 from resolvers.passwords import PASSWORD_LENGTH
 from resolvers.rights import require_anywhere
 from resolvers.user import UserRecord, user_record
-
-
-class LoginLockKind(StrEnum):
-    """The kinds of throttle key (resolvers/login_attempt.py)."""
-
-    ACCOUNT = "account"
-    ADDRESS = "address"
 
 
 @dataclass(slots=True)

@@ -44,14 +44,12 @@ async def preload(ctx: Context, records: list[FamilyRecord], relations: Collecti
     """Read a page's carers and children (those of `relations`) in one statement each, so the
     fields resolve without an awaitable per family. The guard still decides every field."""
     ids = [record.id for record in records]
-    if "carers" in relations:
-        for record, rows in zip(records, await ctx.loaders.read_people(Carer, ids), strict=True):
-            ctx.loaders.carers.prime(record.id, rows)
-            record.carers = [person_record("Carer", row, record.access) for row in rows]
-    if "children" in relations:
-        for record, rows in zip(records, await ctx.loaders.read_people(Child, ids), strict=True):
-            ctx.loaders.children.prime(record.id, rows)
-            record.children = [person_record("Child", row, record.access) for row in rows]
+    for relation, model, loader in (("carers", Carer, ctx.loaders.carers), ("children", Child, ctx.loaders.children)):
+        if relation not in relations:
+            continue
+        for record, rows in zip(records, await ctx.loaders.read_people(model, ids), strict=True):
+            loader.prime(record.id, rows)  # a later `family(id)` of the same request reads no more
+            setattr(record, relation, [person_record(model.__name__, row, record.access) for row in rows])
 
 
 async def get_family(ctx: Context, family_id: str) -> FamilyRecord:

@@ -3,6 +3,7 @@
 from collections import defaultdict
 from collections.abc import Callable, Coroutine, Hashable, Iterable, Sequence
 from dataclasses import dataclass
+from functools import partial
 from typing import Any, TypeVar
 
 from aiodataloader import DataLoader
@@ -71,8 +72,8 @@ class Loaders:
         self.setting = _loader(self._settings)
         self.family = _loader(self._families)
         self.affiliations = _loader(self._affiliations)
-        self.carers = _loader(self._people_of(Carer))
-        self.children = _loader(self._people_of(Child))
+        self.carers = _loader(partial(self.read_people, Carer))
+        self.children = _loader(partial(self.read_people, Child))
         self.relationships = _loader(self._relationships)
         self.open_cp_plan = _loader(self._open_cp_plans)
         self.all_cp_plans = _loader(self._all_cp_plans)
@@ -111,14 +112,6 @@ class Loaders:
         rows = await self.reader.rows(statement)
         self.prime_settings(rows, "setting_id")
         return _grouped(family_ids, rows, lambda a: a.family_id)
-
-    def _people_of(
-        self, model: type[Carer] | type[Child]
-    ) -> Callable[[list[int]], Coroutine[Any, Any, list[list[AnyRow]]]]:
-        async def load(family_ids: list[int]) -> list[list[AnyRow]]:
-            return await self.read_people(model, family_ids)
-
-        return load
 
     async def read_people(self, model: type[Carer] | type[Child], family_ids: list[int]) -> list[list[AnyRow]]:
         """The carers or children of each family, in one statement, past the loader's cache."""

@@ -3,6 +3,7 @@
 import hashlib
 from dataclasses import dataclass
 from datetime import datetime
+from enum import StrEnum
 from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -11,6 +12,13 @@ from models.base import utcnow
 
 # The kinds of throttle key: the account (SHA-256 of the normalised username) and the client address.
 ACCOUNT, ADDRESS = "account", "address"
+
+
+class LoginLockKind(StrEnum):
+    """The same kinds, as the API names them (loginLocks)."""
+
+    ACCOUNT = ACCOUNT
+    ADDRESS = ADDRESS
 
 
 class AuditSink(Protocol):

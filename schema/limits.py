@@ -4,7 +4,6 @@ length of string inputs. Fragments and inline fragments are expanded where they 
 so a limit cannot be dodged by moving selections into fragments (Strawberry CVE-2026-47706
 and -47707 were exactly that); a fragment cycle stops the walk. Introspection counts too."""
 
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
@@ -30,6 +29,7 @@ from graphql.type.introspection import SchemaMetaFieldDef, TypeMetaFieldDef, Typ
 from strawberry.extensions import SchemaExtension
 
 from config import Limits
+from schema.per_minute import PerMinute
 
 
 def too_complex(message: str) -> GraphQLError:
@@ -174,29 +174,8 @@ def _check_literal_strings(document: DocumentNode, limits: Limits) -> None:
     visit(document, Strings())
 
 
-class CostBudget:
-    """The estimated cost each user's requests have added up to in the current minute, in this
-    process. A new minute forgets the last, so the users held are those active in one minute."""
-
-    def __init__(self, per_minute: int) -> None:
-        self.per_minute = per_minute
-        self.minute = -1
-        self.spent: dict[int, int] = {}
-
-    def charge(self, user_id: int, cost: int) -> bool:
-        """Whether the user may spend `cost` more this minute (it is then spent)."""
-        minute = int(time.time() // 60)
-        if minute != self.minute:
-            self.minute, self.spent = minute, {}
-        spent = self.spent.get(user_id, 0) + cost
-        if spent > self.per_minute:
-            return False
-        self.spent[user_id] = spent
-        return True
-
-
 def query_limits(limits: Limits) -> type[SchemaExtension]:
-    budget = CostBudget(limits.max_cost_per_minute)
+    spent = PerMinute()  # estimated cost of each user's requests this minute; a refused one costs nothing
 
     class QueryLimits(SchemaExtension):
         def on_operation(self) -> Iterator[None]:
@@ -219,11 +198,13 @@ def query_limits(limits: Limits) -> type[SchemaExtension]:
                     limits, self.execution_context.schema._schema, document, self.execution_context.variables or {}
                 )
                 principal = getattr(self.execution_context.context, "principal", None)
-                if principal is not None and not budget.charge(principal.user_id, measure.cost):
-                    raise GraphQLError(
-                        "Your requests of the last minute cost too much; try again in a minute",
-                        extensions={"code": "RATE_LIMITED"},
-                    )
+                if principal is not None:
+                    if spent.total(principal.user_id) + measure.cost > limits.max_cost_per_minute:
+                        raise GraphQLError(
+                            "Your requests of the last minute cost too much; try again in a minute",
+                            extensions={"code": "RATE_LIMITED"},
+                        )
+                    spent.add(principal.user_id, measure.cost)
             yield
 
     return QueryLimits

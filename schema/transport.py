@@ -9,14 +9,15 @@ headers every response carries.
 - Each bearer token and each client address may send so many requests a minute (429).
 """
 
-import hashlib
 import logging
-import time
 from collections.abc import Callable
 
 import orjson
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from resolvers.sessions import token_hash
+from schema.per_minute import PerMinute
 
 logger = logging.getLogger("estart.transport")
 
@@ -145,35 +146,28 @@ class RateLimit:
     """GraphQL requests a minute per bearer token and per client address, in this process.
 
     Counted per calendar minute, before the body is read or the token looked up, so a flood
-    costs a dictionary lookup per request. The keys held are bounded: a new minute forgets the
-    last one. A token is keyed by its hash, never held as such."""
+    costs a dictionary lookup per request. A token is keyed by its hash, never held as such."""
 
     def __init__(self, app: ASGIApp, per_token: int, per_address: int, address_of: Callable[[Scope], str]) -> None:
         self.app = app
         self.limits = {"token": per_token, "address": per_address}
         self.address_of = address_of
-        self.minute = -1
-        self.counts: dict[tuple[str, str], int] = {}
+        self.counts = PerMinute()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] != "POST":
             await self.app(scope, receive, send)
             return
-        now = time.time()
-        minute = int(now // 60)
-        if minute != self.minute:
-            self.minute, self.counts = minute, {}
         keys = [("address", self.address_of(scope))]
         scheme, _, token = Headers(scope=scope).get("authorization", "").partition(" ")
         if scheme.lower() == "bearer" and token.strip():
-            keys.append(("token", hashlib.sha256(token.strip().encode()).hexdigest()))
+            keys.append(("token", token_hash(token.strip())))
         for key in keys:
-            count = self.counts.get(key, 0) + 1
-            self.counts[key] = count
+            count = self.counts.add(key)
             if count > self.limits[key[0]]:
                 if count == self.limits[key[0]] + 1:  # once a minute per key, not per refused request
                     logger.warning("excess_rate_limit_exceeded %s (%d a minute)", key[0], self.limits[key[0]])
-                retry_after = str(max(1, 60 - int(now % 60))).encode()
+                retry_after = str(self.counts.seconds_left()).encode()
                 status, body = _error(429, "RATE_LIMITED", "Too many requests; try again later")
                 await respond(send, status, body, [(b"retry-after", retry_after)])
                 return
