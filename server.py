@@ -24,18 +24,18 @@ from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 
+from auth.authenticator import Authenticator
 from authz.enforcer import Decisions
 from authz.grants import GrantBook
 from config import AppConfig
 from models import RoleAssignment, User
 from models.db import make_engine, make_sessionmaker
 from models.migrate import upgrade
-from resolvers.auth import Authenticator
 from resolvers.context import Audit, Context
 from resolvers.loaders import Loaders
 from resolvers.reader import Reader
 from schema import EstartSchema, build_schema
-from schema.transport import GraphQLRequestGuard, RateLimit, SecurityHeaders
+from web.transport import GraphQLRequestGuard, RateLimit, SecurityHeaders
 
 
 class GraphQLApp(GraphQL[Context, None]):
@@ -137,7 +137,7 @@ async def _is_empty(config: AppConfig) -> bool:
 
 
 async def create_admin(config: AppConfig, username: str, password: str, crb: date, trained: date) -> None:
-    from resolvers.passwords import PASSWORD_LENGTH  # the same bounds as createUser
+    from auth.passwords import PASSWORD_LENGTH  # the same bounds as createUser
 
     if not PASSWORD_LENGTH[0] <= len(password) <= PASSWORD_LENGTH[1]:
         raise SystemExit(f"password must be {PASSWORD_LENGTH[0]} to {PASSWORD_LENGTH[1]} characters")
@@ -184,7 +184,7 @@ def main(argv: list[str] | None = None) -> None:
         asyncio.run(create_admin(config, args.username, password, args.crb_checked_on, args.data_protection_trained_on))
         print(f"created system administrator {args.username.lower()}")
     elif args.command == "seed-demo":
-        from resolvers.demo import seed_demo
+        from demo.seed import seed_demo
 
         upgrade(config.database_url)
         print(asyncio.run(seed_demo(config)))

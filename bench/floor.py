@@ -20,9 +20,11 @@ import orjson
 from sqlalchemy import Table, and_, bindparam, exists, func, insert, literal, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
+from auth.sessions import token_hash
 from authz.categories import Action, Category
 from authz.enforcer import Decisions
 from authz.grants import Access, GrantBook, Grants
+from errors import Code
 from models import (
     Affiliation,
     AuditEvent,
@@ -39,7 +41,6 @@ from models import (
 )
 from models.base import utcnow
 from resolvers.ids import decode_key, encode_id
-from resolvers.sessions import token_hash
 
 F: Table = Family.__table__  # type: ignore[assignment]
 S: Table = Setting.__table__  # type: ignore[assignment]
@@ -148,7 +149,7 @@ class Denied:
             {
                 "message": f"Not allowed to read {category.name} data here",
                 "path": path,
-                "extensions": {"code": "FORBIDDEN", "category": category.name},
+                "extensions": {"code": Code.FORBIDDEN, "category": category.name},
             }
         )
 
@@ -296,7 +297,7 @@ class Floor:
             if f is None:
                 return orjson.dumps(
                     {"data": {"family": None}, "errors": [{"message": "Not found", "path": ["family"],
-                                                           "extensions": {"code": "NOT_FOUND"}}]}
+                                                           "extensions": {"code": Code.NOT_FOUND}}]}
                 )  # fmt: skip
             params = {"family": key}
             people = (await connection.execute(PEOPLE_OF_FAMILY, params)).all()

@@ -37,6 +37,7 @@ from sqlalchemy import Table, insert, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from auth.passwords import password_hasher
 from config import AppConfig
 from models import (
     Affiliation,
@@ -52,7 +53,6 @@ from models import (
 )
 from models.db import make_engine
 from models.migrate import upgrade
-from resolvers.passwords import password_hasher
 
 SEED = 20261129
 SETTINGS = 20

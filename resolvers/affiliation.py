@@ -5,11 +5,11 @@ from datetime import date
 from sqlalchemy.exc import IntegrityError
 
 from authz.categories import Action, Category
+from errors import BadUserInput, NotFound
 from models import Affiliation, Family
 from models.base import utcnow
 from resolvers import validation as v
 from resolvers.context import Context
-from resolvers.errors import BadUserInput, NotFound
 from resolvers.family import family_for_write, family_scope
 from resolvers.ids import decode_key
 from resolvers.rights import acting_setting, require

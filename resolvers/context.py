@@ -6,15 +6,15 @@ from typing import Any
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from auth.authenticator import Authenticator
+from auth.principal import Principal
 from authz.categories import Category
 from authz.guard import Denials
 from config import AppConfig
+from errors import Unauthenticated
 from models import AuditEvent
 from models.base import utcnow
-from resolvers.auth import Authenticator
-from resolvers.errors import Unauthenticated
 from resolvers.loaders import Loaders
-from resolvers.principal import Principal
 from resolvers.reader import Reader
 
 

@@ -6,10 +6,10 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from authz.categories import Action, Category
+from errors import BadUserInput, Forbidden, NotFound
 from models import Child, ChildProtectionPlan, Family
 from models.base import utcnow
 from resolvers.context import Context
-from resolvers.errors import BadUserInput, Forbidden, NotFound
 from resolvers.family import family_scope
 from resolvers.ids import decode_key
 from resolvers.records import PersonRecord, person_record

@@ -7,17 +7,17 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, and_, func, or_, select, update
 
+from auth.principal import Principal
 from authz.categories import Action, Category
+from errors import BadUserInput, Conflict, NotFound
 from models import Affiliation, Carer, CarerChild, Child, Family, Form
 from models.base import utcnow
 from resolvers import validation as v
 from resolvers.context import Context
-from resolvers.errors import BadUserInput, Conflict, NotFound
 from resolvers.form import mark_entered, outstanding_form
 from resolvers.history import FAMILY_FIELDS, PERSON_FIELDS, record_changes
 from resolvers.ids import decode_key, encode_id
 from resolvers.loaders import with_setting
-from resolvers.principal import Principal
 from resolvers.records import FamilyRecord, family_record, person_record
 from resolvers.rights import acting_setting, require, require_anywhere
 from resolvers.scope import access_and_affiliations, affiliated_with, scope_of, shared_with

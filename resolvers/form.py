@@ -8,10 +8,10 @@ from functools import lru_cache
 from sqlalchemy import select
 
 from authz.categories import Action, Category
+from errors import BadUserInput, Forbidden, NotFound
 from models import Form, Setting, User
 from models.base import utcnow
 from resolvers.context import Context
-from resolvers.errors import BadUserInput, Forbidden, NotFound
 from resolvers.ids import decode_key
 from resolvers.rights import require
 from resolvers.validation import LONDON, clean_text, existing_setting, past_date, today

@@ -5,9 +5,9 @@ from enum import StrEnum
 from sqlalchemy import select
 
 from authz.categories import Action, Category
+from errors import BadUserInput, NotFound
 from models import LookupValue
 from resolvers.context import Context
-from resolvers.errors import BadUserInput, NotFound
 from resolvers.rights import require_anywhere
 from resolvers.validation import CODE, clean_text, existing_setting
 

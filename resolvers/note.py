@@ -4,10 +4,10 @@ A correction is a new note that references the one it corrects; nothing is edite
 from sqlalchemy import select
 
 from authz.categories import Action, Category
+from errors import BadUserInput
 from models import Note, User
 from models.base import utcnow
 from resolvers.context import Context
-from resolvers.errors import BadUserInput
 from resolvers.ids import decode_key
 from resolvers.records import NoteRecord
 from resolvers.rights import require

@@ -1,10 +1,10 @@
 """Checks mutations make before they write: the category's right in the family's scope."""
 
+from auth.principal import Principal
 from authz.categories import Action, Category
 from authz.grants import Scope
+from errors import Forbidden
 from resolvers.context import Context
-from resolvers.errors import Forbidden
-from resolvers.principal import Principal
 
 
 def require(ctx: Context, category: Category, action: Action, scope: Scope) -> Principal:

@@ -6,16 +6,16 @@ from typing import Any
 
 from sqlalchemy import delete, select
 
+from auth.principal import Principal
 from authz.categories import Action, Category
 from authz.grants import Scope
+from errors import BadUserInput, NotFound
 from models import Carer, Child, Family, LookupValue, SubjectCode
 from resolvers.context import Context
-from resolvers.errors import BadUserInput, NotFound
 from resolvers.family import family_scope
 from resolvers.history import FAMILY_FIELDS, PERSON_FIELDS, record_changes
 from resolvers.ids import decode_id
 from resolvers.lookup import LookupList
-from resolvers.principal import Principal
 from resolvers.rights import acting_setting, require, require_anywhere
 from resolvers.validation import clean_text
 

@@ -6,13 +6,13 @@ from typing import Any
 
 from sqlalchemy import select
 
+from auth.passwords import PASSWORD_LENGTH
 from authz.categories import Action, Category, Role
+from errors import BadUserInput
 from models import RoleAssignment, Setting, User
 from models.base import utcnow
 from resolvers import validation as v
 from resolvers.context import Context
-from resolvers.errors import BadUserInput
-from resolvers.passwords import PASSWORD_LENGTH
 from resolvers.rights import require_anywhere
 
 
@@ -33,6 +33,11 @@ async def user_record(ctx: Context, user_id: int) -> UserRecord:
         .order_by(RoleAssignment.id)
     )
     return UserRecord(user.id, user.username, user.display_name, [(row.role, row.setting_id) for row in rows])
+
+
+async def list_settings(ctx: Context) -> list[Setting]:
+    ctx.require_principal()
+    return [row[0] for row in await ctx.reader.rows(select(Setting).order_by(Setting.code))]
 
 
 async def create_setting(ctx: Context, code: str, name: str) -> Setting:

@@ -8,8 +8,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from errors import BadUserInput
 from models import LookupValue, Setting
-from resolvers.errors import BadUserInput
 from resolvers.ids import decode_key
 from resolvers.naming import PLACEHOLDER_FORENAME, NameError_, normalise_name
 

@@ -21,8 +21,8 @@ from graphql import (
 from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType as StrawberryOperation
 
+from errors import Code, ServiceError
 from resolvers.context import Context
-from resolvers.errors import ServiceError
 
 logger = logging.getLogger("estart.graphql")
 
@@ -42,7 +42,7 @@ class AuthenticationGate(SchemaExtension):
     def on_validate(self) -> Iterator[None]:
         context: Context = self.execution_context.context
         if context.principal is None and not self._is_login_only():
-            raise GraphQLError("Log in first", extensions={"code": "UNAUTHENTICATED"})
+            raise GraphQLError("Log in first", extensions={"code": Code.UNAUTHENTICATED})
         yield
 
     def _is_login_only(self) -> bool:
@@ -108,7 +108,7 @@ def audit_denied_mutations(context: Context, errors: Iterable[GraphQLError]) -> 
         return
     minute = int(time.time() // 60)
     for error in errors:
-        if (error.extensions or {}).get("code") != "FORBIDDEN" or not error.path or len(error.path) != 1:
+        if (error.extensions or {}).get("code") != Code.FORBIDDEN or not error.path or len(error.path) != 1:
             continue
         key = (principal.user_id, str(error.path[0]))
         last_minute, count = _denials_seen.get(key, (None, 0))
@@ -146,7 +146,7 @@ class ErrorShaping(SchemaExtension):
             GraphQLError(
                 f"Not allowed to read {category.name} data here",
                 path=path,
-                extensions={"code": "FORBIDDEN", "category": category.name},
+                extensions={"code": Code.FORBIDDEN, "category": category.name},
             )
             for path, category in context.denials.entries
         )
@@ -168,14 +168,14 @@ def shape_errors(errors: list[GraphQLError], request_id: str) -> None:
             # the request itself is at fault (parse, validation, variable values): no resolver ran
             error.message = SUGGESTION.sub("", error.message)
             too_big = error.message.startswith("Syntax Error: Document contains more than")
-            error.extensions = {"code": "QUERY_TOO_COMPLEX" if too_big else "BAD_USER_INPUT"}
+            error.extensions = {"code": Code.QUERY_TOO_COMPLEX if too_big else "BAD_USER_INPUT"}
         elif getattr(getattr(original, "orig", None), "sqlstate", None) == STATEMENT_CANCELLED:
             logger.warning("request %s: a statement at %s ran past statement_timeout", request_id, error.path)
             error.message = "The request took too long and was cancelled"
             error.locations = None
-            error.extensions = {"code": "TIMEOUT", "requestId": request_id}
+            error.extensions = {"code": Code.TIMEOUT, "requestId": request_id}
         elif not isinstance(original, ServiceError):
             logger.error("request %s failed at %s", request_id, error.path, exc_info=original)
             error.message = "Internal error"
             error.locations = None
-            error.extensions = {"code": "INTERNAL", "requestId": request_id}
+            error.extensions = {"code": Code.INTERNAL, "requestId": request_id}

@@ -29,11 +29,12 @@ from graphql.type.introspection import SchemaMetaFieldDef, TypeMetaFieldDef, Typ
 from strawberry.extensions import SchemaExtension
 
 from config import Limits
-from schema.per_minute import PerMinute
+from errors import Code
+from web.per_minute import PerMinute
 
 
 def too_complex(message: str) -> GraphQLError:
-    return GraphQLError(message, extensions={"code": "QUERY_TOO_COMPLEX"})
+    return GraphQLError(message, extensions={"code": Code.QUERY_TOO_COMPLEX})
 
 
 @dataclass(slots=True)
@@ -144,10 +145,10 @@ def _check_string(text: str, limits: Limits) -> None:
     if len(text) > limits.max_string_length:
         raise GraphQLError(
             f"A string input is longer than {limits.max_string_length} characters",
-            extensions={"code": "BAD_USER_INPUT"},
+            extensions={"code": Code.BAD_USER_INPUT},
         )
     if "\x00" in text:
-        raise GraphQLError("A string input contains a NUL character", extensions={"code": "BAD_USER_INPUT"})
+        raise GraphQLError("A string input contains a NUL character", extensions={"code": Code.BAD_USER_INPUT})
 
 
 def check_limits(limits: Limits, schema: GraphQLSchema, document: DocumentNode, variables: dict[str, Any]) -> Measure:
@@ -191,7 +192,7 @@ def query_limits(limits: Limits) -> type[SchemaExtension]:
             if len(operations) > 1 and not named:
                 raise GraphQLError(
                     "Name the operation to run (operationName): the document holds several",
-                    extensions={"code": "BAD_USER_INPUT"},
+                    extensions={"code": Code.BAD_USER_INPUT},
                 )
             if document is not None:
                 measure = check_limits(
@@ -202,7 +203,7 @@ def query_limits(limits: Limits) -> type[SchemaExtension]:
                     if spent.total(principal.user_id) + measure.cost > limits.max_cost_per_minute:
                         raise GraphQLError(
                             "Your requests of the last minute cost too much; try again in a minute",
-                            extensions={"code": "RATE_LIMITED"},
+                            extensions={"code": Code.RATE_LIMITED},
                         )
                     spent.add(principal.user_id, measure.cost)
             yield

@@ -3,12 +3,10 @@ from datetime import date
 from typing import Any, TypeVar
 
 import strawberry
-from sqlalchemy import update
 from strawberry.types import Info
 
-from models import LoginSession
-from models.base import utcnow
-from resolvers import account, affiliation, cp_plan, family, form, lookup, note, subject, user
+from auth import account
+from resolvers import affiliation, cp_plan, family, form, lookup, note, subject, user
 from resolvers.context import Context
 from resolvers.lookup import LookupList
 from schema.affiliation import Affiliation, AffiliationInput
@@ -48,32 +46,11 @@ def plain(value: Any) -> Any:
 class Mutation:
     @strawberry.mutation
     async def login(self, info: Info[Context, None], username: str, password: str) -> Session:
-        ctx = info.context
-
-        async def work() -> Any:
-            token, login_session, account = await ctx.authenticator.login(
-                ctx.session, username, password, ctx.client_address, ctx.audit
-            )
-            ctx.audit.write(
-                "session.login", "User", account.id, user_id=account.id, changes={"address": ctx.client_address}
-            )
-            await ctx.session.commit()
-            return Session(
-                token=token, expires_at=login_session.expires_at, user=await user.user_record(ctx, account.id)
-            )  # type: ignore[arg-type]
-
-        return await atomic(info, work())  # type: ignore[no-any-return]
+        return await atomic(info, account.login(info.context, username, password))  # type: ignore[return-value]
 
     @strawberry.mutation
     async def logout(self, info: Info[Context, None]) -> bool:
-        ctx = info.context
-        principal = ctx.require_principal()
-        await ctx.session.execute(
-            update(LoginSession).where(LoginSession.id == principal.session_id).values(revoked_at=utcnow())
-        )
-        ctx.audit.write("session.logout", "User", principal.user_id)
-        await ctx.session.commit()
-        return True
+        return await atomic(info, account.logout(info.context))
 
     @strawberry.mutation
     async def create_setting(self, info: Info[Context, None], input: SettingInput) -> Setting:

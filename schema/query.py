@@ -2,11 +2,10 @@ from datetime import date
 from typing import Annotated
 
 import strawberry
-from sqlalchemy import select
 from strawberry.types import Info
 
-from models import Setting as SettingModel
-from resolvers import account, cp_plan, family, form, lookup, search, user
+from auth import account
+from resolvers import cp_plan, family, form, lookup, search, user
 from resolvers.context import Context
 from resolvers.family import FamilyPage
 from resolvers.lookup import LookupList
@@ -29,9 +28,7 @@ class Query:
 
     @strawberry.field
     async def settings(self, info: Info[Context, None]) -> list[Setting]:
-        info.context.require_principal()
-        rows = await info.context.reader.rows(select(SettingModel).order_by(SettingModel.code))
-        return [row[0] for row in rows]
+        return await user.list_settings(info.context)  # type: ignore[return-value]
 
     @strawberry.field
     async def family(self, info: Info[Context, None], id: strawberry.ID) -> Family | None:

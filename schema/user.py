@@ -5,9 +5,9 @@ from typing import Any
 import strawberry
 from strawberry.types import Info
 
+from auth.login_attempt import LoginLockKind
 from resolvers.context import Context
 from resolvers.ids import encode_id
-from resolvers.login_attempt import LoginLockKind
 from resolvers.user import UserRecord
 from schema.enums import Role
 from schema.setting import Setting

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from resolvers.demo import DEMO_PASSWORD, USERS
+from demo.seed import DEMO_PASSWORD, USERS
 
 ESTART = Path(sys.executable).parent / "estart"
 

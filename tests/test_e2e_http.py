@@ -15,8 +15,8 @@ import httpx
 import pytest
 
 from config import AppConfig
+from demo.seed import DEMO_PASSWORD, seed_demo
 from models.migrate import upgrade
-from resolvers.demo import DEMO_PASSWORD, seed_demo
 
 ESTART = Path(sys.executable).parent / "estart"
 FAMILIES = "{ families { totalCount nodes { registeredSetting { code } carers { lastName } } } }"

@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
+from auth.authenticator import LOCKED
+from auth.login_attempt import account_key
 from config import AppConfig
-from resolvers.auth import LOCKED
-from resolvers.login_attempt import account_key
 from tests.conftest import PASSWORD, Api, World
 from tests.factories import audit_events_since, last_audit_id, user_key
 from tests.test_login_security import (

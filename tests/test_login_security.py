@@ -22,11 +22,11 @@ import httpx
 import pytest
 from sqlalchemy import select, update
 
+from auth.authenticator import BAD_LOGIN, LOCKED
+from auth.login_attempt import account_key
 from config import AppConfig
 from models import LoginSession, LoginThrottle, User
 from models.base import utcnow
-from resolvers.auth import BAD_LOGIN, LOCKED
-from resolvers.login_attempt import account_key
 from server import create_app
 from tests.conftest import PASSWORD, Api, World, create_user
 from tests.factories import audit_events_since, key_of, last_audit_id, user_key
@@ -280,9 +280,9 @@ async def test_x_forwarded_for_is_ignored_unless_the_peer_is_a_trusted_proxy(
 
 
 def test_client_address_reads_forwarded_for_right_to_left_past_trusted_proxies(config: AppConfig) -> None:
+    from auth.authenticator import Authenticator
     from authz.enforcer import Decisions
     from authz.grants import GrantBook
-    from resolvers.auth import Authenticator
 
     authenticator = Authenticator(
         replace(config, trusted_proxies=("10.0.0.0/8", "192.0.2.1"), argon2_memory_kib=8, argon2_time_cost=1),
@@ -623,7 +623,7 @@ async def test_a_flood_is_capped_per_process_and_the_overflow_counted(
     api: Api, world: World, config: AppConfig, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     frozen = utcnow()  # every attempt in one minute, wherever the clock is in it
-    monkeypatch.setattr("resolvers.login_attempt.utcnow", lambda: frozen)
+    monkeypatch.setattr("auth.login_attempt.utcnow", lambda: frozen)
     async with app_with(config, login_audit_events_per_minute=3) as flooded:
         mark = await last_audit_id(flooded)
         for _ in range(5):  # each attempt a new account and a new address: 10 events wanted

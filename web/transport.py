@@ -16,8 +16,9 @@ import orjson
 from starlette.datastructures import Headers
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from resolvers.sessions import token_hash
-from schema.per_minute import PerMinute
+from auth.sessions import token_hash
+from errors import Code
+from web.per_minute import PerMinute
 
 logger = logging.getLogger("estart.transport")
 
@@ -30,7 +31,7 @@ SECURITY_HEADERS = [
 ]
 
 
-def _error(status: int, code: str, message: str) -> tuple[int, bytes]:
+def _error(status: int, code: Code, message: str) -> tuple[int, bytes]:
     return status, orjson.dumps({"data": None, "errors": [{"message": message, "extensions": {"code": code}}]})
 
 
@@ -75,18 +76,18 @@ class GraphQLRequestGuard:
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http" or scope["method"] != "POST":
             if scope.get("type") == "http" and b"query=" in scope.get("query_string", b""):
-                await self._reject(send, *_error(400, "BAD_USER_INPUT", "Send GraphQL operations by POST"))
+                await self._reject(send, *_error(400, Code.BAD_USER_INPUT, "Send GraphQL operations by POST"))
                 return
             await self.app(scope, receive, send)  # GraphiQL's page, when enabled
             return
         headers = Headers(scope=scope)
         content_type = headers.get("content-type", "").split(";")[0].strip().lower()
         if content_type != "application/json":
-            await self._reject(send, *_error(415, "BAD_USER_INPUT", "Send GraphQL requests as application/json"))
+            await self._reject(send, *_error(415, Code.BAD_USER_INPUT, "Send GraphQL requests as application/json"))
             return
         declared = headers.get("content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > self.max_body_bytes):
-            await self._reject(send, *_error(413, "QUERY_TOO_COMPLEX", "The request body is too large"))
+            await self._reject(send, *_error(413, Code.QUERY_TOO_COMPLEX, "The request body is too large"))
             return
         body = bytearray()
         more = True
@@ -97,19 +98,19 @@ class GraphQLRequestGuard:
             body += message.get("body", b"")
             more = message.get("more_body", False)
             if len(body) > self.max_body_bytes:
-                await self._reject(send, *_error(413, "QUERY_TOO_COMPLEX", "The request body is too large"))
+                await self._reject(send, *_error(413, Code.QUERY_TOO_COMPLEX, "The request body is too large"))
                 return
         try:
             request = orjson.loads(body)  # also bounds nesting: orjson refuses depth beyond 1024
         except orjson.JSONDecodeError:
-            await self._reject(send, *_error(400, "BAD_USER_INPUT", "The body is not valid JSON"))
+            await self._reject(send, *_error(400, Code.BAD_USER_INPUT, "The body is not valid JSON"))
             return
         if isinstance(request, list):
-            await self._reject(send, *_error(400, "BAD_USER_INPUT", "Batched operations are not accepted"))
+            await self._reject(send, *_error(400, Code.BAD_USER_INPUT, "Batched operations are not accepted"))
             return
         problem = _envelope_problem(request)
         if problem is not None:
-            await self._reject(send, *_error(400, "BAD_USER_INPUT", problem))
+            await self._reject(send, *_error(400, Code.BAD_USER_INPUT, problem))
             return
         replayed = False
 
@@ -168,7 +169,7 @@ class RateLimit:
                 if count == self.limits[key[0]] + 1:  # once a minute per key, not per refused request
                     logger.warning("excess_rate_limit_exceeded %s (%d a minute)", key[0], self.limits[key[0]])
                 retry_after = str(self.counts.seconds_left()).encode()
-                status, body = _error(429, "RATE_LIMITED", "Too many requests; try again later")
+                status, body = _error(429, Code.RATE_LIMITED, "Too many requests; try again later")
                 await respond(send, status, body, [(b"retry-after", retry_after)])
                 return
         await self.app(scope, receive, send)

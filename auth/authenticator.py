@@ -12,16 +12,16 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from auth.client_address import ClientAddresses
+from auth.login_attempt import Attempt, AuditSink, could_be_username
+from auth.passwords import Passwords
+from auth.principal import Principal
+from auth.sessions import Sessions
+from auth.throttle import Throttle
 from authz.grants import GrantBook
 from config import AppConfig
+from errors import Unauthenticated
 from models import LoginSession, User
-from resolvers.client_address import ClientAddresses
-from resolvers.errors import Unauthenticated
-from resolvers.login_attempt import Attempt, AuditSink, could_be_username
-from resolvers.passwords import Passwords
-from resolvers.principal import Principal
-from resolvers.sessions import Sessions
-from resolvers.throttle import Throttle
 
 BAD_LOGIN = "Invalid username or password"
 LOCKED = "Too many failed attempts; try again later"

@@ -1,24 +1,39 @@
-"""The error vocabulary of API.md, mapped to `extensions.code` in one place."""
+"""The error vocabulary of API.md: every `extensions.code` the service sends is a `Code`, and
+every expected failure a resolver raises is a `ServiceError` carrying one."""
 
+from enum import StrEnum
 from typing import Any
+
+
+class Code(StrEnum):
+    UNAUTHENTICATED = "UNAUTHENTICATED"
+    FORBIDDEN = "FORBIDDEN"
+    BAD_USER_INPUT = "BAD_USER_INPUT"
+    NOT_FOUND = "NOT_FOUND"
+    CONFLICT = "CONFLICT"
+    QUERY_TOO_COMPLEX = "QUERY_TOO_COMPLEX"
+    RATE_LIMITED = "RATE_LIMITED"
+    TIMEOUT = "TIMEOUT"
+    UNAVAILABLE = "UNAVAILABLE"
+    INTERNAL = "INTERNAL"
 
 
 class ServiceError(Exception):
     """An expected, coded outcome: shown to the client as is, never logged as a crash."""
 
-    code = "INTERNAL"
+    code = Code.INTERNAL
 
     def __init__(self, message: str, **extensions: Any) -> None:
         super().__init__(message)
-        self.extensions: dict[str, Any] = {"code": self.code, **extensions}
+        self.extensions: dict[str, Any] = {"code": self.code.value, **extensions}
 
 
 class Unauthenticated(ServiceError):
-    code = "UNAUTHENTICATED"
+    code = Code.UNAUTHENTICATED
 
 
 class Forbidden(ServiceError):
-    code = "FORBIDDEN"
+    code = Code.FORBIDDEN
 
     def __init__(self, category: str | None = None, message: str = "Not allowed") -> None:
         if category is None:
@@ -28,7 +43,7 @@ class Forbidden(ServiceError):
 
 
 class BadUserInput(ServiceError):
-    code = "BAD_USER_INPUT"
+    code = Code.BAD_USER_INPUT
 
     def __init__(self, message: str, field: str | None = None) -> None:
         if field is None:
@@ -38,15 +53,15 @@ class BadUserInput(ServiceError):
 
 
 class NotFound(ServiceError):
-    code = "NOT_FOUND"
+    code = Code.NOT_FOUND
 
     def __init__(self, message: str = "Not found") -> None:
         super().__init__(message)
 
 
 class Conflict(ServiceError):
-    code = "CONFLICT"
+    code = Code.CONFLICT
 
 
 class QueryTooComplex(ServiceError):
-    code = "QUERY_TOO_COMPLEX"
+    code = Code.QUERY_TOO_COMPLEX

@@ -15,8 +15,8 @@ from typing import Any
 
 from sqlalchemy import select, update
 
+from auth.login_attempt import ACCOUNT, ADDRESS, Attempt, AuditSink, could_be_username
 from models import LoginThrottle, User
-from resolvers.login_attempt import ACCOUNT, ADDRESS, Attempt, AuditSink, could_be_username
 
 AUDIT_INTERVAL = timedelta(minutes=1)
 

@@ -9,11 +9,11 @@ from datetime import timedelta
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from auth.principal import Principal
 from authz.grants import GrantBook
 from config import AppConfig
 from models import LoginSession, RoleAssignment, User
 from models.base import utcnow
-from resolvers.principal import Principal
 
 # last_seen_at is written at most this often, so idle expiry costs no write per request.
 LAST_SEEN_RESOLUTION = timedelta(minutes=1)

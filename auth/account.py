@@ -12,17 +12,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Row, select
+from sqlalchemy import Row, select, update
 
-from authz.categories import Action, Category
-from models import User
-from resolvers import validation as v
-from resolvers.auth import LOCKED
-from resolvers.client_address import canonical_address
-from resolvers.context import Context
-from resolvers.errors import BadUserInput, NotFound, ServiceError, Unauthenticated
-from resolvers.ids import decode_key
-from resolvers.login_attempt import (
+from auth.authenticator import LOCKED
+from auth.client_address import canonical_address
+from auth.login_attempt import (
     ACCOUNT,
     ADDRESS,
     LoginLockKind,
@@ -30,9 +24,42 @@ from resolvers.login_attempt import (
     could_be_username,
     normalise_username,
 )
-from resolvers.passwords import PASSWORD_LENGTH
+from auth.passwords import PASSWORD_LENGTH
+from authz.categories import Action, Category
+from errors import BadUserInput, NotFound, ServiceError, Unauthenticated
+from models import LoginSession, User
+from models.base import utcnow
+from resolvers import validation as v
+from resolvers.context import Context
+from resolvers.ids import decode_key
 from resolvers.rights import require_anywhere
 from resolvers.user import UserRecord, user_record
+
+
+@dataclass(slots=True)
+class SessionRecord:
+    token: str
+    expires_at: datetime
+    user: UserRecord
+
+
+async def login(ctx: Context, username: str, password: str) -> SessionRecord:
+    token, login_session, account = await ctx.authenticator.login(
+        ctx.session, username, password, ctx.client_address, ctx.audit
+    )
+    ctx.audit.write("session.login", "User", account.id, user_id=account.id, changes={"address": ctx.client_address})
+    await ctx.session.commit()
+    return SessionRecord(token=token, expires_at=login_session.expires_at, user=await user_record(ctx, account.id))
+
+
+async def logout(ctx: Context) -> bool:
+    principal = ctx.require_principal()
+    await ctx.session.execute(
+        update(LoginSession).where(LoginSession.id == principal.session_id).values(revoked_at=utcnow())
+    )
+    ctx.audit.write("session.logout", "User", principal.user_id)
+    await ctx.session.commit()
+    return True
 
 
 @dataclass(slots=True)

@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from auth.passwords import password_hasher
 from authz.categories import Category
 from config import AppConfig
 from models import (
@@ -32,7 +33,6 @@ from models import (
 from models.base import utcnow
 from models.db import make_engine, make_sessionmaker
 from resolvers.history import FAMILY_FIELDS, PERSON_FIELDS, FieldMap
-from resolvers.passwords import password_hasher
 
 T = TypeVar("T")
 P = TypeVar("P", Carer, Child)
@@ -310,6 +310,10 @@ async def _clash(session: AsyncSession) -> str | None:
     """Why seeding would clash with what is there: the demo data itself, or some of its names."""
     codes = [code for code, _ in SETTINGS]
     usernames = [username for username, *_ in USERS]
+    others = await session.scalar(select(User.username).where(User.username.not_in(usernames)).limit(1))
+    if others is not None:
+        # Demo logins share a published password: never add them beside real accounts.
+        return "demo data not loaded: this database holds accounts other than the demo's"
     found = list(await session.scalars(select(Setting.code).where(Setting.code.in_(codes))))
     found += list(await session.scalars(select(User.username).where(User.username.in_(usernames))))
     if len(found) == len(codes) + len(usernames):

@@ -18,11 +18,11 @@ from sqlalchemy import Select, and_, case, delete, func, literal, or_, select, u
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from auth.login_attempt import ACCOUNT, ADDRESS, Attempt
+from auth.login_audit import LoginAudit
 from config import AppConfig
 from models import LoginThrottle
 from models.base import UtcDateTime, utcnow
-from resolvers.login_attempt import ACCOUNT, ADDRESS, Attempt
-from resolvers.login_audit import LoginAudit
 
 THROTTLES = LoginThrottle.__table__
 
