@@ -56,7 +56,19 @@ def test_create_admin_reads_the_password_from_stdin_and_refuses_a_duplicate(data
     assert rows(database, "SELECT count(*) FROM users WHERE username = 'root-admin'") == [(1,)]
 
 
-def test_seed_demo_is_idempotent(database: Path) -> None:
+def test_seed_demo_is_refused_beside_real_accounts(tmp_path: Path) -> None:
+    database = tmp_path / "deployed.db"
+    assert estart(database, "migrate").returncode == 0
+    assert (
+        estart(database, "create-admin", "root", "--password-stdin", stdin="a-long-admin-passphrase\n").returncode == 0
+    )
+    refused = estart(database, "seed-demo")
+    assert "accounts other than the demo's" in refused.stdout
+    assert rows(database, "SELECT count(*) FROM users WHERE username = 'manager'") == [(0,)]
+
+
+def test_seed_demo_is_idempotent(tmp_path: Path) -> None:
+    database = tmp_path / "demo.db"
     first = estart(database, "seed-demo")
     assert first.returncode == 0, first.stderr
     assert "manager" in first.stdout and DEMO_PASSWORD in first.stdout
