@@ -26,13 +26,13 @@ from auth.login_attempt import (
 )
 from auth.passwords import PASSWORD_LENGTH
 from authz.categories import Action, Category
+from authz.scope import require_anywhere
 from errors import BadUserInput, NotFound, ServiceError, Unauthenticated
 from models import LoginSession, User
 from models.base import utcnow
 from resolvers import validation as v
 from resolvers.context import Context
 from resolvers.ids import decode_key
-from resolvers.rights import require_anywhere
 from resolvers.user import UserRecord, user_record
 
 
@@ -90,7 +90,7 @@ async def login_locks(ctx: Context, locked_only: bool, first: int) -> list[Login
     """The login throttles holding back the next attempt, locks first. An account shows as its
     username when it names a user, else as the fingerprint the audit trail uses: only the
     username's hash is stored, and what was typed may have been a password."""
-    require_anywhere(ctx, Category.USER_ADMIN, Action.READ)
+    require_anywhere(ctx.require_principal(), Category.USER_ADMIN, Action.READ)
     if not 1 <= first <= ctx.config.max_page_size:
         raise BadUserInput(f"first must be between 1 and {ctx.config.max_page_size}", "first")
     rows = await ctx.reader.rows(ctx.authenticator.throttle.standing(locked_only, first))
@@ -126,7 +126,7 @@ def _lock_record(row: Row[Any], username: str | None) -> LoginLockRecord:
 async def unlock_user(ctx: Context, username: str) -> bool:
     """Lift the lock of an account (and forget its failures); true if it was locked. Works for
     any username, existing or not, like the throttle itself."""
-    require_anywhere(ctx, Category.USER_ADMIN, Action.WRITE)
+    require_anywhere(ctx.require_principal(), Category.USER_ADMIN, Action.WRITE)
     was_locked = await ctx.authenticator.throttle.unlock(ctx.session, ACCOUNT, account_key(username))
     name = normalise_username(username)
     found = await ctx.session.scalar(select(User.id).where(User.username == name)) if could_be_username(name) else None
@@ -146,7 +146,7 @@ async def unlock_user(ctx: Context, username: str) -> bool:
 async def unlock_address(ctx: Context, address: str) -> bool:
     """Lift the lock of a client address (and forget its failures); true if it was locked. The
     address is read as logins record it: `2001:DB8::0:1` is `2001:db8::1`."""
-    require_anywhere(ctx, Category.USER_ADMIN, Action.WRITE)
+    require_anywhere(ctx.require_principal(), Category.USER_ADMIN, Action.WRITE)
     key = canonical_address(v.clean_text(address, "address", 64))
     was_locked = await ctx.authenticator.throttle.unlock(ctx.session, ADDRESS, key)
     ctx.audit.write("address.unlock", "LoginThrottle", None, changes={"address": key, "wasLocked": was_locked})
@@ -155,7 +155,7 @@ async def unlock_address(ctx: Context, address: str) -> bool:
 
 
 async def deactivate_user(ctx: Context, opaque_id: str) -> UserRecord:
-    principal = require_anywhere(ctx, Category.USER_ADMIN, Action.WRITE)
+    principal = require_anywhere(ctx.require_principal(), Category.USER_ADMIN, Action.WRITE)
     user = await _user(ctx, opaque_id)
     if user.id == principal.user_id:
         raise BadUserInput("you cannot deactivate your own account", "id")
@@ -174,7 +174,7 @@ async def deactivate_user(ctx: Context, opaque_id: str) -> UserRecord:
 
 async def set_password(ctx: Context, opaque_id: str, password: str) -> bool:
     """An administrator's reset: a new password, every session of the user ended, any lock lifted."""
-    require_anywhere(ctx, Category.USER_ADMIN, Action.WRITE)
+    require_anywhere(ctx.require_principal(), Category.USER_ADMIN, Action.WRITE)
     check_password_length(password, "password")
     user = await _user(ctx, opaque_id)
     user.password_hash = await ctx.authenticator.hash_password(password)

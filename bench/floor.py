@@ -17,13 +17,14 @@ from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import Table, and_, bindparam, exists, func, insert, literal, or_, select, union_all
+from sqlalchemy import Table, and_, bindparam, func, insert, literal, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from auth.sessions import token_hash
 from authz.categories import Action, Category
 from authz.enforcer import Decisions
 from authz.grants import Access, GrantBook, Grants
+from authz.scope import listed, scope_of
 from errors import Code
 from models import (
     Affiliation,
@@ -164,10 +165,6 @@ def _body(data: dict[str, Any], denied: Denied | None = None) -> bytes:
     return orjson.dumps({"data": data})
 
 
-def _scope(registered: int, affiliations: list[Any]) -> frozenset[int]:
-    return frozenset([registered, *(a.setting_id for a in affiliations if a.revoked_at is None)])
-
-
 def _person(p: Any, secondary: bool) -> dict[str, Any]:
     kind, key, _family, first, last, born, gender, ethnicity, language = p
     return {
@@ -212,20 +209,8 @@ class Floor:
             principal = await self._principal(connection, token)
             grants = principal.grants
             assert grants.allows_anywhere(Category.PRIMARY, Action.READ)
-            conditions = []
-            home = {s for _, s in principal.assignments}
-            if not (None in home or grants.settings_for(Category.SECONDARY, Action.READ) is None):
-                settings = [s for s in home if s is not None]
-                conditions.append(
-                    or_(
-                        F.c.registered_setting_id.in_(settings),
-                        exists(
-                            select(A.c.id).where(
-                                A.c.family_id == F.c.id, A.c.revoked_at.is_(None), A.c.setting_id.in_(settings)
-                            )
-                        ),
-                    )
-                )
+            reach = listed(grants)  # the app's own list predicate (authz/scope.py)
+            conditions = [] if reach is None else [reach]
             total = (await connection.execute(select(func.count()).select_from(F).where(*conditions))).scalar_one()
             page = (
                 await connection.execute(
@@ -251,7 +236,7 @@ class Floor:
         read_secondary = Category.SECONDARY
         for index, (fid, version, registered, line1, line2, town, postcode, note, code, name) in enumerate(page):
             affs = affiliations.get(fid, [])
-            access = grants.access_for(_scope(registered, affs))
+            access = grants.access_for(scope_of(registered, affs))
             secondary = read_secondary in access.read
             carers = [_person(p, secondary) for p in people.get(("Carer", fid), ())]
             kids = [_person(p, secondary) for p in people.get(("Child", fid), ())]
@@ -305,7 +290,7 @@ class Floor:
             notes_rows = (await connection.execute(NOTES_OF_FAMILY, params)).all()
             relationships = (await connection.execute(RELATIONSHIPS_OF_FAMILY, params)).all()
             plans = (await connection.execute(OPEN_PLANS_OF_FAMILY, params)).all()
-            access = principal.grants.access_for(_scope(f.registered_setting_id, affs))
+            access = principal.grants.access_for(scope_of(f.registered_setting_id, affs))
             data, audit = self._detail(principal, f, access, people, affs, notes_rows, relationships, plans)
             if audit:
                 await connection.execute(insert(AUDIT), audit)

@@ -4,24 +4,25 @@ from datetime import date
 
 from sqlalchemy.exc import IntegrityError
 
-from authz.categories import Action, Category
-from errors import BadUserInput, NotFound
+from authz.categories import Category
+from authz.scope import load_for_write
+from errors import BadUserInput
 from models import Affiliation, Family
 from models.base import utcnow
 from resolvers import validation as v
 from resolvers.context import Context
-from resolvers.family import family_for_write, family_scope
 from resolvers.ids import decode_key
-from resolvers.rights import acting_setting, require
 
 
 async def affiliate(
     ctx: Context, family_id: str, setting_id: str, consent_given_by: str, consent_date: date
 ) -> Affiliation:
-    family = await family_for_write(ctx, family_id, "familyId")
-    scope = await family_scope(ctx, family)
     # Those who hold the data record the consent; staff outside the scope cannot let themselves in.
-    principal = require(ctx, Category.SECONDARY, Action.WRITE, scope)
+    target = await load_for_write(
+        ctx.session, ctx.require_principal(), Family, decode_key(family_id, "Family"), Category.SECONDARY,
+        "familyId: no such family",
+    )  # fmt: skip
+    family, scope = target.row, target.scope
     setting_key = await v.existing_setting(ctx.session, setting_id, "settingId")
     if setting_key in scope:
         raise BadUserInput("settingId: the family's record is already shared with this setting", "settingId")
@@ -43,7 +44,7 @@ async def affiliate(
         affiliation.id,
         category=Category.SECONDARY,
         family_id=family.id,
-        setting_id=acting_setting(principal, Category.SECONDARY, scope, family.registered_setting_id),
+        setting_id=target.acting_setting(Category.SECONDARY),
         changes={
             "after": {
                 "setting_id": setting_key,
@@ -57,17 +58,11 @@ async def affiliate(
 
 
 async def revoke_affiliation(ctx: Context, affiliation_id: str) -> Affiliation:
-    key = decode_key(affiliation_id, "Affiliation")
-    affiliation = None if key is None else await ctx.session.get(Affiliation, key)
-    if affiliation is None:
-        raise NotFound()
-    family = await ctx.session.get(Family, affiliation.family_id)
-    assert family is not None
-    scope = await family_scope(ctx, family)
-    principal = ctx.require_principal()
-    if not principal.grants.allows(Category.SECONDARY, Action.READ, scope):
-        raise NotFound()  # affiliations are secondary data: unseen ones look absent
-    require(ctx, Category.SECONDARY, Action.WRITE, scope)
+    # Affiliations are secondary data: ones the caller may not read look absent (NOT_FOUND).
+    target = await load_for_write(
+        ctx.session, ctx.require_principal(), Affiliation, decode_key(affiliation_id, "Affiliation"), Category.SECONDARY
+    )
+    affiliation, family = target.row, target.family
     if affiliation.revoked_at is not None:
         raise BadUserInput("id: this affiliation is already revoked", "id")
     affiliation.revoked_at = utcnow()
@@ -77,7 +72,7 @@ async def revoke_affiliation(ctx: Context, affiliation_id: str) -> Affiliation:
         affiliation.id,
         category=Category.SECONDARY,
         family_id=family.id,
-        setting_id=acting_setting(principal, Category.SECONDARY, scope, family.registered_setting_id),
+        setting_id=target.acting_setting(Category.SECONDARY),
         changes={"before": {"revoked_at": None}, "after": {"revoked_at": affiliation.revoked_at.isoformat()}},
     )
     await ctx.session.commit()

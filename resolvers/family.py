@@ -5,12 +5,12 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, and_, func, or_, select, update
+from sqlalchemy import func, select, update
 
-from auth.principal import Principal
 from authz.categories import Action, Category
+from authz.scope import listed, load_for_write, require, require_anywhere
 from errors import BadUserInput, Conflict, NotFound
-from models import Affiliation, Carer, CarerChild, Child, Family, Form
+from models import Carer, CarerChild, Child, Family, Form
 from models.base import utcnow
 from resolvers import validation as v
 from resolvers.context import Context
@@ -19,8 +19,6 @@ from resolvers.history import FAMILY_FIELDS, PERSON_FIELDS, record_changes
 from resolvers.ids import decode_key, encode_id
 from resolvers.loaders import with_setting
 from resolvers.records import FamilyRecord, family_record, person_record
-from resolvers.rights import acting_setting, require, require_anywhere
-from resolvers.scope import access_and_affiliations, affiliated_with, scope_of, shared_with
 from resolvers.working_days import Deadline
 
 # A household's people in one registration; more is a mistake or an attack, never a family.
@@ -36,7 +34,7 @@ class FamilyPage:
 
 
 async def as_records(ctx: Context, rows: list[Any]) -> list[FamilyRecord]:
-    scopes = await access_and_affiliations(ctx, rows)
+    scopes = await ctx.loaders.family_access(ctx.require_principal().grants, rows)
     return [family_record(row, access, affs) for row, (access, affs) in zip(rows, scopes, strict=True)]
 
 
@@ -54,7 +52,7 @@ async def preload(ctx: Context, records: list[FamilyRecord], relations: Collecti
 
 async def get_family(ctx: Context, family_id: str) -> FamilyRecord:
     # Callers with no right to family data learn nothing, not even whether the id exists.
-    require_anywhere(ctx, Category.PRIMARY, Action.READ)
+    require_anywhere(ctx.require_principal(), Category.PRIMARY, Action.READ)
     key = decode_key(family_id, "Family")
     row = None if key is None else await ctx.loaders.family.load(key)
     if row is None:
@@ -66,20 +64,14 @@ async def list_families(
     ctx: Context, setting_id: str | None, first: int, after: str | None, relations: Collection[str] = ()
 ) -> FamilyPage:
     """A page of families; `relations` names the nodes' relations the query asks for."""
-    principal = require_anywhere(ctx, Category.PRIMARY, Action.READ)
+    principal = require_anywhere(ctx.require_principal(), Category.PRIMARY, Action.READ)
     if not 1 <= first <= ctx.config.max_page_size:
         raise BadUserInput(f"first must be between 1 and {ctx.config.max_page_size}", "first")
-    conditions = []
-    if setting_id is not None:
-        key = decode_key(setting_id, "Setting")
-        if key is None:
-            raise BadUserInput("settingId: no such setting", "settingId")
-        conditions.append(in_settings(principal, [key]))
-    else:
-        home = {s for _, s in principal.assignments}
-        authority_wide = None in home or principal.grants.settings_for(Category.SECONDARY, Action.READ) is None
-        if not authority_wide:
-            conditions.append(in_settings(principal, [s for s in home if s is not None]))
+    setting = None if setting_id is None else decode_key(setting_id, "Setting")
+    if setting_id is not None and setting is None:
+        raise BadUserInput("settingId: no such setting", "settingId")
+    reach = listed(principal.grants, setting)
+    conditions = [] if reach is None else [reach]
     # The count of the whole list rides along with the page, as a subquery run once.
     total = select(func.count()).select_from(Family).where(*conditions).correlate(None).scalar_subquery()
     if after is not None:
@@ -104,39 +96,12 @@ async def list_families(
     )
 
 
-def in_settings(principal: Principal, settings: list[int]) -> ColumnElement[bool]:
-    """Families registered with or affiliated to these settings. Affiliations are secondary
-    data: a family is listed for its affiliation only if the caller may read its secondary
-    data, or the filter would reveal the affiliation to someone who may not see it."""
-    readable = principal.grants.settings_for(Category.SECONDARY, Action.READ)
-    if readable is None:
-        return shared_with(settings)
-    return or_(
-        Family.registered_setting_id.in_(settings),
-        and_(affiliated_with(settings), shared_with(readable)),
-    )
-
-
-async def family_scope(ctx: Context, family: Family) -> frozenset[int]:
-    affiliations = await ctx.session.scalars(select(Affiliation).where(Affiliation.family_id == family.id))
-    return scope_of(family.registered_setting_id, affiliations)
-
-
-async def family_for_write(ctx: Context, family_id: str, field: str = "id") -> Family:
-    require_anywhere(ctx, Category.PRIMARY, Action.READ)
-    key = decode_key(family_id, "Family")
-    family = None if key is None else await ctx.session.get(Family, key)
-    if family is None:
-        raise NotFound(f"{field}: no such family")
-    return family
-
-
 async def register_family(ctx: Context, data: dict[str, Any]) -> FamilyRecord:
     """`data` is the input as plain values (see schema.mutation.plain)."""
     today = v.today()
     setting_key = await v.existing_setting(ctx.session, data["setting_id"], "settingId")
     scope = frozenset([setting_key])
-    principal = require(ctx, Category.PRIMARY, Action.WRITE, scope)
+    principal = require(ctx.require_principal(), Category.PRIMARY, Action.WRITE, scope)
     for group, most in (("carers", MAX_CARERS), ("children", MAX_CHILDREN)):
         if len(data[group]) > most:
             raise BadUserInput(f"{group}: at most {most} in one registration", group)
@@ -147,7 +112,7 @@ async def register_family(ctx: Context, data: dict[str, Any]) -> FamilyRecord:
         *(p[k] for _, p in people for k in ("ethnicity", "language")),
     )
     if any(value is not None for value in secondary) or (data["source"] == Deadline.REFERRAL and data.get("form_id")):
-        require(ctx, Category.SECONDARY, Action.WRITE, scope)
+        require(principal, Category.SECONDARY, Action.WRITE, scope)
     kind = Deadline(data["source"])
     form = await registration_form(ctx, data, kind, setting_key, today)
     address = await clean_address(data["address"], "address")
@@ -280,20 +245,22 @@ async def update_family(ctx: Context, family_id: str, expected_version: int, cha
     """`changes` holds only the fields the client gave (an omitted field is unchanged)."""
     if not {"address", "general_note"} & changes.keys():
         raise BadUserInput("give at least one field to change (address, generalNote)", "input")
-    family = await family_for_write(ctx, family_id)
-    scope = await family_scope(ctx, family)
+    # The write right of each field given: the address is primary data, the note secondary.
+    fields = {"address": Category.PRIMARY, "general_note": Category.SECONDARY}
+    categories = [category for name, category in fields.items() if name in changes]
+    target = await load_for_write(
+        ctx.session, ctx.require_principal(), Family, decode_key(family_id, "Family"), categories, "id: no such family"
+    )
+    family = target.row
     values: dict[str, Any] = {}
     if "address" in changes:
-        require(ctx, Category.PRIMARY, Action.WRITE, scope)
         values.update(await clean_address(changes["address"], "address"))
     if "general_note" in changes:
-        require(ctx, Category.SECONDARY, Action.WRITE, scope)
         note = changes["general_note"]
         values["general_note"] = (
             None if note is None else (v.clean_text(note, "generalNote", 4000, required=False) or None)
         )
-    first_category = Category.PRIMARY if "address" in changes else Category.SECONDARY
-    acting = acting_setting(ctx.require_principal(), first_category, scope, family.registered_setting_id)
+    acting = target.acting_setting(categories[0])
     before = {name: getattr(family, name) for name in values}
     notice_on = changes.get("notice_received_on") or v.today()
     v.past_date(notice_on, "noticeReceivedOn", v.today())
@@ -332,10 +299,11 @@ async def record_referral(
 ) -> Form:
     """A referral for a family already registered (standards 5.2): its details are entered
     within 2 working days of receipt, like the referral that registers a family."""
-    family = await family_for_write(ctx, family_id, "familyId")
-    scope = await family_scope(ctx, family)
-    principal = require(ctx, Category.SECONDARY, Action.WRITE, scope)
-    setting = acting_setting(principal, Category.SECONDARY, scope, family.registered_setting_id)
+    principal = ctx.require_principal()
+    target = await load_for_write(
+        ctx.session, principal, Family, decode_key(family_id, "Family"), Category.SECONDARY, "familyId: no such family"
+    )
+    family, setting = target.row, target.acting_setting(Category.SECONDARY)
     if form_id is not None:
         form = await outstanding_form(ctx, form_id, Deadline.REFERRAL, setting)
     else:

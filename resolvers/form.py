@@ -8,12 +8,12 @@ from functools import lru_cache
 from sqlalchemy import select
 
 from authz.categories import Action, Category
+from authz.scope import require
 from errors import BadUserInput, Forbidden, NotFound
 from models import Form, Setting, User
 from models.base import utcnow
 from resolvers.context import Context
 from resolvers.ids import decode_key
-from resolvers.rights import require
 from resolvers.validation import LONDON, clean_text, existing_setting, past_date, today
 from resolvers.working_days import Deadline, WorkingCalendar
 
@@ -60,7 +60,7 @@ async def log_received(
 ) -> FormRecord:
     """Record that something arrived, so it counts as outstanding until it is entered."""
     setting = await existing_setting(ctx.session, setting_id, "settingId")
-    principal = require(ctx, KIND_CATEGORY[kind], Action.WRITE, frozenset([setting]))
+    principal = require(ctx.require_principal(), KIND_CATEGORY[kind], Action.WRITE, frozenset([setting]))
     form = Form(
         kind=kind.value,
         setting_id=setting,
@@ -174,7 +174,7 @@ async def enter_logged(ctx: Context, form_id: str) -> FormRecord:
     form = None if key is None else await ctx.session.get(Form, key)
     if form is None or not principal.grants.allows(Category.SECONDARY, Action.READ, [form.setting_id]):
         raise NotFound("id: no such item")
-    require(ctx, KIND_CATEGORY[Deadline(form.kind)], Action.WRITE, frozenset([form.setting_id]))
+    require(ctx.require_principal(), KIND_CATEGORY[Deadline(form.kind)], Action.WRITE, frozenset([form.setting_id]))
     if form.entered_at is not None:
         raise BadUserInput("id: that item has already been entered", "id")
     mark_entered(ctx, form)

@@ -9,6 +9,8 @@ from typing import Any, TypeVar
 from aiodataloader import DataLoader
 from sqlalchemy import Row, Select, select
 
+from authz.grants import Access, Grants
+from authz.scope import access_of
 from models import (
     Affiliation,
     AuditEvent,
@@ -92,6 +94,15 @@ class Loaders:
                 self.setting.prime(
                     setting_id, SettingRow(setting_id, getattr(row, SETTING_CODE), getattr(row, SETTING_NAME))
                 )
+
+    async def family_access(self, grants: Grants, families: Sequence[Any]) -> list[tuple[Access, list[AnyRow]]]:
+        """The caller's access to each family (rows with `id` and `registered_setting_id`) and
+        the affiliations, revoked ones too, its scope was read from: one statement for all."""
+        affiliations = await self.affiliations.load_many([family.id for family in families])
+        return [
+            (access_of(grants, family.registered_setting_id, affs), affs)
+            for family, affs in zip(families, affiliations, strict=True)
+        ]
 
     async def _settings(self, ids: list[int]) -> list[AnyRow | None]:
         rows = await self.reader.rows(select(Setting.id, Setting.code, Setting.name).where(Setting.id.in_(ids)))

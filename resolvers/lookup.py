@@ -5,10 +5,10 @@ from enum import StrEnum
 from sqlalchemy import select
 
 from authz.categories import Action, Category
+from authz.scope import require_anywhere
 from errors import BadUserInput, NotFound
 from models import LookupValue
 from resolvers.context import Context
-from resolvers.rights import require_anywhere
 from resolvers.validation import CODE, clean_text, existing_setting
 
 
@@ -38,7 +38,7 @@ async def list_values(ctx: Context, list_name: str, include_inactive: bool) -> l
 async def add_value(
     ctx: Context, list_name: str, code: str, label: str, setting_id: str | None, applies_to: str | None
 ) -> LookupValue:
-    require_anywhere(ctx, Category.LOOKUPS_ADMIN, Action.WRITE)
+    require_anywhere(ctx.require_principal(), Category.LOOKUPS_ADMIN, Action.WRITE)
     code = code.strip().upper()
     if not CODE.fullmatch(code):
         raise BadUserInput("code must be 2 to 30 capital letters, digits or underscores", "code")
@@ -70,7 +70,7 @@ async def add_value(
 
 
 async def update_value(ctx: Context, list_name: str, code: str, label: str | None, active: bool | None) -> LookupValue:
-    require_anywhere(ctx, Category.LOOKUPS_ADMIN, Action.WRITE)
+    require_anywhere(ctx.require_principal(), Category.LOOKUPS_ADMIN, Action.WRITE)
     value = await ctx.session.scalar(
         select(LookupValue).where(LookupValue.list_name == list_name, LookupValue.code == code)
     )

@@ -3,14 +3,13 @@ A correction is a new note that references the one it corrects; nothing is edite
 
 from sqlalchemy import select
 
-from authz.categories import Action, Category
+from authz.categories import Category
 from errors import BadUserInput
 from models import Note, User
 from models.base import utcnow
 from resolvers.context import Context
 from resolvers.ids import decode_key
 from resolvers.records import NoteRecord
-from resolvers.rights import require
 from resolvers.subject import resolve_subject
 from resolvers.validation import clean_text
 
@@ -18,9 +17,9 @@ KIND_CATEGORY = {"HISTORY": Category.SECONDARY, "CONFIDENTIAL": Category.CONFIDE
 
 
 async def add_note(ctx: Context, subject_id: str, kind: str, text: str, corrects: str | None = None) -> NoteRecord:
-    subject = await resolve_subject(ctx, subject_id)
     category = KIND_CATEGORY[kind]
-    principal = require(ctx, category, Action.WRITE, subject.scope)
+    subject = await resolve_subject(ctx, subject_id, category)
+    principal = ctx.require_principal()
     corrected = None if corrects is None else await _corrected_note(ctx, corrects, subject.type_name, subject.key, kind)
     note = Note(
         family_id=subject.family.id,
@@ -29,7 +28,7 @@ async def add_note(ctx: Context, subject_id: str, kind: str, text: str, corrects
         kind=kind,
         text=clean_text(text, "text", 10000),
         author_id=principal.user_id,
-        setting_id=subject.setting_for(principal, category),
+        setting_id=subject.setting_for(category),
         created_at=utcnow(),
         corrects_note_id=corrected,
     )

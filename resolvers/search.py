@@ -7,11 +7,10 @@ from sqlalchemy import func, literal, or_, select, union_all
 
 from authz.categories import Action, Category
 from authz.grants import Access
+from authz.scope import access_of, require_anywhere
 from models import Carer, Child, Family
 from resolvers.context import Context
 from resolvers.loaders import with_setting
-from resolvers.rights import require_anywhere
-from resolvers.scope import scope_of
 from resolvers.validation import clean_postcode, clean_text
 
 PRIMARY_ONLY = Access(read=frozenset([Category.PRIMARY]), write=frozenset())
@@ -37,7 +36,7 @@ def _like_prefix(text: str) -> str:
 
 
 async def search_people(ctx: Context, name: str, date_of_birth: date | None, postcode: str | None) -> list[MatchRecord]:
-    require_anywhere(ctx, Category.PRIMARY, Action.READ)
+    require_anywhere(ctx.require_principal(), Category.PRIMARY, Action.READ)
     text = " ".join(clean_text(name, "name", 100).split())
     pattern = _like_prefix(text)
     selects = []
@@ -84,7 +83,7 @@ async def search_people(ctx: Context, name: str, date_of_birth: date | None, pos
         rows = [
             row
             for row, affs in zip(rows, affiliations, strict=True)
-            if Category.PRIMARY in grants.access_for(scope_of(row.registered_setting_id, affs)).read
+            if Category.PRIMARY in access_of(grants, row.registered_setting_id, affs).read
         ]
     return [
         MatchRecord(

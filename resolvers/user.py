@@ -8,12 +8,12 @@ from sqlalchemy import select
 
 from auth.passwords import PASSWORD_LENGTH
 from authz.categories import Action, Category, Role
+from authz.scope import require_anywhere
 from errors import BadUserInput
 from models import RoleAssignment, Setting, User
 from models.base import utcnow
 from resolvers import validation as v
 from resolvers.context import Context
-from resolvers.rights import require_anywhere
 
 
 @dataclass(slots=True)
@@ -41,7 +41,7 @@ async def list_settings(ctx: Context) -> list[Setting]:
 
 
 async def create_setting(ctx: Context, code: str, name: str) -> Setting:
-    require_anywhere(ctx, Category.USER_ADMIN, Action.WRITE)
+    require_anywhere(ctx.require_principal(), Category.USER_ADMIN, Action.WRITE)
     if not v.SETTING_CODE.fullmatch(code):
         raise BadUserInput("code must be 2 to 10 letters or digits", "code")
     code = code.upper()
@@ -62,7 +62,7 @@ async def create_setting(ctx: Context, code: str, name: str) -> Setting:
 
 
 async def create_user(ctx: Context, data: dict[str, Any], hash_password: Callable[[str], Awaitable[str]]) -> UserRecord:
-    require_anywhere(ctx, Category.USER_ADMIN, Action.WRITE)
+    require_anywhere(ctx.require_principal(), Category.USER_ADMIN, Action.WRITE)
     today = v.today()
     username = data["username"].strip().lower()
     if not v.USERNAME.fullmatch(username):

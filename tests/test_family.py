@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from resolvers.ids import encode_id
-from tests.conftest import REGISTER, Api, World
+from tests.conftest import REGISTER, Api, World, create_user
 from tests.factories import Centre, fresh_centre, unique_name
 
 FAMILY = """query($id: ID!) {
@@ -343,6 +343,20 @@ async def test_families_without_a_setting_lists_every_family_for_an_authority_wi
     assert {f.id for f in world.families.values()} <= listed
     if not data["families"]["pageInfo"]["hasNextPage"]:
         assert data["families"]["totalCount"] == len(listed)
+
+
+async def test_a_role_held_in_every_setting_widens_the_list_only_as_far_as_its_own_grants(
+    api: Api, world: World
+) -> None:
+    """List reach comes from the grants for family data, not from where roles are held: LA
+    reporting in every setting gives reporting everywhere, not the families of every setting."""
+    centre = await fresh_centre(api, world)
+    own = await centre.family(api)
+    roles = [{"role": "LA_REPORTING", "settingId": None}, {"role": "ADMIN_OFFICER", "settingId": centre.setting_id}]
+    token = await create_user(api, world.admin_token, f"reporting-officer-{unique_name().lower()}", roles)
+    data = (await api.ok(PAGE, {"first": 1000}, token))["families"]
+    assert [node["id"] for node in data["nodes"]] == [own.id]
+    assert data["totalCount"] == 1
 
 
 async def test_families_of_an_unknown_setting_is_bad_user_input(api: Api, world: World) -> None:
