@@ -39,6 +39,11 @@ class Person:
     ethnicity: Mapped[str | None] = mapped_column(String(30))  # code of the ETHNICITY list
     language: Mapped[str | None] = mapped_column(String(30))  # code of the LANGUAGE list
     general_note: Mapped[str | None] = mapped_column(Text)
+    version: Mapped[int] = mapped_column(default=1)
+    # A person who left the family (standards 5.3) is kept, not deleted: their record, notes
+    # and history stay for subject access and retention. The reason is secondary data.
+    left_on: Mapped[date | None] = mapped_column(Date)
+    left_reason: Mapped[str | None] = mapped_column(Text)
 
 
 class Carer(Person, Base):

@@ -35,6 +35,9 @@ PERSON_FIELDS: FieldMap = {
     "language": ("language", Category.SECONDARY),
     "general_note": ("generalNote", Category.SECONDARY),
     "relationship": ("relationshipToChildren", Category.PRIMARY),  # carers: to each child registered
+    "left_on": ("leftOn", Category.PRIMARY),
+    # Why a person left may say more than that they moved out: secondary, like the general note.
+    "left_reason": ("leftReason", Category.SECONDARY),
 }
 
 

@@ -126,7 +126,8 @@ class Loaders:
 
     async def read_people(self, model: type[Carer] | type[Child], family_ids: list[int]) -> list[list[AnyRow]]:
         """The carers or children of each family, in one statement, past the loader's cache."""
-        statement = select(model.__table__).where(model.family_id.in_(family_ids)).order_by(model.id)
+        current = model.left_on.is_(None)  # a person who left is no longer among the family's people
+        statement = select(model.__table__).where(model.family_id.in_(family_ids), current).order_by(model.id)
         rows = await self.reader.rows(statement)
         return _grouped(family_ids, rows, lambda p: p.family_id)
 
@@ -134,7 +135,7 @@ class Loaders:
         statement = (
             select(CarerChild.carer_id, CarerChild.relationship, *Child.__table__.c)
             .join(Child, Child.id == CarerChild.child_id)
-            .where(CarerChild.carer_id.in_(carer_ids))
+            .where(CarerChild.carer_id.in_(carer_ids), Child.left_on.is_(None))
             .order_by(CarerChild.id)
         )
         return _grouped(carer_ids, await self.reader.rows(statement), lambda r: r.carer_id)

@@ -44,6 +44,9 @@ class PersonRecord:
     general_note: str | None
     provisional_name: bool
     access: Access
+    version: int = 1
+    left_on: date | None = None
+    left_reason: str | None = None
 
 
 @dataclass(slots=True)
@@ -84,6 +87,9 @@ def person_record(type_name: str, row: Any, access: Access) -> PersonRecord:
         general_note=row.general_note,
         provisional_name=getattr(row, "provisional_name", False),
         access=access,
+        version=row.version,
+        left_on=row.left_on,
+        left_reason=row.left_reason,
     )
 
 

@@ -6,15 +6,17 @@ import strawberry
 from strawberry.types import Info
 
 from auth import account
-from resolvers import affiliation, cp_plan, family, form, lookup, note, subject, user
+from resolvers import affiliation, cp_plan, family, form, lookup, note, person, subject, user
 from resolvers.context import Context
 from resolvers.lookup import LookupList
 from schema.affiliation import Affiliation, AffiliationInput
 from schema.cp_plan import ChildProtectionPlan, CpPlanInput
+from schema.enums import Relationship
 from schema.family import Family, RegisterFamilyInput, UpdateFamilyInput
 from schema.form import Form, FormReceivedInput, ReferralInput
 from schema.lookup import LookupValue, LookupValueInput, LookupValueUpdate
 from schema.note import Note, NoteInput
+from schema.person import Carer, CarerInput, Child, ChildInput, RelationshipInput, UpdatePersonInput
 from schema.setting import Setting
 from schema.user import Session, SettingInput, User, UserInput
 
@@ -64,8 +66,8 @@ class Mutation:
     @strawberry.mutation
     async def register_family(self, info: Info[Context, None], input: RegisterFamilyInput) -> Family:
         data = plain(input)
-        for person in data["carers"]:
-            person["relationship"] = person.pop("relationship_to_children", None)
+        for carer in data["carers"]:
+            carer["relationship"] = carer.pop("relationship_to_children", None)
         return await atomic(info, family.register_family(info.context, data))  # type: ignore[return-value]
 
     @strawberry.mutation
@@ -74,6 +76,56 @@ class Mutation:
     ) -> Family:
         work = family.update_family(info.context, id, expected_version, plain(input))
         return await atomic(info, work)  # type: ignore[return-value]
+
+    @strawberry.mutation(description="Correct a carer's details: each field given needs its category's write right.")
+    async def update_carer(
+        self, info: Info[Context, None], id: strawberry.ID, expected_version: int, input: UpdatePersonInput
+    ) -> Carer:
+        work = person.update_person(info.context, "Carer", id, expected_version, plain(input))
+        return await atomic(info, work)  # type: ignore[return-value]
+
+    @strawberry.mutation(description="Correct a child's details: each field given needs its category's write right.")
+    async def update_child(
+        self, info: Info[Context, None], id: strawberry.ID, expected_version: int, input: UpdatePersonInput
+    ) -> Child:
+        work = person.update_person(info.context, "Child", id, expected_version, plain(input))
+        return await atomic(info, work)  # type: ignore[return-value]
+
+    @strawberry.mutation(
+        description="A new carer of a registered family; relationshipToChildren applies to each child."
+    )
+    async def add_carer(self, info: Info[Context, None], family_id: strawberry.ID, input: CarerInput) -> Carer:
+        data = plain(input)
+        data["relationship"] = data.pop("relationship_to_children", None)
+        return await atomic(info, person.add_person(info.context, "Carer", family_id, data, []))  # type: ignore[return-value]
+
+    @strawberry.mutation(description="A new child of a registered family (a newborn, a child come to stay).")
+    async def add_child(
+        self,
+        info: Info[Context, None],
+        family_id: strawberry.ID,
+        input: ChildInput,
+        relationships: list[RelationshipInput] | None = None,
+    ) -> Child:
+        work = person.add_person(info.context, "Child", family_id, plain(input), plain(relationships or []))
+        return await atomic(info, work)  # type: ignore[return-value]
+
+    @strawberry.mutation(description="How a carer is related to a child of the same family; null removes it.")
+    async def set_relationship(
+        self,
+        info: Info[Context, None],
+        carer_id: strawberry.ID,
+        child_id: strawberry.ID,
+        relationship: Relationship | None = None,
+    ) -> Carer:
+        work = person.set_relationship(info.context, carer_id, child_id, plain(relationship))
+        return await atomic(info, work)  # type: ignore[return-value]
+
+    @strawberry.mutation(description="The person leaves the family; their record, notes and history are kept.")
+    async def remove_from_family(
+        self, info: Info[Context, None], person_id: strawberry.ID, left_on: date, reason: str
+    ) -> bool:
+        return await atomic(info, person.remove_from_family(info.context, person_id, left_on, reason))
 
     @strawberry.mutation
     async def add_note(self, info: Info[Context, None], input: NoteInput) -> Note:

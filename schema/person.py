@@ -29,6 +29,9 @@ class PersonFields:
     ethnicity: str | None = field(Category.SECONDARY)
     language: str | None = field(Category.SECONDARY)
     general_note: str | None = field(Category.SECONDARY)
+    version: int = field(Category.PRIMARY, description="compared by updateCarer and updateChild (expectedVersion)")
+    left_on: date | None = field(Category.PRIMARY, description="when the person left the family (removeFromFamily)")
+    left_reason: str | None = field(Category.SECONDARY, description="why the person left the family")
 
     @guarded(Category.PRIMARY)
     def id(self, root: Person) -> strawberry.ID:
@@ -147,3 +150,25 @@ class ChildInput(PersonInput):
     provisional_name: bool = strawberry.field(
         default=False, description='unnamed newborn: recorded as "Baby" + lastName; firstName empty or "Baby"'
     )
+
+
+@strawberry.input(
+    description="Omitted fields are unchanged; null clears (firstName, lastName and gender cannot be cleared)."
+)
+class UpdatePersonInput:
+    first_name: str | None = strawberry.UNSET
+    last_name: str | None = strawberry.UNSET
+    date_of_birth: date | None = strawberry.UNSET
+    gender: Gender | None = strawberry.UNSET
+    ethnicity: str | None = strawberry.UNSET
+    language: str | None = strawberry.UNSET
+    notice_received_on: date | None = strawberry.field(
+        default=strawberry.UNSET,
+        description="when the change was notified (deadlines of standards 5.3, 5.4); today if omitted",
+    )
+
+
+@strawberry.input
+class RelationshipInput:
+    carer_id: strawberry.ID
+    relationship: Relationship

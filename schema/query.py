@@ -5,7 +5,7 @@ import strawberry
 from strawberry.types import Info
 
 from auth import account
-from resolvers import cp_plan, family, form, lookup, search, user
+from resolvers import cp_plan, family, form, lookup, person, search, user
 from resolvers.context import Context
 from resolvers.family import FamilyPage
 from resolvers.lookup import LookupList
@@ -13,7 +13,7 @@ from schema.family import Family, FamilyConnection
 from schema.form import Timeliness
 from schema.lookahead import requested_under
 from schema.lookup import LookupValue
-from schema.person import Child
+from schema.person import Carer, Child
 from schema.search import PersonMatch
 from schema.setting import Setting
 from schema.user import LoginLock, User
@@ -33,6 +33,14 @@ class Query:
     @strawberry.field
     async def family(self, info: Info[Context, None], id: strawberry.ID) -> Family | None:
         return await family.get_family(info.context, id)  # type: ignore[return-value]
+
+    @strawberry.field(description="A carer by id, current or departed; NOT_FOUND as for family(id).")
+    async def carer(self, info: Info[Context, None], id: strawberry.ID) -> Carer | None:
+        return await person.get_person(info.context, id, "Carer")  # type: ignore[return-value]
+
+    @strawberry.field(description="A child by id, current or departed; NOT_FOUND as for family(id).")
+    async def child(self, info: Info[Context, None], id: strawberry.ID) -> Child | None:
+        return await person.get_person(info.context, id, "Child")  # type: ignore[return-value]
 
     @strawberry.field
     async def families(

@@ -1,0 +1,295 @@
+"""Carers and children after registration (standards 5.3, 5.4, 12): corrections, arrivals,
+relationships and departures. A person who leaves is kept, never deleted."""
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import delete, func, select, update
+
+from auth.principal import Principal
+from authz.categories import Action, Category
+from authz.grants import Scope
+from errors import BadUserInput, Conflict, NotFound
+from models import Carer, CarerChild, Child, Family, Form
+from models.base import utcnow
+from resolvers import validation as v
+from resolvers.context import Context
+from resolvers.family import MAX_CARERS, MAX_CHILDREN, as_records, clean_person, family_for_write, family_scope
+from resolvers.form import mark_entered
+from resolvers.history import PERSON_FIELDS, record_changes
+from resolvers.ids import decode_id, decode_key, encode_id
+from resolvers.records import PersonRecord, person_record
+from resolvers.rights import acting_setting, require, require_anywhere
+from resolvers.working_days import Deadline
+
+PEOPLE: dict[str, type[Carer] | type[Child]] = {"Carer": Carer, "Child": Child}
+PERSON_INPUT_FIELDS = ("first_name", "last_name", "date_of_birth", "gender", "ethnicity", "language")
+REQUIRED = {"first_name": "firstName", "last_name": "lastName", "gender": "gender"}
+
+
+@dataclass(slots=True)
+class Member:
+    """A carer or child with its family and the family's scope, read for a write."""
+
+    type_name: str
+    row: Carer | Child
+    family: Family
+    scope: Scope
+
+    def setting_for(self, principal: Principal, category: Category) -> int:
+        return acting_setting(principal, category, self.scope, self.family.registered_setting_id)
+
+
+async def _get(ctx: Context, type_name: str, key: int) -> Carer | Child | None:
+    if type_name == "Carer":
+        return await ctx.session.get(Carer, key)
+    return await ctx.session.get(Child, key)
+
+
+async def member_for_write(ctx: Context, person_id: str, *type_names: str, field: str = "id") -> Member:
+    require_anywhere(ctx, Category.PRIMARY, Action.READ)
+    decoded = decode_id(person_id, *type_names)
+    row = None if decoded is None else await _get(ctx, *decoded)
+    if decoded is None or row is None:
+        raise NotFound(f"{field}: no such {' or '.join(t.lower() for t in type_names)}")
+    family = await ctx.session.get(Family, row.family_id)
+    assert family is not None
+    return Member(decoded[0], row, family, await family_scope(ctx, family))
+
+
+async def get_person(ctx: Context, person_id: str, type_name: str) -> PersonRecord:
+    """One carer or child by id, current or departed, with the caller's access to its family."""
+    require_anywhere(ctx, Category.PRIMARY, Action.READ)
+    key = decode_key(person_id, type_name)
+    row = None if key is None else await _get(ctx, type_name, key)
+    if row is None:
+        raise NotFound()
+    family = await ctx.session.get(Family, row.family_id)
+    assert family is not None
+    access = (await as_records(ctx, [family]))[0].access
+    return person_record(type_name, row, access)
+
+
+async def update_person(
+    ctx: Context, type_name: str, person_id: str, expected_version: int, changes: dict[str, Any]
+) -> PersonRecord:
+    """Correct a person's details: each field given needs the write right of its category, and
+    is validated as at registration. `changes` holds only the fields the client gave."""
+    given = {name: changes[name] for name in PERSON_INPUT_FIELDS if name in changes}
+    if not given:
+        raise BadUserInput(f"give at least one field to change ({', '.join(REQUIRED)}, …)", "input")
+    member = await member_for_write(ctx, person_id, type_name)
+    categories = {PERSON_FIELDS[name][1] for name in given}
+    for category in sorted(categories):
+        require(ctx, category, Action.WRITE, member.scope)
+    for name, api_name in REQUIRED.items():
+        if name in given and given[name] is None:
+            raise BadUserInput(f"{api_name} cannot be cleared", api_name)
+    today = v.today()
+    notice_on = v.past_date(changes.get("notice_received_on") or today, "noticeReceivedOn", today)
+    values = await _clean_changes(ctx, member, given, today)
+    if member.row.version != expected_version:
+        raise _stale(type_name, expected_version)
+    before = {name: getattr(member.row, name) for name in values}
+    model = PEOPLE[type_name]
+    result = await ctx.session.execute(
+        update(model)
+        .where(model.id == member.row.id, model.version == expected_version)
+        .values(version=model.version + 1, **values)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise _stale(type_name, expected_version)
+    principal = ctx.require_principal()
+    acting = member.setting_for(principal, Category.PRIMARY if Category.PRIMARY in categories else Category.SECONDARY)
+    audited = {name: value for name, value in values.items() if name in PERSON_FIELDS}
+    changed = record_changes(
+        ctx, "person.update", type_name, member.row.id, PERSON_FIELDS, before, audited,
+        family_id=member.family.id, setting_id=acting,
+    )  # fmt: skip
+    for category in changed:  # the notice of change, for the deadlines of standards 5.3, 5.4
+        _log_change(ctx, category, acting, member.family.id, notice_on)
+    await ctx.session.commit()
+    await ctx.session.refresh(member.row)
+    return await _record(ctx, type_name, member.row, member.family)
+
+
+async def _clean_changes(ctx: Context, member: Member, given: dict[str, Any], today: date) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    if "first_name" in given:
+        values["first_name"] = v.clean_name(given["first_name"], "firstName")
+        if isinstance(member.row, Child):
+            values["provisional_name"] = False  # a newborn named at last (standards 12)
+    if "last_name" in given:
+        values["last_name"] = v.clean_name(given["last_name"], "lastName")
+    if "date_of_birth" in given:
+        dob = given["date_of_birth"]
+        values["date_of_birth"] = None if dob is None else v.past_date(dob, "dateOfBirth", today)
+    if "gender" in given:
+        values["gender"] = given["gender"]
+    for name, list_name in (("ethnicity", "ETHNICITY"), ("language", "LANGUAGE")):
+        if name in given:
+            code = given[name]
+            values[name] = None if code is None else await v.active_code(ctx.session, list_name, code, name)
+    return values
+
+
+def _stale(type_name: str, expected_version: int) -> Conflict:
+    return Conflict(
+        f"The {type_name.lower()} was changed since version {expected_version}; reload it", field="expectedVersion"
+    )
+
+
+def _log_change(ctx: Context, category: Category, setting: int, family_id: int, notice_on: date) -> None:
+    kind = Deadline.PRIMARY_CHANGE if category is Category.PRIMARY else Deadline.SECONDARY_CHANGE
+    change = Form(
+        kind=kind.value,
+        setting_id=setting,
+        family_id=family_id,
+        received_on=notice_on,
+        logged_by_id=ctx.require_principal().user_id,
+        logged_at=utcnow(),
+    )
+    mark_entered(ctx, change)
+    ctx.session.add(change)
+
+
+async def add_person(
+    ctx: Context, type_name: str, family_id: str, data: dict[str, Any], relationships: list[dict[str, Any]]
+) -> PersonRecord:
+    """A newborn, a new partner, a child come to stay: PRIMARY write in the family's scope, and
+    SECONDARY write for ethnicity or language given, validated as at registration."""
+    family = await family_for_write(ctx, family_id, "familyId")
+    scope = await family_scope(ctx, family)
+    principal = require(ctx, Category.PRIMARY, Action.WRITE, scope)
+    if data.get("ethnicity") is not None or data.get("language") is not None:
+        require(ctx, Category.SECONDARY, Action.WRITE, scope)
+    model = PEOPLE[type_name]
+    most = MAX_CARERS if model is Carer else MAX_CHILDREN
+    if await _current_count(ctx, model, family.id) >= most:
+        raise BadUserInput(f"a family holds at most {most} {'carers' if model is Carer else 'children'}", "familyId")
+    values = await clean_person(ctx, data, "input", v.today())
+    person: Carer | Child
+    if model is Carer:
+        person = Carer(family_id=family.id, **values)
+    else:
+        person = Child(family_id=family.id, provisional_name=bool(data.get("provisional_name")), **values)
+    ctx.session.add(person)
+    await ctx.session.flush()
+    links = await _relationships_of(ctx, person, family, data, relationships)
+    ctx.session.add_all(links)
+    acting = acting_setting(principal, Category.PRIMARY, scope, family.registered_setting_id)
+    after = {column: getattr(person, column) for column in PERSON_FIELDS if hasattr(person, column)}
+    if isinstance(person, Carer) and links:
+        after["relationship"] = data.get("relationship")
+    record_changes(
+        ctx, "person.register", type_name, person.id, PERSON_FIELDS, {}, after,
+        family_id=family.id, setting_id=acting,
+    )  # fmt: skip
+    await ctx.session.commit()
+    await ctx.session.refresh(person)
+    return await _record(ctx, type_name, person, family)
+
+
+async def _current_count(ctx: Context, model: type[Carer] | type[Child], family_id: int) -> int:
+    statement = select(func.count()).select_from(model).where(model.family_id == family_id, model.left_on.is_(None))
+    return int(await ctx.session.scalar(statement) or 0)
+
+
+async def _relationships_of(
+    ctx: Context, person: Carer | Child, family: Family, data: dict[str, Any], relationships: list[dict[str, Any]]
+) -> list[CarerChild]:
+    """A new carer's relationship to each current child, or a new child's to the carers named."""
+    if isinstance(person, Carer):
+        relationship = data.get("relationship")
+        if relationship is None:
+            return []
+        children = await ctx.session.scalars(
+            select(Child.id).where(Child.family_id == family.id, Child.left_on.is_(None))
+        )
+        return [CarerChild(carer_id=person.id, child_id=child, relationship=relationship) for child in children]
+    links: dict[int, CarerChild] = {}
+    for index, link in enumerate(relationships):
+        field = f"relationships[{index}].carerId"
+        carer = await _current_member(ctx, Carer, link["carer_id"], family.id, field)
+        if carer.id in links:
+            raise BadUserInput(f"{field}: this carer is named twice", field)
+        links[carer.id] = CarerChild(carer_id=carer.id, child_id=person.id, relationship=link["relationship"])
+    return list(links.values())
+
+
+async def _current_member(
+    ctx: Context, model: type[Carer] | type[Child], person_id: str, family_id: int, field: str
+) -> Carer | Child:
+    key = decode_key(person_id, model.__name__)
+    row = None if key is None else await _get(ctx, model.__name__, key)
+    if row is None or row.family_id != family_id or row.left_on is not None:
+        raise BadUserInput(f"{field}: not a current {model.__name__.lower()} of this family", field)
+    return row
+
+
+async def set_relationship(ctx: Context, carer_id: str, child_id: str, relationship: str | None) -> PersonRecord:
+    """How a carer is related to a child of the same family (PRIMARY); None removes it."""
+    member = await member_for_write(ctx, carer_id, "Carer", field="carerId")
+    principal = require(ctx, Category.PRIMARY, Action.WRITE, member.scope)
+    if member.row.left_on is not None:
+        raise BadUserInput("carerId: this carer has left the family", "carerId")
+    child = await _current_member(ctx, Child, child_id, member.family.id, "childId")
+    link = await ctx.session.scalar(
+        select(CarerChild).where(CarerChild.carer_id == member.row.id, CarerChild.child_id == child.id)
+    )
+    before = None if link is None else link.relationship
+    child_ref = encode_id("Child", child.id)
+    if before != relationship:
+        if link is not None and relationship is None:
+            await ctx.session.execute(delete(CarerChild).where(CarerChild.id == link.id))
+        elif link is None:
+            ctx.session.add(CarerChild(carer_id=member.row.id, child_id=child.id, relationship=relationship))
+        else:
+            link.relationship = relationship  # type: ignore[assignment]
+        ctx.audit.write(
+            "relationship.set", "Carer", member.row.id, family_id=member.family.id, category=Category.PRIMARY,
+            setting_id=member.setting_for(principal, Category.PRIMARY),
+            changes={"relationshipToChildren": {"before": before, "after": relationship, "child": child_ref}},
+        )  # fmt: skip
+    await ctx.session.commit()
+    return await _record(ctx, "Carer", member.row, member.family)
+
+
+async def remove_from_family(ctx: Context, person_id: str, left_on: date, reason: str) -> bool:
+    """The person leaves the family's carers or children; the record stays (retention, subject
+    access). The reason is secondary data: it may say more than that they moved out."""
+    member = await member_for_write(ctx, person_id, "Carer", "Child", field="personId")
+    principal = require(ctx, Category.PRIMARY, Action.WRITE, member.scope)
+    if member.row.left_on is not None:
+        raise BadUserInput("personId: this person has already left the family", "personId")
+    values = {
+        "left_on": v.past_date(left_on, "leftOn", v.today()),
+        "left_reason": v.clean_text(reason, "reason", 1000),
+    }
+    # The family row's lock serialises departures, so two at once cannot empty it.
+    await ctx.session.execute(select(Family.id).where(Family.id == member.family.id).with_for_update())
+    remaining = sum([await _current_count(ctx, model, member.family.id) for model in (Carer, Child)])
+    if remaining <= 1:
+        raise BadUserInput("personId: a family keeps at least one person", "personId")
+    model = PEOPLE[member.type_name]
+    result = await ctx.session.execute(
+        update(model)
+        .where(model.id == member.row.id, model.left_on.is_(None))
+        .values(version=model.version + 1, **values)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise Conflict("personId: this person has just left the family", field="personId")
+    record_changes(
+        ctx, "person.leave", member.type_name, member.row.id, PERSON_FIELDS, {}, values,
+        family_id=member.family.id, setting_id=member.setting_for(principal, Category.PRIMARY),
+    )  # fmt: skip
+    await ctx.session.commit()
+    return True
+
+
+async def _record(ctx: Context, type_name: str, row: Carer | Child, family: Family) -> PersonRecord:
+    access = (await as_records(ctx, [family]))[0].access
+    return person_record(type_name, row, access)
