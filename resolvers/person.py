@@ -1,44 +1,29 @@
 """Carers and children after registration (standards 5.3, 5.4, 12): corrections, arrivals,
 relationships and departures. A person who leaves is kept, never deleted."""
 
-from dataclasses import dataclass
+from collections.abc import Collection
 from datetime import date
 from typing import Any
 
 from sqlalchemy import delete, func, select, update
 
-from auth.principal import Principal
 from authz.categories import Action, Category
-from authz.grants import Scope
+from authz.scope import Target, load_for_write, require_anywhere
 from errors import BadUserInput, Conflict, NotFound
 from models import Carer, CarerChild, Child, Family, Form
 from models.base import utcnow
 from resolvers import validation as v
 from resolvers.context import Context
-from resolvers.family import MAX_CARERS, MAX_CHILDREN, as_records, clean_person, family_for_write, family_scope
+from resolvers.family import MAX_CARERS, MAX_CHILDREN, as_records, clean_person
 from resolvers.form import mark_entered
 from resolvers.history import PERSON_FIELDS, record_changes
 from resolvers.ids import decode_id, decode_key, encode_id
 from resolvers.records import PersonRecord, person_record
-from resolvers.rights import acting_setting, require, require_anywhere
 from resolvers.working_days import Deadline
 
 PEOPLE: dict[str, type[Carer] | type[Child]] = {"Carer": Carer, "Child": Child}
 PERSON_INPUT_FIELDS = ("first_name", "last_name", "date_of_birth", "gender", "ethnicity", "language")
 REQUIRED = {"first_name": "firstName", "last_name": "lastName", "gender": "gender"}
-
-
-@dataclass(slots=True)
-class Member:
-    """A carer or child with its family and the family's scope, read for a write."""
-
-    type_name: str
-    row: Carer | Child
-    family: Family
-    scope: Scope
-
-    def setting_for(self, principal: Principal, category: Category) -> int:
-        return acting_setting(principal, category, self.scope, self.family.registered_setting_id)
 
 
 async def _get(ctx: Context, type_name: str, key: int) -> Carer | Child | None:
@@ -47,20 +32,21 @@ async def _get(ctx: Context, type_name: str, key: int) -> Carer | Child | None:
     return await ctx.session.get(Child, key)
 
 
-async def member_for_write(ctx: Context, person_id: str, *type_names: str, field: str = "id") -> Member:
-    require_anywhere(ctx, Category.PRIMARY, Action.READ)
+async def person_for_write(
+    ctx: Context, person_id: str, categories: Collection[Category], *type_names: str, field: str = "id"
+) -> tuple[str, Target[Any]]:
+    """The carer or child an id names, for a write of `categories` (authz.scope.load_for_write)."""
     decoded = decode_id(person_id, *type_names)
-    row = None if decoded is None else await _get(ctx, *decoded)
-    if decoded is None or row is None:
-        raise NotFound(f"{field}: no such {' or '.join(t.lower() for t in type_names)}")
-    family = await ctx.session.get(Family, row.family_id)
-    assert family is not None
-    return Member(decoded[0], row, family, await family_scope(ctx, family))
+    type_name, key = (type_names[0], None) if decoded is None else decoded
+    missing = f"{field}: no such {' or '.join(t.lower() for t in type_names)}"
+    return type_name, await load_for_write(
+        ctx.session, ctx.require_principal(), PEOPLE[type_name], key, categories, missing
+    )
 
 
 async def get_person(ctx: Context, person_id: str, type_name: str) -> PersonRecord:
     """One carer or child by id, current or departed, with the caller's access to its family."""
-    require_anywhere(ctx, Category.PRIMARY, Action.READ)
+    require_anywhere(ctx.require_principal(), Category.PRIMARY, Action.READ)
     key = decode_key(person_id, type_name)
     row = None if key is None else await _get(ctx, type_name, key)
     if row is None:
@@ -79,10 +65,8 @@ async def update_person(
     given = {name: changes[name] for name in PERSON_INPUT_FIELDS if name in changes}
     if not given:
         raise BadUserInput(f"give at least one field to change ({', '.join(REQUIRED)}, …)", "input")
-    member = await member_for_write(ctx, person_id, type_name)
     categories = {PERSON_FIELDS[name][1] for name in given}
-    for category in sorted(categories):
-        require(ctx, category, Action.WRITE, member.scope)
+    _, member = await person_for_write(ctx, person_id, sorted(categories), type_name)
     for name, api_name in REQUIRED.items():
         if name in given and given[name] is None:
             raise BadUserInput(f"{api_name} cannot be cleared", api_name)
@@ -101,8 +85,7 @@ async def update_person(
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
         raise _stale(type_name, expected_version)
-    principal = ctx.require_principal()
-    acting = member.setting_for(principal, Category.PRIMARY if Category.PRIMARY in categories else Category.SECONDARY)
+    acting = member.acting_setting(Category.PRIMARY if Category.PRIMARY in categories else Category.SECONDARY)
     audited = {name: value for name, value in values.items() if name in PERSON_FIELDS}
     changed = record_changes(
         ctx, "person.update", type_name, member.row.id, PERSON_FIELDS, before, audited,
@@ -115,7 +98,7 @@ async def update_person(
     return await _record(ctx, type_name, member.row, member.family)
 
 
-async def _clean_changes(ctx: Context, member: Member, given: dict[str, Any], today: date) -> dict[str, Any]:
+async def _clean_changes(ctx: Context, member: Target[Any], given: dict[str, Any], today: date) -> dict[str, Any]:
     values: dict[str, Any] = {}
     if "first_name" in given:
         values["first_name"] = v.clean_name(given["first_name"], "firstName")
@@ -160,11 +143,14 @@ async def add_person(
 ) -> PersonRecord:
     """A newborn, a new partner, a child come to stay: PRIMARY write in the family's scope, and
     SECONDARY write for ethnicity or language given, validated as at registration."""
-    family = await family_for_write(ctx, family_id, "familyId")
-    scope = await family_scope(ctx, family)
-    principal = require(ctx, Category.PRIMARY, Action.WRITE, scope)
+    categories = [Category.PRIMARY]
     if data.get("ethnicity") is not None or data.get("language") is not None:
-        require(ctx, Category.SECONDARY, Action.WRITE, scope)
+        categories.append(Category.SECONDARY)
+    target = await load_for_write(
+        ctx.session, ctx.require_principal(), Family, decode_key(family_id, "Family"), categories,
+        "familyId: no such family",
+    )  # fmt: skip
+    family = target.row
     model = PEOPLE[type_name]
     most = MAX_CARERS if model is Carer else MAX_CHILDREN
     if await _current_count(ctx, model, family.id) >= most:
@@ -179,7 +165,7 @@ async def add_person(
     await ctx.session.flush()
     links = await _relationships_of(ctx, person, family, data, relationships)
     ctx.session.add_all(links)
-    acting = acting_setting(principal, Category.PRIMARY, scope, family.registered_setting_id)
+    acting = target.acting_setting(Category.PRIMARY)
     after = {column: getattr(person, column) for column in PERSON_FIELDS if hasattr(person, column)}
     if isinstance(person, Carer) and links:
         after["relationship"] = data.get("relationship")
@@ -231,8 +217,7 @@ async def _current_member(
 
 async def set_relationship(ctx: Context, carer_id: str, child_id: str, relationship: str | None) -> PersonRecord:
     """How a carer is related to a child of the same family (PRIMARY); None removes it."""
-    member = await member_for_write(ctx, carer_id, "Carer", field="carerId")
-    principal = require(ctx, Category.PRIMARY, Action.WRITE, member.scope)
+    _, member = await person_for_write(ctx, carer_id, [Category.PRIMARY], "Carer", field="carerId")
     if member.row.left_on is not None:
         raise BadUserInput("carerId: this carer has left the family", "carerId")
     child = await _current_member(ctx, Child, child_id, member.family.id, "childId")
@@ -250,7 +235,7 @@ async def set_relationship(ctx: Context, carer_id: str, child_id: str, relations
             link.relationship = relationship  # type: ignore[assignment]
         ctx.audit.write(
             "relationship.set", "Carer", member.row.id, family_id=member.family.id, category=Category.PRIMARY,
-            setting_id=member.setting_for(principal, Category.PRIMARY),
+            setting_id=member.acting_setting(Category.PRIMARY),
             changes={"relationshipToChildren": {"before": before, "after": relationship, "child": child_ref}},
         )  # fmt: skip
     await ctx.session.commit()
@@ -260,8 +245,7 @@ async def set_relationship(ctx: Context, carer_id: str, child_id: str, relations
 async def remove_from_family(ctx: Context, person_id: str, left_on: date, reason: str) -> bool:
     """The person leaves the family's carers or children; the record stays (retention, subject
     access). The reason is secondary data: it may say more than that they moved out."""
-    member = await member_for_write(ctx, person_id, "Carer", "Child", field="personId")
-    principal = require(ctx, Category.PRIMARY, Action.WRITE, member.scope)
+    type_name, member = await person_for_write(ctx, person_id, [Category.PRIMARY], "Carer", "Child", field="personId")
     if member.row.left_on is not None:
         raise BadUserInput("personId: this person has already left the family", "personId")
     values = {
@@ -273,7 +257,7 @@ async def remove_from_family(ctx: Context, person_id: str, left_on: date, reason
     remaining = sum([await _current_count(ctx, model, member.family.id) for model in (Carer, Child)])
     if remaining <= 1:
         raise BadUserInput("personId: a family keeps at least one person", "personId")
-    model = PEOPLE[member.type_name]
+    model = PEOPLE[type_name]
     result = await ctx.session.execute(
         update(model)
         .where(model.id == member.row.id, model.left_on.is_(None))
@@ -283,8 +267,8 @@ async def remove_from_family(ctx: Context, person_id: str, left_on: date, reason
     if result.rowcount != 1:  # type: ignore[attr-defined]
         raise Conflict("personId: this person has just left the family", field="personId")
     record_changes(
-        ctx, "person.leave", member.type_name, member.row.id, PERSON_FIELDS, {}, values,
-        family_id=member.family.id, setting_id=member.setting_for(principal, Category.PRIMARY),
+        ctx, "person.leave", type_name, member.row.id, PERSON_FIELDS, {}, values,
+        family_id=member.family.id, setting_id=member.acting_setting(Category.PRIMARY),
     )  # fmt: skip
     await ctx.session.commit()
     return True
