@@ -25,6 +25,7 @@ from resolvers.ids import encode_id
 
 ROOT = Path(__file__).resolve().parent.parent
 CONCURRENCY = (1, 10, 50)
+STARTUP_SECONDS = 180  # a bound against a hang, not a measurement
 Servers = dict[str, tuple[subprocess.Popen[bytes], int]]
 
 
@@ -65,6 +66,11 @@ async def drive(url: str, body: bytes, headers: dict[str, str], concurrency: int
     return HttpPoint("", concurrency, len(latencies), elapsed, latencies, failures)
 
 
+def summary(p: HttpPoint) -> str:
+    failed = f" FAILED {p.failures}" if p.failures else ""
+    return f"{p.impl} {p.rps:7.0f} req/s p50 {p.pct(0.5):6.2f} p99 {p.pct(0.99):7.2f} ms{failed}"
+
+
 def start_servers(s: Setup, cpu: int | None) -> Servers:
     servers: Servers = {}
     for impl in IMPLS:
@@ -90,15 +96,19 @@ def stop_servers(servers: Servers) -> None:
 
 
 async def wait_ready(s: Setup, servers: Servers, body: bytes, headers: dict[str, str]) -> None:
-    """Every server answers /healthz, and all three give the same answer to (c)."""
-    async with httpx.AsyncClient(timeout=5) as client:
+    """Every server answers /healthz, and all three give the same answer to (c). A server may
+    take long to start on a busy machine: only its exit, or STARTUP_SECONDS, ends the wait."""
+    deadline = time.monotonic() + STARTUP_SECONDS
+    async with httpx.AsyncClient(timeout=60) as client:
         for impl, (process, port) in servers.items():
-            for _ in range(300):
+            while True:
                 if process.poll() is not None:
                     raise RuntimeError(f"bench.serve {impl} exited; see {s.data_dir}/serve-{impl}.log")
                 with contextlib.suppress(httpx.HTTPError):
                     if (await client.get(f"http://127.0.0.1:{port}/healthz")).status_code == 200:
                         break
+                if time.monotonic() > deadline:
+                    raise RuntimeError(f"bench.serve {impl} did not start; see {s.data_dir}/serve-{impl}.log")
                 await asyncio.sleep(0.1)
         answers = {}
         for impl, (_, port) in servers.items():
@@ -139,13 +149,10 @@ async def http_workload(
                     else:
                         points[(impl, clients)] = point
                 order = order[1:] + order[:1]
-            line = "  ".join(
-                f"{impl} {p.rps:7.0f} req/s p50 {p.pct(0.5):6.2f} p99 {p.pct(0.99):7.2f} ms"
-                + (f" FAILED {p.failures}" if p.failures else "")
-                for impl in IMPLS
-                for p in (points[(impl, clients)],)
+            print(
+                f"[{s.kind} N={s.n}] (e) HTTP C={clients:<3} "
+                + "  ".join(summary(points[(impl, clients)]) for impl in IMPLS)
             )
-            print(f"[{s.kind} N={s.n}] (e) HTTP C={clients:<3} {line}")
         return list(points.values())
     finally:
         if pin:
