@@ -3,8 +3,9 @@
 
     python3 dev.py demo [--host 127.0.0.1] [--port 8000]   # demo data + GraphiQL
     python3 dev.py test [pytest arguments]                  # the test suite
+    python3 dev.py lint                                     # ruff check, ruff format --check, mypy
 
-Both create `.venv` on first use and install the project into it (`pip install -e '.[dev]'`);
+Each creates `.venv` on first use and install the project into it (`pip install -e '.[dev]'`);
 later runs reinstall only when pyproject.toml has changed.
 """
 
@@ -82,6 +83,26 @@ def demo(host: str, port: int) -> int:
     return run(tool("estart"), "serve", "--host", host, "--port", str(port), env=env)
 
 
+LINTERS = (
+    ("ruff check", ("ruff", "check", ".")),
+    ("ruff format --check", ("ruff", "format", "--check", ".")),
+    ("mypy", ("mypy", ".")),
+)
+
+
+def lint() -> int:
+    """Every linter runs, even after one fails; the exit status is 1 if any failed."""
+    failed = []
+    for name, (program, *arguments) in LINTERS:
+        print(f"== {name}", flush=True)
+        if run(tool(program), *arguments):
+            failed.append(name)
+    if failed:
+        print(f"lint failed: {', '.join(failed)}", file=sys.stderr)
+        return 1
+    return 0
+
+
 def main(argv: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="dev.py", description="eStart developer commands")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -89,6 +110,7 @@ def main(argv: list[str]) -> int:
     demo_parser.add_argument("--host", default="127.0.0.1")
     demo_parser.add_argument("--port", type=int, default=8000)
     commands.add_parser("test", help="run pytest; every further argument goes to pytest")
+    commands.add_parser("lint", help="ruff check, ruff format --check and mypy (strict) on the repository")
     # Everything after `test` belongs to pytest, untouched by argparse (-h, -k, --, …).
     args = parser.parse_args(argv[:1] if argv[:1] == ["test"] else argv)
     try:
@@ -97,6 +119,8 @@ def main(argv: list[str]) -> int:
         sys.exit(f"installing the project failed (exit {error.returncode})")
     if args.command == "demo":
         return demo(args.host, args.port)
+    if args.command == "lint":
+        return lint()
     # ESTART_TEST_DATABASE_URL passes through: a PostgreSQL URL runs the suite on that server.
     return run(tool("pytest"), *argv[1:])
 

@@ -13,11 +13,12 @@ family detail 7 + 1 audit insert, search 2.
 """
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import orjson
-from sqlalchemy import Table, and_, bindparam, func, insert, literal, or_, select, union_all
+from sqlalchemy import BindParameter, Table, and_, bindparam, func, insert, literal, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from auth.sessions import token_hash
@@ -87,7 +88,7 @@ AFFILIATION_COLUMNS = (
     A.c.id, A.c.family_id, A.c.setting_id, A.c.consent_given_by, A.c.consent_date, A.c.revoked_at,
     S.c.code.label("setting_code"), S.c.name.label("setting_name"),
 )  # fmt: skip
-IDS = bindparam("ids", expanding=True)
+IDS: BindParameter[list[int]] = bindparam("ids", expanding=True)
 PEOPLE_OF_PAGE = _people(lambda t: t.c.family_id.in_(IDS))
 AFFILIATIONS_OF_PAGE = (
     select(*AFFILIATION_COLUMNS).join(S, S.c.id == A.c.setting_id).where(A.c.family_id.in_(IDS)).order_by(A.c.id)
@@ -302,11 +303,11 @@ class Floor:
         principal: FloorPrincipal,
         f: Any,
         access: Access,
-        people: list[Any],
-        affs: list[Any],
-        notes_rows: list[Any],
-        relationships: list[Any],
-        plans: list[Any],
+        people: Sequence[Any],
+        affs: Sequence[Any],
+        notes_rows: Sequence[Any],
+        relationships: Sequence[Any],
+        plans: Sequence[Any],
     ) -> tuple[tuple[dict[str, Any], Denied], list[dict[str, Any]]]:
         denied = Denied()
         audit: list[dict[str, Any]] = []

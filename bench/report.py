@@ -3,105 +3,19 @@
 import json
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from bench.workloads import NESTED_LISTS
+from bench.records import IMPLS, HttpPoint, Measured, Run
+from bench.targets import MAIN, ratio, targets
 
-if TYPE_CHECKING:
-    from bench.run import HttpPoint, Measured, Run
-
-IMPLS = ("floor", "authz-off", "service")
-MAIN = ("a", "b", "c", "d")
 COLOURS = {"floor": "#2b8a3e", "authz-off": "#1971c2", "service": "#c92a2a"}
-TARGETS = {
-    "a_off": 1.10,  # service / authz-off on (a)
-    "b_off": 1.5,  # service / authz-off on (b)
-    "a_floor": 12.0,  # service / floor on (a)
-    "http_off": 1.2,  # over HTTP on (c): service within 1.2x of authz-off
-}
 
 
-def _ok(flag: bool) -> str:
-    return "PASS" if flag else "**FAIL**"
-
-
-def _ratio(m: "Measured", a: str, b: str) -> float:
-    return m.median(a) / m.median(b)
-
-
-def targets(r: "Run") -> list[tuple[str, str, str]]:
-    """(target, measured, verdict) rows."""
-    rows: list[tuple[str, str, str]] = []
-    for (kind, n), res in r.results.items():
-        where = f"{kind}, N={n:,}"
-        a, b = res["a"], res["b"]
-        rows.append(
-            (f"(a) service / authz-off ≤ {TARGETS['a_off']} — {where}", f"{_ratio(a, 'service', 'authz-off'):.2f}",
-             _ok(_ratio(a, "service", "authz-off") <= TARGETS["a_off"]))
-        )  # fmt: skip
-        rows.append(
-            (f"(b) service / authz-off ≤ {TARGETS['b_off']} — {where}", f"{_ratio(b, 'service', 'authz-off'):.2f}",
-             _ok(_ratio(b, "service", "authz-off") <= TARGETS["b_off"]))
-        )  # fmt: skip
-        rows.append(
-            (f"(a) service / floor ≤ {TARGETS['a_floor']:g} — {where}", f"{_ratio(a, 'service', 'floor'):.2f}",
-             _ok(_ratio(a, "service", "floor") <= TARGETS["a_floor"]))
-        )  # fmt: skip
-    # statements independent of N (same workload, same implementation, every size), and of
-    # the page size (a10 / a100 / a)
-    for kind in r.kinds:
-        sizes = [n for n in r.sizes if (kind, n) in r.results]
-        varying = []
-        for key in (*MAIN, *(k for k in r.results[(kind, sizes[0])] if k not in MAIN)):
-            for impl in IMPLS:
-                counts = {r.results[(kind, n)][key].statements[impl] for n in sizes}
-                if len(counts) > 1:
-                    varying.append(f"{key}/{impl} {sorted(counts)}")
-        for n in sizes:
-            res = r.results[(kind, n)]
-            pages = {
-                k: res[k].statements["service"] for k in res if k == "a" or (k.startswith("a") and k[1:].isdigit())
-            }
-            if len(set(pages.values())) > 1:
-                varying.append(f"N={n:,} service statements by page size {pages}")
-        measured = "; ".join(varying) if varying else "same count at every N and page size"
-        rows.append((f"SQL statements per request independent of N — {kind}", measured, _ok(not varying)))
-        res = r.results[(kind, sizes[-1])]
-        within = {key: res[key].statements["service"] - res[key].auth_statements["service"] for key in MAIN}
-        rows.append(
-            (f"SQL statements besides authentication ≤ 1 + nested list fields — {kind}",
-             ", ".join(f"({key}) {within[key]} ≤ {1 + NESTED_LISTS[key]}" for key in MAIN)
-             + f"; authentication {res['a'].auth_statements['service']}",
-             _ok(all(within[key] <= 1 + NESTED_LISTS[key] for key in MAIN)))
-        )  # fmt: skip
-    warm = [
-        f"{kind} N={n:,} {key}: {m.enforce_warm['service']}"
-        for (kind, n), res in r.results.items()
-        for key, m in res.items()
-        if m.enforce_warm["service"] or m.enforce_warm["authz-off"]
-    ]
-    rows.append(("zero Casbin enforce calls per request once warm", "; ".join(warm) or "0 everywhere", _ok(not warm)))
-    for (kind, n), points in r.http.items():
-        by = {(p.impl, p.concurrency): p for p in points}
-        for c in sorted({p.concurrency for p in points}):
-            service, off = by[("service", c)], by[("authz-off", c)]
-            rps = off.rps / service.rps if service.rps else float("inf")
-            p50 = service.pct(0.5) / off.pct(0.5)
-            rows.append(
-                (
-                    f"(c) over HTTP, service within {TARGETS['http_off']}× of authz-off — {kind}, N={n:,}, C={c}",
-                    f"throughput off/service {rps:.2f}, p50 service/off {p50:.2f}",
-                    _ok(rps <= TARGETS["http_off"] and p50 <= TARGETS["http_off"]),
-                )
-            )
-    return rows
-
-
-def _cell(m: "Measured", impl: str) -> str:
+def _cell(m: Measured, impl: str) -> str:
     return f"{m.median(impl):.2f} ({m.p95(impl):.2f})"
 
 
-def in_process_table(res: dict[str, "Measured"], titles: dict[str, str]) -> list[str]:
+def in_process_table(res: dict[str, Measured], titles: dict[str, str]) -> list[str]:
     lines = [
         "| workload | floor ms | authz-off ms | service ms | service / authz-off | service / floor "
         "| SQL statements floor / off / service | enforce calls service: warm (cold) "
@@ -112,7 +26,7 @@ def in_process_table(res: dict[str, "Measured"], titles: dict[str, str]) -> list
         m = res[key]
         lines.append(
             f"| {titles.get(key, key)} | {_cell(m, 'floor')} | {_cell(m, 'authz-off')} | {_cell(m, 'service')} "
-            f"| **{_ratio(m, 'service', 'authz-off'):.2f}** | **{_ratio(m, 'service', 'floor'):.2f}** "
+            f"| **{ratio(m, 'service', 'authz-off'):.2f}** | **{ratio(m, 'service', 'floor'):.2f}** "
             f"| {m.statements['floor']} / {m.statements['authz-off']} / {m.statements['service']} "
             f"| {m.enforce_warm['service']} ({m.enforce_cold['service']}) "
             f"| {m.peak_mb['floor']:.1f} / {m.peak_mb['authz-off']:.1f} / {m.peak_mb['service']:.1f} "
@@ -121,7 +35,7 @@ def in_process_table(res: dict[str, "Measured"], titles: dict[str, str]) -> list
     return lines
 
 
-def http_table(points: list["HttpPoint"]) -> list[str]:
+def http_table(points: list[HttpPoint]) -> list[str]:
     by = {(p.impl, p.concurrency): p for p in points}
     lines = [
         "| clients | implementation | req/s | p50 ms | p99 ms | failed | service / authz-off: req/s, p50 |",
@@ -140,7 +54,7 @@ def http_table(points: list["HttpPoint"]) -> list[str]:
     return lines
 
 
-def chart(r: "Run", path: Path) -> None:
+def chart(r: Run, path: Path) -> None:
     import matplotlib
 
     matplotlib.use("Agg")
@@ -181,7 +95,7 @@ def chart(r: "Run", path: Path) -> None:
     plt.close(fig)
 
 
-def to_json(r: "Run") -> dict[str, Any]:
+def to_json(r: Run) -> dict[str, Any]:
     return {
         "environment": r.env,
         "iterations": r.iterations,
@@ -233,11 +147,14 @@ TITLES = {
 }
 
 
-def write(r: "Run", out: Path, command: str) -> list[Path]:
+def write(r: Run, out: Path, command: str, with_chart: bool = True) -> list[Path]:
+    """Write results.md and results.json, and latency.png unless `with_chart` is false (the chart
+    needs matplotlib, from the `bench` extra); returns the paths written."""
     from bench.seed import HALF_SETTINGS, SEARCH_NAME, SETTINGS
 
     md, png, js = out / "results.md", out / "latency.png", out / "results.json"
-    chart(r, png)
+    if with_chart:
+        chart(r, png)
     js.write_text(json.dumps(to_json(r), indent=1, default=str))
     titles = dict(TITLES)
     titles["d"] = f'(d) searchPeople(name: "{SEARCH_NAME}")'
@@ -254,8 +171,9 @@ def write(r: "Run", out: Path, command: str) -> list[Path]:
         "",
         "**Method.** One process; for each database and N a fresh database seeded by `bench/seed.py`. Each"
         " workload is answered by three implementations side by side — **floor** (hand-written SQLAlchemy Core,"
-        " nested in Python, orjson; `bench/floor.py`), **authz-off** (`create_app(config, schema=_assemble())`:"
-        " the same app and schema with no field guards) and **service** (`create_app(config)`). In-process"
+        " nested in Python, orjson; `bench/floor.py`), **authz-off**"
+        " (`create_app(config, schema=build_schema(guards=False))`: the same app and schema with no field"
+        " guards) and **service** (`create_app(config)`). In-process"
         " requests go through the app's own `GraphQLApp.get_context` (a fresh session per request),"
         " `schema.execute`, `process_result` and `encode_json` (orjson): everything but HTTP."
         f" {r.warmup} untimed rounds, then {r.iterations} timed rounds, interleaved (floor, authz-off, service,"
@@ -319,15 +237,16 @@ def write(r: "Run", out: Path, command: str) -> list[Path]:
                     cells.append(f"{st['floor']} / {st['authz-off']} / {st['service']}")
                 lines.append(f"| {titles.get(key, key)} | " + " | ".join(cells) + " |")
             lines.append("")
-    lines += [
-        "## Latency against rows",
-        "",
-        "![latency against rows](latency.png)",
-        "",
-        "Workload (a) with pages of 10, 100 and 1,000 families, at each N (log-log). A line that is flat"
-        " between N=1,000 and N=10,000 means the cost follows the rows returned, not the table size.",
-        "",
-    ]
+    if with_chart:
+        lines += [
+            "## Latency against rows",
+            "",
+            "![latency against rows](latency.png)",
+            "",
+            "Workload (a) with pages of 10, 100 and 1,000 families, at each N (log-log). A line that is flat"
+            " between N=1,000 and N=10,000 means the cost follows the rows returned, not the table size.",
+            "",
+        ]
     if r.profiles:
         lines += [
             "## Profiles",
@@ -339,4 +258,4 @@ def write(r: "Run", out: Path, command: str) -> list[Path]:
     lines += [f"| {k} | {v} |" for k, v in r.env.items()]
     lines.append("")
     md.write_text("\n".join(lines))
-    return [md, png, js]
+    return [md, png, js] if with_chart else [md, js]

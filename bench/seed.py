@@ -132,9 +132,10 @@ GENERAL_NOTES = [
 POSTCODE_LETTERS = "ABDEFGHJLNPQRSTUWXYZ"
 
 
-def database_url(kind: str, n: int) -> str:
+def database_url(kind: str, n: int, data_dir: Path = DATA) -> str:
+    """Where the data set of N families lives: a file in `data_dir`, or a PostgreSQL database."""
     if kind == "sqlite":
-        return f"sqlite+aiosqlite:///{DATA / f'estart_bench_{n}.db'}"
+        return f"sqlite+aiosqlite:///{data_dir / f'estart_bench_{n}.db'}"
     if kind == "postgresql":
         return make_url(PG_SERVER).set(database=f"estart_bench_{n}").render_as_string(hide_password=False)
     raise ValueError(f"unknown database kind {kind!r}")
@@ -358,11 +359,11 @@ TABLES: list[tuple[str, Table]] = [
 ]
 
 
-async def fresh_database(kind: str, n: int) -> str:
+async def fresh_database(kind: str, n: int, data_dir: Path = DATA) -> str:
     """An empty, migrated database for (kind, n); whatever was there is dropped."""
-    url = database_url(kind, n)
+    url = database_url(kind, n, data_dir)
     if kind == "sqlite":
-        DATA.mkdir(parents=True, exist_ok=True)
+        data_dir.mkdir(parents=True, exist_ok=True)
         path = Path(make_url(url).database or "")
         for suffix in ("", "-wal", "-shm", "-journal"):
             Path(f"{path}{suffix}").unlink(missing_ok=True)
@@ -435,10 +436,10 @@ def hashes() -> tuple[str, str]:
     return _HASHES["bench"], _HASHES["staff"]
 
 
-async def seed(kind: str, n: int) -> tuple[str, dict[str, int], float]:
+async def seed(kind: str, n: int, data_dir: Path = DATA) -> tuple[str, dict[str, int], float]:
     """Create, migrate and fill the database for (kind, n); returns url, row counts, seconds."""
     started = time.perf_counter()
-    url = await fresh_database(kind, n)
+    url = await fresh_database(kind, n, data_dir)
     data = generate(n, *hashes())
     counts = await load(url, data)
     return url, counts, time.perf_counter() - started

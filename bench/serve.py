@@ -3,13 +3,14 @@
     python -m bench.serve --impl service|authz-off|floor --url DATABASE_URL --port 8101 [--cpu 0]
 
 service    create_app(config), the service as deployed
-authz-off  create_app(config, schema=_assemble()), the same app with no field guards
+authz-off  create_app(config, schema=build_schema(guards=False)), the same app with no field guards
 floor      a bare Starlette endpoint answering the detail document with bench.floor
+
+The configuration is bench.apps.bench_config: as deployed, with the flood limits lifted.
 """
 
 import argparse
 import os
-from typing import Any
 
 import orjson
 import uvicorn
@@ -18,8 +19,8 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
+from bench.apps import graphql_app
 from bench.floor import Floor
-from config import AppConfig, Limits
 from models.db import make_engine
 from models.migrate import upgrade
 
@@ -41,21 +42,8 @@ def floor_app(url: str) -> Starlette:
     return Starlette(routes=[Route("/graphql", graphql, methods=["POST"]), Route("/healthz", healthz)])
 
 
-def build(impl: str, url: str) -> Any:
-    if impl == "floor":
-        return floor_app(url)
-    from schema import _assemble
-    from server import create_app
-
-    # One bench client sends hundreds of requests a second with one token: the per-process flood
-    # limits (RATE_LIMITED) would refuse it, so they are lifted; everything else is as deployed.
-    config = AppConfig(
-        database_url=url,
-        rate_limit_per_token=10**9,
-        rate_limit_per_address=10**9,
-        limits=Limits(max_cost_per_minute=10**12),
-    )
-    return create_app(config) if impl == "service" else create_app(config, schema=_assemble())
+def build(impl: str, url: str) -> Starlette:
+    return floor_app(url) if impl == "floor" else graphql_app(impl, url)
 
 
 def main() -> None:

@@ -1,4 +1,16 @@
-"""The GraphQL documents of the workloads. bench/floor.py answers each with the same shape."""
+"""The workloads: their GraphQL documents, and each one's three calls (floor, authz-off,
+service) on a prepared database. bench/floor.py answers each document with the same shape."""
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from bench import seed as seeding
+from bench.apps import Setup
+from resolvers.ids import encode_id
+
+PAGE = 1000  # families per page in (a) and (b): the service's maximum page size
+SWEEP = (10, 100)  # extra page sizes of (a), for the latency-vs-rows chart
 
 # (a) and (b): a page of families with carers and children, PRIMARY and SECONDARY fields.
 LIST_QUERY = """query Families($first: Int!) {
@@ -65,3 +77,51 @@ NESTED_LISTS = {
     "c": 10,
     "d": 0,  # searchPeople is itself the list
 }
+
+
+Call = Callable[[], Awaitable[bytes]]
+
+
+@dataclass
+class Workload:
+    key: str
+    title: str
+    rows: int  # families (or people, for search) in the answer, for the chart
+    calls: dict[str, Call]
+    # impl -> the impl whose `data` it must equal; "a:floor" is the floor's answer to (a)
+    compare: dict[str, str] = field(default_factory=dict)
+
+
+def workloads(s: Setup) -> list[Workload]:
+    manager, half = s.tokens["manager"], s.tokens["half"]
+    detail = encode_id("Family", seeding.detail_family_id(s.n))
+    same = {"authz-off": "floor", "service": "floor"}
+
+    def trio(query: str, variables: dict[str, Any], token: str, floor: Call) -> dict[str, Call]:
+        def gql(impl: str) -> Call:
+            return lambda: s.impls[impl].request(query, variables, token)
+
+        return {"floor": floor, "authz-off": gql("authz-off"), "service": gql("service")}
+
+    def families(token: str, first: int) -> Call:
+        return lambda: s.floor.families(token, first)
+
+    found = [
+        Workload("a", f"(a) {PAGE:,} families, manager", PAGE,
+                 trio(LIST_QUERY, {"first": PAGE}, manager, families(manager, PAGE)), same),
+        # authz-off has no guard: it answers everything, as the floor does for the manager
+        Workload("b", f"(b) {PAGE:,} families, half secondary denied", PAGE,
+                 trio(LIST_QUERY, {"first": PAGE}, half, families(half, PAGE)),
+                 {"service": "floor", "authz-off": "a:floor"}),
+        Workload("c", "(c) one family, all relations", 1,
+                 trio(DETAIL_QUERY, {"id": detail}, manager, lambda: s.floor.family(manager, detail)), same),
+        Workload("d", f'(d) searchPeople("{seeding.SEARCH_NAME}")', 0,
+                 trio(SEARCH_QUERY, {"name": seeding.SEARCH_NAME}, manager,
+                      lambda: s.floor.search(manager, seeding.SEARCH_NAME)), same),
+    ]  # fmt: skip
+    for size in SWEEP:
+        found.append(
+            Workload(f"a{size}", f"(a) {size} families, manager", size,
+                     trio(LIST_QUERY, {"first": size}, manager, families(manager, size)), same)
+        )  # fmt: skip
+    return found

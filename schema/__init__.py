@@ -36,17 +36,23 @@ def _describe(gql_field: GraphQLField) -> tuple[FieldCategory | None, str | None
     return category, attribute
 
 
-def build_schema(limits: Limits = DEFAULT_LIMITS, **kwargs: Any) -> EstartSchema:
-    """The service's schema, every record field guarded by its category."""
+def build_schema(limits: Limits = DEFAULT_LIMITS, *, guards: bool = True, **kwargs: Any) -> EstartSchema:
+    """The service's schema, every record field guarded by its category.
+
+    `guards=False` builds the same schema with no field guards installed: it answers every field
+    to anyone logged in. It exists only so bench/ can measure what the guards cost. The server
+    never passes it (server.py calls `build_schema(config.limits)`), and no setting, environment
+    variable or request reaches this argument: only code that imports this function can ask."""
     schema = _assemble(limits, **kwargs)
+    if not guards:
+        return schema
     record_names = [cls.__strawberry_definition__.name for cls in RECORD_TYPES]
     install_guards(schema._schema, record_names, _describe)
     return schema
 
 
 def _assemble(limits: Limits = DEFAULT_LIMITS, **kwargs: Any) -> EstartSchema:
-    """The same schema with no field guards. Only bench/ calls this, to measure what the
-    guards cost; no configuration or client input can reach it."""
+    """The schema's types and extensions, before any guard is installed (see build_schema)."""
     return EstartSchema(
         query=Query,
         mutation=Mutation,

@@ -1,0 +1,147 @@
+"""In-process workloads (a)-(d): check the answers, count, then time.
+
+1. The first (cold) call of each implementation: its answer must equal the floor's before
+   anything is timed, and its enforce calls are the cold count.
+2. A second (warm) call under tracemalloc: statements and enforce calls per request and peak
+   memory (tracemalloc slows it down, so this call is never timed).
+3. Warm-up rounds, then timed rounds interleaved (floor, authz-off, service, the order rotated
+   each round) after gc.freeze().
+"""
+
+import gc
+import time
+import tracemalloc
+from typing import Any
+
+import orjson
+
+from bench.apps import Setup
+from bench.counting import counters
+from bench.records import IMPLS, Measured
+from bench.workloads import Workload, workloads
+
+
+def data_of(body: bytes) -> Any:
+    return orjson.loads(body)["data"]
+
+
+def errors_of(body: bytes) -> list[Any]:
+    return list(orjson.loads(body).get("errors") or [])
+
+
+def check(s: Setup, workload: Workload, first_bodies: dict[str, bytes], reference: dict[str, bytes]) -> str:
+    """The bench must not time a wrong answer: each implementation's data equals the floor's.
+    Returns the workload's note for the report."""
+    for impl, against in workload.compare.items():
+        other = reference[against] if ":" in against else first_bodies[against]
+        if data_of(first_bodies[impl]) != data_of(other):
+            s.data_dir.mkdir(parents=True, exist_ok=True)
+            for name, body in ((impl, first_bodies[impl]), (against.replace(":", "-"), other)):
+                (s.data_dir / f"mismatch-{workload.key}-{name}.json").write_bytes(
+                    orjson.dumps(orjson.loads(body), option=orjson.OPT_INDENT_2)
+                )
+            raise AssertionError(
+                f"{workload.title}: {impl}'s data differs from {against}'s "
+                f"(both written to {s.data_dir}/mismatch-{workload.key}-*.json)"
+            )
+    if workload.key != "b":
+        return ""
+    floor_paths = sorted(tuple(e["path"]) for e in errors_of(first_bodies["floor"]))
+    service_paths = sorted(tuple(e.get("path") or ()) for e in errors_of(first_bodies["service"]))
+    nodes = data_of(first_bodies["floor"])["families"]["nodes"]
+    denied_rows = sum(1 for node in nodes if node["affiliations"] is None)
+    notes = [f"secondary denied on {denied_rows} of {len(nodes)} rows"]
+    if floor_paths != service_paths:
+        notes.append(
+            f"service reports {len(service_paths)} FORBIDDEN errors where the floor reports {len(floor_paths)}"
+        )
+    else:
+        notes.append(f"{len(service_paths)} FORBIDDEN errors, one per denied field")
+    return "; ".join(notes)
+
+
+async def first_calls(s: Setup, loads: list[Workload], results: dict[str, Measured]) -> None:
+    """1. Cold calls: correctness, cold enforce calls, response sizes."""
+    c = counters()
+    reference: dict[str, bytes] = {}
+    for w in loads:
+        m = results[w.key] = Measured()
+        firsts: dict[str, bytes] = {}
+        for impl in IMPLS:
+            with c.measure() as counted:
+                body = await w.calls[impl]()
+            firsts[impl] = body
+            m.enforce_cold[impl] = counted.enforce
+            m.size_kb[impl] = len(body) / 1024
+            m.errors[impl] = len(errors_of(body))
+        if w.key == "a":
+            reference["a:floor"] = firsts["floor"]
+        m.note = check(s, w, firsts, reference)
+
+
+async def warm_counts(s: Setup, loads: list[Workload], results: dict[str, Measured]) -> None:
+    """2. One warm call each: statements, enforce calls and peak memory per request."""
+    c = counters()
+    for w in loads:
+        m = results[w.key]
+        for impl in IMPLS:
+            gc.collect()
+            tracemalloc.start()
+            try:
+                with c.measure() as counted:
+                    await w.calls[impl]()
+                m.peak_mb[impl] = tracemalloc.get_traced_memory()[1] / 2**20
+            finally:
+                tracemalloc.stop()
+            m.statements[impl] = counted.statements
+            m.statement_text[impl] = counted.recorded
+            m.enforce_warm[impl] = counted.enforce
+    # the statements that only authenticate: a document that reads nothing
+    for impl in ("authz-off", "service"):
+        await s.impls[impl].request("{ __typename }", {}, s.tokens["manager"])  # any last-seen write now
+        with c.measure() as counted:
+            await s.impls[impl].request("{ __typename }", {}, s.tokens["manager"])
+        for m in results.values():
+            m.auth_statements[impl] = counted.statements
+    for m in results.values():
+        m.auth_statements["floor"] = 1  # bench/floor.py authenticates in one statement
+
+
+async def timed_rounds(
+    s: Setup, loads: list[Workload], results: dict[str, Measured], iterations: int, warmup: int
+) -> None:
+    """3. Warm-up, then interleaved timed rounds with the order rotated."""
+    gc.collect()
+    gc.freeze()
+    try:
+        for w in loads:
+            m = results[w.key]
+            order = list(IMPLS)
+            for round_index in range(warmup + iterations):
+                gc.collect()
+                for impl in order:
+                    started = time.perf_counter()
+                    await w.calls[impl]()
+                    elapsed = (time.perf_counter() - started) * 1000
+                    if round_index >= warmup:
+                        m.times[impl].append(elapsed)
+                order = order[1:] + order[:1]
+            print(
+                f"[{s.kind} N={s.n}] {w.title:<44} "
+                + "  ".join(f"{impl} {m.median(impl):8.2f} ms" for impl in IMPLS)
+                + f"  svc/off {m.median('service') / m.median('authz-off'):5.2f}"
+                + f"  svc/floor {m.median('service') / m.median('floor'):5.2f}"
+                + f"  stmts {m.statements['floor']}/{m.statements['authz-off']}/{m.statements['service']}"
+                + f"  enforce warm {m.enforce_warm['service']}"
+            )
+    finally:
+        gc.unfreeze()
+
+
+async def measure(s: Setup, iterations: int, warmup: int) -> dict[str, Measured]:
+    results: dict[str, Measured] = {}
+    loads = workloads(s)
+    await first_calls(s, loads, results)
+    await warm_counts(s, loads, results)
+    await timed_rounds(s, loads, results, iterations, warmup)
+    return results

@@ -1,0 +1,89 @@
+"""The issue's targets, each measured and marked PASS or FAIL (results.md's Targets table; a
+quick run prints it)."""
+
+from bench.records import IMPLS, Measured, Run
+from bench.workloads import NESTED_LISTS
+
+MAIN = ("a", "b", "c", "d")
+TARGETS = {
+    "a_off": 1.10,  # service / authz-off on (a)
+    "b_off": 1.5,  # service / authz-off on (b)
+    "a_floor": 12.0,  # service / floor on (a)
+    "http_off": 1.2,  # over HTTP on (c): service within 1.2x of authz-off
+}
+
+
+def _ok(flag: bool) -> str:
+    return "PASS" if flag else "**FAIL**"
+
+
+def ratio(m: Measured, a: str, b: str) -> float:
+    return m.median(a) / m.median(b)
+
+
+def targets(r: Run) -> list[tuple[str, str, str]]:
+    """(target, measured, verdict) rows."""
+    rows: list[tuple[str, str, str]] = []
+    for (kind, n), res in r.results.items():
+        where = f"{kind}, N={n:,}"
+        a, b = res["a"], res["b"]
+        rows.append(
+            (f"(a) service / authz-off ≤ {TARGETS['a_off']} — {where}", f"{ratio(a, 'service', 'authz-off'):.2f}",
+             _ok(ratio(a, "service", "authz-off") <= TARGETS["a_off"]))
+        )  # fmt: skip
+        rows.append(
+            (f"(b) service / authz-off ≤ {TARGETS['b_off']} — {where}", f"{ratio(b, 'service', 'authz-off'):.2f}",
+             _ok(ratio(b, "service", "authz-off") <= TARGETS["b_off"]))
+        )  # fmt: skip
+        rows.append(
+            (f"(a) service / floor ≤ {TARGETS['a_floor']:g} — {where}", f"{ratio(a, 'service', 'floor'):.2f}",
+             _ok(ratio(a, "service", "floor") <= TARGETS["a_floor"]))
+        )  # fmt: skip
+    # statements independent of N (same workload, same implementation, every size), and of
+    # the page size (a10 / a100 / a)
+    for kind in r.kinds:
+        sizes = [n for n in r.sizes if (kind, n) in r.results]
+        varying = []
+        for key in (*MAIN, *(k for k in r.results[(kind, sizes[0])] if k not in MAIN)):
+            for impl in IMPLS:
+                counts = {r.results[(kind, n)][key].statements[impl] for n in sizes}
+                if len(counts) > 1:
+                    varying.append(f"{key}/{impl} {sorted(counts)}")
+        for n in sizes:
+            res = r.results[(kind, n)]
+            pages = {
+                k: res[k].statements["service"] for k in res if k == "a" or (k.startswith("a") and k[1:].isdigit())
+            }
+            if len(set(pages.values())) > 1:
+                varying.append(f"N={n:,} service statements by page size {pages}")
+        measured = "; ".join(varying) if varying else "same count at every N and page size"
+        rows.append((f"SQL statements per request independent of N — {kind}", measured, _ok(not varying)))
+        res = r.results[(kind, sizes[-1])]
+        within = {key: res[key].statements["service"] - res[key].auth_statements["service"] for key in MAIN}
+        rows.append(
+            (f"SQL statements besides authentication ≤ 1 + nested list fields — {kind}",
+             ", ".join(f"({key}) {within[key]} ≤ {1 + NESTED_LISTS[key]}" for key in MAIN)
+             + f"; authentication {res['a'].auth_statements['service']}",
+             _ok(all(within[key] <= 1 + NESTED_LISTS[key] for key in MAIN)))
+        )  # fmt: skip
+    warm = [
+        f"{kind} N={n:,} {key}: {m.enforce_warm['service']}"
+        for (kind, n), res in r.results.items()
+        for key, m in res.items()
+        if m.enforce_warm["service"] or m.enforce_warm["authz-off"]
+    ]
+    rows.append(("zero Casbin enforce calls per request once warm", "; ".join(warm) or "0 everywhere", _ok(not warm)))
+    for (kind, n), points in r.http.items():
+        by = {(p.impl, p.concurrency): p for p in points}
+        for c in sorted({p.concurrency for p in points}):
+            service, off = by[("service", c)], by[("authz-off", c)]
+            rps = off.rps / service.rps if service.rps else float("inf")
+            p50 = service.pct(0.5) / off.pct(0.5)
+            rows.append(
+                (
+                    f"(c) over HTTP, service within {TARGETS['http_off']}× of authz-off — {kind}, N={n:,}, C={c}",
+                    f"throughput off/service {rps:.2f}, p50 service/off {p50:.2f}",
+                    _ok(rps <= TARGETS["http_off"] and p50 <= TARGETS["http_off"]),
+                )
+            )
+    return rows

@@ -1,0 +1,45 @@
+"""The benchmark harness cannot rot: `python -m bench.run --quick` runs end to end in a
+subprocess (seed, the three implementations' answers checked equal, counts, one timed round,
+HTTP through bench.serve) and prints the ratios, writing nothing into the repository.
+
+It always runs on SQLite in a temporary directory, whatever ESTART_TEST_DATABASE_URL says."""
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = ROOT / "bench"
+RATIO = r"(\d+\.\d\d)"
+
+
+def files_under(folder: Path) -> dict[Path, int]:
+    files = (path for path in folder.rglob("*") if path.is_file() and "__pycache__" not in path.parts)
+    return {path: path.stat().st_mtime_ns for path in files}
+
+
+def test_quick_bench_runs_and_prints_the_ratios(tmp_path: Path) -> None:
+    before = files_under(BENCH)
+    # the timeout only ends a hang; on a busy machine the run may take minutes instead of seconds
+    env = {**os.environ, "TMPDIR": str(tmp_path), "PYTHONPATH": str(ROOT)}
+    env.pop("ESTART_TEST_DATABASE_URL", None)
+    done = subprocess.run(
+        [sys.executable, "-m", "bench.run", "--quick"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=900,
+    )  # fmt: skip
+    output = f"--- stdout\n{done.stdout}\n--- stderr\n{done.stderr}"
+    assert done.returncode == 0, output
+    for target in (
+        rf"\(a\) service / authz-off ≤ [\d.]+ — sqlite, N=\d+: {RATIO}",
+        rf"\(b\) service / authz-off ≤ [\d.]+ — sqlite, N=\d+: {RATIO}",
+        rf"\(a\) service / floor ≤ [\d.]+ — sqlite, N=\d+: {RATIO}",
+        rf"\(c\) over HTTP, service within [\d.]+× of authz-off — sqlite, N=\d+, C=1: throughput off/service {RATIO}",
+    ):
+        assert re.search(target, done.stdout), f"no line matching {target!r}\n{output}"
+    assert "HTTP failed" not in done.stdout, output
+    assert "wrote no files" in done.stdout, output
+    # nothing written into the repository, and the temporary directory is removed
+    assert files_under(BENCH) == before
+    assert list(tmp_path.iterdir()) == []
