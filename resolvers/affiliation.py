@@ -5,6 +5,8 @@ from datetime import date
 from sqlalchemy.exc import IntegrityError
 
 from authz.categories import Action, Category
+from authz.fields import category_of
+from authz.guard import Payload
 from errors import BadUserInput, NotFound
 from models import Affiliation, Family
 from models.base import utcnow
@@ -17,7 +19,7 @@ from resolvers.rights import acting_setting, require
 
 async def affiliate(
     ctx: Context, family_id: str, setting_id: str, consent_given_by: str, consent_date: date
-) -> Affiliation:
+) -> Payload:
     family = await family_for_write(ctx, family_id, "familyId")
     scope = await family_scope(ctx, family)
     # Those who hold the data record the consent; staff outside the scope cannot let themselves in.
@@ -53,10 +55,10 @@ async def affiliate(
         },
     )
     await ctx.session.commit()
-    return affiliation
+    return Payload(affiliation, category_of("Family", "affiliations"), principal.grants.access_for(scope))
 
 
-async def revoke_affiliation(ctx: Context, affiliation_id: str) -> Affiliation:
+async def revoke_affiliation(ctx: Context, affiliation_id: str) -> Payload:
     key = decode_key(affiliation_id, "Affiliation")
     affiliation = None if key is None else await ctx.session.get(Affiliation, key)
     if affiliation is None:
@@ -81,4 +83,4 @@ async def revoke_affiliation(ctx: Context, affiliation_id: str) -> Affiliation:
         changes={"before": {"revoked_at": None}, "after": {"revoked_at": affiliation.revoked_at.isoformat()}},
     )
     await ctx.session.commit()
-    return affiliation
+    return Payload(affiliation, category_of("Family", "affiliations"), principal.grants.access_for(scope))

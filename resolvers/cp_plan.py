@@ -6,6 +6,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from authz.categories import Action, Category
+from authz.fields import category_of
+from authz.guard import Payload
 from errors import BadUserInput, Forbidden, NotFound
 from models import Child, ChildProtectionPlan, Family
 from models.base import utcnow
@@ -29,7 +31,7 @@ async def _child_and_scope(ctx: Context, child_id: str, field: str) -> tuple[Chi
     return child, family, await family_scope(ctx, family)
 
 
-async def start_plan(ctx: Context, child_id: str, start_date: date, category: str) -> ChildProtectionPlan:
+async def start_plan(ctx: Context, child_id: str, start_date: date, category: str) -> Payload:
     child, family, scope = await _child_and_scope(ctx, child_id, "childId")
     principal = require(ctx, Category.CP_PLAN, Action.WRITE, scope)
     past_date(start_date, "startDate", today())
@@ -62,10 +64,10 @@ async def start_plan(ctx: Context, child_id: str, start_date: date, category: st
         changes={"childProtectionPlan": {"before": None, "after": f"{category} from {start_date.isoformat()}"}},
     )
     await ctx.session.commit()
-    return plan
+    return Payload(plan, category_of("Child", "child_protection_plan"), principal.grants.access_for(scope))
 
 
-async def end_plan(ctx: Context, plan_id: str, end_date: date) -> ChildProtectionPlan:
+async def end_plan(ctx: Context, plan_id: str, end_date: date) -> Payload:
     require_anywhere(ctx, Category.PRIMARY, Action.READ)
     key = decode_key(plan_id, "ChildProtectionPlan")
     plan = None if key is None else await ctx.session.get(ChildProtectionPlan, key)
@@ -95,7 +97,7 @@ async def end_plan(ctx: Context, plan_id: str, end_date: date) -> ChildProtectio
         changes={"childProtectionPlan.endDate": {"before": None, "after": end_date.isoformat()}},
     )
     await ctx.session.commit()
-    return plan
+    return Payload(plan, category_of("Child", "child_protection_plan"), principal.grants.access_for(scope))
 
 
 async def protection_list(ctx: Context, setting_id: str) -> list[PersonRecord]:

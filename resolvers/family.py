@@ -9,13 +9,15 @@ from sqlalchemy import ColumnElement, and_, func, or_, select, update
 
 from auth.principal import Principal
 from authz.categories import Action, Category
+from authz.fields import category_of
+from authz.guard import Payload
 from errors import BadUserInput, Conflict, NotFound
 from models import Affiliation, Carer, CarerChild, Child, Family, Form
 from models.base import utcnow
 from resolvers import validation as v
 from resolvers.context import Context
-from resolvers.form import mark_entered, outstanding_form
-from resolvers.history import FAMILY_FIELDS, PERSON_FIELDS, record_changes
+from resolvers.form import form_payload, mark_entered, outstanding_form
+from resolvers.history import FAMILY_FIELDS, PERSON_FIELDS, record_changes, written_categories
 from resolvers.ids import decode_key, encode_id
 from resolvers.loaders import with_setting
 from resolvers.records import FamilyRecord, family_record, person_record
@@ -25,6 +27,7 @@ from resolvers.working_days import Deadline
 
 # A household's people in one registration; more is a mistake or an attack, never a family.
 MAX_CARERS, MAX_CHILDREN = 10, 20
+PERSON_TYPE = {"carers": "Carer", "children": "Child"}
 
 
 @dataclass(slots=True)
@@ -141,13 +144,14 @@ async def register_family(ctx: Context, data: dict[str, Any]) -> FamilyRecord:
         if len(data[group]) > most:
             raise BadUserInput(f"{group}: at most {most} in one registration", group)
     people = [("carers", p) for p in data["carers"]] + [("children", p) for p in data["children"]]
-    secondary = (
-        data["general_note"],
-        data.get("referral"),
-        *(p[k] for _, p in people for k in ("ethnicity", "language")),
-    )
-    if any(value is not None for value in secondary) or (data["source"] == Deadline.REFERRAL and data.get("form_id")):
-        require(ctx, Category.SECONDARY, Action.WRITE, scope)
+    referral = data.get("referral") or (data["source"] == Deadline.REFERRAL and data.get("form_id")) or None
+    given = {"general_note": data["general_note"], "referral": referral}
+    written = set(written_categories("Family", FAMILY_FIELDS, given))  # each as its field declares it
+    for group, p in people:
+        given = {column: value for column, value in p.items() if column in PERSON_FIELDS}
+        written.update(written_categories(PERSON_TYPE[group], PERSON_FIELDS, given))
+    for category in sorted(written, key=list(Category).index):
+        require(ctx, category, Action.WRITE, scope)
     kind = Deadline(data["source"])
     form = await registration_form(ctx, data, kind, setting_key, today)
     address = await clean_address(data["address"], "address")
@@ -284,15 +288,15 @@ async def update_family(ctx: Context, family_id: str, expected_version: int, cha
     scope = await family_scope(ctx, family)
     values: dict[str, Any] = {}
     if "address" in changes:
-        require(ctx, Category.PRIMARY, Action.WRITE, scope)
+        require(ctx, category_of("Family", "address"), Action.WRITE, scope)
         values.update(await clean_address(changes["address"], "address"))
     if "general_note" in changes:
-        require(ctx, Category.SECONDARY, Action.WRITE, scope)
+        require(ctx, category_of("Family", "general_note"), Action.WRITE, scope)
         note = changes["general_note"]
         values["general_note"] = (
             None if note is None else (v.clean_text(note, "generalNote", 4000, required=False) or None)
         )
-    first_category = Category.PRIMARY if "address" in changes else Category.SECONDARY
+    first_category = category_of("Family", "address" if "address" in changes else "general_note")
     acting = acting_setting(ctx.require_principal(), first_category, scope, family.registered_setting_id)
     before = {name: getattr(family, name) for name in values}
     notice_on = changes.get("notice_received_on") or v.today()
@@ -329,7 +333,7 @@ async def update_family(ctx: Context, family_id: str, expected_version: int, cha
 
 async def record_referral(
     ctx: Context, family_id: str, received_on: date, referral: dict[str, Any], form_id: str | None
-) -> Form:
+) -> Payload:
     """A referral for a family already registered (standards 5.2): its details are entered
     within 2 working days of receipt, like the referral that registers a family."""
     family = await family_for_write(ctx, family_id, "familyId")
@@ -356,4 +360,4 @@ async def record_referral(
         changes={"referral": {"after": f"{form.referral_type} referral: {form.reason_code}"}},
     )  # fmt: skip
     await ctx.session.commit()
-    return form
+    return form_payload(ctx, form, principal.grants.access_for(scope))

@@ -4,6 +4,7 @@ A correction is a new note that references the one it corrects; nothing is edite
 from sqlalchemy import select
 
 from authz.categories import Action, Category
+from authz.guard import Payload
 from errors import BadUserInput
 from models import Note, User
 from models.base import utcnow
@@ -17,7 +18,7 @@ from resolvers.validation import clean_text
 KIND_CATEGORY = {"HISTORY": Category.SECONDARY, "CONFIDENTIAL": Category.CONFIDENTIAL}
 
 
-async def add_note(ctx: Context, subject_id: str, kind: str, text: str, corrects: str | None = None) -> NoteRecord:
+async def add_note(ctx: Context, subject_id: str, kind: str, text: str, corrects: str | None = None) -> Payload:
     subject = await resolve_subject(ctx, subject_id)
     category = KIND_CATEGORY[kind]
     principal = require(ctx, category, Action.WRITE, subject.scope)
@@ -42,7 +43,8 @@ async def add_note(ctx: Context, subject_id: str, kind: str, text: str, corrects
     )  # fmt: skip
     await ctx.session.commit()
     author = await ctx.session.scalar(select(User.display_name).where(User.id == principal.user_id))
-    return NoteRecord(note.id, note.kind, note.text, note.created_at, author or "", note.setting_id, corrected)
+    record = NoteRecord(note.id, note.kind, note.text, note.created_at, author or "", note.setting_id, corrected)
+    return Payload(record, category, principal.grants.access_for(subject.scope))
 
 
 async def _corrected_note(ctx: Context, note_id: str, subject_type: str, subject_key: int, kind: str) -> int:
