@@ -42,6 +42,11 @@ class Forbidden(ServiceError):
             super().__init__(message, category=category)
 
 
+class Withheld(Forbidden):
+    """A mutation made its write, but returns data the caller may not read (authz.guard.Payload):
+    FORBIDDEN for the result, not a refused write."""
+
+
 class BadUserInput(ServiceError):
     code = Code.BAD_USER_INPUT
 

@@ -12,6 +12,7 @@ from typing import Any, TypeVar
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+import schema  # noqa: F401  its record types declare the categories of audit events (authz.fields)
 from auth.passwords import password_hasher
 from authz.categories import Category
 from config import AppConfig
@@ -32,7 +33,7 @@ from models import (
 )
 from models.base import utcnow
 from models.db import make_engine, make_sessionmaker
-from resolvers.history import FAMILY_FIELDS, PERSON_FIELDS, FieldMap
+from resolvers.history import FAMILY_FIELDS, PERSON_FIELDS, FieldMap, field_category
 
 T = TypeVar("T")
 P = TypeVar("P", Carer, Child)
@@ -196,8 +197,9 @@ class Seeder:
     def audit_fields(self, action: str, record: Any, fields: FieldMap, family: Family) -> None:
         """One event per category of the fields given, as resolvers.history.record_changes."""
         by_category: dict[Category, dict[str, Any]] = {}
-        for column, (name, category) in fields.items():
+        for column, (name, _) in fields.items():
             if (value := getattr(record, column, None)) is not None:
+                category = field_category(type(record).__name__, fields, column)
                 by_category.setdefault(category, {})[name] = {"before": None, "after": _plain(value)}
         for category, changes in by_category.items():
             self.audit(action, record, family, category, changes)

@@ -5,6 +5,8 @@ from datetime import date
 from sqlalchemy.exc import IntegrityError
 
 from authz.categories import Category
+from authz.fields import category_of
+from authz.guard import Payload
 from authz.scope import load_for_write
 from errors import BadUserInput
 from models import Affiliation, Family
@@ -16,7 +18,7 @@ from resolvers.ids import decode_key
 
 async def affiliate(
     ctx: Context, family_id: str, setting_id: str, consent_given_by: str, consent_date: date
-) -> Affiliation:
+) -> Payload:
     # Those who hold the data record the consent; staff outside the scope cannot let themselves in.
     target = await load_for_write(
         ctx.session, ctx.require_principal(), Family, decode_key(family_id, "Family"), Category.SECONDARY,
@@ -54,10 +56,10 @@ async def affiliate(
         },
     )
     await ctx.session.commit()
-    return affiliation
+    return Payload(affiliation, category_of("Family", "affiliations"), target.grants.access_for(target.scope))
 
 
-async def revoke_affiliation(ctx: Context, affiliation_id: str) -> Affiliation:
+async def revoke_affiliation(ctx: Context, affiliation_id: str) -> Payload:
     # Affiliations are secondary data: ones the caller may not read look absent (NOT_FOUND).
     target = await load_for_write(
         ctx.session, ctx.require_principal(), Affiliation, decode_key(affiliation_id, "Affiliation"), Category.SECONDARY
@@ -76,4 +78,4 @@ async def revoke_affiliation(ctx: Context, affiliation_id: str) -> Affiliation:
         changes={"before": {"revoked_at": None}, "after": {"revoked_at": affiliation.revoked_at.isoformat()}},
     )
     await ctx.session.commit()
-    return affiliation
+    return Payload(affiliation, category_of("Family", "affiliations"), target.grants.access_for(target.scope))

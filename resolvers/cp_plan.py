@@ -6,6 +6,8 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from authz.categories import Action, Category
+from authz.fields import category_of
+from authz.guard import Payload
 from authz.scope import load_for_write, shared_with
 from errors import BadUserInput, Forbidden
 from models import Child, ChildProtectionPlan, Family
@@ -16,7 +18,7 @@ from resolvers.records import PersonRecord, person_record
 from resolvers.validation import past_date, today
 
 
-async def start_plan(ctx: Context, child_id: str, start_date: date, category: str) -> ChildProtectionPlan:
+async def start_plan(ctx: Context, child_id: str, start_date: date, category: str) -> Payload:
     principal = ctx.require_principal()
     target = await load_for_write(
         ctx.session, principal, Child, decode_key(child_id, "Child"), Category.CP_PLAN, "childId: no such child"
@@ -52,10 +54,10 @@ async def start_plan(ctx: Context, child_id: str, start_date: date, category: st
         changes={"childProtectionPlan": {"before": None, "after": f"{category} from {start_date.isoformat()}"}},
     )
     await ctx.session.commit()
-    return plan
+    return Payload(plan, category_of("Child", "child_protection_plan"), target.grants.access_for(target.scope))
 
 
-async def end_plan(ctx: Context, plan_id: str, end_date: date) -> ChildProtectionPlan:
+async def end_plan(ctx: Context, plan_id: str, end_date: date) -> Payload:
     # A plan is CP-plan data: one the caller may not read looks absent (NOT_FOUND).
     target = await load_for_write(
         ctx.session, ctx.require_principal(), ChildProtectionPlan, decode_key(plan_id, "ChildProtectionPlan"),
@@ -78,7 +80,7 @@ async def end_plan(ctx: Context, plan_id: str, end_date: date) -> ChildProtectio
         changes={"childProtectionPlan.endDate": {"before": None, "after": end_date.isoformat()}},
     )
     await ctx.session.commit()
-    return plan
+    return Payload(plan, category_of("Child", "child_protection_plan"), target.grants.access_for(target.scope))
 
 
 async def protection_list(ctx: Context, setting_id: str) -> list[PersonRecord]:

@@ -8,14 +8,16 @@ from typing import Any
 from sqlalchemy import func, select, update
 
 from authz.categories import Action, Category
+from authz.fields import category_of
+from authz.guard import Payload
 from authz.scope import listed, load_for_write, require, require_anywhere
 from errors import BadUserInput, Conflict, NotFound
 from models import Carer, CarerChild, Child, Family, Form
 from models.base import utcnow
 from resolvers import validation as v
 from resolvers.context import Context
-from resolvers.form import mark_entered, outstanding_form
-from resolvers.history import FAMILY_FIELDS, PERSON_FIELDS, record_changes
+from resolvers.form import form_payload, mark_entered, outstanding_form
+from resolvers.history import FAMILY_FIELDS, PERSON_FIELDS, record_changes, written_categories
 from resolvers.ids import decode_key, encode_id
 from resolvers.loaders import with_setting
 from resolvers.records import FamilyRecord, family_record, person_record
@@ -23,6 +25,7 @@ from resolvers.working_days import Deadline
 
 # A household's people in one registration; more is a mistake or an attack, never a family.
 MAX_CARERS, MAX_CHILDREN = 10, 20
+PERSON_TYPE = {"carers": "Carer", "children": "Child"}
 
 
 @dataclass(slots=True)
@@ -106,13 +109,14 @@ async def register_family(ctx: Context, data: dict[str, Any]) -> FamilyRecord:
         if len(data[group]) > most:
             raise BadUserInput(f"{group}: at most {most} in one registration", group)
     people = [("carers", p) for p in data["carers"]] + [("children", p) for p in data["children"]]
-    secondary = (
-        data["general_note"],
-        data.get("referral"),
-        *(p[k] for _, p in people for k in ("ethnicity", "language")),
-    )
-    if any(value is not None for value in secondary) or (data["source"] == Deadline.REFERRAL and data.get("form_id")):
-        require(principal, Category.SECONDARY, Action.WRITE, scope)
+    referral = data.get("referral") or (data["source"] == Deadline.REFERRAL and data.get("form_id")) or None
+    given = {"general_note": data["general_note"], "referral": referral}
+    written = set(written_categories("Family", FAMILY_FIELDS, given))  # each as its field declares it
+    for group, p in people:
+        given = {column: value for column, value in p.items() if column in PERSON_FIELDS}
+        written.update(written_categories(PERSON_TYPE[group], PERSON_FIELDS, given))
+    for category in sorted(written, key=list(Category).index):
+        require(principal, category, Action.WRITE, scope)
     kind = Deadline(data["source"])
     form = await registration_form(ctx, data, kind, setting_key, today)
     address = await clean_address(data["address"], "address")
@@ -245,8 +249,8 @@ async def update_family(ctx: Context, family_id: str, expected_version: int, cha
     """`changes` holds only the fields the client gave (an omitted field is unchanged)."""
     if not {"address", "general_note"} & changes.keys():
         raise BadUserInput("give at least one field to change (address, generalNote)", "input")
-    # The write right of each field given: the address is primary data, the note secondary.
-    fields = {"address": Category.PRIMARY, "general_note": Category.SECONDARY}
+    # The write right of each field given, as the field declares its category.
+    fields = {"address": category_of("Family", "address"), "general_note": category_of("Family", "general_note")}
     categories = [category for name, category in fields.items() if name in changes]
     target = await load_for_write(
         ctx.session, ctx.require_principal(), Family, decode_key(family_id, "Family"), categories, "id: no such family"
@@ -296,7 +300,7 @@ async def update_family(ctx: Context, family_id: str, expected_version: int, cha
 
 async def record_referral(
     ctx: Context, family_id: str, received_on: date, referral: dict[str, Any], form_id: str | None
-) -> Form:
+) -> Payload:
     """A referral for a family already registered (standards 5.2): its details are entered
     within 2 working days of receipt, like the referral that registers a family."""
     principal = ctx.require_principal()
@@ -324,4 +328,4 @@ async def record_referral(
         changes={"referral": {"after": f"{form.referral_type} referral: {form.reason_code}"}},
     )  # fmt: skip
     await ctx.session.commit()
-    return form
+    return form_payload(ctx, form, target.grants.access_for(target.scope))

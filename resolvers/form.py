@@ -8,6 +8,9 @@ from functools import lru_cache
 from sqlalchemy import select
 
 from authz.categories import Action, Category
+from authz.fields import category_of
+from authz.grants import Access
+from authz.guard import Payload
 from authz.scope import require
 from errors import BadUserInput, Forbidden, NotFound
 from models import Form, Setting, User
@@ -55,9 +58,14 @@ def form_record(ctx: Context, form: Form, on: date | None = None) -> FormRecord:
     return FormRecord(form, deadline, late, done is None)
 
 
+def form_payload(ctx: Context, form: Form, access: Access) -> Payload:
+    """A form as a mutation returns it: read as Family.forms is, so under that field's category."""
+    return Payload(form_record(ctx, form), category_of("Family", "forms"), access)
+
+
 async def log_received(
     ctx: Context, setting_id: str, kind: Deadline, received_on: date, description: str | None
-) -> FormRecord:
+) -> Payload:
     """Record that something arrived, so it counts as outstanding until it is entered."""
     setting = await existing_setting(ctx.session, setting_id, "settingId")
     principal = require(ctx.require_principal(), KIND_CATEGORY[kind], Action.WRITE, frozenset([setting]))
@@ -73,7 +81,7 @@ async def log_received(
     await ctx.session.flush()
     ctx.audit.write("form.received", "Form", form.id, setting_id=setting, changes={"kind": kind.value})
     await ctx.session.commit()
-    return form_record(ctx, form)
+    return form_payload(ctx, form, principal.grants.access_for(frozenset([setting])))
 
 
 async def outstanding_form(ctx: Context, form_id: str, kind: Deadline, setting: int) -> Form:
@@ -165,7 +173,7 @@ async def timeliness(ctx: Context, setting_id: str, date_from: date, date_to: da
     return report
 
 
-async def enter_logged(ctx: Context, form_id: str) -> FormRecord:
+async def enter_logged(ctx: Context, form_id: str) -> Payload:
     """Mark an item logged as received as entered: a register, a home-visit sheet or a notice
     of change whose content was entered elsewhere (forms that register a family or record a
     referral are entered by registerFamily and recordReferral with their formId)."""
@@ -180,4 +188,4 @@ async def enter_logged(ctx: Context, form_id: str) -> FormRecord:
     mark_entered(ctx, form)
     ctx.audit.write("form.entered", "Form", form.id, setting_id=form.setting_id, changes={"kind": form.kind})
     await ctx.session.commit()
-    return form_record(ctx, form)
+    return form_payload(ctx, form, principal.grants.access_for(frozenset([form.setting_id])))

@@ -11,34 +11,48 @@ from datetime import date, datetime
 from typing import Any
 
 from authz.categories import Category
+from authz.fields import category_of
 from authz.grants import Access
 from resolvers.context import Context
 
-FieldMap = Mapping[str, tuple[str, Category]]  # column -> (API field name, category)
+FieldMap = Mapping[str, tuple[str, str]]
+"""column -> (its name in history entries, the record field whose declared category it is
+audited under: a python field name of the audited record type, or "Type.field"). The category
+itself is declared once, beside the field in schema/ (authz.fields)."""
 
 FAMILY_FIELDS: FieldMap = {
-    "address_line1": ("address.line1", Category.PRIMARY),
-    "address_line2": ("address.line2", Category.PRIMARY),
-    "town": ("address.town", Category.PRIMARY),
-    "postcode": ("address.postcode", Category.PRIMARY),
-    "general_note": ("generalNote", Category.SECONDARY),
-    # No further contact (standards 5.1) qualifies the use of the address: primary.
-    "consent_to_contact": ("consentToContact", Category.PRIMARY),
-    "referral": ("referral", Category.SECONDARY),
+    "address_line1": ("address.line1", "address"),
+    "address_line2": ("address.line2", "address"),
+    "town": ("address.town", "address"),
+    "postcode": ("address.postcode", "address"),
+    "general_note": ("generalNote", "general_note"),
+    "consent_to_contact": ("consentToContact", "no_further_contact"),
+    "referral": ("referral", "forms"),
 }
 PERSON_FIELDS: FieldMap = {
-    "first_name": ("firstName", Category.PRIMARY),
-    "last_name": ("lastName", Category.PRIMARY),
-    "date_of_birth": ("dateOfBirth", Category.PRIMARY),
-    "gender": ("gender", Category.PRIMARY),
-    "ethnicity": ("ethnicity", Category.SECONDARY),
-    "language": ("language", Category.SECONDARY),
-    "general_note": ("generalNote", Category.SECONDARY),
-    "relationship": ("relationshipToChildren", Category.PRIMARY),  # carers: to each child registered
-    "left_on": ("leftOn", Category.PRIMARY),
-    # Why a person left may say more than that they moved out: secondary, like the general note.
-    "left_reason": ("leftReason", Category.SECONDARY),
+    "first_name": ("firstName", "first_name"),
+    "last_name": ("lastName", "last_name"),
+    "date_of_birth": ("dateOfBirth", "date_of_birth"),
+    "gender": ("gender", "gender"),
+    "ethnicity": ("ethnicity", "ethnicity"),
+    "language": ("language", "language"),
+    "general_note": ("generalNote", "general_note"),
+    "relationship": ("relationshipToChildren", "Carer.relationships"),  # carers: to each child registered
+    "left_on": ("leftOn", "left_on"),
+    "left_reason": ("leftReason", "left_reason"),
 }
+
+
+def field_category(record_type: str, fields: FieldMap, column: str) -> Category:
+    """The category a column of `record_type` is audited and written under: its field's declaration."""
+    owner, _, name = fields[column][1].rpartition(".")
+    return category_of(owner or record_type, name)
+
+
+def written_categories(record_type: str, fields: FieldMap, values: Mapping[str, Any]) -> list[Category]:
+    """The categories of the columns given a value (not None), in the order of Category."""
+    given = {field_category(record_type, fields, column) for column, value in values.items() if value is not None}
+    return [category for category in Category if category in given]
 
 
 def _plain(value: Any) -> Any:
@@ -62,7 +76,7 @@ def record_changes(
     for column, new in after.items():
         old = before.get(column)
         if old != new:
-            name, category = fields[column]
+            name, category = fields[column][0], field_category(record_type, fields, column)
             by_category.setdefault(category, {})[name] = {"before": _plain(old), "after": _plain(new)}
     for category, changes in by_category.items():
         ctx.audit.write(

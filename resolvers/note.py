@@ -4,6 +4,7 @@ A correction is a new note that references the one it corrects; nothing is edite
 from sqlalchemy import select
 
 from authz.categories import Category
+from authz.guard import Payload
 from errors import BadUserInput
 from models import Note, User
 from models.base import utcnow
@@ -16,7 +17,7 @@ from resolvers.validation import clean_text
 KIND_CATEGORY = {"HISTORY": Category.SECONDARY, "CONFIDENTIAL": Category.CONFIDENTIAL}
 
 
-async def add_note(ctx: Context, subject_id: str, kind: str, text: str, corrects: str | None = None) -> NoteRecord:
+async def add_note(ctx: Context, subject_id: str, kind: str, text: str, corrects: str | None = None) -> Payload:
     category = KIND_CATEGORY[kind]
     subject = await resolve_subject(ctx, subject_id, category)
     principal = ctx.require_principal()
@@ -41,7 +42,8 @@ async def add_note(ctx: Context, subject_id: str, kind: str, text: str, corrects
     )  # fmt: skip
     await ctx.session.commit()
     author = await ctx.session.scalar(select(User.display_name).where(User.id == principal.user_id))
-    return NoteRecord(note.id, note.kind, note.text, note.created_at, author or "", note.setting_id, corrected)
+    record = NoteRecord(note.id, note.kind, note.text, note.created_at, author or "", note.setting_id, corrected)
+    return Payload(record, category, principal.grants.access_for(subject.target.scope))
 
 
 async def _corrected_note(ctx: Context, note_id: str, subject_type: str, subject_key: int, kind: str) -> int:

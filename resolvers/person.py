@@ -16,7 +16,7 @@ from resolvers import validation as v
 from resolvers.context import Context
 from resolvers.family import MAX_CARERS, MAX_CHILDREN, as_records, clean_person
 from resolvers.form import mark_entered
-from resolvers.history import PERSON_FIELDS, record_changes
+from resolvers.history import PERSON_FIELDS, field_category, record_changes
 from resolvers.ids import decode_id, decode_key, encode_id
 from resolvers.records import PersonRecord, person_record
 from resolvers.working_days import Deadline
@@ -65,7 +65,7 @@ async def update_person(
     given = {name: changes[name] for name in PERSON_INPUT_FIELDS if name in changes}
     if not given:
         raise BadUserInput(f"give at least one field to change ({', '.join(REQUIRED)}, …)", "input")
-    categories = {PERSON_FIELDS[name][1] for name in given}
+    categories = {field_category(type_name, PERSON_FIELDS, name) for name in given}
     _, member = await person_for_write(ctx, person_id, sorted(categories), type_name)
     for name, api_name in REQUIRED.items():
         if name in given and given[name] is None:

@@ -1,18 +1,19 @@
-"""Schema assembly: types, extensions, and the field guard installed on every record field."""
+"""Schema assembly: types, extensions, and the guard installed on every record field and on
+the root fields returning a type that inherits its guard."""
 
 from typing import Any
 
 import strawberry
-from graphql import GraphQLError, GraphQLField
+from graphql import GraphQLError, GraphQLField, GraphQLObjectType
 from strawberry.extensions import ParserCache, ValidationCache
 from strawberry.types import ExecutionContext
 from strawberry.types.field import StrawberryField
 
 from authz.categories import FieldCategory
-from authz.guard import install_guards
+from authz.guard import TypeKind, install_guards
 from config import Limits
 from schema.extensions import AuthenticationGate, ErrorShaping, shape_errors
-from schema.fields import CATEGORY, RECORD_TYPES
+from schema.fields import CATEGORY, kind_of
 from schema.limits import query_limits
 from schema.mutation import Mutation
 from schema.query import Query
@@ -36,8 +37,15 @@ def _describe(gql_field: GraphQLField) -> tuple[FieldCategory | None, str | None
     return category, attribute
 
 
+def _kind(gql_type: GraphQLObjectType) -> TypeKind | None:
+    definition = (gql_type.extensions or {}).get(DEFINITION)
+    origin = getattr(definition, "origin", None)
+    return kind_of(origin) if isinstance(origin, type) else None
+
+
 def build_schema(limits: Limits = DEFAULT_LIMITS, *, guards: bool = True, **kwargs: Any) -> EstartSchema:
-    """The service's schema, every record field guarded by its category.
+    """The service's schema, every record field guarded by its category, every other object
+    type declared public or checked by its root fields (schema/fields.py).
 
     `guards=False` builds the same schema with no field guards installed: it answers every field
     to anyone logged in. It exists only so bench/ can measure what the guards cost. The server
@@ -46,8 +54,7 @@ def build_schema(limits: Limits = DEFAULT_LIMITS, *, guards: bool = True, **kwar
     schema = _assemble(limits, **kwargs)
     if not guards:
         return schema
-    record_names = [cls.__strawberry_definition__.name for cls in RECORD_TYPES]
-    install_guards(schema._schema, record_names, _describe)
+    install_guards(schema._schema, _describe, _kind)
     return schema
 
 

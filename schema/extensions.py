@@ -21,7 +21,7 @@ from graphql import (
 from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType as StrawberryOperation
 
-from errors import Code, ServiceError
+from errors import Code, ServiceError, Withheld
 from resolvers.context import Context
 
 logger = logging.getLogger("estart.graphql")
@@ -109,6 +109,8 @@ def audit_denied_mutations(context: Context, errors: Iterable[GraphQLError]) -> 
     minute = int(time.time() // 60)
     for error in errors:
         if (error.extensions or {}).get("code") != Code.FORBIDDEN or not error.path or len(error.path) != 1:
+            continue
+        if isinstance(error.original_error, Withheld):  # the write was made; only its result is withheld
             continue
         key = (principal.user_id, str(error.path[0]))
         last_minute, count = _denials_seen.get(key, (None, 0))

@@ -15,7 +15,7 @@ from resolvers.records import FamilyRecord, PersonRecord, person_record
 from schema.affiliation import Affiliation
 from schema.enums import Category as CategoryEnum
 from schema.enums import FormSource
-from schema.fields import INHERITED, Category, field, guarded, record
+from schema.fields import INHERITED, Category, field, guarded, public, record
 from schema.form import Form, ReferralInput
 from schema.history import HistoryEntry
 from schema.note import Note, notes_of
@@ -33,7 +33,7 @@ class Address:
     postcode: str | None = field(INHERITED)
 
 
-@strawberry.type(description="What the caller may read and write on a family.")
+@public(description="What the caller may read and write on a family.")
 class Access:
     read: list[CategoryEnum]
     write: list[CategoryEnum]
@@ -132,13 +132,13 @@ async def _people(loader: DataLoader[int, Any], type_name: str, root: FamilyReco
     return [person_record(type_name, row, root.access) for row in await loader.load(root.id)]
 
 
-@strawberry.type
+@public
 class PageInfo:
     has_next_page: bool
     end_cursor: str | None
 
 
-@strawberry.type
+@public  # its nodes are records, guarded field by field
 class FamilyConnection:
     nodes: list[Family]
     total_count: int

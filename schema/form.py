@@ -8,7 +8,7 @@ import strawberry
 from resolvers.form import FormRecord
 from resolvers.ids import encode_id
 from resolvers.working_days import Deadline
-from schema.fields import INHERITED, field, guarded, record
+from schema.fields import INHERITED, field, guarded, record, root_checked
 
 strawberry.enum(Deadline, name="FormKind")
 FormRoot = strawberry.Parent[FormRecord]
@@ -73,7 +73,7 @@ class Form:
         return root.form.consent_date
 
 
-@strawberry.type
+@root_checked  # timeliness: REPORTING and SECONDARY read in the setting
 class KindTimeliness:
     kind: Deadline
     received: int
@@ -83,14 +83,14 @@ class KindTimeliness:
     outstanding_past_deadline: int
 
 
-@strawberry.type
+@root_checked
 class UserTimeliness:
     user_name: str
     entered: int
     entered_late: int
 
 
-@strawberry.type(description="An item entered late or outstanding past its deadline: dates and kind only.")
+@root_checked(description="An item entered late or outstanding past its deadline: dates and kind only.")
 class LateItem:
     deadline: date
     outstanding: bool
@@ -112,7 +112,7 @@ class LateItem:
         return root.form.entered_at
 
 
-@strawberry.type(description="How promptly a setting entered what it received (standards 5).")
+@root_checked(description="How promptly a setting entered what it received (standards 5).")
 class Timeliness:
     by_kind: list[KindTimeliness]
     by_user: list[UserTimeliness]

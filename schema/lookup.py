@@ -8,6 +8,7 @@ from strawberry.types import Info
 
 from resolvers.context import Context
 from resolvers.lookup import LookupList
+from schema.fields import public
 from schema.setting import Setting
 
 strawberry.enum(LookupList, name="LookupList")
@@ -20,7 +21,7 @@ class SubjectKind(StrEnum):
     CHILD = "CHILD"
 
 
-@strawberry.type(description="A value of a drop-down list; deactivated values stay for the records using them.")
+@public(description="A value of a drop-down list; deactivated values stay for the records using them.")
 class LookupValue:
     code: str
     label: str

@@ -193,9 +193,8 @@ class Mutation:
         referral: ReferralInput,
         form_id: strawberry.ID | None = None,
     ) -> Form:
-        ctx = info.context
-        work = family.record_referral(ctx, family_id, received_on, plain(referral), form_id)
-        return form.form_record(ctx, await atomic(info, work))
+        work = family.record_referral(info.context, family_id, received_on, plain(referral), form_id)
+        return await atomic(info, work)  # type: ignore[return-value]
 
     @strawberry.mutation(description="Add a value to a drop-down list (the eStart Administrator).")
     async def add_lookup_value(self, info: Info[Context, None], input: LookupValueInput) -> LookupValue:

@@ -3,9 +3,10 @@ from typing import Any
 import strawberry
 
 from resolvers.ids import encode_id
+from schema.fields import public
 
 
-@strawberry.type(description="A children's centre. Reference data every caller may read.")
+@public(description="A children's centre. Reference data every caller may read.")
 class Setting:
     code: str
     name: str

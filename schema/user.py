@@ -10,12 +10,13 @@ from resolvers.context import Context
 from resolvers.ids import encode_id
 from resolvers.user import UserRecord
 from schema.enums import Role
+from schema.fields import public, root_checked
 from schema.setting import Setting
 
 strawberry.enum(LoginLockKind, name="LoginLockKind")
 
 
-@strawberry.type
+@root_checked
 class RoleAssignment:
     role: Role
 
@@ -30,7 +31,7 @@ class AssignmentRecord:
     setting_id: int | None
 
 
-@strawberry.type
+@root_checked  # me: the caller; createUser, deactivateUser: USER_ADMIN; login: through Session
 class User:
     username: str
     display_name: str
@@ -44,14 +45,14 @@ class User:
         return [AssignmentRecord(role=role, setting_id=setting) for role, setting in root.roles]
 
 
-@strawberry.type
+@public  # returned by login alone, to the caller it logs in
 class Session:
     token: str
     expires_at: datetime
     user: User
 
 
-@strawberry.type(description="Failed logins counted against an account or a client address, and its lock if any.")
+@root_checked(description="Failed logins counted against an account or a client address, and its lock if any.")
 class LoginLock:
     kind: LoginLockKind
     key: str = strawberry.field(

@@ -17,9 +17,9 @@ from graphql import (
 
 import schema as schema_module
 from authz.categories import INHERITED, Category
-from authz.guard import MissingCategoryError
+from authz.guard import GuardedFieldRequiresOptionalError, MissingCategoryError, TypeKind, UnguardedTypeError
 from schema import build_schema
-from schema.fields import CATEGORY, RECORD_TYPES, field, record
+from schema.fields import CATEGORY, field, public, record, root_checked
 
 SDL_FILE = Path(__file__).resolve().parent.parent / "schema.graphql"
 REGENERATE = 'python -c "from schema import build_schema; print(build_schema().as_str())" > schema.graphql'
@@ -30,8 +30,17 @@ def executable() -> GraphQLSchema:
     return build_schema()._schema
 
 
-def record_names() -> list[str]:
-    return [cls.__strawberry_definition__.name for cls in RECORD_TYPES]
+def kinds(executable: GraphQLSchema) -> dict[str, TypeKind | None]:
+    """The guard kind of every object type of the schema but the roots."""
+    return {
+        name: schema_module._kind(gql_type)
+        for name, gql_type in executable.type_map.items()
+        if isinstance(gql_type, GraphQLObjectType) and not name.startswith("__") and name not in ("Query", "Mutation")
+    }
+
+
+def record_names(executable: GraphQLSchema) -> list[str]:
+    return [name for name, kind in kinds(executable).items() if kind is TypeKind.RECORD]
 
 
 def category_of(gql_field: GraphQLField) -> Any:
@@ -42,7 +51,7 @@ def category_of(gql_field: GraphQLField) -> Any:
 
 def record_fields(executable: GraphQLSchema) -> list[tuple[str, str, GraphQLField]]:
     found = []
-    for type_name in record_names():
+    for type_name in record_names(executable):
         gql_type = executable.type_map[type_name]
         assert isinstance(gql_type, GraphQLObjectType)
         found.extend((type_name, name, gql_field) for name, gql_field in gql_type.fields.items())
@@ -59,8 +68,8 @@ API_RECORD_TYPES = [
 
 
 @pytest.mark.parametrize("type_name", API_RECORD_TYPES, ids=lambda t: f"{t}-is-a-record-type")
-def test_types_holding_family_data_are_record_types(type_name: str) -> None:
-    assert type_name in record_names()
+def test_types_holding_family_data_are_record_types(executable: GraphQLSchema, type_name: str) -> None:
+    assert type_name in record_names(executable)
 
 
 def test_every_field_of_every_record_type_has_a_category(executable: GraphQLSchema) -> None:
@@ -76,15 +85,15 @@ def test_every_field_of_every_record_type_has_a_category(executable: GraphQLSche
 def test_inherited_only_record_types_are_reached_only_through_a_guarded_field(executable: GraphQLSchema) -> None:
     """A type whose fields all inherit their guard (Note, Address, …) must never be returned by a
     query field that is not itself guarded: that path would skip the check."""
-    records = set(record_names())
+    records = set(record_names(executable))
     inherited_only = {
         type_name
         for type_name in records
         if all(category_of(f) is INHERITED for f in executable.type_map[type_name].fields.values())  # type: ignore[union-attr]
     }
-    leaks = []
+    leaks, payloads = [], []
     for type_name, gql_type in executable.type_map.items():
-        if type_name.startswith("__") or type_name == "Mutation" or type_name in records:
+        if type_name.startswith("__") or type_name in records:
             continue
         if not isinstance(gql_type, GraphQLObjectType):
             continue
@@ -92,10 +101,14 @@ def test_inherited_only_record_types_are_reached_only_through_a_guarded_field(ex
             target = gql_field.type
             while hasattr(target, "of_type"):
                 target = target.of_type
-            if getattr(target, "name", None) in inherited_only:
-                leaks.append(f"{type_name}.{name}")
+            if getattr(target, "name", None) not in inherited_only:
+                continue
+            # a root field (a mutation returning a note) passes the payload guard
+            guarded = type_name in ("Query", "Mutation") and gql_field.resolve.__name__ == "guard_payload"  # type: ignore[union-attr]
+            (payloads if guarded else leaks).append(f"{type_name}.{name}")
     assert inherited_only, "expected some inherited-only record types (Note, Address, …)"
     assert leaks == []
+    assert {"Mutation.addNote", "Mutation.affiliate", "Mutation.startChildProtectionPlan"} <= set(payloads)
 
 
 # --- the build fails closed --------------------------------------------------------------------
@@ -130,41 +143,102 @@ def _resolver_record() -> type:
 def test_a_record_field_without_a_category_stops_the_schema_from_building(declare: Any) -> None:
     throwaway = declare()
     name = throwaway.__strawberry_definition__.name
-    try:
-        with pytest.raises(MissingCategoryError, match=rf"{name}\.uncategorised") as raised:
-            build_schema(types=[throwaway])
-    finally:
-        RECORD_TYPES.remove(throwaway)
+    with pytest.raises(MissingCategoryError, match=rf"{name}\.uncategorised") as raised:
+        build_schema(types=[throwaway])
     assert "field(Category." in str(raised.value), "the error should teach the fix"
 
 
-def test_install_guards_names_the_uncategorised_field() -> None:
+def test_every_object_type_says_how_it_is_guarded(executable: GraphQLSchema) -> None:
+    unmarked = sorted(name for name, kind in kinds(executable).items() if kind is None)
+    assert kinds(executable), "the walk found no object types"
+    assert unmarked == []
+
+
+def _throwaway_schema(returned: type, field_category: Any = None) -> strawberry.Schema:
+    """A schema whose Query returns `returned`, straight or through a record field."""
+    if field_category is None:
+
+        @strawberry.type
+        class Query:
+            throwaway: returned | None = None  # type: ignore[valid-type]
+
+        return strawberry.Schema(query=Query)
+
+    @record
+    class Holder:
+        throwaway: returned | None = field(field_category)  # type: ignore[valid-type]
+
     @strawberry.type
+    class Query:
+        holder: Holder | None = None
+
+    return strawberry.Schema(query=Query)
+
+
+def _guard(throwaway_schema: strawberry.Schema) -> int:
+    return schema_module.install_guards(throwaway_schema._schema, schema_module._describe, schema_module._kind)
+
+
+def test_an_unmarked_object_type_stops_the_build_and_names_the_fix() -> None:
+    @strawberry.type
+    class Unmarked:
+        secret: str | None = None
+
+    with pytest.raises(UnguardedTypeError, match=r"^Unmarked does not say how it is guarded") as raised:
+        build_schema(types=[Unmarked])
+    assert all(fix in str(raised.value) for fix in ("@record", "@public", "@root_checked"))
+    with pytest.raises(UnguardedTypeError, match="Unmarked"):
+        _guard(_throwaway_schema(Unmarked))
+
+
+def test_a_non_null_field_of_a_non_primary_category_stops_the_build_and_teaches_the_fix() -> None:
+    @record
+    class NonNullSecret:
+        name: str = field(Category.PRIMARY)  # primary data is never denied on a record one may read
+        ethnicity: str = field(Category.SECONDARY)
+
+    with pytest.raises(
+        GuardedFieldRequiresOptionalError, match=r"NonNullSecret\.ethnicity is guarded by SECONDARY"
+    ) as raised:
+        build_schema(types=[NonNullSecret])
+    assert "make it optional (`X | None`" in str(raised.value)
+
+
+def test_install_guards_names_the_uncategorised_field() -> None:
+    @record
     class Throwaway:
         first_name: str | None = field(Category.PRIMARY)
         secret: str | None = None
 
-    @strawberry.type
-    class Query:
-        throwaway: Throwaway | None = None
-
-    throwaway_schema = strawberry.Schema(query=Query)
     with pytest.raises(MissingCategoryError, match=r"Throwaway\.secret"):
-        schema_module.install_guards(throwaway_schema._schema, ["Throwaway"], schema_module._describe)
+        _guard(_throwaway_schema(Throwaway))
 
 
-def test_a_declared_record_type_missing_from_the_schema_stops_the_build() -> None:
-    @strawberry.type
-    class Query:
-        ping: str = "pong"
+def test_a_type_inheriting_its_guard_reached_through_an_unguarded_field_stops_the_build() -> None:
+    @record
+    class Inheriting:
+        text: str | None = field(INHERITED)
 
-    throwaway_schema = strawberry.Schema(query=Query)
-    with pytest.raises(MissingCategoryError, match="Orphan"):
-        schema_module.install_guards(throwaway_schema._schema, ["Orphan"], schema_module._describe)
+    @public
+    class Wrapper:
+        inner: Inheriting | None = None
+
+    with pytest.raises(UnguardedTypeError, match=r"Inheriting inherits its guard, but Wrapper\.inner"):
+        _guard(_throwaway_schema(Wrapper))
+    assert _guard(_throwaway_schema(Inheriting, Category.SECONDARY)) == 1  # through a guarded field: fine
+
+
+def test_a_root_checked_type_returned_by_a_record_field_stops_the_build() -> None:
+    @root_checked
+    class Administration:
+        username: str | None = None
+
+    with pytest.raises(UnguardedTypeError, match=r"Administration is checked by the root fields"):
+        _guard(_throwaway_schema(Administration, Category.PRIMARY))
+    assert _guard(_throwaway_schema(Administration)) == 0  # from a root field: its resolver checks
 
 
 def test_the_schema_builds_again_after_the_throwaway_types() -> None:
-    assert all(cls.__module__ != __name__ for cls in RECORD_TYPES)
     build_schema()
 
 
