@@ -11,7 +11,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from graphql import (
-    DefinitionNode,
     DocumentNode,
     FieldNode,
     FragmentDefinitionNode,
@@ -36,6 +35,12 @@ from errors import Code
 from web.per_minute import PerMinute
 
 MAX_LIST_ITEMS = 1000  # items of one list in the variables: no input needs more than a page of them
+# Validation compares every two fields of one response name in a selection set, and what is
+# below them (graphql-core's OverlappingFieldsCanBeMergedRule): quadratic, 2 to 7 µs a
+# comparison; `{ me { id } }` written 1,000 times took it 1.2 s of CPU. A bound on the
+# comparisons as _Measurer._compare counts them (an upper bound, which queries that select
+# each field once, directly or through fragments, stay far below).
+MAX_FIELD_COMPARISONS = 10_000
 
 
 def too_complex(message: str) -> GraphQLError:
@@ -52,16 +57,23 @@ class Measure:
     aliases: int = 0
     cost: int = 0
     visits: int = 0  # nodes the check looked at: at most a few per token of the document
+    comparisons: int = 0  # of fields by validation, at most (MAX_FIELD_COMPARISONS)
 
 
 @dataclass(frozen=True, slots=True)
 class _Size:
-    """What a selection set adds where it is written: its depth in fields, its aliases, and its
-    cost for one item of the lists around it."""
+    """What a selection set adds where it is written: its depth in fields, its aliases, its
+    cost for one item of the lists around it, and the fields it expands to (lists aside)."""
 
     depth: int = 0
     aliases: int = 0
     cost: int = 0
+    fields: int = 0
+
+
+# response name -> [fields of that name in a selection set (fragments and inline fragments
+# merged into it) weighted by the fields each expands to, the sum of those weights squared]
+_Names = dict[str, list[int]]
 
 
 META_FIELDS = {"__schema": SchemaMetaFieldDef, "__type": TypeMetaFieldDef, "__typename": TypeNameMetaFieldDef}
@@ -132,39 +144,60 @@ class _Measurer:
         self.schema = schema
         self.values = values  # the variables of the operation to run, with their defaults
         self.measure = measure
-        self.fragments: dict[str, _Size] = {}
+        self.fragments: dict[str, tuple[_Size, _Names]] = {}
 
-    def definition(self, node: DefinitionNode, parent: Any) -> _Size:
+    def definition(self, node: OperationDefinitionNode | FragmentDefinitionNode, parent: Any) -> tuple[_Size, _Names]:
         self._directives(node)
         for variable in getattr(node, "variable_definitions", None) or ():
             self._directives(variable)
-        return self._selection_set(node.selection_set, parent)  # type: ignore[attr-defined]
+        names: _Names = {}
+        size = self._selection_set(node.selection_set, parent, names)
+        self._compare(names)
+        return size, names
 
     def _directives(self, node: Any) -> None:
         if len(node.directives or ()) > self.limits.max_directives_per_field:
             raise too_complex(f"More than {self.limits.max_directives_per_field} directives on one field")
 
-    def _selection_set(self, selection_set: SelectionSetNode, parent: Any) -> _Size:
-        depth = aliases = cost = 0
+    def _selection_set(self, selection_set: SelectionSetNode, parent: Any, names: _Names | None = None) -> _Size:
+        """Measure a selection set; `names` collects its fields by response name, an inline
+        fragment's into its parent's, as validation merges them."""
+        own = names is None
+        names = {} if names is None else names
+        depth = aliases = cost = fields = 0
         for selection in selection_set.selections:
             self.measure.visits += 1
             self._directives(selection)
             if isinstance(selection, FieldNode):
                 size = self._field(selection, parent)
+                key = (selection.alias or selection.name).value
+                _add(names, key, size.fields, size.fields**2)
             elif isinstance(selection, InlineFragmentNode):
                 condition = selection.type_condition
-                inner = parent if condition is None else self.schema.get_type(condition.name.value)
-                size = self._selection_set(selection.selection_set, inner)
+                inner = parent if condition is None else self._named_type(condition.name.value)
+                size = self._selection_set(selection.selection_set, inner, names)
             else:
                 assert isinstance(selection, FragmentSpreadNode)
                 known = self.fragments.get(selection.name.value)
                 if known is None:  # fragments are measured first, so this one is not defined
                     raise bad_input(f"Unknown fragment '{selection.name.value}'.")
-                size = known
+                size = known[0]
+                for key, (weight, squares) in known[1].items():  # a few dozen names at most: a type's fields
+                    _add(names, key, weight, squares)
             depth = max(depth, size.depth)
             aliases += size.aliases
             cost += 1 + size.cost  # every selection counts, a spread or inline fragment too
-        return self.checked(_Size(depth, aliases, cost))
+            fields += size.fields
+        if own:
+            self._compare(names)
+        return self.checked(_Size(depth, aliases, cost, fields))
+
+    def _compare(self, names: _Names) -> None:
+        """Count the comparisons validation makes in one selection set: two fields of one name
+        compare at most every pair of the fields below them."""
+        self.measure.comparisons += sum((weight * weight - squares) // 2 for weight, squares in names.values())
+        if self.measure.comparisons > MAX_FIELD_COMPARISONS:
+            raise too_complex("The query repeats fields too often: select each field once")
 
     def checked(self, size: _Size) -> _Size:
         limits = self.limits
@@ -176,14 +209,25 @@ class _Measurer:
             raise too_complex(f"The query's estimated cost exceeds {limits.max_cost}")
         return size
 
+    def _named_type(self, name: str) -> Any:
+        named = self.schema.get_type(name)
+        if named is None:
+            raise bad_input(f"Unknown type '{name}'.")
+        return named
+
     def _field(self, node: FieldNode, parent: Any) -> _Size:
+        """A field the schema defines (validation would refuse any other: refused here, a
+        selection's names are a type's fields and so a few dozen at most)."""
         alias = 0 if node.alias is None else 1  # counted where written; lists are the cost's business
-        if node.selection_set is None:
-            return _Size(0, alias, 0)
         definition = self._field_definition(parent, node.name.value)
-        inner_type = None if definition is None else get_named_type(definition.type)
-        inner = self._selection_set(node.selection_set, inner_type)
-        return _Size(inner.depth + 1, alias + inner.aliases, self._items(node, definition) * inner.cost)
+        if definition is None:
+            where = "here" if parent is None else f"on type '{parent.name}'"
+            raise bad_input(f"Cannot query field '{node.name.value}' {where}.")
+        if node.selection_set is None:
+            return _Size(0, alias, 0, 1)
+        inner = self._selection_set(node.selection_set, get_named_type(definition.type))
+        items = self._items(node, definition)
+        return _Size(inner.depth + 1, alias + inner.aliases, items * inner.cost, 1 + inner.fields)
 
     @staticmethod
     def _field_definition(parent: Any, name: str) -> Any:
@@ -212,6 +256,12 @@ class _Measurer:
         if node.name.value == "nodes" or definition is None:  # a page's nodes: counted by its `first`
             return 1
         return self.limits.default_list_size if is_list_type(get_nullable_type(definition.type)) else 1
+
+
+def _add(names: _Names, key: str, weight: int, squares: int) -> None:
+    entry = names.setdefault(key, [0, 0])
+    entry[0] += weight
+    entry[1] += squares
 
 
 def _variable_values(operation: OperationDefinitionNode | None, variables: dict[str, Any]) -> dict[str, Any]:
@@ -275,9 +325,10 @@ def check_limits(
     measurer = _Measurer(limits, schema, _variable_values(running, variables), measure)
     for name in _fragment_order(fragments, measure):
         fragment = fragments[name]
-        measurer.fragments[name] = measurer.definition(fragment, schema.get_type(fragment.type_condition.name.value))
+        parent = measurer._named_type(fragment.type_condition.name.value)
+        measurer.fragments[name] = measurer.definition(fragment, parent)
     for operation in operations:
-        size = measurer.definition(operation, schema.get_root_type(operation.operation))
+        size, _ = measurer.definition(operation, schema.get_root_type(operation.operation))
         measure.depth = max(measure.depth, size.depth)
         measure.aliases += size.aliases
         measure.cost += size.cost
