@@ -13,7 +13,8 @@ from graphql.language import Lexer
 import schema.limits as limits_module
 from config import Limits
 from schema import build_schema
-from schema.limits import Measure, check_limits
+from schema.limits import check_limits
+from schema.measure import Measure
 from tests.conftest import Api, World
 
 SCHEMA = build_schema()._schema
