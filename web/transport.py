@@ -132,7 +132,7 @@ class GraphQLRequestGuard:
                 await self._reject(send, *_error(413, Code.QUERY_TOO_COMPLEX, "The request body is too large"))
                 return
         try:
-            request = orjson.loads(body)  # iterative; it refuses depth beyond 1024 itself
+            request = orjson.loads(body)  # no Python recursion; it refuses depth beyond 1024 itself
         except orjson.JSONDecodeError:
             await self._reject(send, *_error(400, Code.BAD_USER_INPUT, "The body is not valid JSON"))
             return
