@@ -80,6 +80,18 @@ def test_a_page_without_first_counts_as_its_default_size() -> None:
         assert check_limits(Limits(), SCHEMA, parse(document), variables).cost == cost
 
 
+def test_a_variable_default_is_the_page_size_when_no_value_is_given() -> None:
+    """Issue 10 finding 6: `query($f: Int = 1000)` was costed at the schema's default of 50."""
+    defaulted = parse("query($f: Int = 1000) { families(first: $f) { nodes { id } } }")
+    costs = {n: check_limits(Limits(), SCHEMA, parse(f"{{ families(first: {n}) {{ nodes {{ id }} }} }}"), {}).cost
+             for n in (2, 50, 1000)}  # fmt: skip
+    assert check_limits(Limits(), SCHEMA, defaulted, {}).cost == costs[1000]
+    assert check_limits(Limits(), SCHEMA, defaulted, {"f": 2}).cost == costs[2]  # a value given wins
+    assert check_limits(Limits(), SCHEMA, defaulted, {"f": None}).cost == costs[50]  # null: the schema's default
+    two = parse("query A($f: Int = 1000) { families(first: $f) { nodes { id } } } query B($f: Int = 2) { me { id } }")
+    assert check_limits(Limits(), SCHEMA, two, {}, "A").cost > check_limits(Limits(), SCHEMA, two, {}, "B").cost
+
+
 def test_introspection_counts_toward_the_limits() -> None:
     document = parse(get_introspection_query())
     assert check_limits(Limits(), SCHEMA, document, {}).depth > 10  # GraphiQL's own query fits...

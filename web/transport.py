@@ -5,12 +5,15 @@ headers every response carries.
   send without a preflight, so refusing them closes CSRF by simple forms.
 - A body is read up to a size limit, never further, and a JSON array (batched operations) is
   refused: one request, one operation, one set of limits.
+- The body is parsed once, here, with its nesting bounded; the view takes the parsed request from
+  the scope (`parsed_request`), so no second parser can recurse into a deep body.
 - Responses are not cached, not sniffed and not framed.
 - Each bearer token and each client address may send so many requests a minute (429).
 """
 
 import logging
 from collections.abc import Callable
+from typing import Any
 
 import orjson
 from starlette.datastructures import Headers
@@ -31,8 +34,36 @@ SECURITY_HEADERS = [
 ]
 
 
+# Nesting of a request body: the envelope, the variables, an input and its lists and objects
+# need about six levels; orjson alone would accept 1024, which Python's json and recursive
+# walkers of the values cannot follow (issue 10: a RecursionError and a 500).
+MAX_JSON_DEPTH = 32
+PARSED_REQUEST = "graphql_request"  # the scope state key of the parsed body
+
+
 def _error(status: int, code: Code, message: str) -> tuple[int, bytes]:
     return status, orjson.dumps({"data": None, "errors": [{"message": message, "extensions": {"code": code}}]})
+
+
+async def send_error(send: Send, status: int, code: Code, message: str) -> None:
+    await respond(send, *_error(status, code, message))
+
+
+def parsed_request(scope: Scope) -> dict[str, Any] | None:
+    """The GraphQL request GraphQLRequestGuard read and checked, if it did."""
+    request = scope.get("state", {}).get(PARSED_REQUEST)
+    return request if isinstance(request, dict) else None
+
+
+def _nested_deeper_than(value: object, limit: int) -> bool:
+    pending = [(value, 1)]
+    while pending:
+        value, depth = pending.pop()
+        if isinstance(value, dict | list):
+            if depth > limit:
+                return True
+            pending.extend((item, depth + 1) for item in (value.values() if isinstance(value, dict) else value))
+    return False
 
 
 class SecurityHeaders:
@@ -101,9 +132,13 @@ class GraphQLRequestGuard:
                 await self._reject(send, *_error(413, Code.QUERY_TOO_COMPLEX, "The request body is too large"))
                 return
         try:
-            request = orjson.loads(body)  # also bounds nesting: orjson refuses depth beyond 1024
+            request = orjson.loads(body)  # no Python recursion; it refuses depth beyond 1024 itself
         except orjson.JSONDecodeError:
             await self._reject(send, *_error(400, Code.BAD_USER_INPUT, "The body is not valid JSON"))
+            return
+        if _nested_deeper_than(request, MAX_JSON_DEPTH):
+            too_deep = f"The body is nested deeper than {MAX_JSON_DEPTH} levels"
+            await self._reject(send, *_error(400, Code.BAD_USER_INPUT, too_deep))
             return
         if isinstance(request, list):
             await self._reject(send, *_error(400, Code.BAD_USER_INPUT, "Batched operations are not accepted"))
@@ -112,6 +147,7 @@ class GraphQLRequestGuard:
         if problem is not None:
             await self._reject(send, *_error(400, Code.BAD_USER_INPUT, problem))
             return
+        scope.setdefault("state", {})[PARSED_REQUEST] = request
         replayed = False
 
         async def replay() -> Message:
