@@ -29,35 +29,50 @@ def errors_of(body: bytes) -> list[Any]:
     return list(orjson.loads(body).get("errors") or [])
 
 
+def denials(body: bytes) -> list[tuple[tuple[Any, ...], Any, Any]]:
+    """The errors of an answer as (path, code, category), sorted."""
+    found = []
+    for error in errors_of(body):
+        extensions = error.get("extensions") or {}
+        found.append((tuple(error.get("path") or ()), extensions.get("code"), extensions.get("category")))
+    return sorted(found, key=repr)
+
+
+def _mismatch(s: Setup, workload: Workload, bodies: dict[str, bytes], what: str) -> AssertionError:
+    s.data_dir.mkdir(parents=True, exist_ok=True)
+    for name, body in bodies.items():
+        (s.data_dir / f"mismatch-{workload.key}-{name.replace(':', '-')}.json").write_bytes(
+            orjson.dumps(orjson.loads(body), option=orjson.OPT_INDENT_2)
+        )
+    return AssertionError(f"{workload.title}: {what} (both written to {s.data_dir}/mismatch-{workload.key}-*.json)")
+
+
 def check(s: Setup, workload: Workload, first_bodies: dict[str, bytes], reference: dict[str, bytes]) -> str:
-    """The bench must not time a wrong answer: each implementation's data equals the floor's.
-    Returns the workload's note for the report."""
+    """The bench must not time a wrong answer: each implementation's data equals the floor's,
+    and the service denies exactly the fields the floor denies. Returns the workload's note
+    for the report."""
     for impl, against in workload.compare.items():
         other = reference[against] if ":" in against else first_bodies[against]
         if data_of(first_bodies[impl]) != data_of(other):
-            s.data_dir.mkdir(parents=True, exist_ok=True)
-            for name, body in ((impl, first_bodies[impl]), (against.replace(":", "-"), other)):
-                (s.data_dir / f"mismatch-{workload.key}-{name}.json").write_bytes(
-                    orjson.dumps(orjson.loads(body), option=orjson.OPT_INDENT_2)
-                )
-            raise AssertionError(
-                f"{workload.title}: {impl}'s data differs from {against}'s "
-                f"(both written to {s.data_dir}/mismatch-{workload.key}-*.json)"
+            raise _mismatch(
+                s, workload, {impl: first_bodies[impl], against: other}, f"{impl}'s data differs from {against}'s"
             )
+    floor_denials, service_denials = denials(first_bodies["floor"]), denials(first_bodies["service"])
+    if floor_denials != service_denials:
+        raise _mismatch(
+            s,
+            workload,
+            {"service": first_bodies["service"], "floor": first_bodies["floor"]},
+            f"the service's {len(service_denials)} errors differ from the floor's {len(floor_denials)}",
+        )
     if workload.key != "b":
         return ""
-    floor_paths = sorted(tuple(e["path"]) for e in errors_of(first_bodies["floor"]))
-    service_paths = sorted(tuple(e.get("path") or ()) for e in errors_of(first_bodies["service"]))
     nodes = data_of(first_bodies["floor"])["families"]["nodes"]
-    denied_rows = sum(1 for node in nodes if node["affiliations"] is None)
-    notes = [f"secondary denied on {denied_rows} of {len(nodes)} rows"]
-    if floor_paths != service_paths:
-        notes.append(
-            f"service reports {len(service_paths)} FORBIDDEN errors where the floor reports {len(floor_paths)}"
-        )
-    else:
-        notes.append(f"{len(service_paths)} FORBIDDEN errors, one per denied field")
-    return "; ".join(notes)
+    denied_rows = sum(1 for node in nodes if node["confidentialNotes"] is None)
+    return (
+        f"confidential notes denied on {denied_rows} of {len(nodes)} rows; "
+        f"{len(service_denials)} FORBIDDEN errors, one per denied field, the same paths as the floor's"
+    )
 
 
 async def first_calls(s: Setup, loads: list[Workload], results: dict[str, Measured]) -> None:
@@ -66,6 +81,8 @@ async def first_calls(s: Setup, loads: list[Workload], results: dict[str, Measur
     reference: dict[str, bytes] = {}
     for w in loads:
         m = results[w.key] = Measured()
+        for name, call in w.references.items():
+            reference[name] = await call()
         firsts: dict[str, bytes] = {}
         for impl in IMPLS:
             with c.measure() as counted:
@@ -74,8 +91,6 @@ async def first_calls(s: Setup, loads: list[Workload], results: dict[str, Measur
             m.enforce_cold[impl] = counted.enforce
             m.size_kb[impl] = len(body) / 1024
             m.errors[impl] = len(errors_of(body))
-        if w.key == "a":
-            reference["a:floor"] = firsts["floor"]
         m.note = check(s, w, firsts, reference)
 
 
