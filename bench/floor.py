@@ -4,9 +4,10 @@ with orjson into exactly the JSON the GraphQL service answers (`{"data": ...}`).
 It does the same work a hand-written REST endpoint would: authenticate the bearer token (one
 statement: session, user and role assignments), fold the roles into grants with the app's own
 precomputed matrix (authz.grants, memoized, no enforce call once warm), read with a few batched
-SQLAlchemy Core statements (no ORM, no GraphQL), mask denied SECONDARY fields, write the
-confidential-read audit events the service writes, and encode with orjson. It is not a
-second implementation of the service: it answers only the workloads' documents.
+SQLAlchemy Core statements (no ORM, no GraphQL), mask denied fields, write the read-audit
+events the service writes (confidential notes, child-protection plans) in one insert, and
+encode with orjson. It is not a second implementation of the service: it answers only the
+workloads' documents.
 
 Statements per request: families page 5 (auth, count, page, people, affiliations), and with
 the families' confidential notes (b) 1 more plus 1 audit insert when any are readable;
@@ -431,6 +432,8 @@ class Floor:
                     for r in related.get(p.id, ())
                 ]
             else:
+                if Category.CP_PLAN in read:  # whether a child has a plan is itself audited
+                    audit.append(_read_event(principal.user_id, access, Category.CP_PLAN, "Child", p.id, f.id))
                 plan = open_plans.get(p.id)
                 out["childProtectionPlan"] = guarded(
                     [*path, "childProtectionPlan"],

@@ -1,7 +1,8 @@
 """In-process workloads (a)-(d): check the answers, count, then time.
 
 1. The first (cold) call of each implementation: its answer must equal the floor's before
-   anything is timed, and its enforce calls are the cold count.
+   anything is timed (data, denials, and the service's read-audit events), and its enforce
+   calls are the cold count.
 2. A second (warm) call under tracemalloc: statements and enforce calls per request and peak
    memory (tracemalloc slows it down, so this call is never timed).
 3. Warm-up rounds, then timed rounds interleaved (floor, authz-off, service, the order rotated
@@ -14,11 +15,25 @@ import tracemalloc
 from typing import Any
 
 import orjson
+from sqlalchemy import Table, bindparam, select
 
 from bench.apps import Setup
 from bench.counting import counters
 from bench.records import IMPLS, Measured
 from bench.workloads import Workload, workloads
+from models import AuditEvent
+
+AUDIT: Table = AuditEvent.__table__  # type: ignore[assignment]
+# Audit events of reads (confidential notes, child-protection plans) written after an id
+READ_EVENTS = (
+    select(
+        AUDIT.c.id, AUDIT.c.user_id, AUDIT.c.setting_id, AUDIT.c.action, AUDIT.c.category,
+        AUDIT.c.record_type, AUDIT.c.record_id, AUDIT.c.family_id,
+    )
+    .where(AUDIT.c.id > bindparam("after"), AUDIT.c.action.like("%.read"))
+    .order_by(AUDIT.c.id)
+)  # fmt: skip
+Events = list[tuple[Any, ...]]
 
 
 def data_of(body: bytes) -> Any:
@@ -47,10 +62,23 @@ def _mismatch(s: Setup, workload: Workload, bodies: dict[str, bytes], what: str)
     return AssertionError(f"{workload.title}: {what} (both written to {s.data_dir}/mismatch-{workload.key}-*.json)")
 
 
-def check(s: Setup, workload: Workload, first_bodies: dict[str, bytes], reference: dict[str, bytes]) -> str:
+async def read_events(s: Setup, after: int) -> tuple[Events, int]:
+    """The read-audit events written since event `after` (sorted, without ids), and the last id."""
+    async with s.floor.engine.connect() as connection:
+        rows = (await connection.execute(READ_EVENTS, {"after": after})).all()
+    return sorted((tuple(row[1:]) for row in rows), key=repr), max((row[0] for row in rows), default=after)
+
+
+def check(
+    s: Setup,
+    workload: Workload,
+    first_bodies: dict[str, bytes],
+    reference: dict[str, bytes],
+    events: dict[str, Events],
+) -> str:
     """The bench must not time a wrong answer: each implementation's data equals the floor's,
-    and the service denies exactly the fields the floor denies. Returns the workload's note
-    for the report."""
+    the service denies exactly the fields the floor denies, and the floor writes the read-audit
+    events the service writes. Returns the workload's note for the report."""
     for impl, against in workload.compare.items():
         other = reference[against] if ":" in against else first_bodies[against]
         if data_of(first_bodies[impl]) != data_of(other):
@@ -64,6 +92,11 @@ def check(s: Setup, workload: Workload, first_bodies: dict[str, bytes], referenc
             workload,
             {"service": first_bodies["service"], "floor": first_bodies["floor"]},
             f"the service's {len(service_denials)} errors differ from the floor's {len(floor_denials)}",
+        )
+    if events["floor"] != events["service"]:
+        raise AssertionError(
+            f"{workload.title}: the service wrote {len(events['service'])} read-audit events, the floor "
+            f"{len(events['floor'])}, or not the same: {set(events['service']) ^ set(events['floor'])}"
         )
     if workload.key != "b":
         return ""
@@ -84,14 +117,17 @@ async def first_calls(s: Setup, loads: list[Workload], results: dict[str, Measur
         for name, call in w.references.items():
             reference[name] = await call()
         firsts: dict[str, bytes] = {}
+        events: dict[str, Events] = {}
+        _, last_event = await read_events(s, 0)
         for impl in IMPLS:
             with c.measure() as counted:
                 body = await w.calls[impl]()
             firsts[impl] = body
+            events[impl], last_event = await read_events(s, last_event)
             m.enforce_cold[impl] = counted.enforce
             m.size_kb[impl] = len(body) / 1024
             m.errors[impl] = len(errors_of(body))
-        m.note = check(s, w, firsts, reference)
+        m.note = check(s, w, firsts, reference, events)
 
 
 async def warm_counts(s: Setup, loads: list[Workload], results: dict[str, Measured]) -> None:
