@@ -4,12 +4,14 @@ with orjson into exactly the JSON the GraphQL service answers (`{"data": ...}`).
 It does the same work a hand-written REST endpoint would: authenticate the bearer token (one
 statement: session, user and role assignments), fold the roles into grants with the app's own
 precomputed matrix (authz.grants, memoized, no enforce call once warm), read with a few batched
-SQLAlchemy Core statements (no ORM, no GraphQL), mask denied SECONDARY fields, write the
-confidential-read audit events the service writes, and encode with orjson. It is not a
-second implementation of the service: it answers only the workloads' documents.
+SQLAlchemy Core statements (no ORM, no GraphQL), mask denied fields, write the read-audit
+events the service writes (confidential notes, child-protection plans) in one insert, and
+encode with orjson. It is not a second implementation of the service: it answers only the
+workloads' documents.
 
-Statements per request: families page 5 (auth, count, page, people, affiliations),
-family detail 7 + 1 audit insert, search 2.
+Statements per request: families page 5 (auth, count, page, people, affiliations), and with
+the families' confidential notes (b) 1 more plus 1 audit insert when any are readable;
+family detail 7 + 1 audit insert; search 2.
 """
 
 from collections import defaultdict
@@ -125,6 +127,23 @@ RELATIONSHIPS_OF_FAMILY = (
     .where(C.c.family_id == bindparam("family"))
     .order_by(CC.c.id)
 )
+CONFIDENTIAL_NOTES_OF_PAGE = (
+    select(
+        N.c.id,
+        N.c.subject_id,
+        N.c.kind,
+        N.c.text,
+        N.c.created_at,
+        N.c.setting_id,
+        U.c.display_name.label("author_name"),
+        S.c.code.label("setting_code"),
+        S.c.name.label("setting_name"),
+    )
+    .join(U, U.c.id == N.c.author_id)
+    .join(S, S.c.id == N.c.setting_id)
+    .where(N.c.subject_type == "family", N.c.kind == "CONFIDENTIAL", N.c.subject_id.in_(IDS))
+    .order_by(N.c.created_at, N.c.id)
+)
 OPEN_PLANS_OF_FAMILY = (
     select(CP.c.id, CP.c.child_id, CP.c.start_date, CP.c.end_date, CP.c.category)
     .join(K, K.c.id == CP.c.child_id)
@@ -179,6 +198,37 @@ def _person(p: Any, secondary: bool) -> dict[str, Any]:
     }
 
 
+READ_ACTIONS = {Category.CONFIDENTIAL: "confidential_notes.read", Category.CP_PLAN: "cp_plan.read"}
+
+
+def _note(n: Any) -> dict[str, Any]:
+    return {
+        "id": encode_id("Note", n.id),
+        "kind": n.kind,
+        "text": n.text,
+        "createdAt": n.created_at,
+        "authorName": n.author_name,
+        "setting": _setting(n.setting_id, n.setting_code, n.setting_name),
+    }
+
+
+def _read_event(
+    user_id: int, access: Access, category: Category, record_type: str, record_id: int, family_id: int
+) -> dict[str, Any]:
+    """The audit event the service writes when a caller reads audited data of a record."""
+    return {
+        "at": utcnow(),
+        "user_id": user_id,
+        "setting_id": access.setting,
+        "action": READ_ACTIONS[category],
+        "category": category.name,
+        "record_type": record_type,
+        "record_id": record_id,
+        "family_id": family_id,
+        "changes": None,
+    }
+
+
 def _affiliation(a: Any) -> dict[str, Any]:
     return {
         "id": encode_id("Affiliation", a.id),
@@ -205,7 +255,8 @@ class Floor:
         return FloorPrincipal(rows[0].id, assignments, self.grant_book.grants_for(assignments))
 
     # (a) and (b) ---------------------------------------------------------------------------
-    async def families(self, token: str, first: int) -> bytes:
+    async def families(self, token: str, first: int, confidential: bool = False) -> bytes:
+        """A page of families; with `confidential`, each family's confidential notes too (b)."""
         async with self.engine.connect() as connection:
             principal = await self._principal(connection, token)
             grants = principal.grants
@@ -232,13 +283,30 @@ class Floor:
                     people[(row[0], row[2])].append(row)
                 for row in (await connection.execute(AFFILIATIONS_OF_PAGE, {"ids": ids})).all():
                     affiliations[row[1]].append(row)
+            accesses = [grants.access_for(scope_of(row[2], affiliations.get(row[0], ()))) for row in page]
+            confidential_notes: dict[int, list[dict[str, Any]]] = {}
+            if confidential:
+                readable = [
+                    (row[0], access) for row, access in zip(page, accesses, strict=True)
+                    if Category.CONFIDENTIAL in access.read
+                ]  # fmt: skip
+                if readable:
+                    confidential_notes = {fid: [] for fid, _ in readable}
+                    params = {"ids": [fid for fid, _ in readable]}
+                    for n in (await connection.execute(CONFIDENTIAL_NOTES_OF_PAGE, params)).all():
+                        confidential_notes[n.subject_id].append(_note(n))
+                    audit = [
+                        _read_event(principal.user_id, access, Category.CONFIDENTIAL, "Family", fid, fid)
+                        for fid, access in readable
+                    ]
+                    await connection.execute(insert(AUDIT), audit)
+                    await connection.commit()
         denied = Denied()
         nodes = []
         read_secondary = Category.SECONDARY
         for index, (fid, version, registered, line1, line2, town, postcode, note, code, name) in enumerate(page):
             affs = affiliations.get(fid, [])
-            access = grants.access_for(scope_of(registered, affs))
-            secondary = read_secondary in access.read
+            secondary = read_secondary in accesses[index].read
             carers = [_person(p, secondary) for p in people.get(("Carer", fid), ())]
             kids = [_person(p, secondary) for p in people.get(("Child", fid), ())]
             nodes.append(
@@ -253,8 +321,12 @@ class Floor:
                     "children": kids,
                 }
             )
+            base: list[Any] = ["families", "nodes", index]
+            if confidential:
+                nodes[-1]["confidentialNotes"] = confidential_notes.get(fid)
+                if fid not in confidential_notes:
+                    denied.add([*base, "confidentialNotes"], Category.CONFIDENTIAL)
             if not secondary:
-                base: list[Any] = ["families", "nodes", index]
                 denied.add([*base, "generalNote"], Category.SECONDARY)
                 denied.add([*base, "affiliations"], Category.SECONDARY)
                 for group, members in (("carers", carers), ("children", kids)):
@@ -314,16 +386,7 @@ class Floor:
         read = access.read
         notes: dict[tuple[str, int, str], list[dict[str, Any]]] = defaultdict(list)
         for n in notes_rows:
-            notes[(n.subject_type, n.subject_id, n.kind)].append(
-                {
-                    "id": encode_id("Note", n.id),
-                    "kind": n.kind,
-                    "text": n.text,
-                    "createdAt": n.created_at,
-                    "authorName": n.author_name,
-                    "setting": _setting(n.setting_id, n.setting_code, n.setting_name),
-                }
-            )
+            notes[(n.subject_type, n.subject_id, n.kind)].append(_note(n))
         children = {p.id: p for p in people if p.kind == "Child"}
         related: dict[int, list[Any]] = defaultdict(list)
         for r in relationships:
@@ -340,19 +403,7 @@ class Floor:
             if Category.CONFIDENTIAL not in read:
                 denied.add(path, Category.CONFIDENTIAL)
                 return None
-            audit.append(
-                {
-                    "at": utcnow(),
-                    "user_id": principal.user_id,
-                    "setting_id": None,
-                    "action": "confidential_notes.read",
-                    "category": Category.CONFIDENTIAL.name,
-                    "record_type": record_type,
-                    "record_id": subject_id,
-                    "family_id": f.id,
-                    "changes": None,
-                }
-            )
+            audit.append(_read_event(principal.user_id, access, Category.CONFIDENTIAL, record_type, subject_id, f.id))
             return notes.get((subject_type, subject_id, "CONFIDENTIAL"), [])
 
         def person(p: Any, path: list[Any]) -> dict[str, Any]:
@@ -381,6 +432,8 @@ class Floor:
                     for r in related.get(p.id, ())
                 ]
             else:
+                if Category.CP_PLAN in read:  # whether a child has a plan is itself audited
+                    audit.append(_read_event(principal.user_id, access, Category.CP_PLAN, "Child", p.id, f.id))
                 plan = open_plans.get(p.id)
                 out["childProtectionPlan"] = guarded(
                     [*path, "childProtectionPlan"],

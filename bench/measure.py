@@ -1,7 +1,8 @@
 """In-process workloads (a)-(d): check the answers, count, then time.
 
 1. The first (cold) call of each implementation: its answer must equal the floor's before
-   anything is timed, and its enforce calls are the cold count.
+   anything is timed (data, denials, and the service's read-audit events), and its enforce
+   calls are the cold count.
 2. A second (warm) call under tracemalloc: statements and enforce calls per request and peak
    memory (tracemalloc slows it down, so this call is never timed).
 3. Warm-up rounds, then timed rounds interleaved (floor, authz-off, service, the order rotated
@@ -14,11 +15,25 @@ import tracemalloc
 from typing import Any
 
 import orjson
+from sqlalchemy import Table, bindparam, select
 
 from bench.apps import Setup
 from bench.counting import counters
 from bench.records import IMPLS, Measured
 from bench.workloads import Workload, workloads
+from models import AuditEvent
+
+AUDIT: Table = AuditEvent.__table__  # type: ignore[assignment]
+# Audit events of reads (confidential notes, child-protection plans) written after an id
+READ_EVENTS = (
+    select(
+        AUDIT.c.id, AUDIT.c.user_id, AUDIT.c.setting_id, AUDIT.c.action, AUDIT.c.category,
+        AUDIT.c.record_type, AUDIT.c.record_id, AUDIT.c.family_id,
+    )
+    .where(AUDIT.c.id > bindparam("after"), AUDIT.c.action.like("%.read"))
+    .order_by(AUDIT.c.id)
+)  # fmt: skip
+Events = list[tuple[Any, ...]]
 
 
 def data_of(body: bytes) -> Any:
@@ -29,35 +44,68 @@ def errors_of(body: bytes) -> list[Any]:
     return list(orjson.loads(body).get("errors") or [])
 
 
-def check(s: Setup, workload: Workload, first_bodies: dict[str, bytes], reference: dict[str, bytes]) -> str:
-    """The bench must not time a wrong answer: each implementation's data equals the floor's.
-    Returns the workload's note for the report."""
+def denials(body: bytes) -> list[tuple[tuple[Any, ...], Any, Any]]:
+    """The errors of an answer as (path, code, category), sorted."""
+    found = []
+    for error in errors_of(body):
+        extensions = error.get("extensions") or {}
+        found.append((tuple(error.get("path") or ()), extensions.get("code"), extensions.get("category")))
+    return sorted(found, key=repr)
+
+
+def _mismatch(s: Setup, workload: Workload, bodies: dict[str, bytes], what: str) -> AssertionError:
+    s.data_dir.mkdir(parents=True, exist_ok=True)
+    for name, body in bodies.items():
+        (s.data_dir / f"mismatch-{workload.key}-{name.replace(':', '-')}.json").write_bytes(
+            orjson.dumps(orjson.loads(body), option=orjson.OPT_INDENT_2)
+        )
+    return AssertionError(f"{workload.title}: {what} (both written to {s.data_dir}/mismatch-{workload.key}-*.json)")
+
+
+async def read_events(s: Setup, after: int) -> tuple[Events, int]:
+    """The read-audit events written since event `after` (sorted, without ids), and the last id."""
+    async with s.floor.engine.connect() as connection:
+        rows = (await connection.execute(READ_EVENTS, {"after": after})).all()
+    return sorted((tuple(row[1:]) for row in rows), key=repr), max((row[0] for row in rows), default=after)
+
+
+def check(
+    s: Setup,
+    workload: Workload,
+    first_bodies: dict[str, bytes],
+    reference: dict[str, bytes],
+    events: dict[str, Events],
+) -> str:
+    """The bench must not time a wrong answer: each implementation's data equals the floor's,
+    the service denies exactly the fields the floor denies, and the floor writes the read-audit
+    events the service writes. Returns the workload's note for the report."""
     for impl, against in workload.compare.items():
         other = reference[against] if ":" in against else first_bodies[against]
         if data_of(first_bodies[impl]) != data_of(other):
-            s.data_dir.mkdir(parents=True, exist_ok=True)
-            for name, body in ((impl, first_bodies[impl]), (against.replace(":", "-"), other)):
-                (s.data_dir / f"mismatch-{workload.key}-{name}.json").write_bytes(
-                    orjson.dumps(orjson.loads(body), option=orjson.OPT_INDENT_2)
-                )
-            raise AssertionError(
-                f"{workload.title}: {impl}'s data differs from {against}'s "
-                f"(both written to {s.data_dir}/mismatch-{workload.key}-*.json)"
+            raise _mismatch(
+                s, workload, {impl: first_bodies[impl], against: other}, f"{impl}'s data differs from {against}'s"
             )
+    floor_denials, service_denials = denials(first_bodies["floor"]), denials(first_bodies["service"])
+    if floor_denials != service_denials:
+        raise _mismatch(
+            s,
+            workload,
+            {"service": first_bodies["service"], "floor": first_bodies["floor"]},
+            f"the service's {len(service_denials)} errors differ from the floor's {len(floor_denials)}",
+        )
+    if events["floor"] != events["service"]:
+        raise AssertionError(
+            f"{workload.title}: the service wrote {len(events['service'])} read-audit events, the floor "
+            f"{len(events['floor'])}, or not the same: {set(events['service']) ^ set(events['floor'])}"
+        )
     if workload.key != "b":
         return ""
-    floor_paths = sorted(tuple(e["path"]) for e in errors_of(first_bodies["floor"]))
-    service_paths = sorted(tuple(e.get("path") or ()) for e in errors_of(first_bodies["service"]))
     nodes = data_of(first_bodies["floor"])["families"]["nodes"]
-    denied_rows = sum(1 for node in nodes if node["affiliations"] is None)
-    notes = [f"secondary denied on {denied_rows} of {len(nodes)} rows"]
-    if floor_paths != service_paths:
-        notes.append(
-            f"service reports {len(service_paths)} FORBIDDEN errors where the floor reports {len(floor_paths)}"
-        )
-    else:
-        notes.append(f"{len(service_paths)} FORBIDDEN errors, one per denied field")
-    return "; ".join(notes)
+    denied_rows = sum(1 for node in nodes if node["confidentialNotes"] is None)
+    return (
+        f"confidential notes denied on {denied_rows} of {len(nodes)} rows; "
+        f"{len(service_denials)} FORBIDDEN errors, one per denied field, the same paths as the floor's"
+    )
 
 
 async def first_calls(s: Setup, loads: list[Workload], results: dict[str, Measured]) -> None:
@@ -66,17 +114,20 @@ async def first_calls(s: Setup, loads: list[Workload], results: dict[str, Measur
     reference: dict[str, bytes] = {}
     for w in loads:
         m = results[w.key] = Measured()
+        for name, call in w.references.items():
+            reference[name] = await call()
         firsts: dict[str, bytes] = {}
+        events: dict[str, Events] = {}
+        _, last_event = await read_events(s, 0)
         for impl in IMPLS:
             with c.measure() as counted:
                 body = await w.calls[impl]()
             firsts[impl] = body
+            events[impl], last_event = await read_events(s, last_event)
             m.enforce_cold[impl] = counted.enforce
             m.size_kb[impl] = len(body) / 1024
             m.errors[impl] = len(errors_of(body))
-        if w.key == "a":
-            reference["a:floor"] = firsts["floor"]
-        m.note = check(s, w, firsts, reference)
+        m.note = check(s, w, firsts, reference, events)
 
 
 async def warm_counts(s: Setup, loads: list[Workload], results: dict[str, Measured]) -> None:

@@ -141,7 +141,7 @@ def to_json(r: Run) -> dict[str, Any]:
 
 TITLES = {
     "a": "(a) 1,000 families + carers + children, manager",
-    "b": "(b) same list, half the rows' SECONDARY denied",
+    "b": "(b) same list + confidential notes, half denied",
     "c": "(c) one family, all relations",
     "d": "(d) searchPeople",
 }
@@ -179,7 +179,8 @@ def write(r: Run, out: Path, command: str, with_chart: bool = True) -> list[Path
         f" {r.warmup} untimed rounds, then {r.iterations} timed rounds, interleaved (floor, authz-off, service,"
         " order rotated each round). Cells are **median (p95) ms**; the ratios are of medians within the run."
         " Before timing, each implementation's `data` is asserted equal to the floor's (for (b), authz-off"
-        " is compared with the floor's unguarded answer), so no wrong answer is timed. Statements are counted"
+        " is compared with the floor's answer for the manager, who reads everything), so no wrong answer is"
+        " timed. Statements are counted"
         " with SQLAlchemy's `before_cursor_execute` and include authentication (measured apart with `{ __typename }`;"
         " the floor authenticates in 1). Enforce calls count every Casbin `enforce` in the process;"
         " *cold* is the first request after the app starts. Peak MB is tracemalloc's peak over one request"
@@ -189,9 +190,9 @@ def write(r: Run, out: Path, command: str, with_chart: bool = True) -> list[Path
         " 1–3 history notes plus a confidential note on 30%, 0–2 history notes per person and a confidential"
         " one on 10%; 10% of families affiliated with a second setting; child-protection plans on 5% of"
         " children. Callers: `bench-manager` (MANAGER in all settings) for (a), (c), (d), (e); `bench-half`"
-        f" for (b): ADMIN_OFFICER in {HALF_SETTINGS} of the {SETTINGS} settings plus LA_REPORTING in all"
-        " settings (authority-wide, so it lists every family, but reads SECONDARY only where a family's"
-        " scope meets its ten settings).",
+        f" for (b): MANAGER in settings 1–{HALF_SETTINGS} and ADMIN_OFFICER in {HALF_SETTINGS + 1}–{SETTINGS}"
+        " (it reads SECONDARY everywhere, so it lists every family, but CONFIDENTIAL only where a family's"
+        f" scope meets settings 1–{HALF_SETTINGS}).",
         "",
     ]
     lines += ["## Targets", "", "| target | measured | verdict |", "|---|---|---|"]

@@ -15,11 +15,11 @@ protection plan on 3% of children and an ended one on 2%.
 
 Users (password PASSWORD):
   bench-manager  MANAGER in all settings (setting null): reads every family and every field.
-  bench-half     ADMIN_OFFICER in settings 1-10, so SECONDARY read only for families whose
-                 scope meets those settings (about half), plus LA_REPORTING in all settings.
-                 The second role has no family rights; it is what makes the caller
-                 authority-wide (a role held with setting null), so `families` without
-                 `settingId` lists every family, and half the rows' secondary fields are denied.
+  bench-half     MANAGER in settings 1-10 and ADMIN_OFFICER in settings 11-20: SECONDARY read
+                 in every setting, so `families` without `settingId` lists every family, all
+                 of it readable up to SECONDARY; CONFIDENTIAL read only in settings 1-10, so
+                 a family's confidential notes only where its scope meets those (about half
+                 the families): workload (b) asks for them, and the other half are denied.
   keyworker-NN   PARENT_SUPPORT_WORKER in setting NN: the authors of the notes.
 """
 
@@ -28,6 +28,7 @@ import asyncio
 import os
 import random
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -56,7 +57,7 @@ from models.migrate import upgrade
 
 SEED = 20261129
 SETTINGS = 20
-HALF_SETTINGS = 10  # bench-half holds ADMIN_OFFICER in settings 1..HALF_SETTINGS
+HALF_SETTINGS = 10  # bench-half: MANAGER in settings 1..HALF_SETTINGS, ADMIN_OFFICER in the rest
 PASSWORD = "bench-password-2026"
 MANAGER = "bench-manager"
 HALF = "bench-half"
@@ -175,7 +176,7 @@ def generate(n: int, password_hash: str, staff_hash: str, seed: int = SEED) -> D
     for s in range(1, SETTINGS + 1):
         data.add("settings", {"code": f"CC{s:02d}", "name": f"{TOWNS[s - 1]} Children's Centre"})
 
-    def user(username: str, display: str, hashed: str, roles: list[tuple[str, int | None]]) -> int:
+    def user(username: str, display: str, hashed: str, roles: Sequence[tuple[str, int | None]]) -> int:
         user_id = data.add(
             "users",
             {
@@ -197,7 +198,8 @@ def generate(n: int, password_hash: str, staff_hash: str, seed: int = SEED) -> D
         HALF,
         "Bench Half",
         password_hash,
-        [("admin_officer", s) for s in range(1, HALF_SETTINGS + 1)] + [("la_reporting", None)],
+        [("manager", s) for s in range(1, HALF_SETTINGS + 1)]
+        + [("admin_officer", s) for s in range(HALF_SETTINGS + 1, SETTINGS + 1)],
     )
     keyworkers = {
         s: user(f"keyworker-{s:02d}", f"{rng.choice(FEMALE + MALE)} {rng.choice(SURNAMES)}", staff_hash,
