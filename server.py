@@ -34,6 +34,7 @@ from errors import Code
 from models import RoleAssignment, User
 from models.db import make_engine, make_sessionmaker
 from models.migrate import upgrade
+from resolvers import contactpoint
 from resolvers.context import Audit, Context
 from resolvers.loaders import Loaders
 from resolvers.reader import Reader
@@ -197,6 +198,16 @@ async def create_admin(config: AppConfig, username: str, password: str, crb: dat
     await engine.dispose()
 
 
+async def compact_feed(config: AppConfig) -> None:
+    engine = make_engine(config.database_url)
+    try:
+        async with make_sessionmaker(engine)() as session:
+            async for done, top, dropped in contactpoint.compact(session):
+                print(f"examined {done:,} of {top:,} changes; dropped {dropped:,}", flush=True)
+    finally:
+        await engine.dispose()
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="estart", description="eStart family records service")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -207,6 +218,7 @@ def main(argv: list[str] | None = None) -> None:
     admin.add_argument("--crb-checked-on", type=date.fromisoformat, default=date.today())
     admin.add_argument("--data-protection-trained-on", type=date.fromisoformat, default=date.today())
     commands.add_parser("seed-demo", help="load demo settings, users and families")
+    commands.add_parser("compact-feed", help="drop superseded changes from the ContactPoint feed's log")
     serve = commands.add_parser("serve", help="serve GraphQL (migrating an empty database first)")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
@@ -225,6 +237,8 @@ def main(argv: list[str] | None = None) -> None:
 
         upgrade(config.database_url)
         print(asyncio.run(seed_demo(config)))
+    elif args.command == "compact-feed":
+        asyncio.run(compact_feed(config))
     elif args.command == "serve":
         if asyncio.run(_is_empty(config)):
             upgrade(config.database_url)

@@ -135,7 +135,8 @@ def install_guards(
     ]
     for parent, field_name, _, target in edges:
         reached_by = "root" if parent.name in roots else kinds[parent.name]
-        if target.name in inherited and reached_by not in ("root", TypeKind.RECORD):
+        # A root-checked type was checked whole by the root field returning it: what it holds too.
+        if target.name in inherited and reached_by not in ("root", TypeKind.RECORD, TypeKind.ROOT_CHECKED):
             raise UnguardedTypeError(
                 f"{target.name} inherits its guard, but {parent.name}.{field_name} ({reached_by}) is not "
                 f"guarded: reach it only through a record field with a category (schema/fields.py)"

@@ -33,6 +33,7 @@ from models import (
 )
 from models.base import utcnow
 from models.db import make_engine, make_sessionmaker
+from resolvers import contactpoint
 from resolvers.history import FAMILY_FIELDS, PERSON_FIELDS, FieldMap, field_category
 
 T = TypeVar("T")
@@ -230,6 +231,7 @@ class Seeder:
             general_note=spec.general_note, source="REFERRAL" if spec.referrer else "INITIAL_CONTACT",
             received_on=spec.received_on, entered_at=entered_at, entered_by_id=author, consent_to_contact=True,
         ))  # fmt: skip
+        contactpoint.touch_family(self.session, family.id)  # the feed starts with the demo's children
         referrer: tuple[str | None, ...] = spec.referrer or (None, None, None)
         self.session.add(Form(
             kind=family.source, setting_id=setting_id, family_id=family.id, received_on=spec.received_on,

@@ -2,6 +2,7 @@
 
 from models.audit import AuditEvent
 from models.base import Base
+from models.contactpoint import ContactPointChange
 from models.cp_plan import ChildProtectionPlan
 from models.family import Affiliation, Carer, CarerChild, Child, Family
 from models.form import Form
@@ -19,6 +20,7 @@ __all__ = [
     "CarerChild",
     "Child",
     "ChildProtectionPlan",
+    "ContactPointChange",
     "Family",
     "Form",
     "LoginSession",

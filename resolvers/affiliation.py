@@ -11,6 +11,7 @@ from authz.scope import load_for_write
 from errors import BadUserInput
 from models import Affiliation, Family
 from models.base import utcnow
+from resolvers import contactpoint
 from resolvers import validation as v
 from resolvers.context import Context
 from resolvers.ids import decode_key
@@ -40,6 +41,7 @@ async def affiliate(
         await ctx.session.flush()
     except IntegrityError:  # another request affiliated the family there since the check above
         raise BadUserInput("settingId: the family's record is already shared with this setting", "settingId") from None
+    contactpoint.touch_family(ctx.session, family.id)  # the settings involved with its children
     ctx.audit.write(
         "affiliation.add",
         "Affiliation",
@@ -77,5 +79,6 @@ async def revoke_affiliation(ctx: Context, affiliation_id: str) -> Payload:
         setting_id=target.acting_setting(Category.SECONDARY),
         changes={"before": {"revoked_at": None}, "after": {"revoked_at": affiliation.revoked_at.isoformat()}},
     )
+    contactpoint.touch_family(ctx.session, family.id)
     await ctx.session.commit()
     return Payload(affiliation, category_of("Family", "affiliations"), target.grants.access_for(target.scope))

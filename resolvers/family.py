@@ -14,6 +14,7 @@ from authz.scope import listed, load_for_write, require, require_anywhere
 from errors import BadUserInput, Conflict, NotFound
 from models import Carer, CarerChild, Child, Family, Form
 from models.base import utcnow
+from resolvers import contactpoint
 from resolvers import validation as v
 from resolvers.context import Context
 from resolvers.form import form_payload, mark_entered, outstanding_form
@@ -147,6 +148,7 @@ async def register_family(ctx: Context, data: dict[str, Any]) -> FamilyRecord:
             )
     ctx.session.add_all(created["carers"] + created["children"])
     await ctx.session.flush()
+    contactpoint.touch_family(ctx.session, family.id)
     for index, (carer, person) in enumerate(zip(created["carers"], data["carers"], strict=True)):
         if person["relationship"] is not None:
             field = f"carers[{index}].relationshipToChildren"
@@ -266,6 +268,8 @@ async def update_family(ctx: Context, family_id: str, expected_version: int, cha
         )
     acting = target.acting_setting(categories[0])
     before = {name: getattr(family, name) for name in values}
+    if "address" in changes:
+        contactpoint.touch_family(ctx.session, family.id)
     notice_on = changes.get("notice_received_on") or v.today()
     v.past_date(notice_on, "noticeReceivedOn", v.today())
     result = await ctx.session.execute(

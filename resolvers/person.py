@@ -12,6 +12,7 @@ from authz.scope import Target, load_for_write, require_anywhere
 from errors import BadUserInput, Conflict, NotFound
 from models import Carer, CarerChild, Child, Family, Form
 from models.base import utcnow
+from resolvers import contactpoint
 from resolvers import validation as v
 from resolvers.context import Context
 from resolvers.family import MAX_CARERS, MAX_CHILDREN, as_records, clean_person
@@ -91,6 +92,8 @@ async def update_person(
         ctx, "person.update", type_name, member.row.id, PERSON_FIELDS, before, audited,
         family_id=member.family.id, setting_id=acting,
     )  # fmt: skip
+    if type_name == "Child" and Category.PRIMARY in changed:  # name, birth date or gender: fed
+        contactpoint.touch_child(ctx.session, member.row.id)
     for category in changed:  # the notice of change, for the deadlines of standards 5.3, 5.4
         _log_change(ctx, category, acting, member.family.id, notice_on)
     await ctx.session.commit()
@@ -163,6 +166,8 @@ async def add_person(
         person = Child(family_id=family.id, provisional_name=bool(data.get("provisional_name")), **values)
     ctx.session.add(person)
     await ctx.session.flush()
+    if isinstance(person, Child):
+        contactpoint.touch_child(ctx.session, person.id)
     links = await _relationships_of(ctx, person, family, data, relationships)
     ctx.session.add_all(links)
     acting = target.acting_setting(Category.PRIMARY)
@@ -266,6 +271,8 @@ async def remove_from_family(ctx: Context, person_id: str, left_on: date, reason
     )
     if result.rowcount != 1:  # type: ignore[attr-defined]
         raise Conflict("personId: this person has just left the family", field="personId")
+    if type_name == "Child":
+        contactpoint.touch_child(ctx.session, member.row.id, contactpoint.REMOVED)
     record_changes(
         ctx, "person.leave", type_name, member.row.id, PERSON_FIELDS, {}, values,
         family_id=member.family.id, setting_id=member.acting_setting(Category.PRIMARY),

@@ -5,10 +5,11 @@ import strawberry
 from strawberry.types import Info
 
 from auth import account
-from resolvers import cp_plan, family, form, lookup, person, search, user
+from resolvers import contactpoint, cp_plan, family, form, lookup, person, search, user
 from resolvers.context import Context
 from resolvers.family import FamilyPage
 from resolvers.lookup import LookupList
+from schema.contactpoint import ContactPointPage
 from schema.family import Family, FamilyConnection
 from schema.form import Timeliness
 from schema.lookahead import requested_under
@@ -89,3 +90,12 @@ class Query:
         self, info: Info[Context, None], locked_only: bool = False, first: int = 100
     ) -> list[LoginLock]:
         return await account.login_locks(info.context, locked_only, first)
+
+    @strawberry.field(
+        description="The ContactPoint feed (standards 8): changes after `after` (null: from the start), "
+        "first ≤ 5000. CONTACTPOINT read only."
+    )
+    async def contact_point_changes(
+        self, info: Info[Context, None], after: str | None = None, first: int = 500
+    ) -> ContactPointPage | None:
+        return await contactpoint.changes(info.context, after, first)  # type: ignore[return-value]
