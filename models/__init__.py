@@ -8,7 +8,7 @@ from models.form import Form
 from models.lookup import LookupValue, SubjectCode
 from models.note import Note
 from models.setting import Setting
-from models.throttle import LoginThrottle
+from models.throttle import DeploymentSecret, LoginThrottle
 from models.user import LoginSession, RoleAssignment, User
 
 __all__ = [
@@ -19,6 +19,7 @@ __all__ = [
     "CarerChild",
     "Child",
     "ChildProtectionPlan",
+    "DeploymentSecret",
     "Family",
     "Form",
     "LoginSession",
