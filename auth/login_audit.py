@@ -107,12 +107,14 @@ class LoginAudit:
             await self._report(attempt, ACCOUNT, unreported, user_id)
 
     async def sweep_if_due(self, attempt: Attempt) -> None:
-        """At most once a minute per process: write every count that has waited a minute."""
+        """At most once a minute per process: write every count that has waited a minute. In a
+        transaction of its own, committed at once, so its row locks never meet a login's."""
         if self.swept_at is not None and attempt.now - self.swept_at < AUDIT_INTERVAL:
             return
         self.swept_at = attempt.now
         waited = or_(LoginThrottle.reported_at.is_(None), LoginThrottle.reported_at <= attempt.now - AUDIT_INTERVAL)
         await sweep(attempt.session, attempt.audit, attempt.now, waited, skip_locked=True)
+        await attempt.session.commit()
 
     async def _report(self, attempt: Attempt, kind: str, count: int, user_id: int | None) -> None:
         record_type, record_id, subject = await self._subject(attempt, kind, user_id)
