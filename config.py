@@ -2,7 +2,7 @@
 
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -53,10 +53,12 @@ class AppConfig:
     argon2_time_cost: int = 2
     argon2_memory_kib: int = 19456
     argon2_parallelism: int = 1
-    # Login throttling (resolvers/throttle.py), kept in the database so every process shares it.
-    # After `*_throttle_after` failures in the window each attempt first waits `login_delay_seconds`,
-    # doubling up to `login_delay_max_seconds`; the `*_lock_after`th failure locks for
-    # `login_lock_minutes`, doubling with each consecutive lock up to `login_lock_max_minutes`.
+    # Login throttling (auth/throttle.py), kept in the database so every process shares it, per
+    # account from one address (source), per account and per address. After `*_throttle_after`
+    # failures in the window each attempt first waits `login_delay_seconds`, doubling up to
+    # `login_delay_max_seconds`; the `*_lock_after`th failure locks for `login_lock_minutes`,
+    # doubling with each consecutive lock up to `login_lock_max_minutes`. A locked account still
+    # admits, after the longest wait, an address with no failure against it in the window.
     # An address is shared by a whole office behind one NAT, so its thresholds are higher.
     login_throttle_after: int = 5
     login_lock_after: int = 10
@@ -64,12 +66,16 @@ class AppConfig:
     login_address_lock_after: int = 30
     login_window_minutes: float = 15.0
     login_lock_minutes: float = 15.0
-    login_lock_max_minutes: float = 24 * 60.0
+    login_lock_max_minutes: float = 60.0
     login_delay_seconds: float = 0.25
     login_delay_max_seconds: float = 4.0
-    # At most this many login.failed audit events per process per minute (beyond the one per
-    # account or address per minute); the rest are counted in one login.audit_suppressed event.
+    # At most this many login.failed events a minute per process about names no user has and
+    # addresses (each at most once a minute); the rest wait in their rows for the once-a-minute
+    # sweep, which writes them aggregated. Failures of real accounts and lockouts are never capped.
     login_audit_events_per_minute: int = 120
+    # The key of the usernames' MACs in login throttles and audit fingerprints (ESTART_LOGIN_KEY);
+    # empty: a random key generated and stored in the database on first use (auth/login_key.py).
+    login_key: str = field(default="", repr=False)
     # A session unused for this long ends, whatever its absolute expiry.
     session_idle_minutes: float = 30.0
     # Peers (addresses or networks) whose X-Forwarded-For is believed; none by default.

@@ -18,6 +18,10 @@ class Code(StrEnum):
     INTERNAL = "INTERNAL"
 
 
+# extensions.reason of the FORBIDDEN answer to a session whose password an administrator set.
+PASSWORD_CHANGE_REQUIRED = "PASSWORD_CHANGE_REQUIRED"
+
+
 class ServiceError(Exception):
     """An expected, coded outcome: shown to the client as is, never logged as a crash."""
 

@@ -175,10 +175,11 @@ async def _is_empty(config: AppConfig) -> bool:
 
 
 async def create_admin(config: AppConfig, username: str, password: str, crb: date, trained: date) -> None:
-    from auth.passwords import PASSWORD_LENGTH  # the same bounds as createUser
+    from auth.passwords import password_problem  # the same rules as createUser
 
-    if not PASSWORD_LENGTH[0] <= len(password) <= PASSWORD_LENGTH[1]:
-        raise SystemExit(f"password must be {PASSWORD_LENGTH[0]} to {PASSWORD_LENGTH[1]} characters")
+    problem = password_problem(password, username)
+    if problem is not None:
+        raise SystemExit(problem)
     engine = make_engine(config.database_url)
     authenticator = Authenticator(config, GrantBook(Decisions()))
     async with make_sessionmaker(engine)() as session:

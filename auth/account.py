@@ -8,6 +8,7 @@ Session revocation takes effect on the very next request: principal_for reads th
 the user on every request. `deactivateUser` and `setPassword` end all of the user's sessions;
 `changePassword` ends all of the caller's other sessions and keeps the one it was made with."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -16,15 +17,8 @@ from sqlalchemy import Row, select, update
 
 from auth.authenticator import LOCKED
 from auth.client_address import canonical_address
-from auth.login_attempt import (
-    ACCOUNT,
-    ADDRESS,
-    LoginLockKind,
-    account_key,
-    could_be_username,
-    normalise_username,
-)
-from auth.passwords import PASSWORD_LENGTH
+from auth.login_attempt import ACCOUNT, ADDRESS, LoginLockKind, could_be_username, normalise_username
+from auth.passwords import check_new_password
 from authz.categories import Action, Category
 from authz.scope import require_anywhere
 from errors import BadUserInput, NotFound, ServiceError, Unauthenticated
@@ -41,6 +35,9 @@ class SessionRecord:
     token: str
     expires_at: datetime
     user: UserRecord
+    # An administrator set the password: until changePassword, the session may only run
+    # changePassword, logout and me (anything else: FORBIDDEN, reason PASSWORD_CHANGE_REQUIRED).
+    must_change_password: bool = False
 
 
 async def login(ctx: Context, username: str, password: str) -> SessionRecord:
@@ -49,7 +46,12 @@ async def login(ctx: Context, username: str, password: str) -> SessionRecord:
     )
     ctx.audit.write("session.login", "User", account.id, user_id=account.id, changes={"address": ctx.client_address})
     await ctx.session.commit()
-    return SessionRecord(token=token, expires_at=login_session.expires_at, user=await user_record(ctx, account.id))
+    return SessionRecord(
+        token=token,
+        expires_at=login_session.expires_at,
+        user=await user_record(ctx, account.id),
+        must_change_password=account.must_change_password,
+    )
 
 
 async def logout(ctx: Context) -> bool:
@@ -73,9 +75,11 @@ class LoginLockRecord:
     last_failure_at: datetime
 
 
-def check_password_length(password: str, field: str) -> None:
-    if not PASSWORD_LENGTH[0] <= len(password) <= PASSWORD_LENGTH[1]:
-        raise BadUserInput(f"password must be {PASSWORD_LENGTH[0]} to {PASSWORD_LENGTH[1]} characters", field)
+async def check_password(password: str, user: User, field: str) -> None:
+    """Refuse a weak new password (auth/passwords.py), without quoting it."""
+    problem = await check_new_password(password, user.username, user.display_name)
+    if problem is not None:
+        raise BadUserInput(problem, field)
 
 
 async def _user(ctx: Context, opaque_id: str) -> User:
@@ -94,7 +98,8 @@ async def login_locks(ctx: Context, locked_only: bool, first: int) -> list[Login
     if not 1 <= first <= ctx.config.max_page_size:
         raise BadUserInput(f"first must be between 1 and {ctx.config.max_page_size}", "first")
     rows = await ctx.reader.rows(ctx.authenticator.throttle.standing(locked_only, first))
-    usernames = await _usernames_by_key(ctx) if any(row.kind == ACCOUNT for row in rows) else {}
+    key = await ctx.authenticator.login_key.ready(ctx.session)
+    usernames = await _usernames_by_key(ctx, key.account) if any(row.kind == ACCOUNT for row in rows) else {}
     records = [_lock_record(row, usernames.get(row.key)) for row in rows]
     ctx.audit.read(
         "login.locks_listed",
@@ -106,7 +111,7 @@ async def login_locks(ctx: Context, locked_only: bool, first: int) -> list[Login
     return records
 
 
-async def _usernames_by_key(ctx: Context) -> dict[str, str]:
+async def _usernames_by_key(ctx: Context, account_key: Callable[[str], str]) -> dict[str, str]:
     rows = await ctx.reader.rows(select(User.username))
     return {account_key(row.username): row.username for row in rows}
 
@@ -124,13 +129,15 @@ def _lock_record(row: Row[Any], username: str | None) -> LoginLockRecord:
 
 
 async def unlock_user(ctx: Context, username: str) -> bool:
-    """Lift the lock of an account (and forget its failures); true if it was locked. Works for
-    any username, existing or not, like the throttle itself."""
+    """Lift the lock of an account from every address (and forget its failures, once they are
+    in the audit trail); true if it was locked. Works for any username, existing or not, like
+    the throttle itself."""
     require_anywhere(ctx.require_principal(), Category.USER_ADMIN, Action.WRITE)
-    was_locked = await ctx.authenticator.throttle.unlock(ctx.session, ACCOUNT, account_key(username))
+    account = await ctx.authenticator.account_key(ctx.session, username)
+    was_locked = await ctx.authenticator.throttle.unlock(ctx.session, ctx.audit, ACCOUNT, account)
     name = normalise_username(username)
     found = await ctx.session.scalar(select(User.id).where(User.username == name)) if could_be_username(name) else None
-    subject: dict[str, object] = {"account": account_key(name)[:16]}
+    subject: dict[str, object] = {"account": account[:16]}
     if found is not None:
         subject["username"] = name
     ctx.audit.write(
@@ -148,7 +155,7 @@ async def unlock_address(ctx: Context, address: str) -> bool:
     address is read as logins record it: `2001:DB8::0:1` is `2001:db8::1`."""
     require_anywhere(ctx.require_principal(), Category.USER_ADMIN, Action.WRITE)
     key = canonical_address(v.clean_text(address, "address", 64))
-    was_locked = await ctx.authenticator.throttle.unlock(ctx.session, ADDRESS, key)
+    was_locked = await ctx.authenticator.throttle.unlock(ctx.session, ctx.audit, ADDRESS, key)
     ctx.audit.write("address.unlock", "LoginThrottle", None, changes={"address": key, "wasLocked": was_locked})
     await ctx.session.commit()
     return was_locked
@@ -173,13 +180,16 @@ async def deactivate_user(ctx: Context, opaque_id: str) -> UserRecord:
 
 
 async def set_password(ctx: Context, opaque_id: str, password: str) -> bool:
-    """An administrator's reset: a new password, every session of the user ended, any lock lifted."""
+    """An administrator's reset: a new password, to be changed by the user at the next login;
+    every session of the user ended, any lock lifted."""
     require_anywhere(ctx.require_principal(), Category.USER_ADMIN, Action.WRITE)
-    check_password_length(password, "password")
     user = await _user(ctx, opaque_id)
+    await check_password(password, user, "password")
     user.password_hash = await ctx.authenticator.hash_password(password)
+    user.must_change_password = True
     revoked = await ctx.authenticator.sessions.revoke(ctx.session, user.id)
-    await ctx.authenticator.throttle.unlock(ctx.session, ACCOUNT, account_key(user.username))
+    account = await ctx.authenticator.account_key(ctx.session, user.username)
+    await ctx.authenticator.throttle.unlock(ctx.session, ctx.audit, ACCOUNT, account)
     ctx.audit.write("user.password_reset", "User", user.id, changes={"sessionsRevoked": revoked})
     await ctx.session.commit()
     return True
@@ -189,7 +199,12 @@ async def change_password(ctx: Context, current_password: str, new_password: str
     """The caller's own password. The current one is checked through the login throttle, so a
     borrowed session cannot be used to guess it; the caller's other sessions end, this one stays."""
     principal = ctx.require_principal()
-    check_password_length(new_password, "newPassword")
+    if new_password == current_password:
+        raise BadUserInput("the new password must differ from the current one", "newPassword")
+    own = await ctx.session.get(User, principal.user_id)
+    if own is None:  # cannot happen: principal_for reads the user
+        raise ServiceError("Internal error")
+    await check_password(new_password, own, "newPassword")
     try:
         user = await ctx.authenticator.authenticate(
             ctx.session, principal.username, current_password, ctx.client_address, ctx.audit
@@ -201,6 +216,7 @@ async def change_password(ctx: Context, current_password: str, new_password: str
     if user.id != principal.user_id:  # cannot happen: usernames are unique
         raise ServiceError("Internal error")
     user.password_hash = await ctx.authenticator.hash_password(new_password)
+    user.must_change_password = False
     revoked = await ctx.authenticator.sessions.revoke(ctx.session, user.id, keep_session_id=principal.session_id)
     ctx.audit.write("user.password_change", "User", user.id, changes={"sessionsRevoked": revoked})
     await ctx.session.commit()

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.client_address import ClientAddresses
 from auth.login_attempt import Attempt, AuditSink, could_be_username
+from auth.login_key import LoginKey
 from auth.passwords import Passwords
 from auth.principal import Principal
 from auth.sessions import Sessions
@@ -31,6 +32,7 @@ class Authenticator:
     def __init__(self, config: AppConfig, grant_book: GrantBook) -> None:
         self.passwords = Passwords(config)
         self.throttle = Throttle(config)
+        self.login_key = LoginKey(config.login_key)
         self.sessions = Sessions(config, grant_book)
         self.addresses = ClientAddresses(config.trusted_proxies)
         # The throttle's waits; tests replace it to record them instead of sleeping.
@@ -51,7 +53,8 @@ class Authenticator:
         """The active user with this username and password, through the throttle; raises
         Unauthenticated(BAD_LOGIN) or Unauthenticated(LOCKED). Failures are committed before
         raising (the caller rolls back), so they count whatever the caller does next."""
-        attempt = Attempt.of(session, audit, username, address)
+        key = await self.login_key.ready(session)
+        attempt = Attempt.of(session, audit, key, username, address)
         counted = await self.throttle.admit(attempt)
         await session.commit()  # other processes see this attempt before the password is checked
         if counted is None:
@@ -65,10 +68,10 @@ class Authenticator:
         await session.commit()  # no connection is held while the password waits for a CPU
         verified = await self.passwords.verify(None if user is None else user.password_hash, password)
         if user is None or not verified or not user.is_active:
-            await self.throttle.record_failure(attempt, counted)
+            await self.throttle.record_failure(attempt, counted, None if user is None else user.id)
             await session.commit()
             raise Unauthenticated(BAD_LOGIN)
-        await self.throttle.record_success(attempt)
+        await self.throttle.record_success(attempt, user.id)
         return user
 
     # --- what the server and the account resolvers ask of authentication --------------------
@@ -81,3 +84,7 @@ class Authenticator:
 
     async def hash_password(self, password: str) -> str:
         return await self.passwords.hash(password)
+
+    async def account_key(self, session: AsyncSession, username: str) -> str:
+        """The throttle key of a username (its first 16 hex digits: the audit fingerprint)."""
+        return (await self.login_key.ready(session)).account(username)

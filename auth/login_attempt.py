@@ -1,6 +1,5 @@
 """One login attempt as throttling and its audit see it: the keys it is counted against."""
 
-import hashlib
 from dataclasses import dataclass
 from datetime import datetime
 from enum import StrEnum
@@ -8,14 +7,19 @@ from typing import Any, Protocol
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from auth.login_key import LoginKey, normalise_username
 from models.base import utcnow
 
-# The kinds of throttle key: the account (SHA-256 of the normalised username) and the client address.
-ACCOUNT, ADDRESS = "account", "address"
+# The kinds of throttle key: the account from one client address (a "source"), the account
+# (HMAC of the normalised username), and the client address. Counted in this order.
+SOURCE, ACCOUNT, ADDRESS = "source", "account", "address"
+KINDS = (SOURCE, ACCOUNT, ADDRESS)
+
+__all__ = ["ACCOUNT", "ADDRESS", "KINDS", "SOURCE", "Attempt", "AuditSink", "LoginLockKind", "normalise_username"]
 
 
 class LoginLockKind(StrEnum):
-    """The same kinds, as the API names them (loginLocks)."""
+    """The kinds the API lists (loginLocks); a source's lock is lifted with its account's."""
 
     ACCOUNT = ACCOUNT
     ADDRESS = ADDRESS
@@ -23,16 +27,6 @@ class LoginLockKind(StrEnum):
 
 class AuditSink(Protocol):
     def write(self, *args: Any, **kwargs: Any) -> None: ...
-
-
-def normalise_username(username: str) -> str:
-    return username.strip().lower()
-
-
-def account_key(username: str) -> str:
-    """The throttle key of a username: its SHA-256, so a password typed into the username box
-    is never stored or audited readable."""
-    return hashlib.sha256(normalise_username(username).encode()).hexdigest()
 
 
 def could_be_username(name: str) -> bool:
@@ -50,6 +44,9 @@ class Attempt:
     now: datetime
 
     @classmethod
-    def of(cls, session: AsyncSession, audit: AuditSink, username: str, address: str) -> "Attempt":
+    def of(cls, session: AsyncSession, audit: AuditSink, key: LoginKey, username: str, address: str) -> "Attempt":
         name = normalise_username(username)
-        return cls(session, audit, name, {ACCOUNT: account_key(name), ADDRESS: address[:64]}, utcnow())
+        account = key.account(name)
+        address = address[:64]
+        keys = {SOURCE: key.source(account, address), ACCOUNT: account, ADDRESS: address}
+        return cls(session, audit, name, keys, utcnow())

@@ -13,11 +13,46 @@ import anyio
 from anyio import to_thread
 from argon2 import PasswordHasher, Type
 from argon2.exceptions import InvalidHashError, VerificationError
+from zxcvbn import zxcvbn
 
 from config import AppConfig
 
 # The bounds of every password set (createUser, setPassword, changePassword, estart create-admin).
 PASSWORD_LENGTH = (12, 256)
+# zxcvbn's score (0-4) a new password needs: 3 is "safely unguessable" (about 10^8 guesses and
+# more), which refuses common passwords with digits added, keyboard walks, dates and repeats.
+MIN_STRENGTH = 3
+STRENGTH_CHARACTERS = 72  # zxcvbn's limit: the strength of a longer password is its first 72's
+
+
+def password_problem(password: str, username: str, display_name: str = "") -> str | None:
+    """Why `password` may not be set for this user, or None. The reason never quotes the
+    password. Run it off the event loop (`check_new_password`): zxcvbn takes up to ~50 ms.
+
+    Refused: a length outside PASSWORD_LENGTH; the username inside it (any case); fewer than
+    five different characters (`aaaaaaaaaaaa`); and whatever zxcvbn, with its bundled lists of
+    common passwords, words and names and the user's own name and username, scores below
+    MIN_STRENGTH."""
+    low, high = PASSWORD_LENGTH
+    if not low <= len(password) <= high:
+        return f"password must be {low} to {high} characters"
+    folded, name = password.casefold(), username.strip().casefold()
+    if len(name) >= 3 and name in folded:
+        return "password must not contain the username"
+    if len(set(folded)) < 5:
+        return "password must use at least five different characters"
+    inputs = [name, *name.replace("-", " ").replace(".", " ").replace("_", " ").split(), *display_name.split()]
+    if zxcvbn(password[:STRENGTH_CHARACTERS], user_inputs=inputs)["score"] < MIN_STRENGTH:
+        return (
+            "password is too easy to guess (a common password, a name, a date, a keyboard pattern or a "
+            "repetition): use a longer passphrase of unrelated words"
+        )
+    return None
+
+
+async def check_new_password(password: str, username: str, display_name: str = "") -> str | None:
+    """`password_problem`, in a worker thread."""
+    return await to_thread.run_sync(password_problem, password, username, display_name)
 
 
 def password_hasher(config: AppConfig) -> PasswordHasher:

@@ -11,3 +11,5 @@ class Principal:
     session_id: int
     assignments: tuple[Assignment, ...]
     grants: Grants
+    # An administrator set the password: the session may only change it, log out and read `me`.
+    must_change_password: bool = False

@@ -64,6 +64,7 @@ class Sessions:
                     User.id.label("user_id"),
                     User.username,
                     User.display_name,
+                    User.must_change_password,
                     RoleAssignment.id.label("assignment_id"),
                     RoleAssignment.role,
                     RoleAssignment.setting_id,
@@ -97,4 +98,5 @@ class Sessions:
             session_id=first.session_id,
             assignments=assignments,
             grants=self.grant_book.grants_for(assignments),
+            must_change_password=first.must_change_password,
         )

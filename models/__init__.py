@@ -9,7 +9,7 @@ from models.form import Form
 from models.lookup import LookupValue, SubjectCode
 from models.note import Note
 from models.setting import Setting
-from models.throttle import LoginThrottle
+from models.throttle import DeploymentSecret, LoginThrottle
 from models.user import LoginSession, RoleAssignment, User
 
 __all__ = [
@@ -21,6 +21,7 @@ __all__ = [
     "Child",
     "ChildProtectionPlan",
     "ContactPointChange",
+    "DeploymentSecret",
     "Family",
     "Form",
     "LoginSession",

@@ -7,14 +7,18 @@ from models.base import Base, UtcDateTime
 
 
 class LoginThrottle(Base):
-    """Failed-login state of one account or one client address, shared by every server process.
+    """Failed-login state of one account, one account from one client address (a "source"), or
+    one client address, shared by every server process.
 
-    `kind` is 'account' (key: SHA-256 of the normalised username, so a password typed into the
-    username box is never stored readable) or 'address' (key: the client address).
-    `failures` counts attempts in the window that began at `window_start`; `locked_until` is set
-    when it reaches the lock threshold, for a time that doubles with each consecutive lock
-    (`lockouts`). `unreported` and `reported_at` aggregate the audit trail: at most one
-    `login.failed` event per row per minute, carrying the count since the last one."""
+    `kind` is 'account' (key: HMAC of the normalised username under the deployment's login key,
+    so a password typed into the username box is never stored readable or reversible by a
+    dictionary), 'source' (key: the account key's first half, then an HMAC of the account key and
+    the address) or 'address' (key: the client address). `failures` counts attempts in the window
+    that began at `window_start`; `locked_until` is set when it reaches the lock threshold, for a
+    time that doubles with each consecutive lock (`lockouts`), up to a cap. `unreported` and
+    `reported_at` aggregate the audit trail: failures are counted here until a `login.failed`
+    event carries them, and a row is never forgotten while it has any. `user_id` is the user an
+    account row is known to name (null for names no user has)."""
 
     __tablename__ = "login_throttles"
     __table_args__ = (UniqueConstraint("kind", "key"),)
@@ -29,3 +33,14 @@ class LoginThrottle(Base):
     lockouts: Mapped[int] = mapped_column(default=0)
     unreported: Mapped[int] = mapped_column(default=0)
     reported_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    user_id: Mapped[int | None]
+
+
+class DeploymentSecret(Base):
+    """Secrets a deployment generates for itself on first use when none is configured (the login
+    key, when ESTART_LOGIN_KEY is unset). Never in the repository, never in a log."""
+
+    __tablename__ = "deployment_secrets"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[str] = mapped_column(String(128))

@@ -1,6 +1,6 @@
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, ForeignKey, String, UniqueConstraint
+from sqlalchemy import Boolean, Date, ForeignKey, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, UtcDateTime, utcnow
@@ -19,6 +19,9 @@ class User(Base):
     crb_checked_on: Mapped[date] = mapped_column(Date)
     data_protection_trained_on: Mapped[date] = mapped_column(Date)
     is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Set by an administrator's createUser or setPassword: the user must choose their own password
+    # (changePassword) before the session may do anything else.
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
 
 

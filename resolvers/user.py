@@ -6,7 +6,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from auth.passwords import PASSWORD_LENGTH
+from auth.passwords import check_new_password
 from authz.categories import Action, Category, Role
 from authz.scope import require_anywhere
 from errors import BadUserInput
@@ -70,8 +70,9 @@ async def create_user(ctx: Context, data: dict[str, Any], hash_password: Callabl
     if await ctx.session.scalar(select(User.id).where(User.username == username)) is not None:
         raise BadUserInput(f"username {username} is already taken", "username")
     password = data["password"]
-    if not PASSWORD_LENGTH[0] <= len(password) <= PASSWORD_LENGTH[1]:
-        raise BadUserInput(f"password must be {PASSWORD_LENGTH[0]} to {PASSWORD_LENGTH[1]} characters", "password")
+    problem = await check_new_password(password, username, data["display_name"])
+    if problem is not None:
+        raise BadUserInput(problem, "password")
     if not data["roles"]:
         raise BadUserInput("a user needs at least one role", "roles")
     roles: set[tuple[str, int | None]] = set()
@@ -87,6 +88,7 @@ async def create_user(ctx: Context, data: dict[str, Any], hash_password: Callabl
         username=username,
         display_name=v.clean_text(data["display_name"], "displayName", 200),
         password_hash=await hash_password(password),
+        must_change_password=True,  # set by an administrator: the user chooses their own at the next login
         # Standards 4: every user has an enhanced CRB check and data-protection training.
         crb_checked_on=v.past_date(data["crb_checked_on"], "crbCheckedOn", today),
         data_protection_trained_on=v.past_date(data["data_protection_trained_on"], "dataProtectionTrainedOn", today),

@@ -21,16 +21,27 @@ from graphql import (
 from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType as StrawberryOperation
 
-from errors import Code, ServiceError, Withheld
+from errors import PASSWORD_CHANGE_REQUIRED, Code, ServiceError, Withheld
 from resolvers.context import Context
 
 logger = logging.getLogger("estart.graphql")
 
 USER_FIELDS = {"id": None, "username": None, "displayName": None, "__typename": None}
-SESSION_FIELDS = {"token": None, "expiresAt": None, "user": USER_FIELDS, "__typename": None}
+SESSION_FIELDS = {"token": None, "expiresAt": None, "user": USER_FIELDS, "mustChangePassword": None, "__typename": None}
+# What a session whose password an administrator set may run until it is changed.
+PASSWORD_CHANGE_FIELDS = {"changePassword", "logout", "me", "__typename"}
 PUBLIC_SELECTION: dict[str, Any] = {"login": SESSION_FIELDS, "__typename": None}
 LOGIN_ARGUMENTS = {"username", "password"}
 SUGGESTION = re.compile(r"\s*Did you mean .*\?$")
+# graphql-core quotes the value it refused ("String cannot represent a non string value: [...]",
+# "Expected value of type 'String!', found 123"); a password may be that value, so it is cut.
+QUOTED_VALUE = re.compile(r"(cannot represent [^:;]*value): [^;]*|(got invalid value) [^;]*|(\b[Ff]ound):? [^;]*")
+
+
+def without_values(message: str) -> str:
+    return QUOTED_VALUE.sub(lambda match: match[1] or match[2] or f"{match[3]} another value", message)
+
+
 VARIABLE_VALUE = "Variable '$"  # graphql-core's coercion of variable values, before execution
 STATEMENT_CANCELLED = "57014"  # PostgreSQL's query_canceled: statement_timeout ran out
 
@@ -43,7 +54,25 @@ class AuthenticationGate(SchemaExtension):
         context: Context = self.execution_context.context
         if context.principal is None and not self._is_login_only():
             raise GraphQLError("Log in first", extensions={"code": Code.UNAUTHENTICATED})
+        if context.principal is not None and context.principal.must_change_password and not self._changes_password():
+            raise GraphQLError(
+                "Change your password first (changePassword)",
+                extensions={"code": Code.FORBIDDEN, "reason": PASSWORD_CHANGE_REQUIRED},
+            )
         yield
+
+    def _changes_password(self) -> bool:
+        """Every operation selects only root fields a session must still reach to change its
+        password; no fragment can add others."""
+        document = self.execution_context.graphql_document
+        return document is not None and all(
+            isinstance(definition, OperationDefinitionNode)
+            and all(
+                isinstance(selection, FieldNode) and selection.name.value in PASSWORD_CHANGE_FIELDS
+                for selection in definition.selection_set.selections
+            )
+            for definition in document.definitions
+        )
 
     def _is_login_only(self) -> bool:
         document = self.execution_context.graphql_document
@@ -168,7 +197,7 @@ def shape_errors(errors: list[GraphQLError], request_id: str) -> None:
         original = error.original_error
         if original is None or (error.path is None and error.message.startswith(VARIABLE_VALUE)):
             # the request itself is at fault (parse, validation, variable values): no resolver ran
-            error.message = SUGGESTION.sub("", error.message)
+            error.message = without_values(SUGGESTION.sub("", error.message))
             too_big = error.message.startswith("Syntax Error: Document contains more than")
             error.extensions = {"code": Code.QUERY_TOO_COMPLEX if too_big else "BAD_USER_INPUT"}
         elif getattr(getattr(original, "orig", None), "sqlstate", None) == STATEMENT_CANCELLED:

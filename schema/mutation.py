@@ -228,14 +228,15 @@ class Mutation:
         return await atomic(info, account.deactivate_user(info.context, id))  # type: ignore[return-value]
 
     @strawberry.mutation(
-        description="Reset a user's password (the eStart Administrator; 12 to 256 characters): every session "
-        "of the user ends and any login lock is lifted."
+        description="Reset a user's password (the eStart Administrator; 12 to 256 characters, not easy to guess): "
+        "every session of the user ends, any login lock is lifted, and the user must change it at the next login."
     )
     async def set_password(self, info: Info[Context, None], user_id: strawberry.ID, password: str) -> bool:
         return await atomic(info, account.set_password(info.context, user_id, password))
 
     @strawberry.mutation(
-        description="Change your own password (12 to 256 characters): your other sessions end, this one stays."
+        description="Change your own password (12 to 256 characters, not easy to guess, not the current one): "
+        "your other sessions end, this one stays."
     )
     async def change_password(self, info: Info[Context, None], current_password: str, new_password: str) -> bool:
         return await atomic(info, account.change_password(info.context, current_password, new_password))

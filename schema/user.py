@@ -50,6 +50,12 @@ class Session:
     token: str
     expires_at: datetime
     user: User
+    must_change_password: bool | None = strawberry.field(
+        default=False,
+        description="True when an administrator set the password (createUser, setPassword): until "
+        "changePassword succeeds, the session may run only changePassword, logout and me; anything else is "
+        "FORBIDDEN with extensions.reason PASSWORD_CHANGE_REQUIRED.",
+    )
 
 
 @root_checked(description="Failed logins counted against an account or a client address, and its lock if any.")

@@ -174,14 +174,21 @@ class World:
     extra: dict[str, Any] = field(default_factory=dict)
 
 
+# What the administrator gives a new user; the user replaces it with PASSWORD at the first login
+# (an administrator-set password must be changed before the session may do anything else).
+INITIAL_PASSWORD = "issued by the administrator 7"
+CHANGE_PASSWORD = "mutation($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) }"
+
+
 async def create_user(api: Api, admin_token: str, username: str, roles: list[dict[str, Any]]) -> str:
+    """A user created by the administrator who has logged in and chosen PASSWORD; their token."""
     await api.ok(
         """mutation($input: UserInput!) { createUser(input: $input) { id } }""",
         {
             "input": {
                 "username": username,
                 "displayName": username.replace("-", " ").title(),
-                "password": PASSWORD,
+                "password": INITIAL_PASSWORD,
                 "crbCheckedOn": "2026-01-05",
                 "dataProtectionTrainedOn": "2026-01-06",
                 "roles": roles,
@@ -189,7 +196,9 @@ async def create_user(api: Api, admin_token: str, username: str, roles: list[dic
         },
         admin_token,
     )
-    return await api.login(username, PASSWORD)
+    token = await api.login(username, INITIAL_PASSWORD)
+    await api.ok(CHANGE_PASSWORD, {"c": INITIAL_PASSWORD, "n": PASSWORD}, token)
+    return token
 
 
 REGISTER = """

@@ -81,3 +81,21 @@ def test_seed_demo_is_idempotent(tmp_path: Path) -> None:
     assert second.returncode == 0, second.stderr
     assert "already present" in second.stdout
     assert rows(database, counts) == seeded
+
+
+def test_demo_logins_need_no_password_change(tmp_path: Path) -> None:
+    """Only a password an administrator sets through the API must be changed; the demo seed's
+    published logins keep working as the README shows them."""
+    database = tmp_path / "demo.db"
+    assert estart(database, "seed-demo").returncode == 0
+    assert rows(database, "SELECT count(*) FROM users WHERE must_change_password") == [(0,)]
+    assert rows(database, "SELECT count(*) FROM users") == [(len(USERS),)]
+
+
+@pytest.mark.parametrize("weak", ["aaaaaaaaaaaa", "password1234", "first-admin-password"])
+def test_create_admin_refuses_a_weak_password_without_quoting_it(tmp_path: Path, weak: str) -> None:
+    database = tmp_path / "weak.db"
+    result = estart(database, "create-admin", "first-admin", "--password-stdin", stdin=f"{weak}\n")
+    assert result.returncode != 0 and "password" in result.stderr
+    assert weak not in result.stderr + result.stdout
+    assert rows(database, "SELECT count(*) FROM users") == [(0,)]

@@ -15,11 +15,11 @@ from typing import Any
 import pytest
 
 from auth.authenticator import LOCKED
-from auth.login_attempt import account_key
 from config import AppConfig
 from tests.conftest import PASSWORD, Api, World
 from tests.factories import audit_events_since, last_audit_id, user_key
 from tests.test_login_security import (
+    account_key,
     app_with,
     attempt,
     code_of,
@@ -94,7 +94,7 @@ async def test_an_account_that_names_no_user_shows_only_its_fingerprint(api: Api
     typed = "Secret-" + fresh_username()  # what is typed into the username box may be a password
     await lock_account(locking, typed)
     body = await api.ok(LOCKS, token=world.admin_token)
-    account = entry(body["loginLocks"], "ACCOUNT", account_key(typed)[:16])
+    account = entry(body["loginLocks"], "ACCOUNT", (await account_key(locking, typed))[:16])
     assert account["username"] is None and account["lockedUntil"]
     assert typed not in json.dumps(body) and typed.lower() not in json.dumps(body)
 
@@ -153,8 +153,11 @@ async def test_the_administrator_lifts_an_address_lock_and_logins_from_it_procee
 
 async def test_lifting_an_address_lock_leaves_the_accounts_locked(api: Api, world: World, locking: Any) -> None:
     username, _ = await new_user(api, world)
-    await lock_account(locking, username)
-    address = await lock_address(locking)
+    address = fresh_address()
+    for _ in range(ACCOUNT_LOCK):  # the account locks from this address...
+        await attempt(locking, username, "wrong password!", address)
+    await attempt(locking, fresh_username(), "guess", address)  # ...and then the address itself
+    assert (await throttle(locking, "address", address)).locked_until is not None  # type: ignore[union-attr]
     await api.ok(UNLOCK_ADDRESS, {"a": address}, world.admin_token)
     assert error_of(await attempt(locking, username, PASSWORD, address)) == ("UNAUTHENTICATED", LOCKED)
 

@@ -9,8 +9,11 @@ test never touches another."""
 
 import asyncio
 import contextlib
+import hashlib
+import hmac
 import ipaddress
 import json
+import logging
 import threading
 import uuid
 from collections.abc import AsyncIterator
@@ -23,9 +26,9 @@ import pytest
 from sqlalchemy import select, update
 
 from auth.authenticator import BAD_LOGIN, LOCKED
-from auth.login_attempt import account_key
+from auth.login_audit import sweep
 from config import AppConfig
-from models import LoginSession, LoginThrottle, User
+from models import DeploymentSecret, LoginSession, LoginThrottle, User
 from models.base import utcnow
 from server import create_app
 from tests.conftest import PASSWORD, Api, World, create_user
@@ -72,6 +75,12 @@ def error_of(body: dict[str, Any]) -> tuple[str, str]:
 
 def code_of(body: dict[str, Any]) -> str:
     return {error["extensions"]["code"] for error in body["errors"]}.pop()
+
+
+async def account_key(app: Any, username: str) -> str:
+    """The throttle key of a username under the deployment's login key."""
+    async with app.state.sessionmaker() as session:
+        return str(await app.state.authenticator.account_key(session, username))
 
 
 async def throttle(app: Any, kind: str, key: str) -> LoginThrottle | None:
@@ -131,16 +140,17 @@ async def test_failures_past_n_wait_longer_each_time_and_the_mth_locks_the_accou
     api: Api, world: World, secure: Any, sleeps: Sleeps
 ) -> None:
     username, _ = await new_user(api, world)
-    # A new address for every attempt: rotating addresses does not help against the account lock.
-    answers = [error_of(await attempt(secure, username, "wrong password!")) for _ in range(ACCOUNT_LOCK)]
+    # A new address for every attempt: rotating addresses does not escape the account's count.
+    addresses = [fresh_address() for _ in range(ACCOUNT_LOCK)]
+    answers = [error_of(await attempt(secure, username, "wrong password!", address)) for address in addresses]
     assert answers == [("UNAUTHENTICATED", BAD_LOGIN)] * ACCOUNT_LOCK
     assert sleeps == [0.25, 0.5, 1.0]  # attempts 4, 5 and 6: after N=3 failures, doubling
-    row = await throttle(secure, "account", account_key(username))
+    row = await throttle(secure, "account", await account_key(secure, username))
     assert row is not None and row.locked_until is not None and row.locked_until > utcnow()
     assert row.lockouts == 1 and row.failures == 0
     assert row.locked_until - utcnow() <= timedelta(minutes=15)
-    # Locked: even the right password is refused, with the coded "try again later" answer.
-    assert error_of(await attempt(secure, username, PASSWORD)) == ("UNAUTHENTICATED", LOCKED)
+    # Locked for every address that failed against it: even the right password is refused.
+    assert error_of(await attempt(secure, username, PASSWORD, addresses[0])) == ("UNAUTHENTICATED", LOCKED)
 
 
 async def test_the_delay_is_capped(api: Api, world: World, config: AppConfig) -> None:
@@ -159,12 +169,13 @@ async def test_a_locked_unknown_account_answers_exactly_like_a_locked_known_one(
 ) -> None:
     known, _ = await new_user(api, world)
     unknown = fresh_username()
-    known_answers = [await attempt(secure, known, "wrong password!") for _ in range(ACCOUNT_LOCK + 2)]
-    unknown_answers = [await attempt(secure, unknown, "wrong password!") for _ in range(ACCOUNT_LOCK + 2)]
+    here, there = fresh_address(), fresh_address()
+    known_answers = [await attempt(secure, known, "wrong password!", here) for _ in range(ACCOUNT_LOCK + 2)]
+    unknown_answers = [await attempt(secure, unknown, "wrong password!", there) for _ in range(ACCOUNT_LOCK + 2)]
     assert known_answers == unknown_answers
     assert [error_of(body)[1] for body in known_answers] == [BAD_LOGIN] * ACCOUNT_LOCK + [LOCKED] * 2
-    assert await attempt(secure, known, PASSWORD) == await attempt(secure, unknown, PASSWORD)
-    unknown_row = await throttle(secure, "account", account_key(unknown))
+    assert await attempt(secure, known, PASSWORD, here) == await attempt(secure, unknown, PASSWORD, there)
+    unknown_row = await throttle(secure, "account", await account_key(secure, unknown))
     assert unknown_row is not None and unknown_row.locked_until is not None
 
 
@@ -182,14 +193,14 @@ async def test_a_successful_login_clears_the_account_count(api: Api, world: Worl
     username, _ = await new_user(api, world)
     for _ in range(ACCOUNT_LOCK - 1):
         await attempt(secure, username, "wrong password!")
-    row = await throttle(secure, "account", account_key(username))
+    row = await throttle(secure, "account", await account_key(secure, username))
     assert row is not None and row.failures == ACCOUNT_LOCK - 1
     assert "errors" not in await attempt(secure, username, PASSWORD)
-    assert await throttle(secure, "account", account_key(username)) is None
+    assert await throttle(secure, "account", await account_key(secure, username)) is None
     sleeps.clear()
     await attempt(secure, username, "wrong password!")
     assert sleeps == []  # counting starts again from one
-    row = await throttle(secure, "account", account_key(username))
+    row = await throttle(secure, "account", await account_key(secure, username))
     assert row is not None and row.failures == 1
 
 
@@ -202,14 +213,14 @@ async def test_failures_older_than_the_window_are_forgotten(
     async with secure.state.sessionmaker() as session:
         await session.execute(
             update(LoginThrottle)
-            .where(LoginThrottle.kind == "account", LoginThrottle.key == account_key(username))
+            .where(LoginThrottle.kind == "account", LoginThrottle.key == await account_key(secure, username))
             .values(window_start=utcnow() - timedelta(minutes=16))
         )
         await session.commit()
     sleeps.clear()
     for _ in range(2):
         assert error_of(await attempt(secure, username, "wrong password!"))[1] == BAD_LOGIN
-    row = await throttle(secure, "account", account_key(username))
+    row = await throttle(secure, "account", await account_key(secure, username))
     assert row is not None and row.failures == 2 and row.locked_until is None
     assert sleeps == []
 
@@ -223,13 +234,13 @@ async def test_a_lock_ends_by_itself_and_the_next_lock_lasts_twice_as_long(
     async with secure.state.sessionmaker() as session:  # as if the 15 minutes had passed
         await session.execute(
             update(LoginThrottle)
-            .where(LoginThrottle.kind == "account", LoginThrottle.key == account_key(username))
+            .where(LoginThrottle.kind == "account", LoginThrottle.key == await account_key(secure, username))
             .values(locked_until=utcnow() - timedelta(seconds=1))
         )
         await session.commit()
     for _ in range(ACCOUNT_LOCK):
         assert error_of(await attempt(secure, username, "wrong password!"))[1] == BAD_LOGIN
-    row = await throttle(secure, "account", account_key(username))
+    row = await throttle(secure, "account", await account_key(secure, username))
     assert row is not None and row.lockouts == 2 and row.locked_until is not None
     assert timedelta(minutes=29) < row.locked_until - utcnow() <= timedelta(minutes=30)
 
@@ -296,7 +307,10 @@ def test_client_address_reads_forwarded_for_right_to_left_past_trusted_proxies(c
 
 async def test_parallel_attempts_cannot_race_past_the_lock(api: Api, world: World, secure: Any, sleeps: Sleeps) -> None:
     username, _ = await new_user(api, world)
-    bodies = await asyncio.gather(*(attempt(secure, username, "wrong password!") for _ in range(ACCOUNT_LOCK + 4)))
+    address = fresh_address()
+    bodies = await asyncio.gather(
+        *(attempt(secure, username, "wrong password!", address) for _ in range(ACCOUNT_LOCK + 4))
+    )
     messages = sorted(error_of(body)[1] for body in bodies)
     assert messages.count(BAD_LOGIN) == ACCOUNT_LOCK  # the password was checked at most M times
     assert messages.count(LOCKED) == 4
@@ -308,7 +322,7 @@ async def test_a_password_too_long_to_be_anyones_is_refused_like_a_wrong_one(
     username, _ = await new_user(api, world)
     body = await attempt(secure, username, PASSWORD + "x" * 300)
     assert error_of(body) == ("UNAUTHENTICATED", BAD_LOGIN)
-    row = await throttle(secure, "account", account_key(username))
+    row = await throttle(secure, "account", await account_key(secure, username))
     assert row is not None and row.failures == 1
 
 
@@ -326,13 +340,14 @@ async def test_a_username_no_user_can_have_is_refused_like_an_unknown_one(
 
 async def test_an_administrator_lifts_a_lock(api: Api, world: World, secure: Any, app: Any, sleeps: Sleeps) -> None:
     username, _ = await new_user(api, world)
+    address = fresh_address()
     for _ in range(ACCOUNT_LOCK):
-        await attempt(secure, username, "wrong password!")
-    assert error_of(await attempt(secure, username, PASSWORD))[1] == LOCKED
+        await attempt(secure, username, "wrong password!", address)
+    assert error_of(await attempt(secure, username, PASSWORD, address))[1] == LOCKED
     mark = await last_audit_id(app)
     assert (await api.ok(UNLOCK, {"u": username.upper()}, world.admin_token))["unlockUser"] is True
-    assert await throttle(secure, "account", account_key(username)) is None
-    assert "errors" not in await attempt(secure, username, PASSWORD)
+    assert await throttle(secure, "account", await account_key(secure, username)) is None
+    assert "errors" not in await attempt(secure, username, PASSWORD, address)  # its sources are lifted too
     assert (await api.ok(UNLOCK, {"u": username}, world.admin_token))["unlockUser"] is False
     [first, second] = [event for event in await audit_events_since(app, mark) if event.action == "user.unlock"]
     assert first.record_type == "User" and first.changes is not None and first.changes["wasLocked"] is True
@@ -441,17 +456,18 @@ async def test_a_wrong_current_password_is_refused_and_counted(
     api: Api, world: World, secure: Any, sleeps: Sleeps
 ) -> None:
     username, _ = await new_user(api, world)
-    async with client(secure) as own:
+    address = fresh_address()
+    async with client(secure, address) as own:
         token = await own.login(username, PASSWORD)
         body = await own.post(CHANGE_PASSWORD, {"c": "not my password", "n": NEW_PASSWORD}, token)
         assert code_of(body) == "BAD_USER_INPUT" and body["errors"][0]["extensions"]["field"] == "currentPassword"
-        row = await throttle(secure, "account", account_key(username))
+        row = await throttle(secure, "account", await account_key(secure, username))
         assert row is not None and row.failures == 1
         for _ in range(ACCOUNT_LOCK - 1):
             await own.post(CHANGE_PASSWORD, {"c": "not my password", "n": NEW_PASSWORD}, token)
         body = await own.post(CHANGE_PASSWORD, {"c": PASSWORD, "n": NEW_PASSWORD}, token)
         assert error_of(body) == ("UNAUTHENTICATED", LOCKED)
-    assert error_of(await attempt(secure, username, NEW_PASSWORD))[1] == LOCKED  # unchanged and locked
+    assert error_of(await attempt(secure, username, NEW_PASSWORD, address))[1] == LOCKED  # unchanged and locked
 
 
 # --- idle expiry -------------------------------------------------------------------------------
@@ -563,8 +579,8 @@ async def test_argon2_runs_off_the_event_loop_and_an_unknown_user_costs_a_verifi
             await own.ok(SET_PASSWORD, {"id": user_id, "p": PASSWORD}, world.admin_token)
             assert recorder.take() == ["hash"]
             roles = [{"role": "MANAGER", "settingId": world.settings["A"]}]
-            await create_user(own, world.admin_token, fresh_username(), roles)  # then logs in
-            assert recorder.take() == ["hash", "verify"]
+            await create_user(own, world.admin_token, fresh_username(), roles)  # logs in, changes the password
+            assert recorder.take() == ["hash", "verify", "verify", "hash"]
     assert recorder.threads and threading.get_ident() not in recorder.threads
 
 
@@ -591,7 +607,7 @@ async def test_failures_are_audited_at_most_once_a_minute_per_account_and_addres
         await session.execute(
             update(LoginThrottle)
             .values(reported_at=utcnow() - timedelta(minutes=2))
-            .where(LoginThrottle.key.in_([account_key(username), address]))
+            .where(LoginThrottle.key.in_([await account_key(secure, username), address]))
         )
         await session.commit()
     mark = await last_audit_id(secure)
@@ -611,7 +627,10 @@ async def test_a_lockout_is_one_audit_event_and_no_secret_reaches_the_trail(
     events = await audit_events_since(secure, mark)
     lockouts = [event for event in events if event.action == "login.lockout"]
     assert len(lockouts) == 1 and lockouts[0].changes is not None
-    assert lockouts[0].changes["account"] == account_key(unknown)[:16] and lockouts[0].changes["lockouts"] == 1
+    assert (
+        lockouts[0].changes["account"] == (await account_key(secure, unknown))[:16]
+        and lockouts[0].changes["lockouts"] == 1
+    )
     # Rotating addresses: one event per address, but the account itself at most once a minute.
     account_events = [e for e in events if e.action == "login.failed" and (e.changes or {}).get("kind") == "account"]
     assert len(account_events) == 1
@@ -619,21 +638,108 @@ async def test_a_lockout_is_one_audit_event_and_no_secret_reaches_the_trail(
     assert secret not in trail and unknown not in trail  # an unknown username may be a password
 
 
-async def test_a_flood_is_capped_per_process_and_the_overflow_counted(
+class Trail(list[dict[str, Any]]):
+    """An audit sink that keeps the events' changes."""
+
+    def write(self, action: str, record_type: str, record_id: int | None, **kwargs: Any) -> None:
+        self.append({"action": action, "record_type": record_type, "record_id": record_id, **kwargs["changes"]})
+
+
+async def sweep_keys(app: Any, keys: list[str]) -> Trail:
+    """Write the pending failures of these keys, as the once-a-minute sweep does."""
+    trail = Trail()
+    async with app.state.sessionmaker() as session:
+        await sweep(session, trail, utcnow(), LoginThrottle.key.in_(keys))
+        await session.commit()
+    return trail
+
+
+async def test_a_flood_is_capped_per_process_and_the_rest_aggregated_not_dropped(
     api: Api, world: World, config: AppConfig, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     frozen = utcnow()  # every attempt in one minute, wherever the clock is in it
     monkeypatch.setattr("auth.login_attempt.utcnow", lambda: frozen)
+    username, _ = await new_user(api, world)
+    user_id = await user_key(api, await api.login(username, PASSWORD))
     async with app_with(config, login_audit_events_per_minute=3) as flooded:
+        flooded.state.authenticator.throttle.audit.swept_at = frozen  # this test sweeps by itself
         mark = await last_audit_id(flooded)
-        for _ in range(5):  # each attempt a new account and a new address: 10 events wanted
-            await attempt(flooded, fresh_username(), "guess")
-        events = await audit_events_since(flooded, mark)
-        assert len(events) == 3
-        flooded.state.authenticator.throttle.audit.budget.minute = None  # as if the next minute had come
-        await attempt(flooded, fresh_username(), "guess")
-        [suppressed] = [e for e in await audit_events_since(flooded, mark) if e.action == "login.audit_suppressed"]
-        assert suppressed.changes == {"count": 7}
+        names, addresses = [fresh_username() for _ in range(5)], [fresh_address() for _ in range(5)]
+        for name, address in zip(names, addresses, strict=True):  # 10 keys no user has
+            await attempt(flooded, name, "guess", address)
+        individual = await audit_events_since(flooded, mark)
+        assert len(individual) == 3
+        # The cap never holds back a failure against a real account.
+        await attempt(flooded, username, "wrong password!")
+        [real] = [event for event in await audit_events_since(flooded, mark) if event.record_type == "User"]
+        assert (real.action, real.record_id, (real.changes or {})["count"]) == ("login.failed", user_id, 1)
+        # The rest waits, counted in its rows, for the sweep, which writes it aggregated.
+        keys = [await account_key(flooded, name) for name in names] + addresses
+        aggregated = await sweep_keys(flooded, keys)
+        assert {(event["kind"], event["aggregated"]) for event in aggregated} <= {("account", True), ("address", True)}
+        total = sum((event.changes or {})["count"] for event in individual) + sum(e["count"] for e in aggregated)
+        assert total == 10
+        assert await sweep_keys(flooded, keys) == []  # each failure is written once
+
+
+async def test_every_lockout_is_audited_whatever_the_cap(
+    api: Api, world: World, config: AppConfig, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    frozen = utcnow()
+    monkeypatch.setattr("auth.login_attempt.utcnow", lambda: frozen)
+    overrides = {"login_throttle_after": 2, "login_lock_after": 2, "login_address_throttle_after": 3}
+    async with app_with(config, **overrides, login_address_lock_after=3, login_audit_events_per_minute=1) as capped:
+        capped.state.authenticator.sleep = Sleeps()
+        capped.state.authenticator.throttle.audit.swept_at = frozen
+        mark = await last_audit_id(capped)
+        await attempt(capped, fresh_username(), "guess")  # the minute's one event about unknown names
+        unknown, other, address = fresh_username(), fresh_username(), fresh_address()
+        for name in (unknown, unknown, other):  # locks the account and its source, then the address
+            await attempt(capped, name, "guess", address)
+        lockouts = [event for event in await audit_events_since(capped, mark) if event.action == "login.lockout"]
+        assert sorted((event.changes or {})["kind"] for event in lockouts) == ["account", "address", "source"]
+        await sweep_keys(capped, [await account_key(capped, name) for name in (unknown, other)] + [address])
+
+
+async def test_failures_waiting_for_their_minute_are_written_by_the_next_sweep(
+    api: Api, world: World, secure: Any, app: Any, sleeps: Sleeps
+) -> None:
+    username, _ = await new_user(api, world)
+    user_id = await user_key(api, await api.login(username, PASSWORD))
+    mark = await last_audit_id(secure)
+    for _ in range(3):  # the first is written at once, the other two wait for the minute
+        await attempt(secure, username, "wrong password!")
+    async with secure.state.sessionmaker() as session:
+        await session.execute(
+            update(LoginThrottle)
+            .where(LoginThrottle.key == await account_key(secure, username))
+            .values(reported_at=utcnow() - timedelta(minutes=2))
+        )
+        await session.commit()
+    secure.state.authenticator.throttle.audit.swept_at = None  # as if this process had not swept for a minute
+    await attempt(secure, fresh_username(), "guess")  # anyone's attempt sweeps
+    counts = [
+        (event.changes or {})["count"]
+        for event in await audit_events_since(secure, mark)
+        if event.action == "login.failed" and event.record_id == user_id
+    ]
+    assert counts == [1, 2]
+
+
+async def test_unlocking_writes_the_failures_not_yet_audited_before_forgetting_them(
+    api: Api, world: World, secure: Any, app: Any, sleeps: Sleeps
+) -> None:
+    username, _ = await new_user(api, world)
+    user_id = await user_key(api, await api.login(username, PASSWORD))
+    address = fresh_address()
+    mark = await last_audit_id(app)
+    for _ in range(ACCOUNT_LOCK):
+        await attempt(secure, username, "wrong password!", address)
+    await api.ok(UNLOCK, {"u": username}, world.admin_token)
+    events = [event for event in await audit_events_since(app, mark) if event.record_id == user_id]
+    failed = [(event.changes or {})["count"] for event in events if event.action == "login.failed"]
+    assert sum(failed) == ACCOUNT_LOCK
+    assert [event.action for event in events][-1] == "user.unlock"  # written before it was forgotten
 
 
 async def test_a_login_audits_the_client_address_but_never_the_token(api: Api, world: World, app: Any) -> None:
@@ -665,3 +771,190 @@ def test_login_security_settings_come_from_the_environment() -> None:
     assert (defaults.login_throttle_after, defaults.login_lock_after, defaults.login_lock_minutes) == (5, 10, 15.0)
     assert (defaults.login_delay_seconds, defaults.login_delay_max_seconds) == (0.25, 4.0)
     assert defaults.session_idle_minutes == 30.0 and defaults.trusted_proxies == ()
+
+
+# --- a lockout is not the attacker's weapon (issue 10, finding 3) ---------------------------------
+
+
+async def test_an_attacker_cannot_lock_the_real_user_out(api: Api, world: World, secure: Any, sleeps: Sleeps) -> None:
+    username, _ = await new_user(api, world)
+    attacker, real_user = fresh_address(), fresh_address()
+    for _ in range(ACCOUNT_LOCK + 3):
+        await attempt(secure, username, "wrong password!", attacker)
+    account = await throttle(secure, "account", await account_key(secure, username))
+    assert account is not None and account.locked_until is not None
+    # The attacker's address is locked out of this account, even with the right password...
+    assert error_of(await attempt(secure, username, PASSWORD, attacker)) == ("UNAUTHENTICATED", LOCKED)
+    # ...and every other address an attacker uses gets one guess while the account is locked.
+    for address in (fresh_address(), fresh_address()):
+        assert error_of(await attempt(secure, username, "guess one", address))[1] == BAD_LOGIN
+        assert error_of(await attempt(secure, username, "guess two", address))[1] == LOCKED
+    # The real user, at an address with no failures, is slowed down, not shut out.
+    sleeps.clear()
+    assert "errors" not in await attempt(secure, username, PASSWORD, real_user)
+    assert sleeps == [4.0]  # the longest wait
+
+
+async def test_a_lock_is_capped(api: Api, world: World, secure: Any, sleeps: Sleeps) -> None:
+    assert AppConfig().login_lock_max_minutes == 60  # not the 24 hours a doubling lock reached before
+    username, _ = await new_user(api, world)
+    address = fresh_address()
+    await attempt(secure, username, "wrong password!", address)
+    async with secure.state.sessionmaker() as session:  # as if locked twenty times before
+        await session.execute(
+            update(LoginThrottle)
+            .where(LoginThrottle.key.startswith((await account_key(secure, username))[:32]))
+            .values(lockouts=20)
+        )
+        await session.commit()
+    for _ in range(ACCOUNT_LOCK - 1):
+        await attempt(secure, username, "wrong password!", address)
+    row = await throttle(secure, "account", await account_key(secure, username))
+    assert row is not None and row.locked_until is not None and row.lockouts == 21
+    assert timedelta(minutes=59) < row.locked_until - utcnow() <= timedelta(minutes=60)
+
+
+# --- keyed fingerprints (issue 10, finding 9) -----------------------------------------------------
+
+
+async def test_account_keys_are_keyed_macs_not_plain_hashes(api: Api, world: World, config: AppConfig) -> None:
+    typed = "Secret-" + fresh_username()  # what is typed into the username box may be a password
+    name = typed.lower().encode()
+    async with app_with(config) as one, app_with(config) as other:
+        key = await account_key(one, typed)
+        assert key != hashlib.sha256(name).hexdigest()
+        async with one.state.sessionmaker() as session:
+            stored = await session.scalar(select(DeploymentSecret.value).where(DeploymentSecret.name == "login_key"))
+        assert stored is not None and len(stored) == 64  # generated on first use, stored once
+        assert key == hmac.new(stored.encode(), b"account\x00" + name, hashlib.sha256).hexdigest()
+        assert await account_key(other, typed) == key  # every process uses the same key
+    # A configured key (ESTART_LOGIN_KEY) is used instead, and never shown with the configuration.
+    configured = AppConfig.from_env({"ESTART_LOGIN_KEY": "k" * 40})
+    assert configured.login_key == "k" * 40 and "k" * 40 not in repr(configured)
+    async with app_with(config, login_key="k" * 40) as keyed:
+        assert await account_key(keyed, typed) == hmac.new(b"k" * 40, b"account\x00" + name, hashlib.sha256).hexdigest()
+
+
+# --- passwords an administrator sets, weak passwords, echoes (issue 10, finding 11) ---------------
+
+LOGIN_FLAG = "mutation($u: String!, $p: String!) { login(username: $u, password: $p) { token mustChangePassword } }"
+CREATE_USER = "mutation($input: UserInput!) { createUser(input: $input) { id } }"
+FAMILIES = "{ families { totalCount } }"
+
+
+def user_input(world: World, username: str, password: str) -> dict[str, Any]:
+    return {
+        "input": {
+            "username": username,
+            "displayName": "Pat Example",
+            "password": password,
+            "crbCheckedOn": "2026-01-05",
+            "dataProtectionTrainedOn": "2026-01-06",
+            "roles": [{"role": "MANAGER", "settingId": world.settings["A"]}],
+        }
+    }
+
+
+async def logged_in(app: Any, username: str, password: str) -> tuple[str, bool]:
+    body = await attempt_document(app, LOGIN_FLAG, {"u": username, "p": password})
+    return body["data"]["login"]["token"], body["data"]["login"]["mustChangePassword"]
+
+
+async def attempt_document(app: Any, document: str, variables: dict[str, Any]) -> dict[str, Any]:
+    async with client(app) as own:
+        return await own.post(document, variables)
+
+
+def password_change_required(body: dict[str, Any]) -> bool:
+    [error] = body["errors"]
+    return body["data"] is None and error["extensions"] == {"code": "FORBIDDEN", "reason": "PASSWORD_CHANGE_REQUIRED"}
+
+
+async def test_an_administrator_set_password_must_be_changed_at_the_next_login(
+    api: Api, world: World, app: Any
+) -> None:
+    username, issued = fresh_username(), "issued by the administrator 7"
+    user_id = (await api.ok(CREATE_USER, user_input(world, username, issued), world.admin_token))["createUser"]["id"]
+    token, must_change = await logged_in(app, username, issued)
+    assert must_change is True
+    # The session may change the password, read `me` and log out, and nothing else.
+    for document in (
+        FAMILIES,
+        "{ me { id } families { totalCount } }",
+        "{ ...F } fragment F on Query { settings { code } }",
+    ):
+        assert password_change_required(await api.post(document, token=token)), document
+    await api.ok("{ me { username } }", token=token)
+    body = await api.post(CHANGE_PASSWORD, {"c": issued, "n": issued}, token)
+    assert code_of(body) == "BAD_USER_INPUT" and body["errors"][0]["extensions"]["field"] == "newPassword"
+    await api.ok(CHANGE_PASSWORD, {"c": issued, "n": NEW_PASSWORD}, token)
+    await api.ok(FAMILIES, token=token)  # the same session, at once
+    assert (await logged_in(app, username, NEW_PASSWORD))[1] is False
+    # An administrator's reset sets it again.
+    await api.ok(SET_PASSWORD, {"id": user_id, "p": issued}, world.admin_token)
+    token, must_change = await logged_in(app, username, issued)
+    assert must_change is True and password_change_required(await api.post(FAMILIES, token=token))
+    assert (await api.ok("mutation { logout }", token=token))["logout"] is True
+
+
+async def test_the_administrator_who_creates_users_from_the_command_line_is_not_forced(api: Api, app: Any) -> None:
+    from tests.conftest import ADMIN
+
+    assert (await logged_in(app, ADMIN, PASSWORD))[1] is False
+
+
+@pytest.mark.parametrize(
+    "weak",
+    ["aaaaaaaaaaaa", "password1234", "qwertyuiop123", "abcabcabcabc", "iloveyou2026", "{username}-2026!x"],
+    ids=["repeated", "common", "keyboard", "pattern", "common-and-year", "username"],
+)
+async def test_trivially_weak_passwords_are_refused_and_never_quoted(api: Api, world: World, weak: str) -> None:
+    username, token = await new_user(api, world)
+    user_id = (await api.ok("{ me { id } }", token=token))["me"]["id"]
+    newcomer = fresh_username()
+    attempts = [
+        (SET_PASSWORD, {"id": user_id, "p": weak.format(username=username)}, world.admin_token, "password"),
+        (CHANGE_PASSWORD, {"c": PASSWORD, "n": weak.format(username=username)}, token, "newPassword"),
+        (CREATE_USER, user_input(world, newcomer, weak.format(username=newcomer)), world.admin_token, "password"),
+    ]
+    for document, variables, caller, field in attempts:
+        body = await api.post(document, variables, caller)
+        assert code_of(body) == "BAD_USER_INPUT" and body["errors"][0]["extensions"]["field"] == field, body
+        assert weak.format(username=username) not in json.dumps(body) and weak.format(
+            username=newcomer
+        ) not in json.dumps(body)
+    await api.ok("{ me { id } }", token=await api.login(username, PASSWORD))  # unchanged
+
+
+@pytest.mark.parametrize(
+    "value", [["SECRET-in-a-list-1"], {"x": "SECRET-in-an-object-2"}, 98765432109876], ids=["list", "object", "number"]
+)
+async def test_validation_errors_never_echo_a_submitted_password(api: Api, world: World, value: Any) -> None:
+    _, token = await new_user(api, world)
+    user_id = (await api.ok("{ me { id } }", token=token))["me"]["id"]
+    secret = str(value["x"] if isinstance(value, dict) else value[0] if isinstance(value, list) else value)
+    bodies = [
+        await api.post(LOGIN, {"u": fresh_username(), "p": value}),
+        await api.post(CHANGE_PASSWORD, {"c": PASSWORD, "n": value}, token),
+        await api.post(SET_PASSWORD, {"id": user_id, "p": value}, world.admin_token),
+        await api.post(
+            f'mutation {{ setPassword(userId: "{user_id}", password: {json.dumps(value)}) }}', {}, world.admin_token
+        )
+        if not isinstance(value, dict)
+        else await api.post(CREATE_USER, {"input": value}, world.admin_token),
+    ]
+    for body in bodies:
+        assert body["data"] is None and code_of(body) == "BAD_USER_INPUT", body
+        assert secret not in json.dumps(body), body
+
+
+async def test_casbin_decisions_are_not_logged(
+    api: Api, world: World, config: AppConfig, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG)
+    async with app_with(config) as fresh:  # its decisions are made anew, none memoized yet
+        async with client(fresh) as own:
+            query = "{ families { nodes { notes { text } confidentialNotes { text } access { read write } } } }"
+            await own.ok(query, token=world.tokens["MANAGER"])
+        assert fresh.state.decisions.enforce_calls > 0
+    assert [record.getMessage() for record in caplog.records if record.name.startswith("casbin")] == []
