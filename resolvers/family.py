@@ -9,7 +9,7 @@ from sqlalchemy import ColumnElement, and_, func, or_, select, update
 
 from auth.principal import Principal
 from authz.categories import Action, Category
-from errors import BadUserInput, Conflict, NotFound
+from errors import BadUserInput, NotFound
 from models import Affiliation, Carer, CarerChild, Child, Family, Form
 from models.base import utcnow
 from resolvers import validation as v
@@ -18,6 +18,7 @@ from resolvers.form import mark_entered, outstanding_form
 from resolvers.history import FAMILY_FIELDS, PERSON_FIELDS, record_changes
 from resolvers.ids import decode_key, encode_id
 from resolvers.loaders import with_setting
+from resolvers.locking import bump_version
 from resolvers.records import FamilyRecord, family_record, person_record
 from resolvers.rights import acting_setting, require, require_anywhere
 from resolvers.scope import access_and_affiliations, affiliated_with, scope_of, shared_with
@@ -294,18 +295,14 @@ async def update_family(ctx: Context, family_id: str, expected_version: int, cha
         )
     first_category = Category.PRIMARY if "address" in changes else Category.SECONDARY
     acting = acting_setting(ctx.require_principal(), first_category, scope, family.registered_setting_id)
-    before = {name: getattr(family, name) for name in values}
     notice_on = changes.get("notice_received_on") or v.today()
     v.past_date(notice_on, "noticeReceivedOn", v.today())
-    result = await ctx.session.execute(
-        update(Family)
-        .where(Family.id == family.id, Family.version == expected_version)
-        .values(version=Family.version + 1, **values)
-        .execution_options(synchronize_session=False)
+    await bump_version(ctx.session, family.id, expected_version)
+    await ctx.session.refresh(family)  # under the lock: the values this write replaces
+    before = {name: getattr(family, name) for name in values}
+    await ctx.session.execute(
+        update(Family).where(Family.id == family.id).values(**values).execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
-        await ctx.session.rollback()
-        raise Conflict(f"The family was changed since version {expected_version}; reload it", field="expectedVersion")
     categories = record_changes(
         ctx, "family.update", "Family", family.id, FAMILY_FIELDS, before, values,
         family_id=family.id, setting_id=acting,
