@@ -122,3 +122,37 @@ async def test_a_carer_carries_no_version_to_expect(api: Api, centre: Centre) ->
     body = await api.post(SET_NOTE, {"s": family.carer_id, "text": "New", "v": 1}, centre.manager)
     assert error_code(body) == "BAD_USER_INPUT"
     assert body["errors"][0]["extensions"]["field"] == "expectedVersion"
+
+
+LOG = """mutation($s: ID!, $k: FormKind!) {
+  logFormReceived(input: {settingId: $s, kind: $k, receivedOn: "2026-10-01"}) { id } }"""
+MARK_ENTERED = "mutation($id: ID!) { markFormEntered(id: $id) { id } }"
+REGISTER = "mutation($input: RegisterFamilyInput!) { registerFamily(input: $input) { id } }"
+
+
+async def logged_form(api: Api, centre: Centre, kind: str) -> str:
+    data = await api.ok(LOG, {"s": centre.setting_id, "k": kind}, centre.manager)
+    return data["logFormReceived"]["id"]  # type: ignore[no-any-return]
+
+
+async def test_an_item_is_marked_entered_by_one_writer_only(api: Api, centre: Centre) -> None:
+    form_id = await logged_form(api, centre, "HOME_VISIT")
+    bodies = await race(api, centre.manager, [(MARK_ENTERED, {"id": form_id})] * WRITERS)
+    assert sorted(map(str, (error_code(body) for body in bodies))) == ["BAD_USER_INPUT"] * (WRITERS - 1) + ["None"]
+
+
+async def test_a_logged_form_registers_one_family_only(api: Api, centre: Centre) -> None:
+    form_id = await logged_form(api, centre, "INITIAL_CONTACT")
+    registration = {
+        "settingId": centre.setting_id,
+        "source": "INITIAL_CONTACT",
+        "receivedOn": "2026-10-01",
+        "formId": form_id,
+        "children": [{"firstName": "Sam", "lastName": "Racer"}],
+    }
+    bodies = await race(api, centre.manager, [(REGISTER, {"input": registration})] * WRITERS)
+    assert sorted(map(str, (error_code(body) for body in bodies))) == ["BAD_USER_INPUT"] * (WRITERS - 1) + ["None"]
+    count = await api.ok(
+        "query($s: ID!) { families(settingId: $s) { totalCount } }", {"s": centre.setting_id}, centre.manager
+    )
+    assert count["families"]["totalCount"] == 1
