@@ -6,13 +6,16 @@ PostgreSQL locks the row (`UPDATE`, `SELECT … FOR UPDATE`). SQLite locks the w
 for writing, and its driver opens a transaction only at the first write: so a write statement
 comes first, and every read after it in the transaction sees the latest commit."""
 
-from typing import Any
+from typing import TypeVar
 
-from sqlalchemy import select, update
+from sqlalchemy import inspect, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from errors import Conflict
+from errors import Conflict, NotFound
 from models import Family
+from models.base import Base
+
+M = TypeVar("M", bound=Base)
 
 
 async def bump_version(session: AsyncSession, family_id: int, expected: int | None) -> None:
@@ -28,12 +31,19 @@ async def bump_version(session: AsyncSession, family_id: int, expected: int | No
         raise Conflict(f"The family was changed since version {expected}; reload it", field="expectedVersion")
 
 
-async def locked(session: AsyncSession, model: Any, key: int) -> Any:
-    """The row `key` of `model` read again under its write lock, held until commit (None if gone)."""
+async def locked(session: AsyncSession, model: type[M], key: int) -> M:
+    """The row `key` of `model` read again under its write lock, held until commit."""
+    key_column = inspect(model).primary_key[0]
     if (await session.connection()).dialect.name == "sqlite":
         # A write that changes nothing: it takes SQLite's write lock.
         await session.execute(
-            update(model).where(model.id == key).values(id=model.id).execution_options(synchronize_session=False)
+            update(model)
+            .where(key_column == key)
+            .values({key_column: key_column})
+            .execution_options(synchronize_session=False)
         )
-    statement = select(model).where(model.id == key).with_for_update()
-    return await session.scalar(statement.execution_options(populate_existing=True))
+    statement = select(model).where(key_column == key).with_for_update()
+    row = await session.scalar(statement.execution_options(populate_existing=True))
+    if row is None:  # rows that are locked are never deleted; fail closed all the same
+        raise NotFound()
+    return row

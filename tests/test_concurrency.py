@@ -11,7 +11,8 @@ from typing import Any
 import pytest
 
 from tests.conftest import Api, World
-from tests.factories import Centre, fresh_centre
+from tests.factories import Centre, audit_events_since, fresh_centre, fresh_setting, last_audit_id
+from tests.standards_support import add_lookup
 
 WRITERS = 8
 
@@ -156,3 +157,57 @@ async def test_a_logged_form_registers_one_family_only(api: Api, centre: Centre)
         "query($s: ID!) { families(settingId: $s) { totalCount } }", {"s": centre.setting_id}, centre.manager
     )
     assert count["families"]["totalCount"] == 1
+
+
+END_PLAN = "mutation($id: ID!, $d: Date!) { endChildProtectionPlan(id: $id, endDate: $d) { endDate } }"
+START_PLAN = """mutation($c: ID!) {
+  startChildProtectionPlan(input: {childId: $c, startDate: "2026-01-05", category: NEGLECT}) { id } }"""
+REVOKE = "mutation($id: ID!) { revokeAffiliation(id: $id) { id } }"
+AFFILIATE = """mutation($f: ID!, $s: ID!) {
+  affiliate(input: {familyId: $f, settingId: $s, consentGivenBy: "Alex", consentDate: "2026-11-03"}) { id } }"""
+UPDATE_LOOKUP = "mutation($input: LookupValueUpdate!) { updateLookupValue(input: $input) { label } }"
+
+
+def one_success(bodies: list[dict[str, Any]], refusal: str) -> None:
+    codes = sorted(str(error_code(body)) for body in bodies)
+    assert codes == [refusal] * (len(bodies) - 1) + ["None"], bodies
+
+
+async def test_a_plan_is_ended_by_one_writer_only(api: Api, app: Any, centre: Centre) -> None:
+    family = await centre.family(api)
+    plan = (await api.ok(START_PLAN, {"c": family.child_id}, centre.manager))["startChildProtectionPlan"]["id"]
+    mark = await last_audit_id(app)
+    dates = [f"2026-02-{day:02d}" for day in range(1, WRITERS + 1)]
+    bodies = await race(api, centre.manager, [(END_PLAN, {"id": plan, "d": day}) for day in dates])
+    one_success(bodies, "BAD_USER_INPUT")
+    [winner] = [body["data"]["endChildProtectionPlan"]["endDate"] for body in bodies if error_code(body) is None]
+    [event] = [event for event in await audit_events_since(app, mark) if event.action == "cp_plan.end"]
+    assert event.changes == {"childProtectionPlan.endDate": {"before": None, "after": winner}}
+
+
+async def test_an_affiliation_is_revoked_by_one_writer_only(api: Api, app: Any, world: World, centre: Centre) -> None:
+    family = await centre.family(api)
+    other = await fresh_setting(api, world)
+    affiliation = (await api.ok(AFFILIATE, {"f": family.id, "s": other}, centre.manager))["affiliate"]["id"]
+    mark = await last_audit_id(app)
+    one_success(await race(api, centre.manager, [(REVOKE, {"id": affiliation})] * WRITERS), "BAD_USER_INPUT")
+    assert [event.action for event in await audit_events_since(app, mark)] == ["affiliation.revoke"]
+
+
+async def test_concurrent_relabels_of_a_lookup_value_leave_a_trail_that_replays(
+    api: Api, app: Any, world: World
+) -> None:
+    value = await add_lookup(api, world, "WARNING")
+    mark = await last_audit_id(app)
+    requests = [
+        (UPDATE_LOOKUP, {"input": {"list": "WARNING", "code": value["code"], "label": f"Label {n}"}})
+        for n in range(WRITERS)
+    ]
+    bodies = await race(api, world.admin_token, requests)
+    assert [error_code(body) for body in bodies] == [None] * WRITERS
+    label = value["label"]
+    for event in await audit_events_since(app, mark):
+        assert (event.action, (event.changes or {})["label"]["before"]) == ("lookup.update", label)
+        label = (event.changes or {})["label"]["after"]
+    stored = await api.ok("{ lookups(list: WARNING, includeInactive: true) { code label } }", token=world.admin_token)
+    assert {v["code"]: v["label"] for v in stored["lookups"]}[value["code"]] == label
