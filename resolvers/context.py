@@ -56,12 +56,12 @@ class Audit:
         self.session.add(AuditEvent(**self.event(*args, **kwargs)))
 
     def read(self, *args: Any, **kwargs: Any) -> None:
-        """Audit a read, once per request whatever the number of fields that carried it. A read
-        of a family, carer or child is named `<what>.read`, which keeps it out of the record's
-        history (resolvers.loaders)."""
+        """Audit a read; a read of one record is audited once per request, whatever the number
+        of fields that carried it. A read of a family, carer or child is named `<what>.read`,
+        which keeps it out of the record's history (resolvers.loaders)."""
         event = self.event(*args, **kwargs)
         key = tuple(event[name] for name in ("action", "record_type", "record_id", "category"))
-        if key not in self.reads_seen:
+        if event["record_id"] is None or key not in self.reads_seen:
             self.reads_seen.add(key)
             self.pending_reads.append(event)
 

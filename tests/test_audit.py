@@ -506,3 +506,17 @@ async def test_a_refused_mutation_is_audited_once_a_minute_however_often_it_is_t
     assert len(events) <= 2  # not five: a flood of refusals is one event a minute (2 across a minute's edge)
     assert events[0].changes["mutation"] == "updateFamily"
     assert events[0].user_id == await user_key(api, centre.head_of_centre)
+
+
+async def test_each_refused_mutation_of_one_request_is_audited(api: Api, world: World, app: Any) -> None:
+    """Reads of one record are audited once a request; events that name no record are all kept."""
+    centre = await fresh_centre(api, world)
+    family = await centre.family(api)
+    attempt = """mutation($id: ID!) { setGeneralNote(subjectId: $id, text: "x")
+      updateFamily(id: $id, expectedVersion: 1, input: {generalNote: "x"}) { id } }"""
+    trail = Trail(app)
+    await trail.begin()
+    body = await api.post(attempt, {"id": family.id}, centre.head_of_centre)
+    assert {error["extensions"]["code"] for error in body["errors"]} == {"FORBIDDEN"}
+    denied = [event.changes for event in await trail.since() if event.action == "mutation.denied"]
+    assert sorted((changes or {})["mutation"] for changes in denied) == ["setGeneralNote", "updateFamily"]
