@@ -6,6 +6,9 @@ from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, UtcDateTime, utcnow
 
+# The action of every audited read ends so: a record's history shows changes, not reads.
+READ_SUFFIX = ".read"
+
 
 class AuditEvent(Base):
     """Append-only (standards 2, "appropriate audit trails"): triggers refuse UPDATE and DELETE."""

@@ -2,6 +2,7 @@
 
 from datetime import date
 
+from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
 from authz.categories import Category
@@ -69,7 +70,17 @@ async def revoke_affiliation(ctx: Context, affiliation_id: str) -> Payload:
     affiliation, family = target.row, target.family
     if affiliation.revoked_at is not None:
         raise BadUserInput("id: this affiliation is already revoked", "id")
-    affiliation.revoked_at = utcnow()
+    # Compare and set in one statement: of two requests revoking it at once, one revokes it.
+    revoked = await ctx.session.execute(
+        update(Affiliation)
+        .where(Affiliation.id == affiliation.id, Affiliation.revoked_at.is_(None))
+        .values(revoked_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    if revoked.rowcount != 1:  # type: ignore[attr-defined]
+        raise BadUserInput("id: this affiliation is already revoked", "id")
+    await ctx.session.refresh(affiliation)
+    assert affiliation.revoked_at is not None
     ctx.audit.write(
         "affiliation.revoke",
         "Affiliation",

@@ -25,6 +25,7 @@ class Audit:
     session: AsyncSession
     principal: Principal | None
     pending_reads: list[dict[str, Any]] = field(default_factory=list)
+    reads_seen: set[tuple[Any, ...]] = field(default_factory=set)
 
     def event(
         self,
@@ -55,7 +56,14 @@ class Audit:
         self.session.add(AuditEvent(**self.event(*args, **kwargs)))
 
     def read(self, *args: Any, **kwargs: Any) -> None:
-        self.pending_reads.append(self.event(*args, **kwargs))
+        """Audit a read; a read of one record is audited once per request, whatever the number
+        of fields that carried it. A read of a family, carer or child is named `<what>.read`,
+        which keeps it out of the record's history (resolvers.loaders)."""
+        event = self.event(*args, **kwargs)
+        key = tuple(event[name] for name in ("action", "record_type", "record_id", "category"))
+        if event["record_id"] is None or key not in self.reads_seen:
+            self.reads_seen.add(key)
+            self.pending_reads.append(event)
 
     async def flush_reads(self) -> None:
         if self.pending_reads:

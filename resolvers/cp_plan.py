@@ -2,7 +2,7 @@
 
 from datetime import date
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from authz.categories import Action, Category
@@ -69,7 +69,16 @@ async def end_plan(ctx: Context, plan_id: str, end_date: date) -> Payload:
     past_date(end_date, "endDate", today())
     if end_date < plan.start_date:
         raise BadUserInput("endDate is before the plan's start date", "endDate")
-    plan.end_date = end_date
+    # Compare and set in one statement: of two requests ending the plan at once, one ends it.
+    ended = await ctx.session.execute(
+        update(ChildProtectionPlan)
+        .where(ChildProtectionPlan.id == plan.id, ChildProtectionPlan.end_date.is_(None))
+        .values(end_date=end_date)
+        .execution_options(synchronize_session=False)
+    )
+    if ended.rowcount != 1:  # type: ignore[attr-defined]
+        raise BadUserInput("id: the plan has already ended", "id")
+    await ctx.session.refresh(plan)
     ctx.audit.write(
         "cp_plan.end",
         "Child",

@@ -11,7 +11,7 @@ from authz.categories import Action, Category
 from authz.fields import category_of
 from authz.guard import Payload
 from authz.scope import listed, load_for_write, require, require_anywhere
-from errors import BadUserInput, Conflict, NotFound
+from errors import BadUserInput, NotFound
 from models import Carer, CarerChild, Child, Family, Form
 from models.base import utcnow
 from resolvers import contactpoint
@@ -21,6 +21,7 @@ from resolvers.form import form_payload, mark_entered, outstanding_form
 from resolvers.history import FAMILY_FIELDS, PERSON_FIELDS, record_changes, written_categories
 from resolvers.ids import decode_key, encode_id
 from resolvers.loaders import with_setting
+from resolvers.locking import bump_version
 from resolvers.records import FamilyRecord, family_record, person_record
 from resolvers.working_days import Deadline
 
@@ -267,20 +268,16 @@ async def update_family(ctx: Context, family_id: str, expected_version: int, cha
             None if note is None else (v.clean_text(note, "generalNote", 4000, required=False) or None)
         )
     acting = target.acting_setting(categories[0])
-    before = {name: getattr(family, name) for name in values}
     if "address" in changes:
         contactpoint.touch_family(ctx.session, family.id)
     notice_on = changes.get("notice_received_on") or v.today()
     v.past_date(notice_on, "noticeReceivedOn", v.today())
-    result = await ctx.session.execute(
-        update(Family)
-        .where(Family.id == family.id, Family.version == expected_version)
-        .values(version=Family.version + 1, **values)
-        .execution_options(synchronize_session=False)
+    await bump_version(ctx.session, family.id, expected_version)
+    await ctx.session.refresh(family)  # under the lock: the values this write replaces
+    before = {name: getattr(family, name) for name in values}
+    await ctx.session.execute(
+        update(Family).where(Family.id == family.id).values(**values).execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:  # type: ignore[attr-defined]
-        await ctx.session.rollback()
-        raise Conflict(f"The family was changed since version {expected_version}; reload it", field="expectedVersion")
     categories = record_changes(
         ctx, "family.update", "Family", family.id, FAMILY_FIELDS, before, values,
         family_id=family.id, setting_id=acting,

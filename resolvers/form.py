@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from datetime import date
 from functools import lru_cache
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from authz.categories import Action, Category
 from authz.fields import category_of
@@ -28,6 +28,14 @@ KIND_CATEGORY = {
     Deadline.SECONDARY_CHANGE: Category.SECONDARY,
     Deadline.REGISTER: Category.SECONDARY,
     Deadline.HOME_VISIT: Category.SECONDARY,
+}
+
+
+# Forms whose content is entered only with them: closing one with nothing entered would game
+# the timeliness of its deadline.
+ENTERED_BY_THEIR_OWN_MUTATION = {
+    Deadline.INITIAL_CONTACT: "an initial contact form is entered by registerFamily with its formId",
+    Deadline.REFERRAL: "a referral form is entered by registerFamily or recordReferral with its formId",
 }
 
 
@@ -92,9 +100,23 @@ async def outstanding_form(ctx: Context, form_id: str, kind: Deadline, setting: 
         raise NotFound("formId: no such outstanding item in this setting")
     if form.kind != kind.value:
         raise BadUserInput(f"formId: that item is a {form.kind.lower()}, not a {kind.value.lower()}", "formId")
-    if form.entered_at is not None:
-        raise BadUserInput("formId: that item has already been entered", "formId")
+    await claim(ctx, form, "formId")
     return form
+
+
+async def claim(ctx: Context, form: Form, field: str) -> None:
+    """Mark an item logged as received entered, once: of concurrent entries the first wins, the
+    others are refused (compare and set in one statement, like a version)."""
+    principal = ctx.require_principal()
+    result = await ctx.session.execute(
+        update(Form)
+        .where(Form.id == form.id, Form.entered_at.is_(None))
+        .values(entered_at=utcnow(), entered_by_id=principal.user_id)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:  # type: ignore[attr-defined]
+        raise BadUserInput(f"{field}: that item has already been entered", field)
+    await ctx.session.refresh(form)
 
 
 def mark_entered(ctx: Context, form: Form) -> None:
@@ -182,10 +204,11 @@ async def enter_logged(ctx: Context, form_id: str) -> Payload:
     form = None if key is None else await ctx.session.get(Form, key)
     if form is None or not principal.grants.allows(Category.SECONDARY, Action.READ, [form.setting_id]):
         raise NotFound("id: no such item")
-    require(ctx.require_principal(), KIND_CATEGORY[Deadline(form.kind)], Action.WRITE, frozenset([form.setting_id]))
-    if form.entered_at is not None:
-        raise BadUserInput("id: that item has already been entered", "id")
-    mark_entered(ctx, form)
+    kind = Deadline(form.kind)
+    require(ctx.require_principal(), KIND_CATEGORY[kind], Action.WRITE, frozenset([form.setting_id]))
+    if kind in ENTERED_BY_THEIR_OWN_MUTATION:
+        raise BadUserInput(f"id: {ENTERED_BY_THEIR_OWN_MUTATION[kind]}", "id")
+    await claim(ctx, form, "id")
     ctx.audit.write("form.entered", "Form", form.id, setting_id=form.setting_id, changes={"kind": form.kind})
     await ctx.session.commit()
     return form_payload(ctx, form, principal.grants.access_for(frozenset([form.setting_id])))

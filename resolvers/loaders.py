@@ -25,6 +25,7 @@ from models import (
     SubjectCode,
     User,
 )
+from models.audit import READ_SUFFIX
 from resolvers.reader import Reader
 
 K = TypeVar("K", bound=Hashable)
@@ -178,7 +179,8 @@ class Loaders:
 
     async def _history(self, keys: list[tuple[str, int]]) -> list[list[AnyRow]]:
         """Audit events of records, keyed by (record type, record id); administrative events
-        (no category) are not part of a record's history."""
+        (no category) and reads (`….read`, resolvers.context.Audit.read) are not part of a
+        record's history: it shows changes, the audit log shows who read what."""
         statement = (
             select(AuditEvent, User.display_name)
             .outerjoin(User, User.id == AuditEvent.user_id)
@@ -186,6 +188,7 @@ class Loaders:
                 AuditEvent.record_type.in_({record_type for record_type, _ in keys}),
                 AuditEvent.record_id.in_({record_id for _, record_id in keys}),
                 AuditEvent.category.is_not(None),
+                AuditEvent.action.not_like(f"%{READ_SUFFIX}"),
             )
             .order_by(AuditEvent.at, AuditEvent.id)
         )

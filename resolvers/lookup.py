@@ -9,6 +9,7 @@ from authz.scope import require_anywhere
 from errors import BadUserInput, NotFound
 from models import LookupValue
 from resolvers.context import Context
+from resolvers.locking import locked
 from resolvers.validation import CODE, clean_text, existing_setting
 
 
@@ -76,6 +77,7 @@ async def update_value(ctx: Context, list_name: str, code: str, label: str | Non
     )
     if value is None:
         raise NotFound(f"{code} is not in the {list_name} list")
+    value = await locked(ctx.session, LookupValue, value.id)  # what this write replaces, under its lock
     before = {"label": value.label, "active": value.active}
     if label is not None:
         value.label = clean_text(label, "label", 200)

@@ -13,6 +13,7 @@ from models import Carer, Child, Family, LookupValue, SubjectCode
 from resolvers.context import Context
 from resolvers.history import FAMILY_FIELDS, PERSON_FIELDS, record_changes
 from resolvers.ids import decode_id
+from resolvers.locking import bump_version, locked
 from resolvers.lookup import LookupList
 from resolvers.validation import clean_text
 
@@ -49,7 +50,21 @@ async def resolve_subject(ctx: Context, subject_id: str, category: Category, fie
     return Subject(type_name, target.row.id, target)
 
 
-async def set_codes(ctx: Context, subject_id: str, list_name: LookupList, codes: list[str]) -> list[str]:
+async def lock_subject(ctx: Context, subject: Subject, expected_version: int | None) -> Any:
+    """The subject's row under its write lock, taken before reading what a write replaces; a
+    family's version is compared (when expected) and incremented in the same statement."""
+    if subject.type_name == "Family":
+        await bump_version(ctx.session, subject.key, expected_version)
+        await ctx.session.refresh(subject.row)
+        return subject.row
+    if expected_version is not None:
+        raise BadUserInput("expectedVersion: only a family carries a version", "expectedVersion")
+    return await locked(ctx.session, SUBJECTS[subject.type_name], subject.key)
+
+
+async def set_codes(
+    ctx: Context, subject_id: str, list_name: LookupList, codes: list[str], expected_version: int | None = None
+) -> list[str]:
     """Replace the codes of one list set on a subject; every code must be active in the list."""
     assert list_name in SUBJECT_LISTS
     subject = await resolve_subject(ctx, subject_id, Category.SECONDARY)
@@ -69,6 +84,7 @@ async def set_codes(ctx: Context, subject_id: str, list_name: LookupList, codes:
         if value.setting_id is not None and value.setting_id not in subject.target.scope:
             raise BadUserInput(f"codes[{index}]: {code} is a local indicator of another setting", "codes")
     subject_type = subject.type_name.lower()
+    await lock_subject(ctx, subject, expected_version)
     current = sorted(
         await ctx.session.scalars(
             select(SubjectCode.code).where(
@@ -113,15 +129,16 @@ LIST_FIELDS = {
 }
 
 
-async def set_general_note(ctx: Context, subject_id: str, text: str | None) -> str | None:
+async def set_general_note(
+    ctx: Context, subject_id: str, text: str | None, expected_version: int | None = None
+) -> str | None:
     """The one general note of a family, carer or child, replaced (standards 7): information
     fit for the family's front screen; warnings belong in the warnings list."""
     subject = await resolve_subject(ctx, subject_id, Category.SECONDARY)
     note = None if text is None else (clean_text(text, "text", 4000, required=False) or None)
-    before = subject.row.general_note
-    subject.row.general_note = note
-    if subject.type_name == "Family":
-        subject.row.version += 1
+    row = await lock_subject(ctx, subject, expected_version)
+    before = row.general_note
+    row.general_note = note
     record_changes(
         ctx, "general_note.set", subject.type_name, subject.key,
         FAMILY_FIELDS if subject.type_name == "Family" else PERSON_FIELDS,

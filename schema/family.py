@@ -17,7 +17,7 @@ from schema.enums import Category as CategoryEnum
 from schema.enums import FormSource
 from schema.fields import INHERITED, Category, field, guarded, public, record
 from schema.form import Form, ReferralInput
-from schema.history import HistoryEntry
+from schema.history import HistoryEntry, audit_history_read
 from schema.note import Note, notes_of
 from schema.person import Carer, CarerInput, Child, ChildInput
 from schema.setting import Setting
@@ -101,7 +101,8 @@ class Family:
         description="The record's audit trail; each entry is shown only to those who may read its category.",
     )
     async def history(self, root: FamilyRoot, info: Info[Context, None]) -> list[HistoryEntry]:
-        return visible(history_entries(await info.context.loaders.history.load(("Family", root.id))), root.access)
+        entries = visible(history_entries(await info.context.loaders.history.load(("Family", root.id))), root.access)
+        return audit_history_read(info, "Family", root, entries)
 
     @guarded(Category.SECONDARY)
     async def notes(self, root: FamilyRoot, info: Info[Context, None]) -> list[Note] | None:

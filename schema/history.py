@@ -5,8 +5,10 @@ from datetime import datetime
 import strawberry
 from strawberry.types import Info
 
+from authz.categories import Category as DataCategory
 from resolvers.context import Context
 from resolvers.history import HistoryEntry as Entry
+from resolvers.records import FamilyRecord, PersonRecord
 from schema.enums import Category
 from schema.fields import INHERITED, field, guarded, record
 from schema.setting import Setting
@@ -30,3 +32,23 @@ class HistoryEntry:
     @guarded(INHERITED)
     async def setting(self, root: strawberry.Parent[Entry], info: Info[Context, None]) -> Setting | None:
         return None if root.setting_id is None else await info.context.loaders.setting.load(root.setting_id)
+
+
+# Child-protection and confidential entries are read like the fields that carry those data.
+READ_ACTIONS = {DataCategory.CP_PLAN: "cp_plan.read", DataCategory.CONFIDENTIAL: "confidential_notes.read"}
+
+
+def audit_history_read(
+    info: Info[Context, None], record_type: str, record: FamilyRecord | PersonRecord, entries: list[Entry]
+) -> list[Entry]:
+    """Audit the reading of each audited category among the history entries returned."""
+    family_id = record.id if isinstance(record, FamilyRecord) else record.family_id
+    shown = {entry.category for entry in entries}
+    for category, action in READ_ACTIONS.items():
+        if category not in shown:
+            continue
+        info.context.audit.read(
+            action, record_type, record.id, family_id=family_id, setting_id=record.access.setting,
+            category=category, changes={"field": "history"},
+        )  # fmt: skip
+    return entries

@@ -1,6 +1,6 @@
 from collections.abc import Awaitable
 from datetime import date
-from typing import Any, TypeVar
+from typing import Annotated, Any, TypeVar
 
 import strawberry
 from strawberry.types import Info
@@ -21,6 +21,11 @@ from schema.setting import Setting
 from schema.user import Session, SettingInput, User, UserInput
 
 T = TypeVar("T")
+
+# A write to a family increments its version; given, a stale one is a CONFLICT (API.md).
+ExpectedVersion = Annotated[
+    int | None, strawberry.argument(description="the family's version this write is based on (families only)")
+]
 
 
 async def atomic(info: Info[Context, None], work: Awaitable[T]) -> T:
@@ -155,25 +160,47 @@ class Mutation:
         return await atomic(info, cp_plan.end_plan(info.context, id, end_date))  # type: ignore[return-value]
 
     @strawberry.mutation(description="Replace the warnings of a family, carer or child (codes of the WARNING list).")
-    async def set_warnings(self, info: Info[Context, None], subject_id: strawberry.ID, codes: list[str]) -> list[str]:
-        return await atomic(info, subject.set_codes(info.context, subject_id, LookupList.WARNING, codes))
+    async def set_warnings(
+        self,
+        info: Info[Context, None],
+        subject_id: strawberry.ID,
+        codes: list[str],
+        expected_version: ExpectedVersion = None,
+    ) -> list[str]:
+        work = subject.set_codes(info.context, subject_id, LookupList.WARNING, codes, expected_version)
+        return await atomic(info, work)
 
     @strawberry.mutation(description="Replace the hard-to-reach groups of a family, carer or child.")
     async def set_hard_to_reach_groups(
-        self, info: Info[Context, None], subject_id: strawberry.ID, codes: list[str]
+        self,
+        info: Info[Context, None],
+        subject_id: strawberry.ID,
+        codes: list[str],
+        expected_version: ExpectedVersion = None,
     ) -> list[str]:
-        work = subject.set_codes(info.context, subject_id, LookupList.HARD_TO_REACH_GROUP, codes)
+        work = subject.set_codes(info.context, subject_id, LookupList.HARD_TO_REACH_GROUP, codes, expected_version)
         return await atomic(info, work)
 
     @strawberry.mutation(description="Replace the custom indicators of a family, carer or child.")
-    async def set_indicators(self, info: Info[Context, None], subject_id: strawberry.ID, codes: list[str]) -> list[str]:
-        return await atomic(info, subject.set_codes(info.context, subject_id, LookupList.CUSTOM_INDICATOR, codes))
+    async def set_indicators(
+        self,
+        info: Info[Context, None],
+        subject_id: strawberry.ID,
+        codes: list[str],
+        expected_version: ExpectedVersion = None,
+    ) -> list[str]:
+        work = subject.set_codes(info.context, subject_id, LookupList.CUSTOM_INDICATOR, codes, expected_version)
+        return await atomic(info, work)
 
     @strawberry.mutation(description="Replace the general note of a family, carer or child (null clears it).")
     async def set_general_note(
-        self, info: Info[Context, None], subject_id: strawberry.ID, text: str | None
+        self,
+        info: Info[Context, None],
+        subject_id: strawberry.ID,
+        text: str | None,
+        expected_version: ExpectedVersion = None,
     ) -> str | None:
-        return await atomic(info, subject.set_general_note(info.context, subject_id, text))
+        return await atomic(info, subject.set_general_note(info.context, subject_id, text, expected_version))
 
     @strawberry.mutation(description="Log an item received, outstanding until it is entered (standards 5).")
     async def log_form_received(self, info: Info[Context, None], input: FormReceivedInput) -> Form:

@@ -13,7 +13,7 @@ from resolvers.records import PersonRecord, person_record
 from schema.cp_plan import ChildProtectionPlan
 from schema.enums import Gender, Relationship
 from schema.fields import INHERITED, Category, field, guarded, record
-from schema.history import HistoryEntry
+from schema.history import HistoryEntry, audit_history_read
 from schema.note import Note, notes_of
 
 Person = strawberry.Parent[PersonRecord]
@@ -63,7 +63,7 @@ class PersonFields:
     )
     async def history(self, root: Person, info: Info[Context, None]) -> list[HistoryEntry]:
         rows = await info.context.loaders.history.load((root.type_name, root.id))
-        return visible(history_entries(rows), root.access)
+        return audit_history_read(info, root.type_name, root, visible(history_entries(rows), root.access))
 
     @guarded(Category.CONFIDENTIAL)
     async def confidential_notes(self, root: Person, info: Info[Context, None]) -> list[Note] | None:

@@ -336,6 +336,77 @@ async def test_reading_the_child_protection_list_appends_a_read_event(api: Api, 
     assert event.setting_id == key_of(centre.setting_id, "Setting")
 
 
+async def test_a_plan_shown_in_a_childs_history_is_an_audited_read_once_per_request(
+    api: Api, world: World, app: Any
+) -> None:
+    """Child.history shows a plan's category and dates to plan readers: the read is audited,
+    once for the request whatever the number of fields that carried the plan."""
+    centre = await fresh_centre(api, world)
+    family = await centre.family(api)
+    value = {"childId": family.child_id, "startDate": "2026-10-01", "category": "NEGLECT"}
+    await api.ok(START_PLAN, {"input": value}, centre.manager)
+    history = "history { category changes { after } }"
+    for selection in (history, f"childProtectionPlan {{ category }} childProtectionPlans {{ startDate }} {history}"):
+        trail = Trail(app)
+        await trail.begin()
+        query = f"query($id: ID!) {{ family(id: $id) {{ children {{ {selection} }} }} }}"
+        [child] = (await api.ok(query, {"id": family.id}, centre.manager))["family"]["children"]
+        assert any(entry["category"] == "CP_PLAN" for entry in child["history"])
+        [event] = await trail.since()
+        assert (event.action, event.record_type, event.record_id) == (
+            "cp_plan.read",
+            "Child",
+            key_of(family.child_id, "Child"),
+        )
+        assert (event.user_id, event.category) == (await user_key(api, centre.manager), "CP_PLAN")
+
+
+async def test_confidential_entries_shown_in_a_history_are_an_audited_read(api: Api, world: World, app: Any) -> None:
+    centre = await fresh_centre(api, world)
+    family = await centre.family(api)
+    await api.ok(ADD_NOTE, {"input": {"subjectId": family.id, "kind": "CONFIDENTIAL", "text": "Hush"}}, centre.manager)
+    trail = Trail(app)
+    await trail.begin()
+    data = await api.ok(
+        "query($id: ID!) { family(id: $id) { history { category } } }", {"id": family.id}, centre.manager
+    )
+    assert "CONFIDENTIAL" in {entry["category"] for entry in data["family"]["history"]}
+    [event] = await trail.since()
+    assert (event.action, event.record_type, event.category) == ("confidential_notes.read", "Family", "CONFIDENTIAL")
+    # The head of centre sees no confidential entry, and no read is recorded.
+    await trail.begin()
+    data = await api.ok(
+        "query($id: ID!) { family(id: $id) { history { category } } }", {"id": family.id}, centre.head_of_centre
+    )
+    assert "CONFIDENTIAL" not in {entry["category"] for entry in data["family"]["history"]}
+    assert await trail.since() == []
+
+
+async def test_reads_stay_in_the_audit_log_and_out_of_the_records_history(api: Api, world: World, app: Any) -> None:
+    centre = await fresh_centre(api, world)
+    family = await centre.family(api)
+    value = {"childId": family.child_id, "startDate": "2026-10-01", "category": "NEGLECT"}
+    await api.ok(START_PLAN, {"input": value}, centre.manager)
+    for subject in (family.id, family.child_id):
+        await api.ok(
+            ADD_NOTE, {"input": {"subjectId": subject, "kind": "CONFIDENTIAL", "text": "Hush"}}, centre.manager
+        )
+    reads = """query($id: ID!) { family(id: $id) { confidentialNotes { text } history { action }
+      children { confidentialNotes { text } childProtectionPlan { category } history { action } } } }"""
+    for _ in range(3):
+        data = (await api.ok(reads, {"id": family.id}, centre.manager))["family"]
+    actions = [entry["action"] for entry in data["history"] + data["children"][0]["history"]]
+    assert actions and not [action for action in actions if action.endswith(".read")], actions
+    trail = Trail(app)
+    await trail.begin()
+    await api.ok(reads, {"id": family.id}, centre.manager)
+    assert sorted(event.action for event in await trail.since()) == [
+        "confidential_notes.read",
+        "confidential_notes.read",
+        "cp_plan.read",
+    ]
+
+
 # --- refused writes leave no trace ---------------------------------------------------------------
 
 
@@ -435,3 +506,17 @@ async def test_a_refused_mutation_is_audited_once_a_minute_however_often_it_is_t
     assert len(events) <= 2  # not five: a flood of refusals is one event a minute (2 across a minute's edge)
     assert events[0].changes["mutation"] == "updateFamily"
     assert events[0].user_id == await user_key(api, centre.head_of_centre)
+
+
+async def test_each_refused_mutation_of_one_request_is_audited(api: Api, world: World, app: Any) -> None:
+    """Reads of one record are audited once a request; events that name no record are all kept."""
+    centre = await fresh_centre(api, world)
+    family = await centre.family(api)
+    attempt = """mutation($id: ID!) { setGeneralNote(subjectId: $id, text: "x")
+      updateFamily(id: $id, expectedVersion: 1, input: {generalNote: "x"}) { id } }"""
+    trail = Trail(app)
+    await trail.begin()
+    body = await api.post(attempt, {"id": family.id}, centre.head_of_centre)
+    assert {error["extensions"]["code"] for error in body["errors"]} == {"FORBIDDEN"}
+    denied = [event.changes for event in await trail.since() if event.action == "mutation.denied"]
+    assert sorted((changes or {})["mutation"] for changes in denied) == ["setGeneralNote", "updateFamily"]

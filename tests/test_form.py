@@ -148,6 +148,32 @@ async def test_an_item_received_in_the_future_is_refused_and_nothing_is_logged(
     assert await received_count(api, centre) == 0
 
 
+MARK_ENTERED = f"mutation($id: ID!) {{ markFormEntered(id: $id) {{ {FORM_FIELDS} }} }}"
+
+
+@pytest.mark.parametrize("kind", ["PRIMARY_CHANGE", "SECONDARY_CHANGE", "REGISTER", "HOME_VISIT"])
+async def test_an_item_whose_content_is_entered_elsewhere_is_marked_entered_once(
+    api: Api, centre: Centre, kind: str
+) -> None:
+    logged = await log(api, centre.manager, centre.setting_id, kind, LONG_AGO)
+    form = (await api.ok(MARK_ENTERED, {"id": logged["id"]}, centre.manager))["markFormEntered"]
+    assert (form["outstanding"], form["late"], form["enteredAt"] is not None) == (False, True, True)
+    assert_bad_input(await api.post(MARK_ENTERED, {"id": logged["id"]}, centre.manager), "markFormEntered", "id")
+
+
+@pytest.mark.parametrize("kind", ["INITIAL_CONTACT", "REFERRAL"])
+async def test_a_registration_or_referral_form_is_not_marked_entered_with_nothing_entered(
+    api: Api, centre: Centre, kind: str
+) -> None:
+    """Its content is entered by registerFamily or recordReferral: closing it empty would make
+    an unentered form count as entered on time."""
+    logged = await log(api, centre.manager, centre.setting_id, kind, today())
+    body = await api.post(MARK_ENTERED, {"id": logged["id"]}, centre.manager)
+    assert_bad_input(body, "markFormEntered", "id")
+    report = await timeliness(api, centre.manager, centre.setting_id, today(), today())
+    assert next(k for k in report["byKind"] if k["kind"] == kind)["outstanding"] == 1
+
+
 # ---------------------------------------------------------------------------------------------
 # Registration enters an Initial Contact Form or a Referral Form
 # ---------------------------------------------------------------------------------------------
