@@ -511,3 +511,58 @@ async def test_a_home_visit_is_recorded_and_read_as_secondary_data(api: Api, wor
     data = await api.ok(TIMELINESS, {"s": centre.setting_id, "from": day, "to": day}, centre.manager)
     visits = next(k for k in data["timeliness"]["byKind"] if k["kind"] == "HOME_VISIT")
     assert (visits["received"], visits["entered"], visits["enteredLate"]) == (1, 1, 0)
+
+
+# --- the demo --------------------------------------------------------------------------------------
+
+
+DEMO_REGISTERS = """query { activities(first: 100) { totalCount nodes { description setting { code }
+  sessions { date registerEnteredAt late register { familyId lastName } } } } }"""
+
+
+async def test_the_demo_has_groups_registers_and_home_visits_seen_through_the_row_scope(tmp_path: Any) -> None:
+    import httpx
+
+    from config import AppConfig
+    from demo.seed import ACTIVITIES, DEMO_PASSWORD, seed_demo
+    from models.migrate import upgrade
+    from server import create_app
+
+    url = f"sqlite+aiosqlite:///{tmp_path / 'demo.db'}"
+    await asyncio.to_thread(upgrade, url)
+    config = AppConfig(database_url=url, rate_limit_per_token=10**9, rate_limit_per_address=10**9)
+    await seed_demo(config)
+    app = create_app(config)
+    try:
+        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://localhost") as client:
+            demo = Api(client)
+            seen: dict[str, dict[str, set[str]]] = {}
+            for username in ("manager", "manager-south", "senior-mgmt"):
+                token = await demo.login(username, DEMO_PASSWORD)
+                page = (await demo.ok(DEMO_REGISTERS, token=token))["activities"]
+                assert page["totalCount"] == len(ACTIVITIES)  # shared across all settings
+                seen[username] = {
+                    node["description"]: {e["lastName"] for s in node["sessions"] for e in s["register"]}
+                    for node in page["nodes"]
+                }
+                if username == "manager":
+                    stay = next(n for n in page["nodes"] if n["description"] == "Tuesday stay and play")
+                    assert [s["registerEnteredAt"] is None for s in stay["sessions"]][-1]
+                    assert any(s["late"] for s in stay["sessions"])
+                    visits = await demo.ok(
+                        "{ families(first: 50) { nodes { carers { lastName } contacts { kind worker } } } }",
+                        token=token,
+                    )
+                    kinds = {
+                        f["carers"][0]["lastName"]: [c["kind"] for c in f["contacts"]]
+                        for f in visits["families"]["nodes"]
+                    }
+                    assert kinds["Hussain"] == ["HOME_VISIT"] and kinds["Adeyemi"] == []
+            # Northgate's stay and play holds the Adeyemis of Southfields, affiliated to Northgate.
+            assert seen["senior-mgmt"]["Tuesday stay and play"] == {"Kowalski", "Whitaker", "Adeyemi"}
+            assert seen["manager"]["Tuesday stay and play"] == {"Kowalski", "Whitaker", "Adeyemi"}
+            assert seen["manager-south"]["Tuesday stay and play"] == {"Adeyemi"}
+            assert seen["manager"]["Thursday baby group"] == {"Adeyemi"}  # Clarke: Southfields only
+            assert seen["manager"]["Speech and language group"] == set()
+    finally:
+        await app.state.engine.dispose()
