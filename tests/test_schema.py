@@ -54,7 +54,7 @@ def record_fields(executable: GraphQLSchema) -> list[tuple[str, str, GraphQLFiel
 # The types API.md marks with categories: each must be declared a record, so the walk covers it.
 API_RECORD_TYPES = [
     "Family", "Address", "Carer", "Child", "CarerRelationship", "Note", "Affiliation",
-    "ChildProtectionPlan", "PersonMatch",
+    "ChildProtectionPlan", "PersonMatch", "Activity", "ActivitySession", "Attendance", "Contact",
 ]  # fmt: skip
 
 
@@ -184,7 +184,7 @@ SENSITIVE = [
     "Family.warnings", "Family.hardToReachGroups",
     "Carer.ethnicity", "Carer.language", "Carer.notes", "Carer.confidentialNotes",
     "Child.ethnicity", "Child.language", "Child.notes", "Child.confidentialNotes",
-    "Child.childProtectionPlan",
+    "Child.childProtectionPlan", "Family.contacts", "Carer.attendance", "Child.attendance",
 ]  # fmt: skip
 
 
@@ -263,7 +263,36 @@ API_FIELDS: dict[str, dict[str, str | None]] = {
         "personId": "ID!", "familyId": "ID!", "firstName": "String!", "lastName": "String!", "dateOfBirth": "Date",
         "postcode": "String", "registeredSetting": "Setting!",
     },
+    # Activities, sessions, registers, home visits
+    "Activity": {
+        "id": "ID!", "version": "Int!", "setting": "Setting!", "description": "String!", "provider": "String!",
+        "projectLeader": "String!", "frequency": "Frequency!", "outcomeType": "String!", "outcome": "String",
+        "accessGroup": "String!", "eventType": "String", "startDate": "Date!", "startTime": "Time!",
+        "durationMinutes": "Int!", "aims": "String!", "sessions": "[ActivitySession!]!",
+    },
+    "ActivitySession": {
+        "id": "ID!", "activity": "Activity!", "date": "Date!", "startTime": "Time!", "durationMinutes": "Int!",
+        "register": "[Attendance!]!", "registerEnteredAt": "DateTime", "deadline": "Date!", "late": "Boolean!",
+    },
+    "Attendance": {
+        "personId": "ID!", "familyId": "ID!", "firstName": "String", "lastName": "String", "attended": "Boolean!",
+        "recordedAt": "DateTime!",
+    },
+    "Contact": {
+        "id": "ID!", "kind": "ContactKind!", "date": "Date!", "durationMinutes": "Int", "worker": "String!",
+        "setting": "Setting!", "summary": "String", "peopleSeen": "[ID!]!", "enteredAt": "DateTime!",
+        "deadline": "Date!", "late": "Boolean!",
+    },
+    "ActivityConnection": {"nodes": "[Activity!]!", "pageInfo": "PageInfo!", "totalCount": "Int!"},
 }  # fmt: skip
+API_FIELDS["Query"].update({"activity": "Activity", "activities": "ActivityConnection"})
+API_FIELDS["Mutation"].update({
+    "createActivity": "Activity!", "updateActivity": "Activity!", "addSessions": "[ActivitySession!]!",
+    "recordAttendance": "ActivitySession!", "recordContact": "Contact!",
+})  # fmt: skip
+API_FIELDS["Family"]["contacts"] = "[Contact!]"
+API_FIELDS["Carer"]["attendance"] = "[Attendance!]"
+API_FIELDS["Child"]["attendance"] = "[Attendance!]"
 
 API_ARGUMENTS: dict[str, dict[str, str]] = {
     "Query.family": {"id": "ID!"},
@@ -280,6 +309,15 @@ API_ARGUMENTS: dict[str, dict[str, str]] = {
     "Mutation.revokeAffiliation": {"id": "ID!"},
     "Mutation.startChildProtectionPlan": {"input": "CpPlanInput!"},
     "Mutation.endChildProtectionPlan": {"id": "ID!", "endDate": "Date!"},
+    "Query.activity": {"id": "ID!"},
+    "Query.activities": {"settingId": "ID", "from": "Date", "to": "Date", "first": "Int", "after": "String"},
+    "Mutation.createActivity": {"input": "ActivityInput!"},
+    "Mutation.updateActivity": {"id": "ID!", "expectedVersion": "Int!", "input": "ActivityUpdate!"},
+    "Mutation.addSessions": {"activityId": "ID!", "dates": "[Date!]!"},
+    "Mutation.recordAttendance": {"sessionId": "ID!", "entries": "[AttendanceInput!]!"},
+    "Mutation.recordContact": {"input": "ContactInput!"},
+    "Carer.attendance": {"from": "Date", "to": "Date"},
+    "Child.attendance": {"from": "Date", "to": "Date"},
 }
 
 API_INPUTS: dict[str, set[str]] = {
@@ -296,6 +334,16 @@ API_INPUTS: dict[str, set[str]] = {
     "NoteInput": {"subjectId", "kind", "text"},
     "AffiliationInput": {"familyId", "settingId", "consentGivenBy", "consentDate"},
     "CpPlanInput": {"childId", "startDate", "category"},
+    "ActivityInput": {
+        "settingId", "description", "provider", "projectLeader", "frequency", "outcomeType", "outcome", "accessGroup",
+        "eventType", "startDate", "startTime", "durationMinutes", "aims",
+    },
+    "ActivityUpdate": {
+        "description", "provider", "projectLeader", "frequency", "outcomeType", "outcome", "accessGroup",
+        "eventType", "startDate", "startTime", "durationMinutes", "aims",
+    },
+    "AttendanceInput": {"personId", "attended"},
+    "ContactInput": {"familyId", "kind", "date", "durationMinutes", "summary", "peopleSeen"},
 }  # fmt: skip
 
 API_ENUMS: dict[str, set[str]] = {
@@ -314,6 +362,8 @@ API_ENUMS: dict[str, set[str]] = {
     "CpCategory": {"NEGLECT", "PHYSICAL_ABUSE", "EMOTIONAL_ABUSE", "SEXUAL_ABUSE", "MULTIPLE"},
     "FormSource": {"INITIAL_CONTACT", "REFERRAL"},
     "NoteKind": {"HISTORY", "CONFIDENTIAL"},
+    "Frequency": {"ONCE", "WEEKLY", "FORTNIGHTLY", "MONTHLY", "TERMLY", "IRREGULAR"},
+    "ContactKind": {"HOME_VISIT", "PHONE", "CENTRE", "OUTREACH", "OTHER"},
 }  # fmt: skip
 
 
