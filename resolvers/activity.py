@@ -13,6 +13,7 @@ from datetime import date, datetime, time
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, exists, func, insert, or_, select, update
+from sqlalchemy.orm.attributes import set_committed_value
 
 from authz.categories import Action, Category
 from authz.grants import Access, Grants
@@ -431,8 +432,8 @@ async def add_sessions(ctx: Context, activity_id: str, dates: list[date]) -> lis
     activity = await _activity_for_write(ctx, activity_id, "activityId")
     if not 1 <= len(dates) <= MAX_SESSIONS:
         raise BadUserInput(f"dates: give 1 to {MAX_SESSIONS} dates", "dates")
-    # The activity's row lock serialises additions, so two at once cannot add the same date.
-    await ctx.session.execute(select(Activity.id).where(Activity.id == activity.id).with_for_update())
+    # Additions to one activity are serialised, so two at once cannot add the same date.
+    await _lock(ctx, Activity, activity.id)
     taken = set(
         await ctx.session.scalars(select(ActivitySession.date).where(ActivitySession.activity_id == activity.id))
     )
@@ -465,6 +466,15 @@ async def add_sessions(ctx: Context, activity_id: str, dates: list[date]) -> lis
 
 
 # --- registers -----------------------------------------------------------------------------------
+
+
+async def _lock(ctx: Context, model: type[Activity] | type[ActivitySession], key: int) -> None:
+    """Serialise writes under one row until commit: an UPDATE that changes nothing takes the
+    row's lock on PostgreSQL and, as the transaction's first write, the write lock on SQLite
+    (where SELECT … FOR UPDATE locks nothing)."""
+    await ctx.session.execute(
+        update(model).where(model.id == key).values(id=model.id).execution_options(synchronize_session=False)
+    )
 
 
 def _decode_people(entries: list[dict[str, Any]]) -> list[tuple[str, int]]:
@@ -505,13 +515,11 @@ async def record_attendance(ctx: Context, session_id: str, entries: list[dict[st
     key = decode_key(session_id, "ActivitySession")
     found = None
     if key is not None:
-        # The session's row lock serialises registers of one session.
         found = (
             await ctx.session.execute(
                 select(ActivitySession, Activity)
                 .join(Activity, Activity.id == ActivitySession.activity_id)
                 .where(ActivitySession.id == key)
-                .with_for_update(of=ActivitySession)
             )
         ).first()
     if found is None or not principal.grants.allows(Category.ACTIVITY, Action.READ, [found.Activity.setting_id]):
@@ -544,11 +552,24 @@ async def record_attendance(ctx: Context, session_id: str, entries: list[dict[st
         )
         error.extensions.update(reason=AFFILIATION_REQUIRED, entries=refused)
         raise error
+    # The first write: it marks the register entered (the first time) and serialises entries of
+    # one session's register, so the entries read next are those this transaction replaces.
+    now = utcnow()
+    entered_at = await ctx.session.scalar(
+        update(ActivitySession)
+        .where(ActivitySession.id == session.id)
+        .values(
+            register_entered_at=func.coalesce(ActivitySession.register_entered_at, now),
+            register_entered_by_id=func.coalesce(ActivitySession.register_entered_by_id, principal.user_id),
+        )
+        .returning(ActivitySession.register_entered_at)
+        .execution_options(synchronize_session=False)
+    )
+    set_committed_value(session, "register_entered_at", entered_at)  # known now: not a change to flush
     existing = {
         (row.person_type, row.person_id): row
         for row in await ctx.session.scalars(select(Attendance).where(Attendance.session_id == session.id))
     }
-    now = utcnow()
     label = f"{activity.description[:80]} on {session.date.isoformat()}"
     session_ref = encode_id("ActivitySession", session.id)
     inserts: list[dict[str, Any]] = []
@@ -595,14 +616,6 @@ async def record_attendance(ctx: Context, session_id: str, entries: list[dict[st
         await ctx.session.execute(insert(Attendance), inserts)
     if updates:
         await ctx.session.execute(update(Attendance), updates)
-    if session.register_entered_at is None:
-        await ctx.session.execute(
-            update(ActivitySession)
-            .where(ActivitySession.id == session.id)
-            .values(register_entered_at=now, register_entered_by_id=principal.user_id)
-            .execution_options(synchronize_session=False)
-        )
-        session.register_entered_at = now
     events.append(
         ctx.audit.event(
             "register.record",

@@ -566,3 +566,35 @@ async def test_the_demo_has_groups_registers_and_home_visits_seen_through_the_ro
             assert seen["manager"]["Speech and language group"] == set()
     finally:
         await app.state.engine.dispose()
+
+
+async def test_concurrent_entries_of_one_register_leave_one_entry_per_person(api: Api, centre: Centre) -> None:
+    activity = await create(api, centre.manager, centre.setting_id)
+    (session,) = await sessions_on(api, centre.manager, activity["id"], "2026-11-12")
+    family = await centre.family(api)
+    bodies = await asyncio.gather(
+        *(
+            api.post(
+                RECORD, {"s": session["id"], "e": entries(family.carer_id, family.child_id, attended=n % 2 == 0)},
+                centre.manager,
+            )
+            for n in range(4)
+        )
+    )  # fmt: skip
+    assert all(not body.get("errors") for body in bodies), [body.get("errors") for body in bodies]
+    register = (await api.ok(SESSIONS, {"id": activity["id"]}, centre.manager))["activity"]["sessions"][0]["register"]
+    assert sorted(e["personId"] for e in register) == sorted([family.carer_id, family.child_id])
+
+
+async def test_concurrent_additions_of_one_date_add_one_session(api: Api, centre: Centre) -> None:
+    activity = await create(api, centre.manager, centre.setting_id)
+    bodies = await asyncio.gather(
+        *(api.post(ADD_SESSIONS, {"a": activity["id"], "d": ["2026-11-19"]}, centre.manager) for _ in range(3))
+    )
+    assert sorted("ok" if not body.get("errors") else codes(body)[0] for body in bodies) == [
+        "BAD_USER_INPUT",
+        "BAD_USER_INPUT",
+        "ok",
+    ]
+    sessions = (await api.ok(SESSIONS, {"id": activity["id"]}, centre.manager))["activity"]["sessions"]
+    assert [s["date"] for s in sessions] == ["2026-11-19"]
