@@ -170,7 +170,7 @@ async def _readable_activity(ctx: Context, activity_id: str, field: str = "id") 
     no ACTIVITY read anywhere are FORBIDDEN before the lookup."""
     principal = require_anywhere(ctx.require_principal(), Category.ACTIVITY, Action.READ)
     key = decode_key(activity_id, "Activity")
-    row = None if key is None else await ctx.session.get(Activity, key)
+    row = None if key is None else await ctx.reader.get(Activity, key)  # root fields may run concurrently
     if row is None or not principal.grants.allows(Category.ACTIVITY, Action.READ, [row.setting_id]):
         raise NotFound(f"{field}: no such activity")
     return row

@@ -598,3 +598,12 @@ async def test_concurrent_additions_of_one_date_add_one_session(api: Api, centre
     ]
     sessions = (await api.ok(SESSIONS, {"id": activity["id"]}, centre.manager))["activity"]["sessions"]
     assert [s["date"] for s in sessions] == ["2026-11-19"]
+
+
+async def test_several_activities_in_one_query(api: Api, world: World, group: dict[str, Any]) -> None:
+    other = await create(api, world.manager_b, world.settings["B"])
+    query = """query($a: ID!, $b: ID!) { a: activity(id: $a) { id sessions { register { personId } } }
+      b: activity(id: $b) { id } c: activities(first: 1) { totalCount } }"""
+    data = await api.ok(query, {"a": group["activity"]["id"], "b": other["id"]}, world.tokens["ADMIN_OFFICER"])
+    assert (data["a"]["id"], data["b"]["id"]) == (group["activity"]["id"], other["id"])
+    assert len(data["a"]["sessions"][0]["register"]) == 3
