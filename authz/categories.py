@@ -36,6 +36,11 @@ class Action(StrEnum):
 # Categories of data held on a family record, whose reach is the family's row scope.
 FAMILY_CATEGORIES = (Category.PRIMARY, Category.SECONDARY, Category.CONFIDENTIAL, Category.CP_PLAN)
 
+# Data shared across all settings (standards 13: primary data and activity definitions): read by
+# every staff role everywhere, and only ever returned to a caller who may read it, so API.md
+# gives these fields non-null types; every other guarded field is nullable.
+SHARED_CATEGORIES = (Category.PRIMARY, Category.ACTIVITY)
+
 
 class Inherited:
     """Marker for the fields of a record reached only through a guarded field (a note, an

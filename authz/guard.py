@@ -30,7 +30,7 @@ from graphql import (
     is_non_null_type,
 )
 
-from authz.categories import INHERITED, Category, FieldCategory
+from authz.categories import INHERITED, SHARED_CATEGORIES, Category, FieldCategory
 from authz.grants import Access
 from errors import Withheld
 
@@ -173,7 +173,7 @@ def _category(
             f"{type_name}.{field_name} has no data category: declare it where the field "
             f"is defined, with field(Category.X) or field(INHERITED) (schema/fields.py)"
         )
-    if isinstance(category, Category) and category is not Category.PRIMARY and is_non_null_type(gql_field.type):
+    if isinstance(category, Category) and category not in SHARED_CATEGORIES and is_non_null_type(gql_field.type):
         raise GuardedFieldRequiresOptionalError(
             f"{type_name}.{field_name} is guarded by {category.name}, so a caller denied it gets null, but its "
             f"type {gql_field.type} is not nullable: make it optional (`X | None`, on the attribute or the "

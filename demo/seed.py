@@ -6,7 +6,7 @@ settings or logins are already there, it says so and changes nothing.
 """
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy import select
@@ -17,12 +17,16 @@ from auth.passwords import password_hasher
 from authz.categories import Category
 from config import AppConfig
 from models import (
+    Activity,
+    ActivitySession,
     Affiliation,
+    Attendance,
     AuditEvent,
     Carer,
     CarerChild,
     Child,
     ChildProtectionPlan,
+    Contact,
     Family,
     Form,
     Note,
@@ -34,6 +38,7 @@ from models import (
 from models.base import utcnow
 from models.db import make_engine, make_sessionmaker
 from resolvers import contactpoint
+from resolvers.activity import ACTIVITY_FIELDS
 from resolvers.history import FAMILY_FIELDS, PERSON_FIELDS, FieldMap, field_category
 
 T = TypeVar("T")
@@ -164,12 +169,66 @@ CONFIDENTIAL_NOTES = {
 }
 
 
+@dataclass(frozen=True, slots=True)
+class DemoActivity:
+    setting: str
+    description: str
+    frequency: str
+    outcome_type: str
+    access_group: str
+    event_type: str | None
+    start: date
+    start_time: time
+    minutes: int
+    aims: str
+    sessions: tuple[date, ...]
+    # (surname, first names) of the people on every entered register
+    attendees: tuple[tuple[str, tuple[str, ...]], ...]
+    late_register: date | None = None  # this session's register was entered ten days after it
+    outstanding: date | None = None  # this session's register is not entered yet
+
+
+def _weekly(first: date, count: int, step: int = 7) -> tuple[date, ...]:
+    return tuple(first + timedelta(days=step * n) for n in range(count))
+
+
+# fmt: off
+ACTIVITIES = [
+    # Northgate's stay and play, attended by the Adeyemis of Southfields (affiliated to Northgate).
+    DemoActivity("NORTH", "Tuesday stay and play", "WEEKLY", "SCHOOL_READINESS", "OPEN", "STAY_AND_PLAY",
+                 date(2026, 9, 8), time(9, 30), 90, "Early learning through play; parents meet other parents.",
+                 _weekly(date(2026, 10, 6), 8),
+                 (("Kowalski", ("Marta", "Zofia", "Leon")), ("Whitaker", ("Emma", "Olivia")),
+                  ("Adeyemi", ("Funmi", "Ada"))),
+                 late_register=date(2026, 10, 20), outstanding=date(2026, 11, 24)),
+    DemoActivity("NORTH", "Baby massage course", "FORTNIGHTLY", "HEALTH", "TARGETED", "BABY_MASSAGE",
+                 date(2026, 10, 1), time(13, 0), 60, "Bonding and soothing techniques for babies under one.",
+                 _weekly(date(2026, 10, 1), 4, step=14), (("Whitaker", ("Emma", "Jack")),)),
+    DemoActivity("SOUTH", "Thursday baby group", "WEEKLY", "PARENTING", "OPEN", "STAY_AND_PLAY",
+                 date(2026, 9, 3), time(10, 0), 120, "Support and friendship for parents of babies.",
+                 _weekly(date(2026, 10, 8), 6), (("Clarke", ("Lisa", "Ruby")), ("Adeyemi", ("Funmi", "Ada")))),
+    DemoActivity("EAST", "Speech and language group", "WEEKLY", "SCHOOL_READINESS", "TARGETED", None,
+                 date(2026, 9, 9), time(14, 0), 45, "Early talking skills for children referred by health visitors.",
+                 _weekly(date(2026, 10, 7), 6), (("Ahmed", ("Nasreen", "Ibrahim")), ("Taylor", ("Jo", "Finn"))),
+                 outstanding=date(2026, 11, 11)),
+]
+# (surname, kind, date, minutes, summary, first names seen)
+CONTACTS = [
+    ("Hussain", "HOME_VISIT", date(2026, 11, 3), 60, "Interpreter present; talked about the stay and play.",
+     ("Ayesha", "Zain")),
+    ("Murphy", "HOME_VISIT", date(2026, 10, 21), 45, "Placement settled; Niall walking well.", ("Siobhan", "Niall")),
+    ("Campbell", "PHONE", date(2026, 11, 10), 15, "Booked a place at the next baby group.", ("Morag",)),
+    ("Kowalski", "HOME_VISIT", date(2026, 11, 16), 50, "Zofia's nursery application.", ("Marta", "Zofia")),
+]
+# fmt: on
+
+
 def _at(day: date) -> datetime:
     return datetime(day.year, day.month, day.day, 10, 0, tzinfo=UTC)
 
 
 def _plain(value: Any) -> Any:
-    return value.isoformat() if isinstance(value, date) else value
+    return value.isoformat() if isinstance(value, date | time) else value
 
 
 class Seeder:
@@ -309,6 +368,87 @@ class Seeder:
         if end is not None:
             self.audit("cp_plan.end", plan, family, Category.CP_PLAN, {"after": {"end_date": end.isoformat()}})
 
+    def event(
+        self, action: str, record_type: str, record_id: int, setting_id: int, category: Category, changes: Any,
+        *, family_id: int | None = None, at: datetime | None = None,
+    ) -> None:  # fmt: skip
+        self.session.add(AuditEvent(
+            at=at or utcnow(), user_id=self.authors[setting_id], setting_id=setting_id, action=action,
+            category=category.name, record_type=record_type, record_id=record_id, family_id=family_id,
+            changes=changes,
+        ))  # fmt: skip
+
+    async def people(self, families: dict[str, Family]) -> dict[tuple[str, str], Carer | Child]:
+        """Every demo person by (surname, first name)."""
+        surnames = {family.id: surname for surname, family in families.items()}
+        found: dict[tuple[str, str], Carer | Child] = {}
+        for carer in await self.session.scalars(select(Carer)):
+            found[(surnames[carer.family_id], carer.first_name)] = carer
+        for child in await self.session.scalars(select(Child)):
+            found[(surnames[child.family_id], child.first_name)] = child
+        return found
+
+    async def activity(self, spec: DemoActivity, people: dict[tuple[str, str], Carer | Child]) -> None:
+        setting_id = self.settings[spec.setting]
+        author = self.authors[setting_id]
+        activity = await self.add(Activity(
+            setting_id=setting_id, description=spec.description, provider=dict(SETTINGS)[spec.setting],
+            project_leader="Paula Walsh" if spec.setting == "NORTH" else "Centre family worker",
+            frequency=spec.frequency, outcome_type=spec.outcome_type, outcome=None, access_group=spec.access_group,
+            event_type=spec.event_type, start_date=spec.start, start_time=spec.start_time,
+            duration_minutes=spec.minutes, aims=spec.aims, created_by_id=author, created_at=_at(spec.start),
+        ))  # fmt: skip
+        changes = {
+            name: {"before": None, "after": _plain(getattr(activity, column))}
+            for column, name in ACTIVITY_FIELDS.items()
+            if getattr(activity, column) is not None
+        }
+        self.event("activity.create", "Activity", activity.id, setting_id, Category.ACTIVITY, changes)
+        for day in spec.sessions:
+            delay = timedelta(days=10 if day == spec.late_register else 1)
+            entered = None if day == spec.outstanding else _at(day + delay)
+            session = await self.add(ActivitySession(
+                activity_id=activity.id, date=day, start_time=spec.start_time, duration_minutes=spec.minutes,
+                register_entered_at=entered, register_entered_by_id=None if entered is None else author,
+            ))  # fmt: skip
+            if entered is None:
+                continue
+            label = f"{spec.description} on {day.isoformat()}"
+            for n, (surname, first_names) in enumerate(spec.attendees):
+                for first_name in first_names:
+                    person = people[(surname, first_name)]
+                    attended = (n + day.toordinal()) % 5 != 0  # now and then someone misses a session
+                    self.session.add(Attendance(
+                        session_id=session.id, family_id=person.family_id, person_type=type(person).__name__,
+                        person_id=person.id, attended=attended, recorded_at=entered, recorded_by_id=author,
+                    ))  # fmt: skip
+                    after = f"{'attended' if attended else 'absent'}: {label}"
+                    self.event(
+                        "attendance.record", type(person).__name__, person.id, setting_id, Category.SECONDARY,
+                        {"attendance": {"before": None, "after": after}}, family_id=person.family_id, at=entered,
+                    )  # fmt: skip
+            self.event(
+                "register.record", "ActivitySession", session.id, setting_id, Category.ACTIVITY,
+                {"register": {"before": None, "after": f"entered: {label}"}}, at=entered,
+            )  # fmt: skip
+
+    async def contact(
+        self, family: Family, people: dict[tuple[str, str], Carer | Child], spec: tuple[Any, ...]
+    ) -> None:
+        surname, kind, day, minutes, summary, seen = spec
+        setting_id = family.registered_setting_id
+        entered = _at(day + timedelta(days=1))
+        seen_rows = [people[(surname, first_name)] for first_name in seen]
+        await self.add(Contact(
+            family_id=family.id, setting_id=setting_id, kind=kind, date=day, duration_minutes=minutes,
+            worker_id=self.authors[setting_id], summary=summary, entered_at=entered,
+            people_seen=[{"type": type(person).__name__, "id": person.id} for person in seen_rows],
+        ))  # fmt: skip
+        self.event(
+            "contact.record", "Family", family.id, setting_id, Category.SECONDARY,
+            {"contact": {"before": None, "after": f"{kind} on {day.isoformat()}"}}, family_id=family.id, at=entered,
+        )  # fmt: skip
+
 
 async def _clash(session: AsyncSession) -> str | None:
     """Why seeding would clash with what is there: the demo data itself, or some of its names."""
@@ -341,10 +481,17 @@ async def seed_demo(config: AppConfig) -> str:
             await seeder.affiliation(families["Nowak"], "NORTH", "Anna Nowak", date(2026, 9, 21), date(2026, 11, 2))
             await seeder.plan(families["Hussain"], "Zain", date(2026, 10, 12), "EMOTIONAL_ABUSE")
             await seeder.plan(families["Brown"], "Kai", date(2026, 2, 2), "NEGLECT", end=date(2026, 8, 3))
+            # Standards 9 and 5.5: each setting's groups, their registers and home visits.
+            people = await seeder.people(families)
+            for activity in ACTIVITIES:
+                await seeder.activity(activity, people)
+            for contact in CONTACTS:
+                await seeder.contact(families[contact[0]], people, contact)
             await session.commit()
     finally:
         await engine.dispose()
-    return f"demo data created: {len(SETTINGS)} settings, {len(USERS)} users, {len(FAMILIES)} families\n{logins()}"
+    summary = f"{len(SETTINGS)} settings, {len(USERS)} users, {len(FAMILIES)} families, {len(ACTIVITIES)} activities"
+    return f"demo data created: {summary}\n{logins()}"
 
 
 def logins() -> str:

@@ -1,5 +1,6 @@
 """SQLAlchemy models, one module per aggregate; importing the package registers them all."""
 
+from models.activity import Activity, ActivitySession, Attendance, Contact
 from models.audit import AuditEvent
 from models.base import Base
 from models.contactpoint import ContactPointChange
@@ -13,13 +14,17 @@ from models.throttle import DeploymentSecret, LoginThrottle
 from models.user import LoginSession, RoleAssignment, User
 
 __all__ = [
+    "Activity",
+    "ActivitySession",
     "Affiliation",
+    "Attendance",
     "AuditEvent",
     "Base",
     "Carer",
     "CarerChild",
     "Child",
     "ChildProtectionPlan",
+    "Contact",
     "ContactPointChange",
     "DeploymentSecret",
     "Family",

@@ -26,6 +26,7 @@ from models import (
     User,
 )
 from models.audit import READ_SUFFIX
+from resolvers.activity_loaders import ActivityLoaders
 from resolvers.reader import Reader
 
 K = TypeVar("K", bound=Hashable)
@@ -84,6 +85,7 @@ class Loaders:
         self.forms = _loader(self._forms)
         self.codes = {kind: _loader(self._codes_of(kind)) for kind in ("family", "carer", "child")}
         self.notes = {kind: _loader(self._notes_of(kind)) for kind in ("family", "carer", "child")}
+        self.activities = ActivityLoaders(reader)
 
     def prime_settings(self, rows: Iterable[AnyRow], attribute: str) -> None:
         """Seed the setting loader from rows read `with_setting` on their `attribute`."""

@@ -7,11 +7,13 @@ import strawberry
 from aiodataloader import DataLoader
 from strawberry.types import Info
 
+from resolvers import activity as activities
 from resolvers.context import Context
 from resolvers.form import form_record
 from resolvers.history import history_entries, visible
 from resolvers.ids import encode_id
 from resolvers.records import FamilyRecord, PersonRecord, person_record
+from schema.activity import Contact
 from schema.affiliation import Affiliation
 from schema.enums import Category as CategoryEnum
 from schema.enums import FormSource
@@ -95,6 +97,10 @@ class Family:
     @guarded(Category.SECONDARY, description="forms received for this family and their deadlines (standards 5)")
     async def forms(self, root: FamilyRoot, info: Info[Context, None]) -> list[Form] | None:
         return [form_record(info.context, form) for form in await info.context.loaders.forms.load(root.id)]
+
+    @guarded(Category.SECONDARY, description="home visits and other contacts, newest first (standards 5.5)")
+    async def contacts(self, root: FamilyRoot, info: Info[Context, None]) -> list[Contact] | None:
+        return await activities.contacts_of(info.context, root.id)  # type: ignore[return-value]
 
     @guarded(
         Category.PRIMARY,

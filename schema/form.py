@@ -5,7 +5,7 @@ from enum import StrEnum
 
 import strawberry
 
-from resolvers.form import FormRecord
+from resolvers.form import EnteredItem, FormRecord
 from resolvers.ids import encode_id
 from resolvers.working_days import Deadline
 from schema.fields import INHERITED, field, guarded, record, root_checked
@@ -95,9 +95,10 @@ class LateItem:
     deadline: date
     outstanding: bool
 
-    @strawberry.field
+    @strawberry.field(description="a Form, or for a register or contact sheet the session or contact itself")
     def id(self, root: FormRoot) -> strawberry.ID:
-        return strawberry.ID(encode_id("Form", root.form.id))
+        type_name = root.form.type_name if isinstance(root.form, EnteredItem) else "Form"
+        return strawberry.ID(encode_id(type_name, root.form.id))
 
     @strawberry.field
     def kind(self, root: FormRoot) -> Deadline:

@@ -6,9 +6,19 @@ import strawberry
 from strawberry.types import Info
 
 from auth import account
+from resolvers import activity as activities
 from resolvers import affiliation, cp_plan, family, form, lookup, note, person, subject, user
 from resolvers.context import Context
 from resolvers.lookup import LookupList
+from schema.activity import (
+    Activity,
+    ActivityInput,
+    ActivitySession,
+    ActivityUpdate,
+    AttendanceInput,
+    Contact,
+    ContactInput,
+)
 from schema.affiliation import Affiliation, AffiliationInput
 from schema.cp_plan import ChildProtectionPlan, CpPlanInput
 from schema.enums import Relationship
@@ -131,6 +141,42 @@ class Mutation:
         self, info: Info[Context, None], person_id: strawberry.ID, left_on: date, reason: str
     ) -> bool:
         return await atomic(info, person.remove_from_family(info.context, person_id, left_on, reason))
+
+    # --- activities, sessions, registers, contacts (resolvers/activity.py) -----------------------
+
+    @strawberry.mutation(description="A new activity of a setting (ACTIVITY write in input.settingId).")
+    async def create_activity(self, info: Info[Context, None], input: ActivityInput) -> Activity:
+        return await atomic(info, activities.create_activity(info.context, plain(input)))  # type: ignore[return-value]
+
+    @strawberry.mutation(description="Change an activity's fields (ACTIVITY write in its setting); version-checked.")
+    async def update_activity(
+        self, info: Info[Context, None], id: strawberry.ID, expected_version: int, input: ActivityUpdate
+    ) -> Activity:
+        work = activities.update_activity(info.context, id, expected_version, plain(input))
+        return await atomic(info, work)  # type: ignore[return-value]
+
+    @strawberry.mutation(description="Sessions of an activity on these dates, at its start time and duration.")
+    async def add_sessions(
+        self, info: Info[Context, None], activity_id: strawberry.ID, dates: list[date]
+    ) -> list[ActivitySession]:
+        return await atomic(info, activities.add_sessions(info.context, activity_id, dates))  # type: ignore[return-value]
+
+    @strawberry.mutation(
+        description="Enter a session's register (at most 500 entries; all or nothing; re-entering a person "
+        "replaces their entry). A family neither registered with nor affiliated to the activity's setting is "
+        "BAD_USER_INPUT with extensions.reason AFFILIATION_REQUIRED."
+    )
+    async def record_attendance(
+        self, info: Info[Context, None], session_id: strawberry.ID, entries: list[AttendanceInput]
+    ) -> ActivitySession:
+        work = activities.record_attendance(info.context, session_id, plain(entries))
+        return await atomic(info, work)  # type: ignore[return-value]
+
+    @strawberry.mutation(
+        description="A home visit or other contact: SECONDARY write in a setting of the family's scope."
+    )
+    async def record_contact(self, info: Info[Context, None], input: ContactInput) -> Contact:
+        return await atomic(info, activities.record_contact(info.context, plain(input)))  # type: ignore[return-value]
 
     @strawberry.mutation
     async def add_note(self, info: Info[Context, None], input: NoteInput) -> Note:

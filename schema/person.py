@@ -2,14 +2,17 @@
 
 from dataclasses import dataclass
 from datetime import date
+from typing import Annotated
 
 import strawberry
 from strawberry.types import Info
 
+from resolvers import activity as activities
 from resolvers.context import Context
 from resolvers.history import history_entries, visible
 from resolvers.ids import encode_id
 from resolvers.records import PersonRecord, person_record
+from schema.activity import Attendance
 from schema.cp_plan import ChildProtectionPlan
 from schema.enums import Gender, Relationship
 from schema.fields import INHERITED, Category, field, guarded, record
@@ -56,6 +59,17 @@ class PersonFields:
     @guarded(Category.SECONDARY, description="codes of the CUSTOM_INDICATOR list (standards 11)")
     async def indicators(self, root: Person, info: Info[Context, None]) -> list[str] | None:
         return await info.context.loaders.codes[root.type_name.lower()].load((root.id, "CUSTOM_INDICATOR"))
+
+    @guarded(Category.SECONDARY, description="register entries of sessions in [from, to], oldest first")
+    async def attendance(
+        self,
+        root: Person,
+        info: Info[Context, None],
+        date_from: Annotated[date | None, strawberry.argument(name="from")] = None,
+        date_to: Annotated[date | None, strawberry.argument(name="to")] = None,
+    ) -> list[Attendance] | None:
+        work = activities.attendance_of(info.context, root.type_name, root.id, date_from, date_to)
+        return await work  # type: ignore[return-value]
 
     @guarded(
         Category.PRIMARY,

@@ -5,10 +5,12 @@ import strawberry
 from strawberry.types import Info
 
 from auth import account
+from resolvers import activity as activities
 from resolvers import contactpoint, cp_plan, family, form, lookup, person, search, user
 from resolvers.context import Context
 from resolvers.family import FamilyPage
 from resolvers.lookup import LookupList
+from schema.activity import Activity, ActivityConnection
 from schema.contactpoint import ContactPointPage
 from schema.family import Family, FamilyConnection
 from schema.form import Timeliness
@@ -54,6 +56,24 @@ class Query:
         first = 50 if first is None else first
         relations = requested_under(info, "nodes")
         page: FamilyPage = await family.list_families(info.context, setting_id, first, after, relations)
+        return page  # type: ignore[return-value]
+
+    @strawberry.field(description="An activity by id (ACTIVITY read); NOT_FOUND when there is none.")
+    async def activity(self, info: Info[Context, None], id: strawberry.ID) -> Activity | None:
+        return await activities.get_activity(info.context, id)  # type: ignore[return-value]
+
+    @strawberry.field(description="Activities starting, or with a session, in [from, to]; newest first.")
+    async def activities(
+        self,
+        info: Info[Context, None],
+        setting_id: strawberry.ID | None = None,
+        date_from: Annotated[date | None, strawberry.argument(name="from")] = None,
+        date_to: Annotated[date | None, strawberry.argument(name="to")] = None,
+        first: int | None = 50,
+        after: str | None = None,
+    ) -> ActivityConnection | None:
+        first = 50 if first is None else first
+        page = await activities.list_activities(info.context, setting_id, date_from, date_to, first, after)
         return page  # type: ignore[return-value]
 
     @strawberry.field

@@ -34,6 +34,7 @@ LISTS = [
     "REFERRAL_REASON",
     "EVENT_TYPE",
     "OUTCOME_TYPE",
+    "ACCESS_GROUP",
 ]
 # ../shared/research/domain.md §3.1
 DFE_ETHNICITIES = {

@@ -2,7 +2,7 @@
 commit order; existing children start the log with an UPSERT each.
 
 Revision ID: 0008_contactpoint_feed
-Revises: 0006_whole_record
+Revises: 0007_activities
 
 Self-contained: it imports no application code.
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0008_contactpoint_feed"
-down_revision: str | Sequence[str] | None = "0006_whole_record"
+down_revision: str | Sequence[str] | None = "0007_activities"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

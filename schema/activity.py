@@ -1,0 +1,220 @@
+"""Activities, sessions, registers and contacts (API.md "Activities, sessions, registers, home
+visits"). An activity and its sessions are ACTIVITY data; a register entry and a contact are
+SECONDARY data of a family, reached only through fields that decided it."""
+
+from datetime import date, datetime, time
+from enum import StrEnum
+from typing import TYPE_CHECKING, Annotated
+
+import strawberry
+from strawberry.types import Info
+
+from resolvers import activity as activities
+from resolvers.activity import ActivityRecord, AttendanceRecord, ContactRecord, SessionRecord
+from resolvers.context import Context
+from resolvers.ids import encode_id
+from schema.fields import INHERITED, Category, field, guarded, public, record
+from schema.setting import Setting
+
+Day = date  # classes below have a field named `date`
+if TYPE_CHECKING:
+    from schema.family import PageInfo
+
+From = Annotated[date | None, strawberry.argument(name="from")]
+To = Annotated[date | None, strawberry.argument(name="to")]
+
+
+@strawberry.enum
+class Frequency(StrEnum):
+    ONCE = "ONCE"
+    WEEKLY = "WEEKLY"
+    FORTNIGHTLY = "FORTNIGHTLY"
+    MONTHLY = "MONTHLY"
+    TERMLY = "TERMLY"
+    IRREGULAR = "IRREGULAR"
+
+
+@strawberry.enum
+class ContactKind(StrEnum):
+    HOME_VISIT = "HOME_VISIT"
+    PHONE = "PHONE"
+    CENTRE = "CENTRE"
+    OUTREACH = "OUTREACH"
+    OTHER = "OTHER"
+
+
+@record
+class Attendance:
+    """One person's entry on a register: SECONDARY data of their family."""
+
+    person_id: strawberry.ID = field(INHERITED)
+    family_id: strawberry.ID = field(INHERITED)
+    first_name: str | None = field(INHERITED)
+    last_name: str | None = field(INHERITED)
+    attended: bool = field(INHERITED)
+    recorded_at: datetime = field(INHERITED)
+
+    @guarded(INHERITED, description="the session this entry is on")
+    async def session(self, root: strawberry.Parent[AttendanceRecord], info: Info[Context, None]) -> "ActivitySession":
+        return await activities.session_of(info.context, root.session_id)  # type: ignore[return-value]
+
+
+@record
+class ActivitySession:
+    date: Day = field(Category.ACTIVITY)
+    start_time: time = field(Category.ACTIVITY)
+    duration_minutes: int = field(Category.ACTIVITY)
+    register_entered_at: datetime | None = field(Category.ACTIVITY, description="when the register was first entered")
+    deadline: Day = field(Category.ACTIVITY, description="5 working days after the session (standards 5.5)")
+    late: bool = field(
+        Category.ACTIVITY, description="register entered after its deadline, or still not entered past it"
+    )
+
+    @guarded(Category.ACTIVITY)
+    def id(self, root: strawberry.Parent[SessionRecord]) -> strawberry.ID:
+        return strawberry.ID(encode_id("ActivitySession", root.id))
+
+    @guarded(Category.ACTIVITY)
+    async def activity(self, root: strawberry.Parent[SessionRecord], info: Info[Context, None]) -> "Activity":
+        return await activities.activity_of(info.context, root)  # type: ignore[return-value]
+
+    @guarded(
+        Category.ACTIVITY,
+        description="only attendees whose family's scope the caller may read SECONDARY data in",
+    )
+    async def register(self, root: strawberry.Parent[SessionRecord], info: Info[Context, None]) -> list[Attendance]:
+        return await activities.register_of(info.context, root)  # type: ignore[return-value]
+
+
+@record
+class Activity:
+    """An activity of a setting (standards 9): ACTIVITY data, shared across all settings."""
+
+    version: int = field(Category.ACTIVITY, description="compared by updateActivity (expectedVersion)")
+    description: str = field(Category.ACTIVITY)
+    provider: str = field(Category.ACTIVITY)
+    project_leader: str = field(Category.ACTIVITY)
+    outcome_type: str = field(Category.ACTIVITY, description="a code of the OUTCOME_TYPE list")
+    outcome: str | None = field(Category.ACTIVITY)
+    access_group: str = field(Category.ACTIVITY, description="a code of the ACCESS_GROUP list")
+    event_type: str | None = field(Category.ACTIVITY, description="a code of the EVENT_TYPE list")
+    start_date: Day = field(Category.ACTIVITY)
+    start_time: time = field(Category.ACTIVITY)
+    duration_minutes: int = field(Category.ACTIVITY)
+    aims: str = field(Category.ACTIVITY)
+
+    @guarded(Category.ACTIVITY)
+    def id(self, root: strawberry.Parent[ActivityRecord]) -> strawberry.ID:
+        return strawberry.ID(encode_id("Activity", root.id))
+
+    @guarded(Category.ACTIVITY, description="the owning setting")
+    async def setting(self, root: strawberry.Parent[ActivityRecord], info: Info[Context, None]) -> Setting:
+        return await info.context.loaders.setting.load(root.setting_id)  # type: ignore[no-any-return]
+
+    @guarded(Category.ACTIVITY)
+    def frequency(self, root: strawberry.Parent[ActivityRecord]) -> Frequency:
+        return Frequency(root.frequency)
+
+    @guarded(Category.ACTIVITY, description="oldest first")
+    async def sessions(
+        self,
+        root: strawberry.Parent[ActivityRecord],
+        info: Info[Context, None],
+        date_from: From = None,
+        date_to: To = None,
+    ) -> list[ActivitySession]:
+        return await activities.sessions_of(info.context, root, date_from, date_to)  # type: ignore[return-value]
+
+
+@public
+class ActivityConnection:
+    nodes: list[Activity]
+    total_count: int
+
+    @strawberry.field
+    def page_info(
+        self, root: strawberry.Parent[activities.ActivityPage]
+    ) -> Annotated["PageInfo", strawberry.lazy("schema.family")]:  # the schema's one PageInfo
+        from schema.family import PageInfo
+
+        return PageInfo(has_next_page=root.has_next_page, end_cursor=root.end_cursor)
+
+
+@record
+class Contact:
+    """A home visit or other contact with a family: SECONDARY data of the family."""
+
+    date: Day = field(INHERITED)
+    duration_minutes: int | None = field(INHERITED)
+    worker: str = field(INHERITED, description="who recorded the contact")
+    summary: str | None = field(INHERITED)
+    entered_at: datetime = field(INHERITED)
+    deadline: Day = field(INHERITED, description="5 working days after the contact (standards 5.5)")
+    late: bool = field(INHERITED, description="entered after its deadline")
+
+    @guarded(INHERITED)
+    def id(self, root: strawberry.Parent[ContactRecord]) -> strawberry.ID:
+        return strawberry.ID(encode_id("Contact", root.id))
+
+    @guarded(INHERITED)
+    def kind(self, root: strawberry.Parent[ContactRecord]) -> ContactKind:
+        return ContactKind(root.kind)
+
+    @guarded(INHERITED, description="the setting of the family's scope the contact was made from")
+    async def setting(self, root: strawberry.Parent[ContactRecord], info: Info[Context, None]) -> Setting:
+        return await info.context.loaders.setting.load(root.setting_id)  # type: ignore[no-any-return]
+
+    @guarded(INHERITED, description="ids of the family's carers and children seen")
+    def people_seen(self, root: strawberry.Parent[ContactRecord]) -> list[strawberry.ID]:
+        return [strawberry.ID(person) for person in root.people_seen]
+
+
+@strawberry.input(description="settingId: the owning setting (ACTIVITY write there)")
+class ActivityInput:
+    setting_id: strawberry.ID
+    description: str
+    provider: str
+    project_leader: str
+    frequency: Frequency
+    outcome_type: str = strawberry.field(description="a code of the OUTCOME_TYPE list")
+    access_group: str = strawberry.field(description="a code of the ACCESS_GROUP list")
+    start_date: Day
+    start_time: time
+    duration_minutes: int
+    aims: str
+    outcome: str | None = None
+    event_type: str | None = strawberry.field(default=None, description="a code of the EVENT_TYPE list")
+
+
+@strawberry.input(description="An omitted field is unchanged; outcome and eventType may be cleared with null.")
+class ActivityUpdate:
+    description: str | None = strawberry.UNSET
+    provider: str | None = strawberry.UNSET
+    project_leader: str | None = strawberry.UNSET
+    frequency: Frequency | None = strawberry.UNSET
+    outcome_type: str | None = strawberry.UNSET
+    outcome: str | None = strawberry.UNSET
+    access_group: str | None = strawberry.UNSET
+    event_type: str | None = strawberry.UNSET
+    start_date: Day | None = strawberry.UNSET
+    start_time: time | None = strawberry.UNSET
+    duration_minutes: int | None = strawberry.UNSET
+    aims: str | None = strawberry.UNSET
+
+
+@strawberry.input
+class AttendanceInput:
+    person_id: strawberry.ID = strawberry.field(description="a carer or a child")
+    attended: bool
+
+
+@strawberry.input
+class ContactInput:
+    family_id: strawberry.ID
+    kind: ContactKind
+    date: Day
+    duration_minutes: int | None = None
+    summary: str | None = None
+    people_seen: list[strawberry.ID] = strawberry.field(
+        default_factory=list, description="the family's carers and children seen"
+    )
