@@ -210,7 +210,12 @@ class Measurer:
             return _Size(0, alias, 0, 1)
         inner = self._selection_set(node.selection_set, get_named_type(definition.type))
         items = self._items(node, definition, parent)
-        return _Size(inner.depth + 1, alias + inner.aliases, items * inner.cost, 1 + inner.fields)
+        cost = items * inner.cost
+        if definition is SchemaMetaFieldDef:
+            # The whole schema, whatever is selected of it: GraphiQL and code generators need one
+            # a request; three or more are refused (25 aliased copies cost 0.9 s of CPU, issue 10).
+            cost = max(cost, self.limits.max_cost // 3)
+        return _Size(inner.depth + 1, alias + inner.aliases, cost, 1 + inner.fields)
 
     @staticmethod
     def _field_definition(parent: Any, name: str) -> Any:
@@ -247,23 +252,31 @@ class Measurer:
 
 @functools.lru_cache(maxsize=8)
 def introspection_lists(schema: GraphQLSchema) -> dict[tuple[str, str], int]:
-    """The longest list each introspection field returns in this schema. Introspection runs in
+    """The size each introspection list is costed at in this schema. Introspection runs in
     memory, but an assumed list size let 25 aliased copies of GraphiQL's query through at 0.9 s
-    of CPU and 2.5 MB (issue 10)."""
+    of CPU and 2.5 MB (issue 10). A type's lists are costed at their mean over every type, so
+    `types { fields { args } }` costs what it returns — costing each at the longest made one
+    GraphiQL query cost (types × the longest type), which grew past the limit with the schema;
+    a single `__type` is bounded by the alias limit."""
     types = list(schema.type_map.values())
     with_fields = [t for t in types if is_object_type(t) or is_interface_type(t)]
     abstract = [t for t in types if is_interface_type(t) or is_union_type(t)]
-    arguments = [len(f.args) for t in with_fields for f in t.fields.values()] + [len(d.args) for d in schema.directives]
+    fields = [f for t in with_fields for f in t.fields.values()]
+    arguments = sum(len(f.args) for f in fields)
+
+    def mean(total: int, count: int) -> int:
+        return -(-total // max(1, count))  # rounded up
+
     longest = {
         ("__Schema", "types"): len(types),
         ("__Schema", "directives"): len(schema.directives),
-        ("__Type", "fields"): max((len(t.fields) for t in with_fields), default=0),
-        ("__Type", "interfaces"): max((len(t.interfaces) for t in with_fields), default=0),
-        ("__Type", "possibleTypes"): max((len(schema.get_possible_types(t)) for t in abstract), default=0),
-        ("__Type", "enumValues"): max((len(t.values) for t in types if is_enum_type(t)), default=0),
-        ("__Type", "inputFields"): max((len(t.fields) for t in types if is_input_object_type(t)), default=0),
-        ("__Field", "args"): max(arguments, default=0),
-        ("__Directive", "args"): max(arguments, default=0),
+        ("__Type", "fields"): mean(len(fields), len(types)),
+        ("__Type", "interfaces"): mean(sum(len(t.interfaces) for t in with_fields), len(types)),
+        ("__Type", "possibleTypes"): mean(sum(len(schema.get_possible_types(t)) for t in abstract), len(types)),
+        ("__Type", "enumValues"): mean(sum(len(t.values) for t in types if is_enum_type(t)), len(types)),
+        ("__Type", "inputFields"): mean(sum(len(t.fields) for t in types if is_input_object_type(t)), len(types)),
+        ("__Field", "args"): mean(arguments, len(fields)),
+        ("__Directive", "args"): max((len(d.args) for d in schema.directives), default=0),
     }
     return {key: max(1, size) for key, size in longest.items()}
 
