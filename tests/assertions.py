@@ -1,5 +1,5 @@
 """The assertions every test file shares: the error codes of an answer, the field at a path of
-an answer, and "the only errors are these denials"."""
+an answer, "the only errors are these denials", a refused field and a refused input."""
 
 from collections.abc import Mapping
 from typing import Any
@@ -37,3 +37,10 @@ def assert_refused(body: Mapping[str, Any], field: str, categories: set[str]) ->
     """A refused root field: no result, and one FORBIDDEN on it naming one of `categories`."""
     assert body["data"] is None or body["data"].get(field) is None, body
     assert_only_denials(body, {(field,): categories})
+
+
+def assert_bad_input(body: Mapping[str, Any], field: str, input_field: str) -> None:
+    """Exactly one BAD_USER_INPUT on root field `field`, naming the input at fault, and no result."""
+    assert body["data"] is None or body["data"].get(field) is None, body
+    assert codes(body) == ["BAD_USER_INPUT"], body
+    assert body["errors"][0]["extensions"].get("field") == input_field, body["errors"][0]

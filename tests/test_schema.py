@@ -1,6 +1,7 @@
 """The schema: every field of a record has a data category (fail closed at build time), the
 SDL is committed and current, sensitive fields are nullable, and every name of API.md exists."""
 
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -17,7 +18,7 @@ from graphql import (
 
 import schema as schema_module
 from authz.categories import INHERITED, Category
-from authz.guard import MissingCategoryError
+from authz.guard import MissingCategoryError, install_guards
 from schema import build_schema
 from schema.fields import CATEGORY, RECORD_TYPES, field, record
 
@@ -28,6 +29,13 @@ REGENERATE = 'python -c "from schema import build_schema; print(build_schema().a
 @pytest.fixture(scope="module")
 def executable() -> GraphQLSchema:
     return build_schema()._schema
+
+
+def fields_of(executable: GraphQLSchema, type_name: str) -> Mapping[str, Any]:
+    gql_type = executable.type_map[type_name]
+    assert isinstance(gql_type, GraphQLObjectType | GraphQLInputObjectType), type_name
+    fields: Mapping[str, Any] = gql_type.fields
+    return fields
 
 
 def record_names() -> list[str]:
@@ -41,7 +49,7 @@ def category_of(gql_field: GraphQLField) -> Any:
 
 
 def record_fields(executable: GraphQLSchema) -> list[tuple[str, str, GraphQLField]]:
-    found = []
+    found: list[tuple[str, str, GraphQLField]] = []
     for type_name in record_names():
         gql_type = executable.type_map[type_name]
         assert isinstance(gql_type, GraphQLObjectType)
@@ -80,7 +88,7 @@ def test_inherited_only_record_types_are_reached_only_through_a_guarded_field(ex
     inherited_only = {
         type_name
         for type_name in records
-        if all(category_of(f) is INHERITED for f in executable.type_map[type_name].fields.values())  # type: ignore[union-attr]
+        if all(category_of(f) is INHERITED for f in fields_of(executable, type_name).values())
     }
     leaks = []
     for type_name, gql_type in executable.type_map.items():
@@ -122,19 +130,25 @@ def _resolver_record() -> type:
     return ThrowawayResolver
 
 
+@pytest.fixture
+def scratch_records() -> Iterator[None]:
+    """@record registers its class in the global RECORD_TYPES: a test's throwaway records leave
+    it when the test ends, whatever the order the tests run in."""
+    kept = list(RECORD_TYPES)
+    yield
+    RECORD_TYPES[:] = kept
+
+
 @pytest.mark.parametrize(
     "declare",
     [_attribute_record, _resolver_record],
     ids=["uncategorised-attribute-stops-the-build", "uncategorised-resolver-stops-the-build"],
 )
-def test_a_record_field_without_a_category_stops_the_schema_from_building(declare: Any) -> None:
+def test_a_record_field_without_a_category_stops_the_schema_from_building(declare: Any, scratch_records: None) -> None:
     throwaway = declare()
     name = throwaway.__strawberry_definition__.name
-    try:
-        with pytest.raises(MissingCategoryError, match=rf"{name}\.uncategorised") as raised:
-            build_schema(types=[throwaway])
-    finally:
-        RECORD_TYPES.remove(throwaway)
+    with pytest.raises(MissingCategoryError, match=rf"{name}\.uncategorised") as raised:
+        build_schema(types=[throwaway])
     assert "field(Category." in str(raised.value), "the error should teach the fix"
 
 
@@ -150,7 +164,7 @@ def test_install_guards_names_the_uncategorised_field() -> None:
 
     throwaway_schema = strawberry.Schema(query=Query)
     with pytest.raises(MissingCategoryError, match=r"Throwaway\.secret"):
-        schema_module.install_guards(throwaway_schema._schema, ["Throwaway"], schema_module._describe)
+        install_guards(throwaway_schema._schema, ["Throwaway"], schema_module._describe)
 
 
 def test_a_declared_record_type_missing_from_the_schema_stops_the_build() -> None:
@@ -160,7 +174,7 @@ def test_a_declared_record_type_missing_from_the_schema_stops_the_build() -> Non
 
     throwaway_schema = strawberry.Schema(query=Query)
     with pytest.raises(MissingCategoryError, match="Orphan"):
-        schema_module.install_guards(throwaway_schema._schema, ["Orphan"], schema_module._describe)
+        install_guards(throwaway_schema._schema, ["Orphan"], schema_module._describe)
 
 
 def test_the_schema_builds_again_after_the_throwaway_types() -> None:
@@ -328,13 +342,13 @@ def test_api_type_has_its_fields_with_their_types(executable: GraphQLSchema, typ
 @pytest.mark.parametrize("path", API_ARGUMENTS, ids=lambda p: f"{p}-takes-the-arguments-of-API.md")
 def test_api_field_takes_its_arguments_with_their_types(executable: GraphQLSchema, path: str) -> None:
     type_name, field_name = path.split(".")
-    arguments = executable.type_map[type_name].fields[field_name].args  # type: ignore[union-attr]
+    arguments = fields_of(executable, type_name)[field_name].args
     actual = {name: str(argument.type) for name, argument in arguments.items()}
     assert actual == API_ARGUMENTS[path]
 
 
 def test_families_pages_fifty_by_default(executable: GraphQLSchema) -> None:
-    families = executable.type_map["Query"].fields["families"]  # type: ignore[union-attr]
+    families = fields_of(executable, "Query")["families"]
     assert families.args["first"].default_value == 50
 
 
@@ -360,5 +374,5 @@ def test_input_fields_of_enum_type_use_the_api_enums(executable: GraphQLSchema) 
         ("CpPlanInput", "category"): "CpCategory!",
         ("RoleInput", "role"): "Role!",
     }
-    actual = {key: str(executable.type_map[key[0]].fields[key[1]].type) for key in expected}  # type: ignore[union-attr]
+    actual = {key: str(fields_of(executable, key[0])[key[1]].type) for key in expected}
     assert actual == expected
