@@ -9,8 +9,10 @@ on the family, its carer and its child:
   other       registered with B only
   affiliated  registered with B, affiliated to A with consent
   revoked     registered with B, its affiliation to A revoked
-Beside each, in the same scope, a bare family (nothing filled in, no plan) and a planned one
-(bare but for an open plan on its child).
+Beside each, in the same scope, two bare families (nothing filled in, no plan), one for each
+matrix file, and a planned one (bare but for an open plan on its child). Reading a family's
+confidential notes or plan is audited on its history, and the data standards' tests compare
+histories: their refusals act on bare families the family-record tests never read.
 
 Nobody writes to the grid. The filled-in families are only read. Refused writes are tried on
 the bare families (refused plan ends on the planned ones), which they must leave as they were:
@@ -56,6 +58,7 @@ class Grid:
     setting_codes: dict[str, str] = field(default_factory=dict)  # "A", "B", "C" -> setting code
     families: dict[str, Family] = field(default_factory=dict)  # scope -> the filled-in family
     bare: dict[str, Family] = field(default_factory=dict)  # scope -> a family with nothing added
+    bare_standards: dict[str, Family] = field(default_factory=dict)  # the same, for the standards' tests
     planned: dict[str, Family] = field(default_factory=dict)  # scope -> a bare family with an open plan
     surnames: dict[str, str] = field(default_factory=dict)  # scope -> the family's surname
 
@@ -140,6 +143,7 @@ async def build_grid(api: Api, world: World) -> Grid:
             await api.ok(REVOKE, {"id": family.affiliation_id}, grid.owner(scope))
         grid.families[scope], grid.surnames[scope] = family, surname
         grid.bare[scope] = (await grid.fresh_family(api, scope))[0]
+        grid.bare_standards[scope] = (await grid.fresh_family(api, scope))[0]
         planned = grid.planned[scope] = (await grid.fresh_family(api, scope))[0]
         open_ = {"childId": planned.child_id, "startDate": OPEN_PLAN["startDate"], "category": OPEN_PLAN["category"]}
         planned.plan_id = (await api.ok(START_PLAN, {"input": open_}, grid.owner(scope)))["startChildProtectionPlan"][

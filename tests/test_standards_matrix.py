@@ -272,7 +272,7 @@ async def write_subjects(
 @pytest.mark.parametrize(("role", "mutation", "scope"), WRITE_CASES)
 async def test_write_new_fields(api: Api, grid: Grid, role: str, mutation: str, scope: str) -> None:
     allowed = allows(role, SECONDARY, "write", scope)
-    family, reader = await grid.fresh_family(api, scope) if allowed else (grid.bare[scope], grid.owner(scope))
+    family, reader = await grid.fresh_family(api, scope) if allowed else (grid.bare_standards[scope], grid.owner(scope))
     token = grid.tokens[role]
     before = await snapshot(api, family, reader)
     if mutation == "recordReferral":
