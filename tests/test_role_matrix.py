@@ -200,12 +200,11 @@ CP_LIST_CASES = [
 async def open_plan_children(api: Api, grid: Grid, setting: str) -> set[str]:
     """Children with an open plan in families shared with `setting`, as that setting's manager
     sees them through the family list (a cross-check independent of childProtectionList)."""
-    manager = grid.tokens["MANAGER"] if setting == "A" else grid.manager_b
     data = await api.ok(
         """query($s: ID!) { families(settingId: $s, first: 1000) {
             nodes { children { id childProtectionPlan { id } } } } }""",
         {"s": grid.settings[setting]},
-        manager,
+        grid.manager_in(setting),
     )
     return {
         child["id"]
