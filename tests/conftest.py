@@ -12,7 +12,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import pytest
@@ -23,6 +23,9 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from config import AppConfig, Limits
 from models.migrate import upgrade
 from server import create_app
+
+if TYPE_CHECKING:
+    from tests.grid import Grid
 
 
 async def _admin_execute(server_url: str, statement: str) -> None:
@@ -328,3 +331,11 @@ async def build_world(api: Api, config: AppConfig) -> World:
 @pytest.fixture(scope="session")
 async def world(api: Api, config: AppConfig) -> World:
     return await build_world(api, config)
+
+
+@pytest.fixture(scope="session")
+async def grid(api: Api, world: World) -> "Grid":
+    """The scope grid of the role-matrix tests (tests/grid.py): read-only, built once."""
+    from tests.grid import build_grid
+
+    return await build_grid(api, world)

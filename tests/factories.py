@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 
 from models import AuditEvent
 from resolvers.ids import decode_key
-from tests.conftest import Api, World, create_user, register_family
+from tests.conftest import Api, Family, World, create_user, register_family
 
 
 def unique_name() -> str:
@@ -54,7 +54,7 @@ class Centre:
     manager: str
     head_of_centre: str
 
-    async def family(self, api: Api, surname: str | None = None, **extra: Any) -> Any:
+    async def family(self, api: Api, surname: str | None = None, **extra: Any) -> Family:
         return await register_family(api, self.manager, self.setting_id, surname or unique_name(), **extra)
 
 

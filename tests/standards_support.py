@@ -1,5 +1,6 @@
 """Helpers shared by the tests of the data standards' rules (lookups, subject codes, forms,
-history, the standards matrix): queries, error checks and fresh drop-down values.
+history, the standards matrix): queries and fresh drop-down values (the assertions are in
+tests/assertions.py).
 
 Drop-down lists are global, so a test that adds or deactivates a value adds one of its own
 with a unique code and never deactivates a value other tests rely on."""
@@ -50,24 +51,6 @@ def today() -> str:
 
 def unique_code(prefix: str = "T") -> str:
     return f"{prefix}_{uuid.uuid4().hex[:12].upper()}"
-
-
-def error_codes(body: dict[str, Any]) -> list[str]:
-    return [error["extensions"]["code"] for error in body.get("errors") or []]
-
-
-def assert_bad_input(body: dict[str, Any], mutation: str, field: str) -> None:
-    """Exactly one BAD_USER_INPUT naming `field`, and no result."""
-    assert body["data"] is None or body["data"].get(mutation) is None, body
-    assert error_codes(body) == ["BAD_USER_INPUT"], body
-    assert body["errors"][0]["extensions"].get("field") == field, body["errors"][0]
-
-
-def assert_forbidden(body: dict[str, Any], mutation: str, categories: set[str]) -> None:
-    assert body["data"] is None or body["data"].get(mutation) is None, body
-    assert error_codes(body) == ["FORBIDDEN"], body
-    assert body["errors"][0]["path"] == [mutation], body
-    assert body["errors"][0]["extensions"].get("category") in categories, body
 
 
 async def add_lookup(api: Api, world: World, list_name: str, **extra: Any) -> dict[str, Any]:

@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from tests.assertions import codes
 from tests.conftest import Api, World
 from tests.factories import Centre, fresh_centre
 
@@ -29,10 +30,6 @@ def consent(family_id: str, setting_id: str, **changes: Any) -> dict[str, Any]:
             **changes,
         }
     }
-
-
-def codes(body: dict[str, Any]) -> list[str]:
-    return [error["extensions"]["code"] for error in body.get("errors") or []]
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from sqlalchemy import select, update
 
 from models import LoginSession, User
 from models.base import utcnow
+from tests.assertions import codes
 from tests.conftest import PASSWORD, Api, World
 from tests.factories import fresh_user, user_key
 
@@ -82,7 +83,7 @@ def variables_for(world: World, variables: Any) -> dict[str, Any]:
 def assert_unauthenticated(body: dict[str, Any]) -> None:
     assert body["data"] is None
     assert body["errors"], "an UNAUTHENTICATED error was expected"
-    assert {error["extensions"]["code"] for error in body["errors"]} == {"UNAUTHENTICATED"}
+    assert set(codes(body)) == {"UNAUTHENTICATED"}
 
 
 @pytest.mark.parametrize("query", QUERIES)

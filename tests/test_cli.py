@@ -14,9 +14,18 @@ from demo.seed import DEMO_PASSWORD, USERS
 ESTART = Path(sys.executable).parent / "estart"
 
 
-@pytest.fixture(scope="module")
-def database(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    return tmp_path_factory.mktemp("cli") / "estart.db"
+@pytest.fixture
+def empty(tmp_path: Path) -> Path:
+    """The path of a database file of the test's own, not yet created."""
+    return tmp_path / "estart.db"
+
+
+@pytest.fixture
+def database(empty: Path) -> Path:
+    """A migrated database of the test's own: no test depends on what another left behind."""
+    result = estart(empty, "migrate")
+    assert result.returncode == 0, result.stderr
+    return empty
 
 
 def estart(database: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
@@ -36,11 +45,11 @@ def rows(database: Path, sql: str, *parameters: object) -> list[tuple[object, ..
         connection.close()
 
 
-def test_migrate_creates_the_schema_and_is_idempotent(database: Path) -> None:
+def test_migrate_creates_the_schema_and_is_idempotent(empty: Path) -> None:
     for _ in range(2):
-        result = estart(database, "migrate")
+        result = estart(empty, "migrate")
         assert result.returncode == 0, result.stderr
-    assert rows(database, "SELECT count(*) FROM alembic_version") == [(1,)]
+    assert rows(empty, "SELECT count(*) FROM alembic_version") == [(1,)]
 
 
 def test_create_admin_reads_the_password_from_stdin_and_refuses_a_duplicate(database: Path) -> None:

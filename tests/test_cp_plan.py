@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from tests.assertions import codes
 from tests.conftest import AFFILIATE, Api, World
 from tests.factories import Centre, fresh_centre
 
@@ -17,10 +18,6 @@ CHILD_PLAN = (
     "query($id: ID!) { family(id: $id) { children { id childProtectionPlan { id startDate endDate category } } } }"
 )
 LIST = "query($s: ID!) { childProtectionList(settingId: $s) { id childProtectionPlan { id } } }"
-
-
-def codes(body: dict[str, Any]) -> list[str]:
-    return [error["extensions"]["code"] for error in body.get("errors") or []]
 
 
 def plan_input(child_id: str, start: str = "2026-10-01", category: str = "NEGLECT") -> dict[str, Any]:

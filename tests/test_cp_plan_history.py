@@ -6,9 +6,9 @@ from typing import Any
 
 import pytest
 
+from tests.assertions import assert_bad_input
 from tests.conftest import Api, World
 from tests.factories import Centre, fresh_centre
-from tests.standards_support import assert_bad_input
 
 START = """mutation($input: CpPlanInput!) {
   startChildProtectionPlan(input: $input) { id startDate endDate category } }"""

@@ -17,6 +17,7 @@ import pytest
 from config import AppConfig
 from demo.seed import DEMO_PASSWORD, seed_demo
 from models.migrate import upgrade
+from tests.assertions import codes
 
 ESTART = Path(sys.executable).parent / "estart"
 FAMILIES = "{ families { totalCount nodes { registeredSetting { code } carers { lastName } } } }"
@@ -115,4 +116,4 @@ def test_demo_manager_logs_in_and_reads_families_in_scope(base_url: str) -> None
 def test_anonymous_query_is_unauthenticated(base_url: str) -> None:
     body = graphql(base_url, FAMILIES)
     assert body["data"] is None
-    assert [error["extensions"]["code"] for error in body["errors"]] == ["UNAUTHENTICATED"]
+    assert codes(body) == ["UNAUTHENTICATED"]

@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 
 from resolvers.ids import encode_id
+from tests.assertions import codes
 from tests.conftest import REGISTER, Api, World, create_user
 from tests.factories import Centre, fresh_centre, unique_name
 
@@ -23,10 +24,6 @@ PAGE = """query($s: ID, $first: Int!, $after: String) {
 NO_SUCH_KEY = 2_000_000_000  # a well-formed key no row has
 HUGE_KEY = 10**15  # well-formed too, but past a 32-bit integer column
 NEW_ADDRESS = {"line1": "2 Mill Lane", "town": "Leeds", "postcode": "LS1 4AP"}
-
-
-def codes(body: dict[str, Any]) -> list[str]:
-    return [error["extensions"]["code"] for error in body.get("errors") or []]
 
 
 def family_input(
@@ -76,9 +73,9 @@ async def total_in(api: Api, token: str, setting_id: str) -> int:
 
 
 async def people_named(api: Api, token: str, surname: str) -> list[Any]:
-    return (await api.ok("query($n: String!) { searchPeople(name: $n) { personId } }", {"n": surname}, token))[
-        "searchPeople"
-    ]
+    data = await api.ok("query($n: String!) { searchPeople(name: $n) { personId } }", {"n": surname}, token)
+    people: list[Any] = data["searchPeople"]
+    return people
 
 
 @pytest.fixture

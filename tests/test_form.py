@@ -14,9 +14,10 @@ import pytest
 from sqlalchemy import select
 
 from models import Form
+from tests.assertions import assert_bad_input, codes
 from tests.conftest import Api, World
 from tests.factories import Centre, fresh_centre, fresh_user, key_of, unique_name, user_key
-from tests.standards_support import assert_bad_input, error_codes, today
+from tests.standards_support import today
 
 FORM_FIELDS = """id kind receivedOn enteredAt deadline late outstanding description consentToContact consentDate
                  referralType referrerName referrerOrganisation referralReason"""
@@ -281,8 +282,8 @@ async def test_registering_with_a_form_that_cannot_be_entered_is_refused_and_not
     other_before = await timeliness(api, other.manager, other.setting_id, "2000-01-01", today())
     body = await api.post(REGISTER, registration(centre.setting_id, LONG_AGO, formId=form_id), centre.manager)
     assert body["data"] is None
-    assert error_codes(body) in (["BAD_USER_INPUT"], ["NOT_FOUND"]), body
-    if error_codes(body) == ["BAD_USER_INPUT"]:
+    assert codes(body) in (["BAD_USER_INPUT"], ["NOT_FOUND"]), body
+    if codes(body) == ["BAD_USER_INPUT"]:
         assert body["errors"][0]["extensions"]["field"] == "formId"
     assert (await family_count(api, centre), await received_count(api, centre)) == (families, received)
     assert await timeliness(api, other.manager, other.setting_id, "2000-01-01", today()) == other_before
@@ -584,5 +585,5 @@ async def test_timeliness_of_a_range_that_ends_before_it_starts_is_refused(api: 
         TIMELINESS, {"s": centre.setting_id, "from": "2026-11-02", "to": "2026-11-01"}, centre.manager
     )
     assert body["data"] is None
-    assert error_codes(body) == ["BAD_USER_INPUT"]
+    assert codes(body) == ["BAD_USER_INPUT"]
     assert body["errors"][0]["extensions"]["field"] == "to"

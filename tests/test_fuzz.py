@@ -54,6 +54,7 @@ from config import AppConfig
 from models.migrate import upgrade
 from schema import build_schema
 from server import create_app
+from tests.assertions import codes
 from tests.conftest import ADD_NOTE, ALL_ROLES, Api, World, _admin_execute, build_world, create_user
 from tests.matrix import CATEGORIES, CONFIDENTIAL, CP_PLAN, NONE, PRIMARY, SCOPES, SECONDARY, allows, reach
 
@@ -440,4 +441,4 @@ async def test_what_the_fuzz_run_found(fuzz: FuzzWorld, caller: str, document: s
     document = document.replace("SETTING_A", fuzz.world.settings["A"])
     body = await send(fuzz, caller, document)
     judge(caller, document, body, fuzz)
-    assert [error["extensions"]["code"] for error in body.json()["errors"]] == ["BAD_USER_INPUT"]
+    assert codes(body.json()) == ["BAD_USER_INPUT"]

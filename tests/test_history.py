@@ -9,9 +9,10 @@ from typing import Any
 
 import pytest
 
+from tests.assertions import codes
 from tests.conftest import AFFILIATE, Api, Family, World
 from tests.factories import Centre, fresh_centre
-from tests.standards_support import SET_GENERAL_NOTE, error_codes, set_codes_mutation
+from tests.standards_support import SET_GENERAL_NOTE, set_codes_mutation
 
 ENTRY = "at action userName category setting { id } changes { field before after }"
 HISTORY = f"""query($id: ID!) {{ family(id: $id) {{ history {{ {ENTRY} }}
@@ -245,7 +246,7 @@ async def test_refused_writes_add_nothing_to_the_history(api: Api, world: World,
             centre.manager,
         ),
     ]
-    assert [error_codes(body) for body in refused] == [
+    assert [codes(body) for body in refused] == [
         ["FORBIDDEN"],
         ["FORBIDDEN"],
         ["FORBIDDEN"],

@@ -7,60 +7,58 @@ from graphql import get_introspection_query, parse
 from config import Limits
 from schema import build_schema
 from schema.limits import check_limits
+from tests.assertions import codes
+from tests.conftest import Api, World
 
 SCHEMA = build_schema()._schema
 
 
-def code_of(body: dict) -> list[str]:
-    return [error["extensions"]["code"] for error in body["errors"]]
-
-
-async def test_a_query_deeper_than_the_limit_is_refused(api, world) -> None:
+async def test_a_query_deeper_than_the_limit_is_refused(api: Api, world: World) -> None:
     deep = '{ family(id: "x") { carers { relationships { child { notes { setting { code } } } } } } }'
     assert check_limits(Limits(max_depth=6), SCHEMA, parse(deep), {}).depth == 6
     with pytest.raises(Exception, match="deeper than 5"):
         check_limits(Limits(max_depth=5), SCHEMA, parse(deep), {})
     body = await api.post(deep.replace("setting { code }", "setting { code }" * 1), token=world.tokens["MANAGER"])
-    assert "errors" not in body or code_of(body) != ["QUERY_TOO_COMPLEX"]  # 6 levels are served by default
+    assert "errors" not in body or codes(body) != ["QUERY_TOO_COMPLEX"]  # 6 levels are served by default
 
 
-async def test_an_alias_bomb_is_refused_even_through_fragments(api, world) -> None:
+async def test_an_alias_bomb_is_refused_even_through_fragments(api: Api, world: World) -> None:
     fields = " ".join(f"a{i}: username" for i in range(10))
     query = f"{{ me {{ ...F }} x: me {{ ...F }} y: me {{ ...F }} }} fragment F on User {{ {fields} }}"
     body = await api.post(query, token=world.tokens["MANAGER"])
-    assert body["data"] is None and code_of(body) == ["QUERY_TOO_COMPLEX"]
+    assert body["data"] is None and codes(body) == ["QUERY_TOO_COMPLEX"]
 
 
-async def test_an_alias_inside_a_long_page_is_one_alias(api, world) -> None:
+async def test_an_alias_inside_a_long_page_is_one_alias(api: Api, world: World) -> None:
     query = "{ families(first: 200) { nodes { key: id kids: children { firstName } } } }"
     assert check_limits(Limits(), SCHEMA, parse(query), {}).aliases == 2
     assert (await api.ok(query, token=world.tokens["MANAGER"]))["families"]["nodes"]
 
 
-async def test_circular_fragments_are_refused_and_the_server_answers_the_next_request(api, world) -> None:
+async def test_circular_fragments_are_refused_and_the_server_answers_the_next_request(api: Api, world: World) -> None:
     body = await api.post(
         "query { ...A } fragment A on Query { ...B } fragment B on Query { ...A }", token=world.tokens["MANAGER"]
     )
-    assert body["data"] is None and code_of(body) == ["BAD_USER_INPUT"]
+    assert body["data"] is None and codes(body) == ["BAD_USER_INPUT"]
     assert (await api.ok("{ me { username } }", token=world.tokens["MANAGER"]))["me"]["username"] == "manager-a"
 
 
-async def test_a_document_with_too_many_tokens_is_not_even_parsed(api, world) -> None:
+async def test_a_document_with_too_many_tokens_is_not_even_parsed(api: Api, world: World) -> None:
     body = await api.post("{ " + "me { id } " * 2000 + "}", token=world.tokens["MANAGER"])
-    assert body["data"] is None and code_of(body) == ["QUERY_TOO_COMPLEX"]
+    assert body["data"] is None and codes(body) == ["QUERY_TOO_COMPLEX"]
 
 
-async def test_repeated_directives_on_a_field_are_refused(api, world) -> None:
+async def test_repeated_directives_on_a_field_are_refused(api: Api, world: World) -> None:
     body = await api.post("{ me { username" + " @include(if: true)" * 4 + " } }", token=world.tokens["MANAGER"])
-    assert body["data"] is None and code_of(body) == ["QUERY_TOO_COMPLEX"]
+    assert body["data"] is None and codes(body) == ["QUERY_TOO_COMPLEX"]
 
 
-async def test_an_expensive_query_is_refused_by_its_estimated_cost(api, world) -> None:
+async def test_an_expensive_query_is_refused_by_its_estimated_cost(api: Api, world: World) -> None:
     query = """{ families(first: 1000) { nodes { carers { relationships { child {
         notes { text setting { code name } } confidentialNotes { text setting { code name } }
         history { action changes { field before after } } } } } } } }"""
     body = await api.post(query, token=world.tokens["MANAGER"])
-    assert body["data"] is None and code_of(body) == ["QUERY_TOO_COMPLEX"]
+    assert body["data"] is None and codes(body) == ["QUERY_TOO_COMPLEX"]
 
 
 def test_page_sizes_from_variables_count_toward_the_cost() -> None:
@@ -73,10 +71,11 @@ def test_page_sizes_from_variables_count_toward_the_cost() -> None:
 def test_a_page_without_first_counts_as_its_default_size() -> None:
     """`families` serves 50 when `first` is omitted or its variable unset: so counts the cost."""
     cost = check_limits(Limits(), SCHEMA, parse("{ families(first: 50) { nodes { id } } }"), {}).cost
-    for document, variables in (
+    cases: tuple[tuple[str, dict[str, int]], ...] = (
         ("{ families { nodes { id } } }", {}),
         ("query($n: Int) { families(first: $n) { nodes { id } } }", {}),
-    ):
+    )
+    for document, variables in cases:
         assert check_limits(Limits(), SCHEMA, parse(document), variables).cost == cost
 
 
@@ -99,29 +98,29 @@ def test_introspection_counts_toward_the_limits() -> None:
         check_limits(Limits(max_depth=5), SCHEMA, document, {})  # ...and is limited like any other
 
 
-async def test_an_overlong_string_input_is_refused(api, world) -> None:
+async def test_an_overlong_string_input_is_refused(api: Api, world: World) -> None:
     body = await api.post(
         "query($n: String!) { searchPeople(name: $n) { personId } }", {"n": "a" * 20_001}, world.tokens["MANAGER"]
     )
-    assert body["data"] is None and code_of(body) == ["BAD_USER_INPUT"]
+    assert body["data"] is None and codes(body) == ["BAD_USER_INPUT"]
 
 
-async def test_a_page_larger_than_1000_is_refused(api, world) -> None:
+async def test_a_page_larger_than_1000_is_refused(api: Api, world: World) -> None:
     body = await api.post("{ families(first: 1001) { totalCount } }", token=world.tokens["MANAGER"])
-    assert body["data"] is None and code_of(body) == ["BAD_USER_INPUT"]
+    assert body["data"] is None and codes(body) == ["BAD_USER_INPUT"]
 
 
-async def test_no_did_you_mean_suggestions(api, world) -> None:
+async def test_no_did_you_mean_suggestions(api: Api, world: World) -> None:
     body = await api.post("{ famlies { id } }", token=world.tokens["MANAGER"])
-    assert code_of(body) == ["BAD_USER_INPUT"]
+    assert codes(body) == ["BAD_USER_INPUT"]
     assert "Did you mean" not in body["errors"][0]["message"]
 
 
-async def test_a_depth_bomb_over_http_is_refused(api, world) -> None:
+async def test_a_depth_bomb_over_http_is_refused(api: Api, world: World) -> None:
     inner = "name"
     for _ in range(20):  # introspection is the schema's only cycle: ofType of ofType of...
         inner = f"ofType {{ {inner} }}"
     body = await api.post(
         f"{{ __schema {{ types {{ fields {{ type {{ {inner} }} }} }} }} }}", token=world.tokens["MANAGER"]
     )
-    assert body["data"] is None and code_of(body) == ["QUERY_TOO_COMPLEX"]
+    assert body["data"] is None and codes(body) == ["QUERY_TOO_COMPLEX"]

@@ -16,13 +16,13 @@ import pytest
 
 from auth.authenticator import LOCKED
 from config import AppConfig
+from tests.assertions import codes
 from tests.conftest import PASSWORD, Api, World
 from tests.factories import audit_events_since, last_audit_id, user_key
 from tests.test_login_security import (
     account_key,
     app_with,
     attempt,
-    code_of,
     error_of,
     fresh_address,
     fresh_username,
@@ -124,7 +124,7 @@ async def test_login_locks_read_beside_other_root_fields(api: Api, world: World,
 @pytest.mark.parametrize("first", [0, 1001])
 async def test_the_page_size_is_bounded(api: Api, world: World, first: int) -> None:
     body = await api.post("query($f: Int!) { loginLocks(first: $f) { key } }", {"f": first}, world.admin_token)
-    assert code_of(body) == "BAD_USER_INPUT" and body["errors"][0]["extensions"]["field"] == "first"
+    assert codes(body) == ["BAD_USER_INPUT"] and body["errors"][0]["extensions"]["field"] == "first"
 
 
 # --- unlockAddress --------------------------------------------------------------------------------
@@ -166,14 +166,14 @@ async def test_lifting_an_address_lock_leaves_the_accounts_locked(api: Api, worl
 async def test_an_address_no_login_records_is_refused(api: Api, world: World, address: str) -> None:
     body = await api.post(UNLOCK_ADDRESS, {"a": address}, world.admin_token)
     # NUL is refused before any resolver runs, so without a field
-    assert code_of(body) == "BAD_USER_INPUT" and body["errors"][0]["extensions"].get("field", "address") == "address"
+    assert codes(body) == ["BAD_USER_INPUT"] and body["errors"][0]["extensions"].get("field", "address") == "address"
 
 
 async def test_unlocking_a_name_no_user_can_have_answers_false(api: Api, world: World) -> None:
     unlock = "mutation($u: String!) { unlockUser(username: $u) }"
     assert (await api.ok(unlock, {"u": "x" * 101}, world.admin_token))["unlockUser"] is False
     body = await api.post(unlock, {"u": "nobody\u0000here"}, world.admin_token)  # refused before any resolver
-    assert body["data"] is None and [e["extensions"]["code"] for e in body["errors"]] == ["BAD_USER_INPUT"]
+    assert body["data"] is None and codes(body) == ["BAD_USER_INPUT"]
 
 
 # --- for the administrator only -----------------------------------------------------------------
@@ -188,7 +188,7 @@ async def test_only_the_administrator_lists_and_lifts_locks(
     mark = await last_audit_id(app)
     for document, variables in ((LOCKS, {}), (UNLOCK_ADDRESS, {"a": address})):
         body = await api.post(document, variables, world.tokens[role])
-        assert body["data"] is None and code_of(body) == "FORBIDDEN", (role, document)
+        assert body["data"] is None and codes(body) == ["FORBIDDEN"], (role, document)
     # Nothing changed: the address is still locked, and neither action was recorded as done.
     row = await throttle(locking, "address", address)
     assert row is not None and row.locked_until is not None

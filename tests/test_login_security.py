@@ -31,6 +31,7 @@ from config import AppConfig
 from models import DeploymentSecret, LoginSession, LoginThrottle, User
 from models.base import utcnow
 from server import create_app
+from tests.assertions import codes
 from tests.conftest import PASSWORD, Api, World, create_user
 from tests.factories import audit_events_since, key_of, last_audit_id, user_key
 
@@ -73,10 +74,6 @@ def error_of(body: dict[str, Any]) -> tuple[str, str]:
     return error["extensions"]["code"], error["message"]
 
 
-def code_of(body: dict[str, Any]) -> str:
-    return {error["extensions"]["code"] for error in body["errors"]}.pop()
-
-
 async def account_key(app: Any, username: str) -> str:
     """The throttle key of a username under the deployment's login key."""
     async with app.state.sessionmaker() as session:
@@ -85,7 +82,10 @@ async def account_key(app: Any, username: str) -> str:
 
 async def throttle(app: Any, kind: str, key: str) -> LoginThrottle | None:
     async with app.state.sessionmaker() as session:
-        return await session.scalar(select(LoginThrottle).where(LoginThrottle.kind == kind, LoginThrottle.key == key))
+        row: LoginThrottle | None = await session.scalar(
+            select(LoginThrottle).where(LoginThrottle.kind == kind, LoginThrottle.key == key)
+        )
+        return row
 
 
 @contextlib.asynccontextmanager
@@ -285,7 +285,7 @@ async def test_x_forwarded_for_is_ignored_unless_the_peer_is_a_trusted_proxy(
                     json={"query": LOGIN, "variables": {"u": fresh_username(), "p": "guess"}},
                     headers={"X-Forwarded-For": f"{claimed}, {peer}"},
                 )
-            assert code_of(response.json()) == "UNAUTHENTICATED"
+            assert codes(response.json()) == ["UNAUTHENTICATED"]
             row = await throttle(application, "address", expected)
             assert row is not None and row.failures >= 1, trusted
 
@@ -374,7 +374,7 @@ async def test_account_administration_is_for_the_administrator_only(api: Api, wo
     used = {name: value for name, value in variables.items() if f"${name}" in document}
     for role in ("MANAGER", "HEAD_OF_CENTRE", "CONTACTPOINT_FEED"):
         body = await api.post(document, used, world.tokens[role])
-        assert body["data"] is None and code_of(body) == "FORBIDDEN", role
+        assert body["data"] is None and codes(body) == ["FORBIDDEN"], role
     await api.ok("{ me { id } }", token=await api.login(target, PASSWORD))  # nothing changed
 
 
@@ -390,7 +390,7 @@ async def test_deactivating_a_user_ends_their_sessions_at_once(api: Api, world: 
     assert data["deactivateUser"] == {"id": user_id, "username": username}
     for session_token in (token, other_token):
         body = await api.post("{ me { id } }", token=session_token)
-        assert body["data"] is None and code_of(body) == "UNAUTHENTICATED"
+        assert body["data"] is None and codes(body) == ["UNAUTHENTICATED"]
     async with app.state.sessionmaker() as session:
         live = await session.scalars(
             select(LoginSession.id).where(
@@ -407,9 +407,9 @@ async def test_deactivating_a_user_ends_their_sessions_at_once(api: Api, world: 
 async def test_deactivate_refuses_the_caller_and_ids_that_name_no_user(api: Api, world: World) -> None:
     admin_id = (await api.ok("{ me { id } }", token=world.admin_token))["me"]["id"]
     body = await api.post(DEACTIVATE, {"id": admin_id}, world.admin_token)
-    assert code_of(body) == "BAD_USER_INPUT"
+    assert codes(body) == ["BAD_USER_INPUT"]
     for bad in ("nonsense", world.settings["A"]):
-        assert code_of(await api.post(DEACTIVATE, {"id": bad}, world.admin_token)) == "NOT_FOUND"
+        assert codes(await api.post(DEACTIVATE, {"id": bad}, world.admin_token)) == ["NOT_FOUND"]
     await api.ok("{ me { id } }", token=world.admin_token)
 
 
@@ -418,7 +418,7 @@ async def test_an_administrator_password_reset_ends_every_session(api: Api, worl
     user_id = (await api.ok("{ me { id } }", token=token))["me"]["id"]
     mark = await last_audit_id(app)
     assert (await api.ok(SET_PASSWORD, {"id": user_id, "p": NEW_PASSWORD}, world.admin_token))["setPassword"] is True
-    assert code_of(await api.post("{ me { id } }", token=token)) == "UNAUTHENTICATED"
+    assert codes(await api.post("{ me { id } }", token=token)) == ["UNAUTHENTICATED"]
     assert error_of(await attempt(app, username, PASSWORD))[1] == BAD_LOGIN
     assert "errors" not in await attempt(app, username, NEW_PASSWORD)
     [event] = [event for event in await audit_events_since(app, mark) if event.action == "user.password_reset"]
@@ -431,9 +431,9 @@ async def test_password_length_bounds_hold_for_resets_and_changes(api: Api, worl
     _, token = await new_user(api, world)
     user_id = (await api.ok("{ me { id } }", token=token))["me"]["id"]
     body = await api.post(SET_PASSWORD, {"id": user_id, "p": password}, world.admin_token)
-    assert code_of(body) == "BAD_USER_INPUT" and body["errors"][0]["extensions"]["field"] == "password"
+    assert codes(body) == ["BAD_USER_INPUT"] and body["errors"][0]["extensions"]["field"] == "password"
     body = await api.post(CHANGE_PASSWORD, {"c": PASSWORD, "n": password}, token)
-    assert code_of(body) == "BAD_USER_INPUT" and body["errors"][0]["extensions"]["field"] == "newPassword"
+    assert codes(body) == ["BAD_USER_INPUT"] and body["errors"][0]["extensions"]["field"] == "newPassword"
     await api.ok("{ me { id } }", token=token)
 
 
@@ -445,7 +445,7 @@ async def test_changing_your_password_ends_your_other_sessions_and_keeps_this_on
     mark = await last_audit_id(app)
     assert (await api.ok(CHANGE_PASSWORD, {"c": PASSWORD, "n": NEW_PASSWORD}, token))["changePassword"] is True
     await api.ok("{ me { id } }", token=token)
-    assert code_of(await api.post("{ me { id } }", token=other_token)) == "UNAUTHENTICATED"
+    assert codes(await api.post("{ me { id } }", token=other_token)) == ["UNAUTHENTICATED"]
     assert error_of(await attempt(app, username, PASSWORD))[1] == BAD_LOGIN
     assert "errors" not in await attempt(app, username, NEW_PASSWORD)
     [event] = [event for event in await audit_events_since(app, mark) if event.action == "user.password_change"]
@@ -460,7 +460,7 @@ async def test_a_wrong_current_password_is_refused_and_counted(
     async with client(secure, address) as own:
         token = await own.login(username, PASSWORD)
         body = await own.post(CHANGE_PASSWORD, {"c": "not my password", "n": NEW_PASSWORD}, token)
-        assert code_of(body) == "BAD_USER_INPUT" and body["errors"][0]["extensions"]["field"] == "currentPassword"
+        assert codes(body) == ["BAD_USER_INPUT"] and body["errors"][0]["extensions"]["field"] == "currentPassword"
         row = await throttle(secure, "account", await account_key(secure, username))
         assert row is not None and row.failures == 1
         for _ in range(ACCOUNT_LOCK - 1):
@@ -483,7 +483,7 @@ async def test_a_session_idle_too_long_ends(api: Api, world: World, app: Any, co
             .values(last_seen_at=utcnow() - timedelta(minutes=config.session_idle_minutes, seconds=5))
         )
         await session.commit()
-    assert code_of(await api.post("{ me { id } }", token=token)) == "UNAUTHENTICATED"
+    assert codes(await api.post("{ me { id } }", token=token)) == ["UNAUTHENTICATED"]
 
 
 async def test_last_seen_is_written_at_most_once_a_minute(api: Api, world: World, app: Any) -> None:
@@ -886,7 +886,7 @@ async def test_an_administrator_set_password_must_be_changed_at_the_next_login(
         assert password_change_required(await api.post(document, token=token)), document
     await api.ok("{ me { username } }", token=token)
     body = await api.post(CHANGE_PASSWORD, {"c": issued, "n": issued}, token)
-    assert code_of(body) == "BAD_USER_INPUT" and body["errors"][0]["extensions"]["field"] == "newPassword"
+    assert codes(body) == ["BAD_USER_INPUT"] and body["errors"][0]["extensions"]["field"] == "newPassword"
     await api.ok(CHANGE_PASSWORD, {"c": issued, "n": NEW_PASSWORD}, token)
     await api.ok(FAMILIES, token=token)  # the same session, at once
     assert (await logged_in(app, username, NEW_PASSWORD))[1] is False
@@ -919,7 +919,7 @@ async def test_trivially_weak_passwords_are_refused_and_never_quoted(api: Api, w
     ]
     for document, variables, caller, field in attempts:
         body = await api.post(document, variables, caller)
-        assert code_of(body) == "BAD_USER_INPUT" and body["errors"][0]["extensions"]["field"] == field, body
+        assert codes(body) == ["BAD_USER_INPUT"] and body["errors"][0]["extensions"]["field"] == field, body
         assert weak.format(username=username) not in json.dumps(body) and weak.format(
             username=newcomer
         ) not in json.dumps(body)
@@ -944,7 +944,7 @@ async def test_validation_errors_never_echo_a_submitted_password(api: Api, world
         else await api.post(CREATE_USER, {"input": value}, world.admin_token),
     ]
     for body in bodies:
-        assert body["data"] is None and code_of(body) == "BAD_USER_INPUT", body
+        assert body["data"] is None and codes(body) == ["BAD_USER_INPUT"], body
         assert secret not in json.dumps(body), body
 
 

@@ -10,6 +10,7 @@ from graphql import GraphQLObjectType
 
 from resolvers.ids import encode_id
 from schema import build_schema
+from tests.assertions import assert_bad_input, codes
 from tests.conftest import Api, World
 from tests.factories import Centre, fresh_centre, unique_name
 from tests.standards_support import (
@@ -17,8 +18,6 @@ from tests.standards_support import (
     LOOKUPS,
     UPDATE_LOOKUP,
     add_lookup,
-    assert_bad_input,
-    error_codes,
     lookup_values,
     set_active,
     unique_code,
@@ -129,7 +128,7 @@ async def test_the_custom_indicators_start_with_childminder_volunteer_and_bottle
 async def test_a_caller_who_is_not_logged_in_gets_no_list(api: Api) -> None:
     body = await api.post(LOOKUPS, {"list": "WARNING", "all": False})
     assert body.get("data") is None
-    assert error_codes(body) == ["UNAUTHENTICATED"]
+    assert codes(body) == ["UNAUTHENTICATED"]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -250,7 +249,7 @@ async def test_updating_a_code_that_is_not_in_the_list_is_not_found_and_adds_not
         UPDATE_LOOKUP, {"input": {"list": "WARNING", "code": code, "active": True}}, world.admin_token
     )
     assert body["data"] is None
-    assert error_codes(body) == ["NOT_FOUND"]
+    assert codes(body) == ["NOT_FOUND"]
     assert code not in await lookup_values(api, world.admin_token, "WARNING")
 
 
@@ -259,7 +258,7 @@ async def test_a_value_of_one_list_is_not_updated_through_another(api: Api, worl
     body = await api.post(
         UPDATE_LOOKUP, {"input": {"list": "LANGUAGE", "code": added["code"], "active": False}}, world.admin_token
     )
-    assert error_codes(body) == ["NOT_FOUND"]
+    assert codes(body) == ["NOT_FOUND"]
     assert (await lookup_values(api, world.admin_token, "WARNING"))[added["code"]]["active"] is True
 
 

@@ -7,9 +7,10 @@ from typing import Any
 
 import pytest
 
+from tests.assertions import assert_bad_input
 from tests.conftest import Api, World
 from tests.factories import Centre, audit_events_since, fresh_centre, last_audit_id
-from tests.standards_support import assert_bad_input, today
+from tests.standards_support import today
 
 REGISTER = """mutation($input: RegisterFamilyInput!) { registerFamily(input: $input) {
   id carers { firstName lastName } children { firstName lastName provisionalName } } }"""

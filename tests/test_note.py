@@ -9,6 +9,7 @@ import pytest
 from graphql import GraphQLObjectType
 
 from schema import build_schema
+from tests.assertions import codes
 from tests.conftest import AFFILIATE, Api, World
 from tests.factories import Centre, fresh_centre
 
@@ -51,7 +52,9 @@ async def test_a_note_joins_only_the_history_of_its_subject_and_kind(
     family = await centre.family(api)
     subject_id = {"family": family.id, "carer": family.carer_id, "child": family.child_id}[subject]
     await add_note(api, centre.manager, subject_id, kind, "Met at the stay and play")
-    expected = {f"{owner}.{k}": [] for owner in ("family", "carer", "child") for k in ("notes", "confidentialNotes")}
+    expected: dict[str, list[str]] = {
+        f"{owner}.{k}": [] for owner in ("family", "carer", "child") for k in ("notes", "confidentialNotes")
+    }
     expected[f"{subject}.{'notes' if kind == 'HISTORY' else 'confidentialNotes'}"] = ["Met at the stay and play"]
     assert await histories(api, centre.manager, family.id) == expected
 
@@ -121,7 +124,7 @@ def test_no_mutation_edits_or_deletes_a_note() -> None:
 async def test_a_note_without_text_is_bad_user_input_and_adds_nothing(api: Api, centre: Centre, text: str) -> None:
     family = await centre.family(api)
     body = await api.post(ADD, {"input": {"subjectId": family.id, "kind": "HISTORY", "text": text}}, centre.manager)
-    assert [error["extensions"]["code"] for error in body["errors"]] == ["BAD_USER_INPUT"]
+    assert codes(body) == ["BAD_USER_INPUT"]
     assert body["errors"][0]["extensions"]["field"] == "text"
     assert (await histories(api, centre.manager, family.id))["family.notes"] == []
 
@@ -135,4 +138,4 @@ async def test_a_note_on_something_that_is_not_a_family_carer_or_child_is_not_fo
         ADD, {"input": {"subjectId": subject_id, "kind": "HISTORY", "text": "Lost"}}, world.tokens["MANAGER"]
     )
     assert body["data"] is None
-    assert [error["extensions"]["code"] for error in body["errors"]] == ["NOT_FOUND"]
+    assert codes(body) == ["NOT_FOUND"]

@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 
 from resolvers.ids import encode_id
+from tests.assertions import assert_bad_input
 from tests.conftest import Api, Family, World
 from tests.factories import Centre, fresh_centre
-from tests.standards_support import assert_bad_input
 
 ADD = """mutation($input: NoteInput!) {
   addNote(input: $input) { id kind text createdAt authorName correctsNoteId } }"""

@@ -8,6 +8,7 @@ import pytest
 
 from models import Affiliation, Carer, CarerChild, Child, ChildProtectionPlan, Family, Note
 from models.base import utcnow
+from tests.assertions import codes
 from tests.conftest import Api, World
 from tests.factories import fresh_centre, fresh_setting, key_of, unique_name, user_key
 
@@ -129,7 +130,7 @@ async def crowd(api: Api, world: World, app: Any) -> dict[str, Any]:
 async def statements_of(api: Api, count_statements: Any, token: str, setting_id: str, first: int) -> tuple[int, Any]:
     before = count_statements.count
     body = await api.post(DEEP_PAGE, {"s": setting_id, "first": first}, token)
-    assert {error["extensions"]["code"] for error in body.get("errors") or []} <= {"FORBIDDEN"}
+    assert set(codes(body)) <= {"FORBIDDEN"}
     return count_statements.count - before, body["data"]["families"]
 
 

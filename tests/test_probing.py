@@ -5,16 +5,14 @@ login document is dressed up."""
 
 import base64
 import logging
+from typing import Any
 
 import pytest
 
+from tests.assertions import codes
 from tests.conftest import REGISTER, Api, World
 
 LOGIN = "mutation($u: String!, $p: String!) { login(username: $u, password: $p) { token } }"
-
-
-def codes(response_json: dict) -> list[str]:
-    return [error["extensions"]["code"] for error in response_json["errors"]]
 
 
 @pytest.mark.parametrize(
@@ -25,7 +23,9 @@ def codes(response_json: dict) -> list[str]:
     ids=["string", "number", "null", "true", "empty", "query-number", "query-blank", "variables", "operation",
          "extensions"],
 )  # fmt: skip
-async def test_a_malformed_envelope_is_bad_user_input(api: Api, world: World, body: bytes, caplog) -> None:
+async def test_a_malformed_envelope_is_bad_user_input(
+    api: Api, world: World, body: bytes, caplog: pytest.LogCaptureFixture
+) -> None:
     headers = {"content-type": "application/json", "authorization": f"Bearer {world.tokens['MANAGER']}"}
     response = await api.client.post("/graphql", content=body, headers=headers)
     assert response.status_code == 400
@@ -38,7 +38,9 @@ async def test_a_malformed_envelope_is_bad_user_input(api: Api, world: World, bo
     [{"u": None, "p": "x"}, {"u": 1, "p": "x"}, {"u": "someone"}, {"u": ["a"], "p": "x"}],
     ids=["null", "number", "missing", "list"],
 )
-async def test_bad_variable_values_are_bad_user_input_without_a_traceback(api: Api, variables, caplog) -> None:
+async def test_bad_variable_values_are_bad_user_input_without_a_traceback(
+    api: Api, variables: dict[str, Any], caplog: pytest.LogCaptureFixture
+) -> None:
     with caplog.at_level(logging.INFO):
         body = await api.post(LOGIN, variables)
     assert body["data"] is None and codes(body) == ["BAD_USER_INPUT"]

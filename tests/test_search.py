@@ -8,6 +8,7 @@ import pytest
 from graphql import GraphQLObjectType
 
 from schema import build_schema
+from tests.assertions import codes
 from tests.conftest import Api, World
 from tests.factories import Centre, fresh_centre, unique_name
 
@@ -143,5 +144,5 @@ async def test_like_wildcards_in_the_name_match_only_themselves(
 async def test_an_unusable_name_is_bad_user_input(api: Api, searcher: str, name: str) -> None:
     body = await api.post(SEARCH, {"name": name}, searcher)
     assert body["data"] is None
-    assert [error["extensions"]["code"] for error in body["errors"]] == ["BAD_USER_INPUT"]
+    assert codes(body) == ["BAD_USER_INPUT"]
     assert body["errors"][0]["extensions"].get("field", "name") == "name"  # NUL is refused before the field

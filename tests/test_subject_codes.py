@@ -8,14 +8,13 @@ from typing import Any
 import pytest
 
 from resolvers.ids import encode_id
+from tests.assertions import assert_bad_input, codes
 from tests.conftest import AFFILIATE, Api, Family, World
 from tests.factories import Centre, fresh_centre
 from tests.standards_support import (
     SET_GENERAL_NOTE,
     SUBJECT_FIELDS,
     add_lookup,
-    assert_bad_input,
-    error_codes,
     set_active,
     set_codes_mutation,
     subjects_state,
@@ -151,7 +150,7 @@ async def test_codes_on_something_that_is_not_a_family_carer_or_child_are_not_fo
     first, _ = await two_codes(api, world, list_name)
     body = await set_codes(api, centre.manager, list_name, target, [first])
     assert body["data"] is None
-    assert error_codes(body) == ["NOT_FOUND"]
+    assert codes(body) == ["NOT_FOUND"]
 
 
 # ---------------------------------------------------------------------------------------------

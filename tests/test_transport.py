@@ -2,16 +2,15 @@
 allow-list, security headers, no queries by GET."""
 
 from importlib.metadata import version
+from typing import Any
 
 import httpx
 import pytest
 
 from config import AppConfig
 from server import create_app
-
-
-def codes(response: httpx.Response) -> list[str]:
-    return [error["extensions"]["code"] for error in response.json()["errors"]]
+from tests.assertions import codes
+from tests.conftest import Api, World
 
 
 @pytest.mark.parametrize(
@@ -24,20 +23,20 @@ def codes(response: httpx.Response) -> list[str]:
     ],
     ids=["form-encoded", "multipart", "text-plain", "batched"],
 )
-async def test_only_single_json_operations_are_accepted(api, kwargs, status) -> None:
+async def test_only_single_json_operations_are_accepted(api: Api, kwargs: dict[str, Any], status: int) -> None:
     response = await api.client.post("/graphql", **kwargs)
     assert response.status_code == status
     assert response.json()["data"] is None and codes(response) == ["BAD_USER_INPUT"]
 
 
-async def test_a_body_over_the_limit_is_refused_before_it_is_read_whole(api) -> None:
+async def test_a_body_over_the_limit_is_refused_before_it_is_read_whole(api: Api) -> None:
     body = b'{"query": "' + b"a" * 1_000_001 + b'"}'
     response = await api.client.post("/graphql", content=body, headers={"content-type": "application/json"})
     assert response.status_code == 413 and codes(response) == ["QUERY_TOO_COMPLEX"]
 
 
 @pytest.mark.parametrize("query", ["{ me { id } }", "mutation { logout }"])
-async def test_get_never_runs_an_operation(api, world, query) -> None:
+async def test_get_never_runs_an_operation(api: Api, world: World, query: str) -> None:
     response = await api.client.get(
         "/graphql", params={"query": query}, headers={"Authorization": f"Bearer {world.tokens['MANAGER']}"}
     )
@@ -48,7 +47,7 @@ async def test_get_never_runs_an_operation(api, world, query) -> None:
     }
 
 
-async def test_graphiql_is_served_only_when_enabled(config) -> None:
+async def test_graphiql_is_served_only_when_enabled(config: AppConfig) -> None:
     for enabled, expected in ((True, 200), (False, 404)):
         app = create_app(AppConfig(database_url=config.database_url, graphiql=enabled, allowed_hosts=("testserver",)))
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as client:
@@ -57,7 +56,7 @@ async def test_graphiql_is_served_only_when_enabled(config) -> None:
         assert response.status_code == expected
 
 
-async def test_responses_carry_the_security_headers(api) -> None:
+async def test_responses_carry_the_security_headers(api: Api) -> None:
     response = await api.client.post("/graphql", json={"query": "{ me { id } }"})
     assert response.headers["x-content-type-options"] == "nosniff"
     assert response.headers["cache-control"] == "no-store"
@@ -65,12 +64,12 @@ async def test_responses_carry_the_security_headers(api) -> None:
     assert response.headers["x-frame-options"] == "DENY"
 
 
-async def test_an_unknown_host_header_is_refused(api) -> None:
+async def test_an_unknown_host_header_is_refused(api: Api) -> None:
     response = await api.client.post("/graphql", json={"query": "{ me { id } }"}, headers={"host": "evil.example"})
     assert response.status_code == 400
 
 
-async def test_cors_answers_only_listed_origins(config) -> None:
+async def test_cors_answers_only_listed_origins(config: AppConfig) -> None:
     app = create_app(
         AppConfig(
             database_url=config.database_url, allowed_hosts=("testserver",), cors_origins=("https://dash.example",)
