@@ -142,7 +142,7 @@ async def test_every_staff_role_reads_the_activities_of_every_setting(api: Api, 
     assert made["id"] in {node["id"] for node in listed["data"]["activities"]["nodes"]}
 
 
-INVALID = {
+INVALID: dict[str, tuple[dict[str, Any], str]] = {
     "unknown-outcome-type": ({"outcomeType": "NOPE"}, "outcomeType"),
     "unknown-access-group": ({"accessGroup": "NOPE"}, "accessGroup"),
     "unknown-event-type": ({"eventType": "NOPE"}, "eventType"),
@@ -368,6 +368,7 @@ async def test_re_entering_a_person_replaces_their_entry_and_is_audited_with_bef
     (event,) = [e for e in await audit_events_since(app, mark) if e.action == "attendance.record"]
     assert (event.record_type, event.record_id) == ("Child", key_of(family.child_id, "Child"))
     assert event.category == "SECONDARY"
+    assert event.changes is not None
     assert event.changes["attendance"]["before"].startswith("attended: Baby massage on 2026-11-05")
     assert event.changes["attendance"]["after"].startswith("absent: Baby massage on 2026-11-05")
     # The person's history and attendance show it to those who may read the family's secondary data.

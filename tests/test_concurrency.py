@@ -51,7 +51,7 @@ def replayed(record: dict[str, Any], field: str, initial: str | None) -> str | N
 
 def error_code(body: dict[str, Any]) -> str | None:
     errors = body.get("errors")
-    return None if not errors else errors[0]["extensions"]["code"]  # type: ignore[no-any-return]
+    return None if not errors else str(errors[0]["extensions"]["code"])
 
 
 async def race(api: Api, token: str, requests: list[tuple[str, dict[str, Any]]]) -> list[dict[str, Any]]:

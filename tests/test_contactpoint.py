@@ -151,7 +151,7 @@ async def test_each_fed_change_reaches_the_mirror(
     family = await centre.family(api, unique_name())
     await consumer.poll()
     assert consumer.mirror[family.child_id][0] == "Sam"
-    steps = [
+    steps: list[tuple[str, dict[str, Any]]] = [
         (RENAME, {"id": family.child_id, "v": 1, "n": "Samir"}),
         (MOVE,
          {"id": family.id, "a": {"line1": "9 New Street", "town": "Leeds", "postcode": "LS1 4AP"}}),

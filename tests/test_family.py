@@ -349,7 +349,10 @@ async def test_a_role_held_in_every_setting_widens_the_list_only_as_far_as_its_o
     reporting in every setting gives reporting everywhere, not the families of every setting."""
     centre = await fresh_centre(api, world)
     own = await centre.family(api)
-    roles = [{"role": "LA_REPORTING", "settingId": None}, {"role": "ADMIN_OFFICER", "settingId": centre.setting_id}]
+    roles: list[dict[str, Any]] = [
+        {"role": "LA_REPORTING", "settingId": None},
+        {"role": "ADMIN_OFFICER", "settingId": centre.setting_id},
+    ]
     token = await create_user(api, world.admin_token, f"reporting-officer-{unique_name().lower()}", roles)
     data = (await api.ok(PAGE, {"first": 1000}, token))["families"]
     assert [node["id"] for node in data["nodes"]] == [own.id]

@@ -13,7 +13,7 @@ import schema as schema_module
 from authz.categories import INHERITED, Category
 from authz.fields import UndeclaredFieldError, category_of
 from authz.grants import Access
-from authz.guard import Payload
+from authz.guard import Payload, install_guards
 from resolvers.history import FAMILY_FIELDS, PERSON_FIELDS, FieldMap, field_category
 from schema.fields import field, record
 from tests.conftest import Api, World
@@ -38,7 +38,7 @@ def _named_fields() -> list[tuple[str, str, str]]:
     """(file, type, field) of every `category_of("Type", "field")` outside authz/ and schema/;
     both branches of a conditional field name count. resolvers/history.py's field_category,
     which reads the FieldMaps, is checked map by map above."""
-    found = []
+    found: list[tuple[str, str, str]] = []
     for package in ("resolvers", "auth", "demo", "web"):
         for path in sorted((ROOT / package).glob("*.py")):
             if path == ROOT / "resolvers" / "history.py":
@@ -50,7 +50,7 @@ def _named_fields() -> list[tuple[str, str, str]]:
                 assert isinstance(type_name, ast.Constant), f"{path.name}: name the type literally"
                 names = [n.value for n in ast.walk(field_name) if isinstance(n, ast.Constant)]
                 assert names, f"{path.name}: name the field literally"
-                found.extend((path.name, type_name.value, name) for name in names)
+                found.extend((path.name, str(type_name.value), str(name)) for name in names)
     return found
 
 
@@ -95,21 +95,21 @@ class EchoQuery:
 class EchoMutation:
     @strawberry.mutation
     async def readable(self) -> Echo:
-        return Payload(Echo(text="kept"), Category.SECONDARY, SECONDARY_READ)  # type: ignore[return-value]
+        return Payload(Echo(text="kept"), Category.SECONDARY, SECONDARY_READ)  # type: ignore[call-arg,return-value]
 
     @strawberry.mutation
     async def write_only(self) -> Echo:
-        return Payload(Echo(text="leaked"), Category.SECONDARY, WRITE_ONLY)  # type: ignore[return-value]
+        return Payload(Echo(text="leaked"), Category.SECONDARY, WRITE_ONLY)  # type: ignore[call-arg,return-value]
 
     @strawberry.mutation
     def bare(self) -> Echo:
-        return Echo(text="unguarded")
+        return Echo(text="unguarded")  # type: ignore[call-arg]
 
 
 @pytest.fixture(scope="module")
 def echo_schema() -> strawberry.Schema:
     built = strawberry.Schema(query=EchoQuery, mutation=EchoMutation)
-    assert schema_module.install_guards(built._schema, schema_module._describe, schema_module._kind) == 3
+    assert install_guards(built._schema, schema_module._describe, schema_module._kind) == 3
     return built
 
 

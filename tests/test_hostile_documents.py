@@ -115,7 +115,7 @@ def measures(monkeypatch: pytest.MonkeyPatch) -> Iterator[list[Measure]]:
 
     def recording(*args: Any, **kwargs: Any) -> Measure:
         seen.append(Measure())
-        return check(*args, **kwargs, measure=seen[-1])
+        return check(*args, **{**kwargs, "measure": seen[-1]})
 
     monkeypatch.setattr(limits_module, "check_limits", recording)
     yield seen
@@ -201,7 +201,9 @@ async def test_the_next_request_is_answered(api: Api, world: World) -> None:
 
 
 @pytest.mark.parametrize("depth", [33, 1000, 1020])
-async def test_deeply_nested_json_is_bad_user_input_even_anonymously(api: Api, depth: int, caplog) -> None:
+async def test_deeply_nested_json_is_bad_user_input_even_anonymously(
+    api: Api, depth: int, caplog: pytest.LogCaptureFixture
+) -> None:
     body = b'{"query": "{ me { id } }", "variables": {"v": ' + b"[" * depth + b"]" * depth + b"}}"
     with caplog.at_level(logging.INFO):
         response = await api.client.post("/graphql", content=body, headers={"content-type": "application/json"})

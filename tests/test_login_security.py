@@ -433,7 +433,7 @@ async def test_password_length_bounds_hold_for_resets_and_changes(api: Api, worl
     body = await api.post(SET_PASSWORD, {"id": user_id, "p": password}, world.admin_token)
     assert codes(body) == ["BAD_USER_INPUT"] and body["errors"][0]["extensions"]["field"] == "password"
     body = await api.post(CHANGE_PASSWORD, {"c": PASSWORD, "n": password}, token)
-    assert codes(body) == ["BAD_USER_INPUT"] and body["errors"][0]["extensions"]["field"] == "newPassword"
+    assert set(codes(body)) == {"BAD_USER_INPUT"} and body["errors"][0]["extensions"]["field"] == "newPassword"
     await api.ok("{ me { id } }", token=token)
 
 
@@ -886,7 +886,7 @@ async def test_an_administrator_set_password_must_be_changed_at_the_next_login(
         assert password_change_required(await api.post(document, token=token)), document
     await api.ok("{ me { username } }", token=token)
     body = await api.post(CHANGE_PASSWORD, {"c": issued, "n": issued}, token)
-    assert codes(body) == ["BAD_USER_INPUT"] and body["errors"][0]["extensions"]["field"] == "newPassword"
+    assert set(codes(body)) == {"BAD_USER_INPUT"} and body["errors"][0]["extensions"]["field"] == "newPassword"
     await api.ok(CHANGE_PASSWORD, {"c": issued, "n": NEW_PASSWORD}, token)
     await api.ok(FAMILIES, token=token)  # the same session, at once
     assert (await logged_in(app, username, NEW_PASSWORD))[1] is False
@@ -919,7 +919,7 @@ async def test_trivially_weak_passwords_are_refused_and_never_quoted(api: Api, w
     ]
     for document, variables, caller, field in attempts:
         body = await api.post(document, variables, caller)
-        assert codes(body) == ["BAD_USER_INPUT"] and body["errors"][0]["extensions"]["field"] == field, body
+        assert set(codes(body)) == {"BAD_USER_INPUT"} and body["errors"][0]["extensions"]["field"] == field, body
         assert weak.format(username=username) not in json.dumps(body) and weak.format(
             username=newcomer
         ) not in json.dumps(body)
@@ -944,7 +944,7 @@ async def test_validation_errors_never_echo_a_submitted_password(api: Api, world
         else await api.post(CREATE_USER, {"input": value}, world.admin_token),
     ]
     for body in bodies:
-        assert body["data"] is None and codes(body) == ["BAD_USER_INPUT"], body
+        assert body["data"] is None and set(codes(body)) == {"BAD_USER_INPUT"}, body
         assert secret not in json.dumps(body), body
 
 
