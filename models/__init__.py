@@ -5,6 +5,7 @@ from models.base import Base
 from models.cp_plan import ChildProtectionPlan
 from models.family import Affiliation, Carer, CarerChild, Child, Family
 from models.form import Form
+from models.idempotency import IdempotencyKey
 from models.lookup import LookupValue, SubjectCode
 from models.note import Note
 from models.setting import Setting
@@ -21,6 +22,7 @@ __all__ = [
     "ChildProtectionPlan",
     "Family",
     "Form",
+    "IdempotencyKey",
     "LoginSession",
     "LoginThrottle",
     "LookupValue",

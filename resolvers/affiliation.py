@@ -52,7 +52,7 @@ async def affiliate(
             }
         },
     )
-    await ctx.session.commit()
+    await ctx.session.flush()  # atomic() commits, once the response is built
     return affiliation
 
 
@@ -80,5 +80,5 @@ async def revoke_affiliation(ctx: Context, affiliation_id: str) -> Affiliation:
         setting_id=acting_setting(principal, Category.SECONDARY, scope, family.registered_setting_id),
         changes={"before": {"revoked_at": None}, "after": {"revoked_at": affiliation.revoked_at.isoformat()}},
     )
-    await ctx.session.commit()
+    await ctx.session.flush()  # atomic() commits, once the response is built
     return affiliation

@@ -61,7 +61,7 @@ async def start_plan(ctx: Context, child_id: str, start_date: date, category: st
         setting_id=acting_setting(principal, Category.CP_PLAN, scope, family.registered_setting_id),
         changes={"childProtectionPlan": {"before": None, "after": f"{category} from {start_date.isoformat()}"}},
     )
-    await ctx.session.commit()
+    await ctx.session.flush()  # atomic() commits, once the response is built
     return plan
 
 
@@ -94,7 +94,7 @@ async def end_plan(ctx: Context, plan_id: str, end_date: date) -> ChildProtectio
         setting_id=acting_setting(principal, Category.CP_PLAN, scope, family.registered_setting_id),
         changes={"childProtectionPlan.endDate": {"before": None, "after": end_date.isoformat()}},
     )
-    await ctx.session.commit()
+    await ctx.session.flush()  # atomic() commits, once the response is built
     return plan
 
 

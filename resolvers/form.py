@@ -72,7 +72,7 @@ async def log_received(
     ctx.session.add(form)
     await ctx.session.flush()
     ctx.audit.write("form.received", "Form", form.id, setting_id=setting, changes={"kind": kind.value})
-    await ctx.session.commit()
+    await ctx.session.flush()  # atomic() commits, once the response is built
     return form_record(ctx, form)
 
 
@@ -179,5 +179,5 @@ async def enter_logged(ctx: Context, form_id: str) -> FormRecord:
         raise BadUserInput("id: that item has already been entered", "id")
     mark_entered(ctx, form)
     ctx.audit.write("form.entered", "Form", form.id, setting_id=form.setting_id, changes={"kind": form.kind})
-    await ctx.session.commit()
+    await ctx.session.flush()  # atomic() commits, once the response is built
     return form_record(ctx, form)

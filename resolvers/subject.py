@@ -101,7 +101,7 @@ async def set_codes(ctx: Context, subject_id: str, list_name: LookupList, codes:
             setting_id=subject.setting_for(principal, Category.SECONDARY),
             changes={LIST_FIELDS[list_name]: {"before": ", ".join(current), "after": ", ".join(wanted)}},
         )  # fmt: skip
-    await ctx.session.commit()
+    await ctx.session.flush()  # atomic() commits, once the response is built
     return wanted
 
 
@@ -129,5 +129,5 @@ async def set_general_note(ctx: Context, subject_id: str, text: str | None) -> s
         family_id=subject.family.id,
         setting_id=subject.setting_for(principal, Category.SECONDARY),
     )  # fmt: skip
-    await ctx.session.commit()
+    await ctx.session.flush()  # atomic() commits, once the response is built
     return note

@@ -1,0 +1,88 @@
+"""Whatever fails, the client gets API.md's JSON envelope with a code and a request id.
+
+`FaultBarrier` sits inside the security headers and around every route. It gives each request
+its id (`scope["state"]["request_id"]`, also sent as `X-Request-Id`) and turns an exception that
+escaped the app (the database failing while a request is authenticated, a commit that fails)
+into:
+- `UNAVAILABLE`, HTTP 503 with `Retry-After`, when the database did not answer, refused writes
+  or a lock wait ran out (`models.db.unavailable`): nothing was written, the client may retry;
+- otherwise `INTERNAL`, HTTP 500 with the request id, logged with its traceback, and
+  `Connection: close`, since the app is in a state nobody planned for.
+If the response had already started, nothing can be said any more: the exception propagates and
+the server aborts the connection, which the client sees as a failed request, never a success.
+"""
+
+import logging
+import uuid
+
+import orjson
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from errors import Code
+from models.db import unavailable
+
+logger = logging.getLogger("estart.faults")
+
+UNAVAILABLE_MESSAGE = "The database is unavailable; nothing was written. Try again shortly"
+
+
+def envelope(code: Code, message: str, request_id: str) -> bytes:
+    error = {"message": message, "extensions": {"code": code.value, "requestId": request_id}}
+    return orjson.dumps({"data": None, "errors": [error]})
+
+
+def request_id_of(scope: Scope) -> str:
+    state = scope.setdefault("state", {})
+    if "request_id" not in state:
+        state["request_id"] = uuid.uuid4().hex[:16]
+    return str(state["request_id"])
+
+
+class FaultBarrier:
+    def __init__(self, app: ASGIApp, retry_after_seconds: int = 2) -> None:
+        self.app = app
+        self.retry_after = str(retry_after_seconds).encode()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request_id = request_id_of(scope)
+        started = False
+
+        async def send_tracked(message: Message) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+                message = {**message, "headers": [*message.get("headers", []), (b"x-request-id", request_id.encode())]}
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_tracked)
+        except Exception as exc:
+            if started:
+                logger.error("request %s failed after its response started", request_id, exc_info=exc)
+                raise
+            if unavailable(exc):
+                logger.warning("request %s: database unavailable (%s)", request_id, type(exc).__name__)
+                body = envelope(Code.UNAVAILABLE, UNAVAILABLE_MESSAGE, request_id)
+                await self._respond(send_tracked, 503, body, [(b"retry-after", self.retry_after)])
+            else:
+                logger.error("request %s failed", request_id, exc_info=exc)
+                body = envelope(Code.INTERNAL, "Internal error", request_id)
+                await self._respond(send_tracked, 500, body, [(b"connection", b"close")])
+
+    @staticmethod
+    async def _respond(send: Send, status: int, body: bytes, headers: list[tuple[bytes, bytes]]) -> None:
+        await send(
+            {
+                "type": "http.response.start",
+                "status": status,
+                "headers": [
+                    (b"content-type", b"application/json"),
+                    (b"content-length", str(len(body)).encode()),
+                    *headers,
+                ],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
