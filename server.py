@@ -98,6 +98,8 @@ class GraphQLApp(GraphQL[Context, None]):
                 stored = {"data": None, "errors": [{"message": str(error), "extensions": error.extensions}]}
                 sub_response.status_code = status
             if stored is not None:
+                if sub_response.status_code is None:
+                    sub_response.headers["idempotency-replayed"] = "true"
                 request.state.stored_response = stored
                 return ExecutionResult(data=None, errors=None)
         return await super().execute_operation(

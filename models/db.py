@@ -120,7 +120,7 @@ def _sqlite(engine: AsyncEngine, settings: AppConfig) -> None:
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA busy_timeout=5000")
+        cursor.execute(f"PRAGMA busy_timeout={int(settings.db_sqlite_write_wait_seconds * 1000)}")
         cursor.close()
         # SQLite's lower() folds ASCII only; case-insensitive search must treat "É" as
         # PostgreSQL does, so lower() is Python's str.lower on this connection.

@@ -1,0 +1,234 @@
+"""How the service fails (issue 18, issue 10 finding 8): whatever fails, a JSON envelope with a
+code; UNAVAILABLE (503, Retry-After) when the database does not answer; a mutation commits only
+once its response is built; Idempotency-Key makes a retried mutation safe; /readyz says whether
+the database answers. The whole-service fault run (restarts, crashes, mixed load) is
+bench/faults.py, run by CI."""
+
+import asyncio
+import os
+import sqlite3
+import uuid
+from contextlib import closing
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from sqlalchemy import event, func, select, text
+
+from config import AppConfig
+from models import Note
+from models.db import DatabaseUnavailable, make_engine, unavailable
+from server import create_app
+from tests.conftest import Api, World
+from web.health import _problem
+
+ADD_NOTE = "mutation($input: NoteInput!) { addNote(input: $input) { id text authorName } }"
+SECURITY = ("x-content-type-options", "x-frame-options", "content-security-policy", "cache-control")
+
+
+def note_input(world: World, text: str) -> dict[str, Any]:
+    return {"input": {"subjectId": world.families["own"].id, "kind": "HISTORY", "text": text}}
+
+
+async def notes_with(app: Any, marker: str) -> int:
+    async with app.state.sessionmaker() as session:
+        return int(await session.scalar(select(func.count()).select_from(Note).where(Note.text == marker)) or 0)
+
+
+async def post(app: Any, query: str, variables: dict[str, Any], token: str, **headers: str) -> httpx.Response:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        return await client.post(
+            "/graphql",
+            json={"query": query, "variables": variables},
+            headers={"Authorization": f"Bearer {token}", **headers},
+        )
+
+
+def assert_unavailable(response: httpx.Response) -> None:
+    assert response.status_code == 503, response.text
+    assert response.headers["content-type"] == "application/json"
+    assert int(response.headers["retry-after"]) > 0
+    assert all(name in response.headers for name in SECURITY)
+    body = response.json()
+    assert body["data"] is None
+    [error] = body["errors"]
+    assert error["extensions"]["code"] == "UNAVAILABLE"
+    assert error["extensions"]["requestId"] == response.headers["x-request-id"]
+
+
+async def test_a_database_that_does_not_answer_gives_unavailable_not_a_bare_500(
+    config: AppConfig, world: World
+) -> None:
+    """Authentication (building the context) needs the database: it failing is a coded 503."""
+    dead = create_app(replace(config, database_url="postgresql+asyncpg://estart@127.0.0.1:1/none"))
+    try:
+        response = await post(dead, "{ families { totalCount } }", {}, world.tokens["MANAGER"])
+        assert_unavailable(response)
+        transport = httpx.ASGITransport(app=dead)
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            ready = await client.get("/readyz")
+            assert ready.status_code == 503 and ready.json()["errors"][0]["extensions"]["code"] == "UNAVAILABLE"
+            assert (await client.get("/healthz")).status_code == 200  # liveness only
+    finally:
+        await dead.state.engine.dispose()
+
+
+async def test_readyz_is_green_when_the_database_answers_at_the_expected_head(app: Any, api: Api) -> None:
+    response = await api.client.get("/readyz")
+    assert response.status_code == 200, response.text
+    assert await _problem(app.state.engine, {"some_other_head"}) is not None
+
+
+@pytest.mark.parametrize(
+    ("fault", "status", "code"), [(RuntimeError, 200, "INTERNAL"), (ConnectionResetError, 503, "UNAVAILABLE")]
+)
+async def test_a_mutation_whose_response_fails_writes_nothing(
+    app: Any, world: World, fault: type[Exception], status: int, code: str
+) -> None:
+    """addNote wrote its note, then reading the author for the response fails: before, the note
+    was committed and the client told INTERNAL (a retry duplicated it)."""
+    marker = f"fault {uuid.uuid4().hex}"
+    wrote_note = False
+
+    def inject(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        nonlocal wrote_note
+        if statement.lstrip().upper().startswith("INSERT INTO NOTES"):
+            wrote_note = True
+        elif wrote_note and "display_name" in statement:
+            raise fault("injected")
+
+    event.listen(app.state.engine.sync_engine, "before_cursor_execute", inject)
+    try:
+        response = await post(app, ADD_NOTE, note_input(world, marker), world.tokens["MANAGER"])
+    finally:
+        event.remove(app.state.engine.sync_engine, "before_cursor_execute", inject)
+    assert wrote_note
+    assert response.status_code == status, response.text
+    assert response.json()["data"] is None
+    assert [e["extensions"]["code"] for e in response.json()["errors"]] == [code]
+    assert await notes_with(app, marker) == 0
+    ok = await post(app, ADD_NOTE, note_input(world, marker), world.tokens["MANAGER"])
+    assert ok.json()["data"]["addNote"]["text"] == marker
+    assert await notes_with(app, marker) == 1
+
+
+async def test_an_idempotency_key_applies_a_mutation_once(app: Any, world: World) -> None:
+    marker = f"idempotent {uuid.uuid4().hex}"
+    key = uuid.uuid4().hex
+    token = world.tokens["MANAGER"]
+    first = await post(app, ADD_NOTE, note_input(world, marker), token, **{"Idempotency-Key": key})
+    again = await post(app, ADD_NOTE, note_input(world, marker), token, **{"Idempotency-Key": key})
+    assert first.status_code == again.status_code == 200
+    assert first.json() == again.json() and first.json()["data"]["addNote"]["text"] == marker
+    assert again.headers.get("idempotency-replayed") == "true"
+    assert await notes_with(app, marker) == 1
+    # the same key for another request, or a key too long, is refused; another user's key is theirs
+    other = await post(app, ADD_NOTE, note_input(world, marker + "!"), token, **{"Idempotency-Key": key})
+    assert other.status_code == 400 and other.json()["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+    long = await post(app, ADD_NOTE, note_input(world, marker), token, **{"Idempotency-Key": "k" * 101})
+    assert long.status_code == 400
+    psw = await post(
+        app, ADD_NOTE, note_input(world, marker), world.tokens["PARENT_SUPPORT_WORKER"], **{"Idempotency-Key": key}
+    )
+    assert psw.json()["data"]["addNote"]["id"] != first.json()["data"]["addNote"]["id"]
+    assert await notes_with(app, marker) == 2
+
+
+async def test_concurrent_duplicates_are_applied_once_and_answered_alike(app: Any, world: World) -> None:
+    """The second waits for the first's claim of the key, then gets the first's response."""
+    marker = f"concurrent {uuid.uuid4().hex}"
+    headers = {"Idempotency-Key": uuid.uuid4().hex}
+    token = world.tokens["MANAGER"]
+    responses = await asyncio.gather(
+        *(post(app, ADD_NOTE, note_input(world, marker), token, **headers) for _ in range(4))
+    )
+    bodies = [response.json() for response in responses]
+    assert all(body == bodies[0] for body in bodies), bodies
+    assert bodies[0]["data"]["addNote"]["text"] == marker
+    assert await notes_with(app, marker) == 1
+
+
+async def test_sql_parameters_never_reach_an_error_message(app: Any) -> None:
+    secret = f"secret-{uuid.uuid4().hex}"
+    async with app.state.engine.connect() as connection:
+        with pytest.raises(Exception) as raised:
+            await connection.execute(text("SELECT * FROM no_such_table WHERE x = :x"), {"x": secret})
+    assert secret not in str(raised.value)
+
+
+async def test_the_failure_classes_are_unavailable(database_url: str) -> None:
+    assert unavailable(ConnectionRefusedError()) and unavailable(DatabaseUnavailable("gone"))
+    assert not unavailable(RuntimeError("a bug")) and not unavailable(ValueError())
+    engine = make_engine(database_url)
+    try:
+        async with engine.connect() as connection:
+            if engine.dialect.name == "sqlite":
+                await connection.exec_driver_sql("PRAGMA query_only=ON")  # writes refused, as on a read-only file
+                setup, write = "SELECT 1", "CREATE TABLE refused (x int)"
+            else:
+                setup, write = "SET TRANSACTION READ ONLY", "CREATE TEMP TABLE refused (x int)"
+            await connection.exec_driver_sql(setup)
+            with pytest.raises(Exception) as raised:
+                await connection.exec_driver_sql(write)
+            assert unavailable(raised.value), raised.value
+            await connection.rollback()
+            if engine.dialect.name == "sqlite":
+                await connection.exec_driver_sql("PRAGMA query_only=OFF")
+    finally:
+        await engine.dispose()
+
+
+@pytest.fixture
+def sqlite_copy(database_url: str, tmp_path: Path) -> str:
+    if not database_url.startswith("sqlite"):
+        pytest.skip("SQLite only")
+    source = database_url.removeprefix("sqlite+aiosqlite:///")
+    target = tmp_path / "copy.db"
+    with closing(sqlite3.connect(source)) as original, closing(sqlite3.connect(target)) as copy:
+        original.backup(copy)  # with what is still in the write-ahead log
+    return f"sqlite+aiosqlite:///{target}"
+
+
+async def test_a_deleted_sqlite_file_fails_closed_and_recovers(
+    config: AppConfig, world: World, sqlite_copy: str
+) -> None:
+    app = create_app(replace(config, database_url=sqlite_copy))
+    path = sqlite_copy.removeprefix("sqlite+aiosqlite:///")
+    token = world.tokens["MANAGER"]
+    transport = httpx.ASGITransport(app=app)
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            before = await post(app, ADD_NOTE, note_input(world, "before"), token)
+            assert before.json()["data"]["addNote"]["text"] == "before", before.text
+            os.rename(path, path + ".moved")
+            gone = await post(app, ADD_NOTE, note_input(world, "lost?"), token)
+            assert_unavailable(gone)
+            assert (await client.get("/readyz")).status_code == 503
+            assert not os.path.exists(path)  # not silently recreated empty
+            os.rename(path + ".moved", path)
+            assert (await client.get("/readyz")).status_code == 200
+            back = await post(app, ADD_NOTE, note_input(world, "after"), token)
+            assert back.status_code == 200, back.text
+            assert (back.json()["data"] or {}).get("addNote", {}).get("text") == "after", back.text
+        assert await notes_with(app, "lost?") == 0
+    finally:
+        await app.state.engine.dispose()
+
+
+async def test_a_sqlite_write_lock_wait_that_runs_out_is_unavailable(
+    config: AppConfig, world: World, sqlite_copy: str
+) -> None:
+    app = create_app(replace(config, database_url=sqlite_copy, db_sqlite_write_wait_seconds=0.2))
+    holder = sqlite3.connect(sqlite_copy.removeprefix("sqlite+aiosqlite:///"), isolation_level=None)
+    try:
+        holder.execute("BEGIN IMMEDIATE")  # another process holds the write lock
+        response = await post(app, ADD_NOTE, note_input(world, "locked out"), world.tokens["MANAGER"])
+        assert_unavailable(response)
+        holder.execute("ROLLBACK")
+        assert (await post(app, ADD_NOTE, note_input(world, "let in"), world.tokens["MANAGER"])).status_code == 200
+    finally:
+        holder.close()
+        await app.state.engine.dispose()
