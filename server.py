@@ -166,9 +166,9 @@ def create_app(config: AppConfig, schema: EstartSchema | None = None) -> Starlet
             Route("/readyz", readyz),
         ],
         middleware=[
-            Middleware(TrustedHostMiddleware, allowed_hosts=list(config.allowed_hosts)),
             Middleware(SecurityHeaders),
             Middleware(FaultBarrier, retry_after_seconds=config.retry_after_seconds),
+            Middleware(TrustedHostMiddleware, allowed_hosts=list(config.allowed_hosts)),
             Middleware(
                 CORSMiddleware,
                 allow_origins=list(config.cors_origins),

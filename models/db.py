@@ -1,7 +1,8 @@
 """Engine and session factory; SQLite gets foreign keys switched on, as PostgreSQL has them.
 
 How the service meets a database that fails (issue 18):
-- SQL parameters never reach a log (`hide_parameters`): they carry note text and password hashes.
+- SQL parameters never reach a log (`hide_parameters`): they carry note text and password hashes;
+  nor do the values PostgreSQL quotes in its error details (`loggable`).
 - A pooled connection is tested before use (`pool_pre_ping`), so a database restart costs no
   request; connecting, one command and the wait for a pooled connection are bounded.
 - SQLite writers are serialised in the process by one lock, taken at a transaction's first
@@ -82,6 +83,16 @@ def unavailable(exc: BaseException) -> bool:
         if type(cause).__module__.startswith("asyncpg") and "connection" in type(cause).__name__.lower():
             return True  # asyncpg's ConnectionDoesNotExistError and kin carry no SQLSTATE
     return False
+
+
+def loggable(exc: BaseException) -> BaseException:
+    """`exc` made fit for `exc_info`: without the exceptions chained under it. The driver's own
+    exception, which SQLAlchemy's wraps, quotes stored values (PostgreSQL's DETAIL: "Key
+    (username)=(...) already exists", "Failing row contains (...)"); SQLAlchemy's message names
+    the statement only, its parameters hidden."""
+    exc.__cause__ = None
+    exc.__suppress_context__ = True
+    return exc
 
 
 def _lower(value: str | None) -> str | None:

@@ -22,7 +22,7 @@ from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType as StrawberryOperation
 
 from errors import Code, ServiceError
-from models.db import unavailable
+from models.db import loggable, unavailable
 from resolvers.context import Context
 from resolvers.transaction import PENDING as PENDING_WRITES
 
@@ -185,7 +185,7 @@ def shape_errors(errors: list[GraphQLError], request_id: str) -> None:
             error.locations = None
             error.extensions = {"code": Code.UNAVAILABLE, "requestId": request_id}
         elif not isinstance(original, ServiceError):
-            logger.error("request %s failed at %s", request_id, error.path, exc_info=original)
+            logger.error("request %s failed at %s", request_id, error.path, exc_info=loggable(original))
             error.message = "Internal error"
             error.locations = None
             error.extensions = {"code": Code.INTERNAL, "requestId": request_id}

@@ -19,7 +19,7 @@ from sqlalchemy import event, func, select, text
 
 from config import AppConfig
 from models import Note
-from models.db import DatabaseUnavailable, make_engine, unavailable
+from models.db import DatabaseUnavailable, loggable, make_engine, unavailable
 from server import create_app
 from tests.conftest import Api, World
 from web.health import _problem
@@ -232,3 +232,67 @@ async def test_a_sqlite_write_lock_wait_that_runs_out_is_unavailable(
     finally:
         holder.close()
         await app.state.engine.dispose()
+
+
+async def test_stored_values_in_database_errors_stay_out_of_the_log(app: Any, caplog: pytest.LogCaptureFixture) -> None:
+    """PostgreSQL quotes the row in its DETAIL ("Key (x)=(...) already exists"), in the driver's
+    exception chained under SQLAlchemy's: the log gets SQLAlchemy's alone."""
+    from web.faults import logger
+
+    secret = f"secret-{uuid.uuid4().hex}"
+    async with app.state.engine.connect() as connection:
+        await connection.exec_driver_sql("CREATE TEMPORARY TABLE leak (x varchar(100) UNIQUE)")
+        await connection.execute(text("INSERT INTO leak VALUES (:x)"), {"x": secret})
+        with pytest.raises(Exception) as raised:
+            await connection.execute(text("INSERT INTO leak VALUES (:x)"), {"x": secret})
+        await connection.rollback()
+    logger.error("failed", exc_info=loggable(raised.value))
+    assert caplog.records and secret not in caplog.text
+
+
+@pytest.mark.parametrize(
+    ("method", "path", "headers", "status", "code"),
+    [
+        ("GET", "/no-such-path", {}, 404, "NOT_FOUND"),
+        ("DELETE", "/healthz", {}, 405, "BAD_USER_INPUT"),
+        ("GET", "/healthz", {"host": "evil.example"}, 400, "BAD_USER_INPUT"),
+    ],
+)
+async def test_framework_refusals_are_the_json_envelope(
+    api: Api, method: str, path: str, headers: dict[str, str], status: int, code: str
+) -> None:
+    response = await api.client.request(method, path, headers=headers)
+    assert response.status_code == status
+    assert response.headers["content-type"] == "application/json"
+    assert all(name in response.headers for name in SECURITY)
+    assert response.json()["errors"][0]["extensions"]["code"] == code
+
+
+async def test_a_client_sending_its_request_slowly_is_cut_off() -> None:
+    """Headers trickled in (slowloris) held a connection forever: now a request must be whole
+    within the deadline, counted from the connection's start or its previous response."""
+    import uvicorn
+    from starlette.responses import PlainTextResponse
+
+    from web.server_protocol import request_deadline_protocol
+
+    config = uvicorn.Config(
+        PlainTextResponse("ok"), host="127.0.0.1", port=0, http=request_deadline_protocol(0.3), log_level="error"
+    )
+    server = uvicorn.Server(config)
+    serving = asyncio.create_task(server.serve())
+    try:
+        while not server.started:
+            await asyncio.sleep(0.01)
+        port = server.servers[0].sockets[0].getsockname()[1]
+        reader, writer = await asyncio.open_connection("127.0.0.1", port)
+        try:
+            writer.write(b"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n")  # a whole request is answered
+            assert b"200 OK" in await asyncio.wait_for(reader.readuntil(b"ok"), 5)
+            writer.write(b"GET / HTTP/1.1\r\nHost: loc")  # the next one never completes
+            assert await asyncio.wait_for(reader.read(), 5) == b""  # closed by the server
+        finally:
+            writer.close()
+    finally:
+        server.should_exit = True
+        await serving
