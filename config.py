@@ -98,7 +98,7 @@ class AppConfig:
     # Uvicorn (estart serve): a connection must deliver a whole request (head and body) within
     # `http_request_timeout_seconds` of opening or of its previous response, and an idle
     # keep-alive connection is closed after `http_keep_alive_seconds`.
-    http_request_timeout_seconds: float = 20.0
+    http_request_timeout_seconds: float = 30.0
     http_keep_alive_seconds: int = 5
     # Retry-After of an UNAVAILABLE answer.
     retry_after_seconds: int = 2

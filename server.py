@@ -4,6 +4,7 @@ import argparse
 import asyncio
 import contextlib
 import getpass
+import logging
 import sys
 from collections.abc import AsyncIterator
 from datetime import date
@@ -42,6 +43,8 @@ from web.faults import FaultBarrier, request_id_of
 from web.health import readiness
 from web.server_protocol import request_deadline_protocol
 from web.transport import GraphQLRequestGuard, RateLimit, SecurityHeaders
+
+logger = logging.getLogger("estart.server")
 
 
 class GraphQLApp(GraphQL[Context, None]):
@@ -127,9 +130,15 @@ class DatabaseSession:
         self.sessionmaker = sessionmaker
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        async with self.sessionmaker() as session:
+        session = self.sessionmaker()
+        try:
             scope.setdefault("state", {})["db"] = session
             await self.app(scope, receive, send)
+        finally:
+            try:
+                await session.close()
+            except Exception as exc:  # the connection died: SQLAlchemy discards it; the answer stands
+                logger.warning("closing a request's database session failed (%s)", type(exc).__name__)
 
 
 def create_app(config: AppConfig, schema: EstartSchema | None = None) -> Starlette:

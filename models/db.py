@@ -31,6 +31,10 @@ class DatabaseUnavailable(Exception):
     """The database cannot be used now (its file is gone, a write lock wait ran out)."""
 
 
+class CommitUncertain(DatabaseUnavailable):
+    """The connection failed during COMMIT: the database may or may not have applied it."""
+
+
 # PostgreSQL SQLSTATE classes and codes that mean the database is not (fully) there, or a wait
 # ran out, and the transaction did not commit: 08 connection, 53 resources, 57P0x shutdown or
 # start-up, 58 system (I/O), 25006 read-only transaction, 55P03 lock not available, 40001/40P01
@@ -120,9 +124,24 @@ def make_engine(
             kwargs.setdefault("pool_size", settings.db_pool_size)
             kwargs.setdefault("pool_timeout", settings.db_pool_timeout_seconds)
     engine = create_async_engine(url, **kwargs)
+
+    @event.listens_for(engine.sync_engine.pool, "reset")
+    def _end_abandoned_transaction(dbapi_connection: Any, _record: Any, state: Any) -> None:
+        # SQLAlchemy skips the rollback on return to the pool once a commit was attempted; a
+        # commit that failed before reaching the database (a refused event, a lost file) left the
+        # transaction open, and the next request on this connection would commit it.
+        if state.transaction_was_reset and state.asyncio_safe and _transaction_open(dbapi_connection):
+            dbapi_connection.rollback()
+
     if engine.dialect.name == "sqlite":
         _sqlite(engine, settings)
     return engine
+
+
+def _transaction_open(dbapi_connection: Any) -> bool:
+    if getattr(dbapi_connection, "_transaction", None) is not None:  # SQLAlchemy's asyncpg adapter
+        return True
+    return bool(getattr(getattr(dbapi_connection, "_connection", None), "in_transaction", False))  # aiosqlite
 
 
 def _sqlite(engine: AsyncEngine, settings: AppConfig) -> None:

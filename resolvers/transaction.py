@@ -14,6 +14,10 @@ database holds its claim of the key until the first commits) and then gets the f
 if the first rolled back, the duplicate runs as if it were first. A refused or failed mutation
 is not remembered (nothing was written): a repeat runs again. Keys of unauthenticated requests
 (login) are ignored.
+
+One failure leaves the outcome unknown: the connection breaking during COMMIT. The answer is then
+UNAVAILABLE with `"outcome": "UNKNOWN"`; a retry with the same Idempotency-Key tells which (the
+stored first response if it was applied, else the mutation runs now).
 """
 
 import hashlib
@@ -31,7 +35,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from errors import BadUserInput, Code, Conflict, ServiceError
 from models import IdempotencyKey
 from models.base import utcnow
-from models.db import DatabaseUnavailable
+from models.db import CommitUncertain, DatabaseUnavailable, unavailable
 from resolvers.context import Context
 
 logger = logging.getLogger("estart.transaction")
@@ -159,7 +163,12 @@ async def finish(session: AsyncSession, response: dict[str, Any]) -> dict[str, A
         await session.execute(update(IdempotencyKey).where(IdempotencyKey.id == claim.row_id).values(response=text))
         pending = True
     if pending:
-        await session.commit()
+        try:
+            await session.commit()
+        except Exception as exc:
+            if unavailable(exc):  # the connection broke during COMMIT: applied or not, nobody knows
+                raise CommitUncertain("the commit was not confirmed") from exc
+            raise
         if claim is not None and time.monotonic() - _last_prune > 60:
             _last_prune = time.monotonic()
             await _prune(session)

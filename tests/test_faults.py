@@ -296,3 +296,33 @@ async def test_a_client_sending_its_request_slowly_is_cut_off() -> None:
     finally:
         server.should_exit = True
         await serving
+
+
+async def test_a_commit_the_database_does_not_confirm_is_said_to_be_uncertain(app: Any, world: World) -> None:
+    """The connection breaking during COMMIT leaves the outcome unknown: the client is told so,
+    and a retry with the same Idempotency-Key settles it (here the commit had not happened)."""
+    marker = f"uncertain {uuid.uuid4().hex}"
+    headers = {"Idempotency-Key": uuid.uuid4().hex}
+    wrote_note = False
+
+    def watch(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        nonlocal wrote_note
+        wrote_note = wrote_note or statement.lstrip().upper().startswith("INSERT INTO NOTES")
+
+    def break_commit(_conn: Any) -> None:
+        if wrote_note:
+            raise ConnectionResetError("injected: the connection broke during COMMIT")
+
+    engine = app.state.engine.sync_engine
+    event.listen(engine, "before_cursor_execute", watch)
+    event.listen(engine, "commit", break_commit)
+    try:
+        response = await post(app, ADD_NOTE, note_input(world, marker), world.tokens["MANAGER"], **headers)
+    finally:
+        event.remove(engine, "commit", break_commit)
+        event.remove(engine, "before_cursor_execute", watch)
+    assert_unavailable(response)
+    assert response.json()["errors"][0]["extensions"]["outcome"] == "UNKNOWN"
+    retried = await post(app, ADD_NOTE, note_input(world, marker), world.tokens["MANAGER"], **headers)
+    assert retried.json()["data"]["addNote"]["text"] == marker
+    assert await notes_with(app, marker) == 1

@@ -6,6 +6,7 @@ escaped the app (the database failing while a request is authenticated, a commit
 into:
 - `UNAVAILABLE`, HTTP 503 with `Retry-After`, when the database did not answer, refused writes
   or a lock wait ran out (`models.db.unavailable`): nothing was written, the client may retry;
+  except when the connection broke during COMMIT, said with `"outcome": "UNKNOWN"`;
 - otherwise `INTERNAL`, HTTP 500 with the request id, logged with its traceback, and
   `Connection: close`, since the app is in a state nobody planned for.
 A framework's own plain-text error (an unknown path or host, a wrong method) is sent as the
@@ -20,7 +21,7 @@ import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from errors import Code
-from models.db import loggable, unavailable
+from models.db import CommitUncertain, loggable, unavailable
 
 logger = logging.getLogger("estart.faults")
 
@@ -31,11 +32,15 @@ PLAIN_MESSAGES = {
     405: "Method not allowed",
     503: "The service is unavailable; try again shortly",
 }
+UNCERTAIN_MESSAGE = (
+    "The database did not confirm the write: it may or may not have been applied. "
+    "Retry with the same Idempotency-Key to find out"
+)
 UNAVAILABLE_MESSAGE = "The database is unavailable; nothing was written. Try again shortly"
 
 
-def envelope(code: Code, message: str, request_id: str) -> bytes:
-    error = {"message": message, "extensions": {"code": code.value, "requestId": request_id}}
+def envelope(code: Code, message: str, request_id: str, **extensions: str) -> bytes:
+    error = {"message": message, "extensions": {"code": code.value, "requestId": request_id, **extensions}}
     return orjson.dumps({"data": None, "errors": [error]})
 
 
@@ -56,11 +61,13 @@ class FaultBarrier:
             await self.app(scope, receive, send)
             return
         request_id = request_id_of(scope)
-        started = False
+        started = completed = False
         plain_error: Message | None = None  # a framework's text/plain error, to be sent as JSON
 
         async def send_tracked(message: Message) -> None:
-            nonlocal started, plain_error
+            nonlocal started, completed, plain_error
+            if message["type"] == "http.response.body" and not message.get("more_body", False):
+                completed = True
             if message["type"] == "http.response.start":
                 started = True
                 message = {**message, "headers": [*message.get("headers", []), (b"x-request-id", request_id.encode())]}
@@ -86,10 +93,17 @@ class FaultBarrier:
         try:
             await self.app(scope, receive, send_tracked)
         except Exception as exc:
+            if completed:  # the client has its whole answer; the connection stays usable
+                logger.error("request %s failed after its response was sent", request_id, exc_info=loggable(exc))
+                return
             if started:
                 logger.error("request %s failed after its response started", request_id, exc_info=loggable(exc))
                 raise
-            if unavailable(exc):
+            if isinstance(exc, CommitUncertain):
+                logger.warning("request %s: the database did not confirm a commit", request_id)
+                body = envelope(Code.UNAVAILABLE, UNCERTAIN_MESSAGE, request_id, outcome="UNKNOWN")
+                await self._respond(send_tracked, 503, body, [(b"retry-after", self.retry_after)])
+            elif unavailable(exc):
                 logger.warning("request %s: database unavailable (%s)", request_id, type(exc).__name__)
                 body = envelope(Code.UNAVAILABLE, UNAVAILABLE_MESSAGE, request_id)
                 await self._respond(send_tracked, 503, body, [(b"retry-after", self.retry_after)])
