@@ -157,8 +157,10 @@ def _sqlite(engine: AsyncEngine, settings: AppConfig) -> None:
         dbapi_connection.create_function("lower", 1, _lower, deterministic=True)
         if path is not None:
             record.info[FILE_IDENTITY] = _identity(path)
+            used.append(path)
 
     path = _database_file(engine)
+    used: list[str] = []  # this engine has opened its file: from now on it must not vanish
     lock = WriteLock(settings.db_sqlite_write_wait_seconds)
 
     @event.listens_for(engine.sync_engine, "before_cursor_execute")
@@ -200,7 +202,7 @@ def _sqlite(engine: AsyncEngine, settings: AppConfig) -> None:
 
         @event.listens_for(engine.sync_engine, "do_connect")
         def _refuse_missing(*_: Any) -> None:
-            if not os.path.exists(path):  # SQLite would create an empty database in its place
+            if used and not os.path.exists(path):  # SQLite would create an empty database in its place
                 raise DatabaseUnavailable("the database file is missing")
 
         @event.listens_for(engine.sync_engine.pool, "checkout")

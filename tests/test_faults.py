@@ -326,3 +326,22 @@ async def test_a_commit_the_database_does_not_confirm_is_said_to_be_uncertain(ap
     retried = await post(app, ADD_NOTE, note_input(world, marker), world.tokens["MANAGER"], **headers)
     assert retried.json()["data"]["addNote"]["text"] == marker
     assert await notes_with(app, marker) == 1
+
+
+async def test_a_new_sqlite_file_may_be_created_but_a_used_one_must_not_vanish(tmp_path: Path) -> None:
+    """`estart serve` in an empty folder creates its database; once opened, a file that goes is
+    not silently recreated empty."""
+    path = tmp_path / "new.db"
+    engine = make_engine(f"sqlite+aiosqlite:///{path}")
+    try:
+        async with engine.connect() as connection:
+            assert await connection.scalar(text("SELECT 1")) == 1
+        assert path.exists()
+        await engine.dispose()  # no pooled connection left: the next one is opened afresh
+        os.rename(path, tmp_path / "moved.db")
+        with pytest.raises(DatabaseUnavailable):
+            async with engine.connect():
+                pass
+        assert not path.exists()
+    finally:
+        await engine.dispose()
