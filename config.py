@@ -88,6 +88,26 @@ class AppConfig:
     # process (RATE_LIMITED, HTTP 429 with Retry-After). An office behind one NAT shares an address.
     rate_limit_per_token: int = 600
     rate_limit_per_address: int = 1200
+    # The database connection (models/db.py). A pooled connection is tested before each use
+    # (pool_pre_ping), so the first request after a database restart does not fail on a stale
+    # connection. Connecting, a client-side wait for one command (beyond the server's
+    # statement_timeout: a black-holed database) and a wait for a free pooled connection are
+    # bounded; each ends in UNAVAILABLE (503 with Retry-After), never a hung request.
+    db_pool_pre_ping: bool = True
+    db_pool_size: int = 5
+    db_connect_timeout_seconds: float = 5.0
+    db_command_timeout_seconds: float = 30.0
+    db_pool_timeout_seconds: float = 10.0
+    # SQLite: writers are serialised in the process (one lock); a writer waiting longer than this
+    # gets UNAVAILABLE. SQLite's own busy_timeout covers writers of other processes.
+    db_sqlite_write_wait_seconds: float = 5.0
+    # Uvicorn (estart serve): a connection must deliver a whole request (head and body) within
+    # `http_request_timeout_seconds` of opening or of its previous response, and an idle
+    # keep-alive connection is closed after `http_keep_alive_seconds`.
+    http_request_timeout_seconds: float = 30.0
+    http_keep_alive_seconds: int = 5
+    # Retry-After of an UNAVAILABLE answer.
+    retry_after_seconds: int = 2
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "AppConfig":
@@ -113,19 +133,34 @@ def _list(value: str) -> tuple[str, ...]:
     return items
 
 
-PROTECTIONS = ("argon2_", "login_", "session_idle_", "statement_timeout_", "rate_limit_")
+PROTECTIONS = (
+    "argon2_",
+    "login_",
+    "session_idle_",
+    "statement_timeout_",
+    "rate_limit_",
+    "db_",
+    "http_",
+    "retry_after_",
+)
 
 
 def _protections(env: Mapping[str, str]) -> dict[str, Any]:
-    """Password hashing, login throttling, session idle expiry, timeouts, rate limits and
-    trusted proxies, each ESTART_<FIELD NAME> (e.g. ESTART_LOGIN_LOCK_AFTER,
-    ESTART_RATE_LIMIT_PER_TOKEN)."""
+    """Password hashing, login throttling, session idle expiry, timeouts, rate limits, the
+    database connection, HTTP timeouts and trusted proxies, each ESTART_<FIELD NAME> (e.g.
+    ESTART_LOGIN_LOCK_AFTER, ESTART_RATE_LIMIT_PER_TOKEN, ESTART_DB_CONNECT_TIMEOUT_SECONDS)."""
     names = [name for name in AppConfig.__dataclass_fields__ if name.startswith(PROTECTIONS)]
     values: dict[str, Any] = {
-        name: type(getattr(AppConfig(), name))(env[f"ESTART_{name.upper()}"])
+        name: _typed(getattr(AppConfig(), name), env[f"ESTART_{name.upper()}"])
         for name in names
         if f"ESTART_{name.upper()}" in env
     }
     if "ESTART_TRUSTED_PROXIES" in env:
         values["trusted_proxies"] = _list(env["ESTART_TRUSTED_PROXIES"])
     return values
+
+
+def _typed(default: Any, value: str) -> Any:
+    if isinstance(default, bool):
+        return value.strip().lower() in {"1", "true", "yes"}
+    return type(default)(value)

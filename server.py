@@ -4,8 +4,8 @@ import argparse
 import asyncio
 import contextlib
 import getpass
+import logging
 import sys
-import uuid
 from collections.abc import AsyncIterator
 from datetime import date
 from typing import Any
@@ -24,21 +24,25 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import ASGIApp, Receive, Scope, Send
 from strawberry.asgi import GraphQL
-from strawberry.http import GraphQLRequestData
+from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
+from strawberry.types import ExecutionResult
 
 from auth.authenticator import Authenticator
 from authz.enforcer import Decisions
 from authz.grants import GrantBook
 from config import AppConfig
-from errors import Code
+from errors import Code, ServiceError
 from models import RoleAssignment, User
 from models.db import make_engine, make_sessionmaker
 from models.migrate import upgrade
-from resolvers import contactpoint
+from resolvers import contactpoint, transaction
 from resolvers.context import Audit, Context
 from resolvers.loaders import Loaders
 from resolvers.reader import Reader
 from schema import EstartSchema, build_schema
+from web.faults import FaultBarrier, request_id_of
+from web.health import readiness
+from web.server_protocol import request_deadline_protocol
 from web.transport import GraphQLRequestGuard, RateLimit, SecurityHeaders, parsed_request, send_error
 
 
@@ -48,6 +52,9 @@ class GuardedRequest(StarletteRequestAdapter):
     def __init__(self, request: Request) -> None:
         super().__init__(request)
         self.graphql_request = parsed_request(request.scope)
+
+
+logger = logging.getLogger("estart.server")
 
 
 class GraphQLApp(GraphQL[Context, None]):
@@ -61,6 +68,7 @@ class GraphQLApp(GraphQL[Context, None]):
 
     async def get_context(self, request: Request, response: Any) -> Context:  # type: ignore[override]
         session = request.state.db
+        request.state.context_session = session
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
         principal = None
         if scheme.lower() == "bearer" and token:
@@ -74,7 +82,7 @@ class GraphQLApp(GraphQL[Context, None]):
             authenticator=self.authenticator,
             principal=principal,
             audit=Audit(session, principal),
-            request_id=uuid.uuid4().hex[:16],
+            request_id=request_id_of(request.scope),
             client_address=self.authenticator.client_address(
                 request.client.host if request.client else None, request.headers.get("x-forwarded-for")
             ),
@@ -107,6 +115,48 @@ class GraphQLApp(GraphQL[Context, None]):
             return
         await response(scope, receive, send)
 
+    async def execute_operation(
+        self,
+        request: Request,
+        request_adapter: Any,
+        request_data: Any,
+        context: Context,
+        root_value: None,
+        sub_response: Response,
+    ) -> Any:
+        """A mutation with an Idempotency-Key that was applied before: its stored response."""
+        key = request.headers.get("idempotency-key")
+        if key is not None and isinstance(request_data, GraphQLRequestData):
+            fingerprint = transaction.request_hash(
+                request_data.query or "", request_data.variables, request_data.operation_name
+            )
+            try:
+                stored = await transaction.prepare_key(context, key, fingerprint)
+            except ServiceError as error:
+                status = 409 if error.code is Code.CONFLICT else 400
+                stored = {"data": None, "errors": [{"message": str(error), "extensions": error.extensions}]}
+                sub_response.status_code = status
+            if stored is not None:
+                if sub_response.status_code is None:
+                    sub_response.headers["idempotency-replayed"] = "true"
+                request.state.stored_response = stored
+                return ExecutionResult(data=None, errors=None)
+        return await super().execute_operation(
+            request=request,
+            request_adapter=request_adapter,
+            request_data=request_data,
+            context=context,
+            root_value=root_value,
+            sub_response=sub_response,
+        )
+
+    async def process_result(self, request: Request, result: ExecutionResult) -> GraphQLHTTPResponse:
+        stored = getattr(request.state, "stored_response", None)
+        if stored is not None:
+            return stored  # type: ignore[no-any-return]
+        response = await super().process_result(request, result)
+        return await transaction.finish(request.state.context_session, response)  # type: ignore[arg-type,return-value]
+
 
 class DatabaseSession:
     """Opens one database session per request and closes it (rolling back anything left)."""
@@ -116,14 +166,20 @@ class DatabaseSession:
         self.sessionmaker = sessionmaker
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        async with self.sessionmaker() as session:
+        session = self.sessionmaker()
+        try:
             scope.setdefault("state", {})["db"] = session
             await self.app(scope, receive, send)
+        finally:
+            try:
+                await session.close()
+            except Exception as exc:  # the connection died: SQLAlchemy discards it; the answer stands
+                logger.warning("closing a request's database session failed (%s)", type(exc).__name__)
 
 
 def create_app(config: AppConfig, schema: EstartSchema | None = None) -> Starlette:
     """The service; `schema` lets bench/ substitute its authorization-off twin."""
-    engine = make_engine(config.database_url, statement_timeout_ms=config.statement_timeout_ms)
+    engine = make_engine(config.database_url, statement_timeout_ms=config.statement_timeout_ms, config=config)
     sessionmaker = make_sessionmaker(engine)
     decisions = Decisions()
     authenticator = Authenticator(config, GrantBook(decisions))
@@ -138,7 +194,10 @@ def create_app(config: AppConfig, schema: EstartSchema | None = None) -> Starlet
     )
 
     async def healthz(_: Request) -> Response:
+        """Liveness: the process answers. Whether it can serve is /readyz."""
         return JSONResponse({"status": "ok"})
+
+    readyz = readiness(engine, config.retry_after_seconds)
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
@@ -146,10 +205,15 @@ def create_app(config: AppConfig, schema: EstartSchema | None = None) -> Starlet
         await engine.dispose()
 
     app = Starlette(
-        routes=[Route("/graphql", graphql, methods=["GET", "POST"]), Route("/healthz", healthz)],
+        routes=[
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route("/healthz", healthz),
+            Route("/readyz", readyz),
+        ],
         middleware=[
-            Middleware(TrustedHostMiddleware, allowed_hosts=list(config.allowed_hosts)),
             Middleware(SecurityHeaders),
+            Middleware(FaultBarrier, retry_after_seconds=config.retry_after_seconds),
+            Middleware(TrustedHostMiddleware, allowed_hosts=list(config.allowed_hosts)),
             Middleware(
                 CORSMiddleware,
                 allow_origins=list(config.cors_origins),
@@ -244,7 +308,14 @@ def main(argv: list[str] | None = None) -> None:
         if asyncio.run(_is_empty(config)):
             upgrade(config.database_url)
         # The client address is ours to establish (config.trusted_proxies), not uvicorn's.
-        uvicorn.run(create_app(config), host=args.host, port=args.port, proxy_headers=False)
+        uvicorn.run(
+            create_app(config),
+            host=args.host,
+            port=args.port,
+            proxy_headers=False,
+            http=request_deadline_protocol(config.http_request_timeout_seconds),
+            timeout_keep_alive=config.http_keep_alive_seconds,
+        )
 
 
 if __name__ == "__main__":

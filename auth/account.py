@@ -60,7 +60,7 @@ async def logout(ctx: Context) -> bool:
         update(LoginSession).where(LoginSession.id == principal.session_id).values(revoked_at=utcnow())
     )
     ctx.audit.write("session.logout", "User", principal.user_id)
-    await ctx.session.commit()
+    await ctx.session.flush()  # atomic() commits, once the response is built
     return True
 
 
@@ -146,7 +146,7 @@ async def unlock_user(ctx: Context, username: str) -> bool:
         found,
         changes={**subject, "wasLocked": was_locked},
     )
-    await ctx.session.commit()
+    await ctx.session.flush()  # atomic() commits, once the response is built
     return was_locked
 
 
@@ -157,7 +157,7 @@ async def unlock_address(ctx: Context, address: str) -> bool:
     key = canonical_address(v.clean_text(address, "address", 64))
     was_locked = await ctx.authenticator.throttle.unlock(ctx.session, ctx.audit, ADDRESS, key)
     ctx.audit.write("address.unlock", "LoginThrottle", None, changes={"address": key, "wasLocked": was_locked})
-    await ctx.session.commit()
+    await ctx.session.flush()  # atomic() commits, once the response is built
     return was_locked
 
 
@@ -175,7 +175,7 @@ async def deactivate_user(ctx: Context, opaque_id: str) -> UserRecord:
             user.id,
             changes={"before": {"isActive": True}, "after": {"isActive": False}, "sessionsRevoked": revoked},
         )
-    await ctx.session.commit()
+    await ctx.session.flush()  # atomic() commits, once the response is built
     return await user_record(ctx, user.id)
 
 
@@ -191,7 +191,7 @@ async def set_password(ctx: Context, opaque_id: str, password: str) -> bool:
     account = await ctx.authenticator.account_key(ctx.session, user.username)
     await ctx.authenticator.throttle.unlock(ctx.session, ctx.audit, ACCOUNT, account)
     ctx.audit.write("user.password_reset", "User", user.id, changes={"sessionsRevoked": revoked})
-    await ctx.session.commit()
+    await ctx.session.flush()  # atomic() commits, once the response is built
     return True
 
 
@@ -219,5 +219,5 @@ async def change_password(ctx: Context, current_password: str, new_password: str
     user.must_change_password = False
     revoked = await ctx.authenticator.sessions.revoke(ctx.session, user.id, keep_session_id=principal.session_id)
     ctx.audit.write("user.password_change", "User", user.id, changes={"sessionsRevoked": revoked})
-    await ctx.session.commit()
+    await ctx.session.flush()  # atomic() commits, once the response is built
     return True

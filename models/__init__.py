@@ -7,6 +7,7 @@ from models.contactpoint import ContactPointChange
 from models.cp_plan import ChildProtectionPlan
 from models.family import Affiliation, Carer, CarerChild, Child, Family
 from models.form import Form
+from models.idempotency import IdempotencyKey
 from models.lookup import LookupValue, SubjectCode
 from models.note import Note
 from models.setting import Setting
@@ -29,6 +30,7 @@ __all__ = [
     "DeploymentSecret",
     "Family",
     "Form",
+    "IdempotencyKey",
     "LoginSession",
     "LoginThrottle",
     "LookupValue",

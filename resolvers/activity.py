@@ -391,7 +391,7 @@ async def create_activity(ctx: Context, data: dict[str, Any]) -> ActivityRecord:
     ctx.session.add(activity)
     await ctx.session.flush()
     _audit_activity(ctx, "activity.create", activity.id, setting, {}, values)
-    await ctx.session.commit()
+    await ctx.session.flush()  # atomic() commits, once the response is built
     return activity_record(activity, principal.grants)
 
 
@@ -423,7 +423,7 @@ async def update_activity(
     if result.rowcount != 1:  # type: ignore[attr-defined]
         raise stale
     _audit_activity(ctx, "activity.update", activity.id, activity.setting_id, before, values)
-    await ctx.session.commit()
+    await ctx.session.flush()  # atomic() commits, once the response is built
     await ctx.session.refresh(activity)
     return activity_record(activity, ctx.require_principal().grants)
 
@@ -462,7 +462,7 @@ async def add_sessions(ctx: Context, activity_id: str, dates: list[date]) -> lis
         "activity.sessions.add", "Activity", activity.id, setting_id=activity.setting_id, category=Category.ACTIVITY,
         changes={"sessions": {"before": None, "after": ", ".join(day.isoformat() for day in sorted(dates))}},
     )  # fmt: skip
-    await ctx.session.commit()
+    await ctx.session.flush()  # atomic() commits, once the response is built
     access = activity_access(ctx.require_principal().grants, activity.setting_id)
     return [session_record(ctx, row, access) for row in rows]
 
@@ -629,7 +629,7 @@ async def record_attendance(ctx: Context, session_id: str, entries: list[dict[st
         )
     )
     await ctx.session.execute(insert(AuditEvent), events)
-    await ctx.session.commit()
+    await ctx.session.flush()  # atomic() commits, once the response is built
     return session_record(ctx, session, activity_access(principal.grants, setting))
 
 
@@ -677,6 +677,6 @@ async def record_contact(ctx: Context, data: dict[str, Any]) -> Payload:
         "contact.record", "Family", family.id, family_id=family.id, setting_id=setting, category=Category.SECONDARY,
         changes={"contact": {"before": None, "after": f"{data['kind']} on {day.isoformat()}"}},
     )  # fmt: skip
-    await ctx.session.commit()
+    await ctx.session.flush()  # atomic() commits, once the response is built
     record = contact_record(ctx, contact, principal.display_name)
     return Payload(record, category_of("Family", "contacts"), target.grants.access_for(target.scope))

@@ -58,7 +58,7 @@ async def affiliate(
             }
         },
     )
-    await ctx.session.commit()
+    await ctx.session.flush()  # atomic() commits, once the response is built
     return Payload(affiliation, category_of("Family", "affiliations"), target.grants.access_for(target.scope))
 
 
@@ -91,5 +91,5 @@ async def revoke_affiliation(ctx: Context, affiliation_id: str) -> Payload:
         changes={"before": {"revoked_at": None}, "after": {"revoked_at": affiliation.revoked_at.isoformat()}},
     )
     contactpoint.touch_family(ctx.session, family.id)
-    await ctx.session.commit()
+    await ctx.session.flush()  # atomic() commits, once the response is built
     return Payload(affiliation, category_of("Family", "affiliations"), target.grants.access_for(target.scope))

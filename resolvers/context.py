@@ -65,12 +65,13 @@ class Audit:
             self.reads_seen.add(key)
             self.pending_reads.append(event)
 
-    async def flush_reads(self) -> None:
+    async def flush_reads(self, commit: bool = True) -> None:
         if self.pending_reads:
             events, self.pending_reads = self.pending_reads, []
             # One executemany for the whole request: a page of 200 families reads hundreds.
             await self.session.execute(insert(AuditEvent), events)
-            await self.session.commit()
+            if commit:  # a mutation's events commit with its writes (resolvers/transaction.py)
+                await self.session.commit()
 
 
 @dataclass(slots=True)

@@ -53,7 +53,7 @@ async def start_plan(ctx: Context, child_id: str, start_date: date, category: st
         setting_id=target.acting_setting(Category.CP_PLAN),
         changes={"childProtectionPlan": {"before": None, "after": f"{category} from {start_date.isoformat()}"}},
     )
-    await ctx.session.commit()
+    await ctx.session.flush()  # atomic() commits, once the response is built
     return Payload(plan, category_of("Child", "child_protection_plan"), target.grants.access_for(target.scope))
 
 
@@ -88,7 +88,7 @@ async def end_plan(ctx: Context, plan_id: str, end_date: date) -> Payload:
         setting_id=target.acting_setting(Category.CP_PLAN),
         changes={"childProtectionPlan.endDate": {"before": None, "after": end_date.isoformat()}},
     )
-    await ctx.session.commit()
+    await ctx.session.flush()  # atomic() commits, once the response is built
     return Payload(plan, category_of("Child", "child_protection_plan"), target.grants.access_for(target.scope))
 
 

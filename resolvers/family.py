@@ -176,7 +176,7 @@ async def register_family(ctx: Context, data: dict[str, Any]) -> FamilyRecord:
             ctx, "person.register", type(person).__name__, person.id, PERSON_FIELDS, {}, values,
             family_id=family.id, setting_id=setting_key,
         )  # fmt: skip
-    await ctx.session.commit()
+    await ctx.session.flush()  # atomic() commits, once the response is built
     return (await as_records(ctx, [family]))[0]
 
 
@@ -294,7 +294,7 @@ async def update_family(ctx: Context, family_id: str, expected_version: int, cha
         )
         mark_entered(ctx, change)
         ctx.session.add(change)
-    await ctx.session.commit()
+    await ctx.session.flush()  # atomic() commits, once the response is built
     await ctx.session.refresh(family)
     return (await as_records(ctx, [family]))[0]
 
@@ -328,5 +328,5 @@ async def record_referral(
         "referral.record", "Family", family.id, family_id=family.id, setting_id=setting, category=Category.SECONDARY,
         changes={"referral": {"after": f"{form.referral_type} referral: {form.reason_code}"}},
     )  # fmt: skip
-    await ctx.session.commit()
+    await ctx.session.flush()  # atomic() commits, once the response is built
     return form_payload(ctx, form, target.grants.access_for(target.scope))

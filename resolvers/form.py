@@ -108,7 +108,7 @@ async def log_received(
     ctx.session.add(form)
     await ctx.session.flush()
     ctx.audit.write("form.received", "Form", form.id, setting_id=setting, changes={"kind": kind.value})
-    await ctx.session.commit()
+    await ctx.session.flush()  # atomic() commits, once the response is built
     return form_payload(ctx, form, principal.grants.access_for(frozenset([setting])))
 
 
@@ -263,5 +263,5 @@ async def enter_logged(ctx: Context, form_id: str) -> Payload:
         raise BadUserInput(f"id: {ENTERED_BY_THEIR_OWN_MUTATION[kind]}", "id")
     await claim(ctx, form, "id")
     ctx.audit.write("form.entered", "Form", form.id, setting_id=form.setting_id, changes={"kind": form.kind})
-    await ctx.session.commit()
+    await ctx.session.flush()  # atomic() commits, once the response is built
     return form_payload(ctx, form, principal.grants.access_for(frozenset([form.setting_id])))

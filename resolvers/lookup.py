@@ -67,7 +67,7 @@ async def add_value(
         "lookup.add", "LookupValue", value.id, category=Category.LOOKUPS_ADMIN,
         changes={"code": {"before": None, "after": code}, "label": {"before": None, "after": value.label}},
     )  # fmt: skip
-    await ctx.session.commit()
+    await ctx.session.flush()  # atomic() commits, once the response is built
     return value
 
 
@@ -90,5 +90,5 @@ async def update_value(ctx: Context, list_name: str, code: str, label: str | Non
         "lookup.update", "LookupValue", value.id, category=Category.LOOKUPS_ADMIN,
         changes={k: {"before": before[k], "after": after[k]} for k in after if before[k] != after[k]},
     )  # fmt: skip
-    await ctx.session.commit()
+    await ctx.session.flush()  # atomic() commits, once the response is built
     return value

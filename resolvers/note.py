@@ -40,7 +40,7 @@ async def add_note(ctx: Context, subject_id: str, kind: str, text: str, corrects
         family_id=subject.family.id, setting_id=note.setting_id, category=category,
         changes={"note": {"kind": kind, "id": note.id, "corrects": corrected}},
     )  # fmt: skip
-    await ctx.session.commit()
+    await ctx.session.flush()  # atomic() commits, once the response is built
     author = await ctx.session.scalar(select(User.display_name).where(User.id == principal.user_id))
     record = NoteRecord(note.id, note.kind, note.text, note.created_at, author or "", note.setting_id, corrected)
     return Payload(record, category, principal.grants.access_for(subject.target.scope))

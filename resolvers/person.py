@@ -96,7 +96,7 @@ async def update_person(
         contactpoint.touch_child(ctx.session, member.row.id)
     for category in changed:  # the notice of change, for the deadlines of standards 5.3, 5.4
         _log_change(ctx, category, acting, member.family.id, notice_on)
-    await ctx.session.commit()
+    await ctx.session.flush()  # atomic() commits, once the response is built
     await ctx.session.refresh(member.row)
     return await _record(ctx, type_name, member.row, member.family)
 
@@ -178,7 +178,7 @@ async def add_person(
         ctx, "person.register", type_name, person.id, PERSON_FIELDS, {}, after,
         family_id=family.id, setting_id=acting,
     )  # fmt: skip
-    await ctx.session.commit()
+    await ctx.session.flush()  # atomic() commits, once the response is built
     await ctx.session.refresh(person)
     return await _record(ctx, type_name, person, family)
 
@@ -243,7 +243,7 @@ async def set_relationship(ctx: Context, carer_id: str, child_id: str, relations
             setting_id=member.acting_setting(Category.PRIMARY),
             changes={"relationshipToChildren": {"before": before, "after": relationship, "child": child_ref}},
         )  # fmt: skip
-    await ctx.session.commit()
+    await ctx.session.flush()  # atomic() commits, once the response is built
     return await _record(ctx, "Carer", member.row, member.family)
 
 
@@ -277,7 +277,7 @@ async def remove_from_family(ctx: Context, person_id: str, left_on: date, reason
         ctx, "person.leave", type_name, member.row.id, PERSON_FIELDS, {}, values,
         family_id=member.family.id, setting_id=member.acting_setting(Category.PRIMARY),
     )  # fmt: skip
-    await ctx.session.commit()
+    await ctx.session.flush()  # atomic() commits, once the response is built
     return True
 
 

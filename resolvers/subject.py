@@ -118,7 +118,7 @@ async def set_codes(
             setting_id=subject.setting_for(Category.SECONDARY),
             changes={LIST_FIELDS[list_name]: {"before": ", ".join(current), "after": ", ".join(wanted)}},
         )  # fmt: skip
-    await ctx.session.commit()
+    await ctx.session.flush()  # atomic() commits, once the response is built
     return wanted
 
 
@@ -146,5 +146,5 @@ async def set_general_note(
         family_id=subject.family.id,
         setting_id=subject.setting_for(Category.SECONDARY),
     )  # fmt: skip
-    await ctx.session.commit()
+    await ctx.session.flush()  # atomic() commits, once the response is built
     return note

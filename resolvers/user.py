@@ -57,7 +57,7 @@ async def create_setting(ctx: Context, code: str, name: str) -> Setting:
         setting_id=setting.id,
         changes={"after": {"code": code, "name": setting.name}},
     )
-    await ctx.session.commit()
+    await ctx.session.flush()  # atomic() commits, once the response is built
     return setting
 
 
@@ -105,5 +105,5 @@ async def create_user(ctx: Context, data: dict[str, Any], hash_password: Callabl
         user.id,
         changes={"after": {"username": username, "roles": sorted([list(r) for r in roles], key=str)}},
     )
-    await ctx.session.commit()
+    await ctx.session.flush()  # atomic() commits, once the response is built
     return await user_record(ctx, user.id)

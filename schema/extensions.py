@@ -22,7 +22,9 @@ from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType as StrawberryOperation
 
 from errors import PASSWORD_CHANGE_REQUIRED, Code, ServiceError, Withheld
+from models.db import loggable, unavailable
 from resolvers.context import Context
+from resolvers.transaction import PENDING as PENDING_WRITES
 
 logger = logging.getLogger("estart.graphql")
 
@@ -164,7 +166,7 @@ class ErrorShaping(SchemaExtension):
         result = self.execution_context.result
         if self.execution_context.operation_type is StrawberryOperation.MUTATION and result is not None:
             audit_denied_mutations(context, result.errors or ())
-        await context.audit.flush_reads()
+        await context.audit.flush_reads(commit=not context.session.info.get(PENDING_WRITES))
 
     def on_operation(self) -> Iterator[None]:
         yield
@@ -205,8 +207,16 @@ def shape_errors(errors: list[GraphQLError], request_id: str) -> None:
             error.message = "The request took too long and was cancelled"
             error.locations = None
             error.extensions = {"code": Code.TIMEOUT, "requestId": request_id}
+        elif not isinstance(original, ServiceError) and unavailable(original):
+            # the whole answer becomes UNAVAILABLE (HTTP 503) in resolvers/transaction.finish
+            logger.warning(
+                "request %s: database unavailable at %s (%s)", request_id, error.path, type(original).__name__
+            )
+            error.message = "The database is unavailable; nothing was written. Try again shortly"
+            error.locations = None
+            error.extensions = {"code": Code.UNAVAILABLE, "requestId": request_id}
         elif not isinstance(original, ServiceError):
-            logger.error("request %s failed at %s", request_id, error.path, exc_info=original)
+            logger.error("request %s failed at %s", request_id, error.path, exc_info=loggable(original))
             error.message = "Internal error"
             error.locations = None
             error.extensions = {"code": Code.INTERNAL, "requestId": request_id}

@@ -1,3 +1,4 @@
+import inspect
 from collections.abc import Awaitable
 from datetime import date
 from typing import Annotated, Any, TypeVar
@@ -7,7 +8,7 @@ from strawberry.types import Info
 
 from auth import account
 from resolvers import activity as activities
-from resolvers import affiliation, cp_plan, family, form, lookup, note, person, subject, user
+from resolvers import affiliation, cp_plan, family, form, lookup, note, person, subject, transaction, user
 from resolvers.context import Context
 from resolvers.lookup import LookupList
 from schema.activity import (
@@ -39,12 +40,23 @@ ExpectedVersion = Annotated[
 
 
 async def atomic(info: Info[Context, None], work: Awaitable[T]) -> T:
-    """One transaction per mutation: a refused or failed write leaves nothing behind."""
+    """One transaction per mutation: a refused or failed write leaves nothing behind. The
+    resolver flushes and builds its record; the commit comes once the response is built
+    (resolvers/transaction.py), so an error on the way means nothing was written."""
     try:
-        return await work
+        await transaction.before_write(info.context)
     except BaseException:
-        await info.context.session.rollback()
+        if inspect.iscoroutine(work):
+            work.close()  # never started
+        await transaction.abandon(info.context)
         raise
+    try:
+        result = await work
+    except BaseException:
+        await transaction.abandon(info.context)
+        raise
+    transaction.wrote(info.context)
+    return result
 
 
 def plain(value: Any) -> Any:

@@ -2,7 +2,7 @@
 family keeps their record with the date and reason they left.
 
 Revision ID: 0006_whole_record
-Revises: 0004_login_hardening
+Revises: 0005_idempotency
 
 Self-contained: it imports no application code.
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0006_whole_record"
-down_revision: str | Sequence[str] | None = "0004_login_hardening"
+down_revision: str | Sequence[str] | None = "0005_idempotency"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
