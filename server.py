@@ -62,9 +62,11 @@ class GraphQLApp(GraphQL[Context, None]):
     async def get_context(self, request: Request, response: Any) -> Context:  # type: ignore[override]
         session = request.state.db
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
-        principal = None
+        principal, refusal = None, None
         if scheme.lower() == "bearer" and token:
             principal = await self.authenticator.principal_for(session, token.strip())
+            if principal is None:
+                refusal = await self.authenticator.refusal(session, token.strip())
         reader = Reader(session)
         return Context(
             session=session,
@@ -75,6 +77,7 @@ class GraphQLApp(GraphQL[Context, None]):
             principal=principal,
             audit=Audit(session, principal),
             request_id=uuid.uuid4().hex[:16],
+            token_refusal=refusal,
             client_address=self.authenticator.client_address(
                 request.client.host if request.client else None, request.headers.get("x-forwarded-for")
             ),

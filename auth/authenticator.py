@@ -16,7 +16,7 @@ from auth.client_address import ClientAddresses
 from auth.login_attempt import Attempt, AuditSink, could_be_username
 from auth.passwords import Passwords
 from auth.principal import Principal
-from auth.sessions import Sessions
+from auth.sessions import Refusal, Sessions
 from auth.throttle import Throttle
 from authz.grants import GrantBook
 from config import AppConfig
@@ -78,6 +78,9 @@ class Authenticator:
 
     async def principal_for(self, session: AsyncSession, token: str) -> Principal | None:
         return await self.sessions.principal_for(session, token)
+
+    async def refusal(self, session: AsyncSession, token: str) -> Refusal:
+        return await self.sessions.refusal(session, token)
 
     async def hash_password(self, password: str) -> str:
         return await self.passwords.hash(password)

@@ -26,7 +26,9 @@ from resolvers.context import Context
 
 logger = logging.getLogger("estart.graphql")
 
-USER_FIELDS = {"id": None, "username": None, "displayName": None, "__typename": None}
+SETTING_FIELDS = {"id": None, "code": None, "name": None, "__typename": None}
+ROLE_FIELDS = {"role": None, "setting": SETTING_FIELDS, "__typename": None}
+USER_FIELDS = {"id": None, "username": None, "displayName": None, "roles": ROLE_FIELDS, "__typename": None}
 SESSION_FIELDS = {"token": None, "expiresAt": None, "user": USER_FIELDS, "__typename": None}
 PUBLIC_SELECTION: dict[str, Any] = {"login": SESSION_FIELDS, "__typename": None}
 LOGIN_ARGUMENTS = {"username", "password"}
@@ -42,7 +44,9 @@ class AuthenticationGate(SchemaExtension):
     def on_validate(self) -> Iterator[None]:
         context: Context = self.execution_context.context
         if context.principal is None and not self._is_login_only():
-            raise GraphQLError("Log in first", extensions={"code": Code.UNAUTHENTICATED})
+            raise GraphQLError(
+                "Log in first", extensions={"code": Code.UNAUTHENTICATED, **context.refusal_extensions()}
+            )
         yield
 
     def _is_login_only(self) -> bool:
