@@ -39,6 +39,7 @@ from resolvers.context import Audit, Context
 from resolvers.loaders import Loaders
 from resolvers.reader import Reader
 from schema import EstartSchema, build_schema
+from web import graphiql
 from web.transport import GraphQLRequestGuard, RateLimit, SecurityHeaders, parsed_request, send_error
 
 
@@ -82,6 +83,9 @@ class GraphQLApp(GraphQL[Context, None]):
                 request.client.host if request.client else None, request.headers.get("x-forwarded-for")
             ),
         )
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        return graphiql.page()  # served from here, with a login box (web/graphiql.py)
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
@@ -149,7 +153,8 @@ def create_app(config: AppConfig, schema: EstartSchema | None = None) -> Starlet
         await engine.dispose()
 
     app = Starlette(
-        routes=[Route("/graphql", graphql, methods=["GET", "POST"]), Route("/healthz", healthz)],
+        routes=[Route("/graphql", graphql, methods=["GET", "POST"]), Route("/healthz", healthz)]
+        + (graphiql.routes() if config.graphiql else []),
         middleware=[
             Middleware(TrustedHostMiddleware, allowed_hosts=list(config.allowed_hosts)),
             Middleware(SecurityHeaders),
@@ -245,6 +250,9 @@ def main(argv: list[str] | None = None) -> None:
     elif args.command == "serve":
         if asyncio.run(_is_empty(config)):
             upgrade(config.database_url)
+        if config.graphiql:
+            shown = f"[{args.host}]" if ":" in args.host else args.host
+            print(f"GraphiQL: http://{shown}:{args.port}/graphql (log in with the box at its top)", flush=True)
         # The client address is ours to establish (config.trusted_proxies), not uvicorn's.
         uvicorn.run(create_app(config), host=args.host, port=args.port, proxy_headers=False)
 
