@@ -3,7 +3,6 @@
 import argparse
 import asyncio
 import contextlib
-import getpass
 import sys
 import uuid
 from collections.abc import AsyncIterator
@@ -26,6 +25,7 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLRequestData
 
+import cli
 from auth.authenticator import Authenticator
 from authz.enforcer import Decisions
 from authz.grants import GrantBook
@@ -216,40 +216,91 @@ async def compact_feed(config: AppConfig) -> None:
         await engine.dispose()
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="estart", description="eStart family records service")
-    commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("migrate", help="create or upgrade the database schema")
-    admin = commands.add_parser("create-admin", help="create a system administrator")
-    admin.add_argument("username")
-    admin.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
-    admin.add_argument("--crb-checked-on", type=date.fromisoformat, default=date.today())
-    admin.add_argument("--data-protection-trained-on", type=date.fromisoformat, default=date.today())
-    commands.add_parser("seed-demo", help="load demo settings, users and families")
-    commands.add_parser("compact-feed", help="drop superseded changes from the ContactPoint feed's log")
-    serve = commands.add_parser("serve", help="serve GraphQL (migrating an empty database first)")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
-    args = parser.parse_args(argv)
-    config = AppConfig.from_env()
+def parser() -> argparse.ArgumentParser:
+    formatter = argparse.RawDescriptionHelpFormatter
+    top = argparse.ArgumentParser(
+        prog="estart", description="eStart family records service", epilog=cli.ENVIRONMENT, formatter_class=formatter
+    )
+    commands = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
+    def command(name: str, summary: str, epilog: str = cli.ENVIRONMENT) -> argparse.ArgumentParser:
+        return commands.add_parser(name, help=summary, description=summary, epilog=epilog, formatter_class=formatter)
+
+    command("migrate", "create or upgrade the database schema to this code's migration head; safe to repeat")
+    admin = command(
+        "create-admin",
+        "create a system administrator (the eStart Administrator), under createUser's rules; prompts for the "
+        "password twice unless --password-stdin",
+    )
+    admin.add_argument("username", help="3 to 100 lower-case letters, digits, '.', '_' or '-'")
+    admin.add_argument(
+        "--password-stdin", action="store_true", help="read the password (12 to 256 characters) from standard input"
+    )
+    admin.add_argument(
+        "--crb-checked-on", type=cli.iso_date, default=date.today(), metavar="YYYY-MM-DD",
+        help="date of the enhanced CRB check, not in the future (default today)",
+    )  # fmt: skip
+    admin.add_argument(
+        "--data-protection-trained-on", type=cli.iso_date, default=date.today(), metavar="YYYY-MM-DD",
+        help="date of the data-protection training, not in the future (default today)",
+    )  # fmt: skip
+    seed = command(
+        "seed-demo",
+        "load the demo settings, users and families; safe to repeat. Its logins share a published password: "
+        "refused on a database holding other accounts unless --force",
+    )
+    seed.add_argument(
+        "--force", action="store_true", help="seed even beside accounts other than the demo's (never on real data)"
+    )
+    command("compact-feed", "drop superseded changes from the ContactPoint feed's log; safe while serving")
+    serve = command(
+        "serve",
+        "serve POST /graphql, GraphiQL on GET /graphql when ESTART_GRAPHIQL is true, and GET /healthz. An empty "
+        "database is migrated first; one behind the code's migrations is refused unless --migrate",
+        epilog=f"{cli.ENVIRONMENT}\n\n{cli.SERVE_ENVIRONMENT}",
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
+    serve.add_argument("--migrate", action="store_true", help="migrate the database to the code's head first")
+    return top
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parser().parse_args(argv)
+    with cli.plainly(""):
+        config = AppConfig.from_env()
+        cli.check_database_url(config.database_url)
+    print(f"database: {cli.shown_database(config.database_url)}", file=sys.stderr, flush=True)
+    with cli.plainly(config.database_url):
+        run(args, config)
+
+
+def run(args: argparse.Namespace, config: AppConfig) -> None:
     if args.command == "migrate":
         upgrade(config.database_url)
+        print("the database is at this code's migration head")
     elif args.command == "create-admin":
-        password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass()
+        cli.check_admin(args.username, None, args.crb_checked_on, args.data_protection_trained_on)
+        password = cli.stdin_password() if args.password_stdin else cli.prompted_password()
+        username = cli.check_admin(args.username, password, args.crb_checked_on, args.data_protection_trained_on)
         upgrade(config.database_url)
-        asyncio.run(create_admin(config, args.username, password, args.crb_checked_on, args.data_protection_trained_on))
-        print(f"created system administrator {args.username.lower()}")
+        asyncio.run(create_admin(config, username, password, args.crb_checked_on, args.data_protection_trained_on))
+        print(f"created system administrator {username}")
     elif args.command == "seed-demo":
-        from demo.seed import seed_demo
+        from demo.seed import NOT_LOADED, PUBLISHED_PASSWORD_WARNING, seed_demo
 
         upgrade(config.database_url)
-        print(asyncio.run(seed_demo(config)))
+        summary = asyncio.run(seed_demo(config, force=args.force))
+        print(summary)
+        print(PUBLISHED_PASSWORD_WARNING, file=sys.stderr)
+        if summary.startswith(NOT_LOADED):
+            raise SystemExit(1)
     elif args.command == "compact-feed":
         asyncio.run(compact_feed(config))
     elif args.command == "serve":
-        if asyncio.run(_is_empty(config)):
+        if args.migrate or asyncio.run(_is_empty(config)):
             upgrade(config.database_url)
+        cli.require_current_schema(config.database_url)
         if config.graphiql:
             shown = f"[{args.host}]" if ":" in args.host else args.host
             print(f"GraphiQL: http://{shown}:{args.port}/graphql (log in with the box at its top)", flush=True)
