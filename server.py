@@ -253,6 +253,7 @@ def parser() -> argparse.ArgumentParser:
         "--force", action="store_true", help="seed even beside accounts other than the demo's (never on real data)"
     )
     command("compact-feed", "drop superseded changes from the ContactPoint feed's log; safe while serving")
+    command("export-schema", "print the GraphQL schema (SDL) on standard output; uses no database", epilog="")
     serve = command(
         "serve",
         "serve POST /graphql, GraphiQL on GET /graphql when ESTART_GRAPHIQL is true, and GET /healthz. An empty "
@@ -267,6 +268,11 @@ def parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> None:
     args = parser().parse_args(argv)
+    if args.command == "export-schema":
+        from schema import printed_sdl
+
+        sys.stdout.write(printed_sdl())
+        return
     with cli.plainly(""):
         config = AppConfig.from_env()
         cli.check_database_url(config.database_url)

@@ -72,3 +72,8 @@ def _assemble(limits: Limits = DEFAULT_LIMITS, **kwargs: Any) -> EstartSchema:
         ],
         **kwargs,
     )
+
+
+def printed_sdl() -> str:
+    """The schema's SDL as `estart export-schema` prints it and schema.graphql holds it."""
+    return build_schema().as_str() + "\n"

@@ -293,3 +293,10 @@ def test_serve_refuses_a_database_behind_the_code_unless_told_to_migrate(tmp_pat
         server.terminate()
         server.wait(timeout=30)
     assert rows(database, "SELECT version_num FROM alembic_version") == [(head_revision(),)]
+
+
+def test_export_schema_prints_the_committed_sdl(tmp_path: Path) -> None:
+    result = estart(tmp_path / "unused.db", "export-schema", env={"ESTART_DATABASE_URL": "not used"})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == (Path(__file__).resolve().parent.parent / "schema.graphql").read_text(encoding="utf-8")
+    assert result.stderr == "" and not (tmp_path / "unused.db").exists()
