@@ -174,6 +174,13 @@ def create_app(config: AppConfig, schema: EstartSchema | None = None) -> Starlet
     return app
 
 
+def app_from_env() -> Starlette:
+    """The service configured from the environment, for a process manager running several
+    workers: `uvicorn server:app_from_env --factory --workers 4 --no-proxy-headers` (after
+    `estart migrate`)."""
+    return create_app(AppConfig.from_env())
+
+
 async def _is_empty(config: AppConfig) -> bool:
     engine = make_engine(config.database_url)
     async with engine.connect() as connection:
