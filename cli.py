@@ -7,13 +7,14 @@ import argparse
 import asyncio
 import contextlib
 import getpass
+import json
 import socket
 import sqlite3
 import sys
 from collections.abc import Iterator
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import NoReturn
+from typing import NoReturn, TextIO
 
 from sqlalchemy.engine import URL, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
@@ -225,3 +226,11 @@ def check_admin(username: str, password: str | None, crb_checked_on: date, train
         except BadUserInput as error:
             raise Refused(str(error)) from None
     return name
+
+
+def announce(log_format: str, message: str, stream: TextIO | None = None) -> None:
+    """A line for the operator: plain, or a JSON log record under ESTART_LOG_FORMAT=json."""
+    if log_format == "json":
+        when = datetime.now(UTC).isoformat(timespec="milliseconds")
+        message = json.dumps({"time": when, "level": "INFO", "logger": "estart.cli", "message": message})
+    print(message, file=stream or sys.stderr, flush=True)

@@ -51,6 +51,10 @@ class AppConfig:
     database_url: str = DEFAULT_DATABASE_URL
     session_hours: float = 8.0
     graphiql: bool = False
+    # `json`: one JSON object a line for every log record; `text`: plain lines for development.
+    log_format: str = "text"
+    # The bearer token that GET /metrics asks for; unset, /metrics does not exist (web/observe.py).
+    metrics_token: str | None = None
     max_page_size: int = 1000
     limits: Limits = Limits()
     # Host headers the server answers (Starlette CVE-2026-48710: an unchecked Host poisons paths).
@@ -101,6 +105,8 @@ class AppConfig:
             database_url=env.get("ESTART_DATABASE_URL", DEFAULT_DATABASE_URL),
             session_hours=float(env.get("ESTART_SESSION_HOURS", "8")),
             graphiql=flag(env, "ESTART_GRAPHIQL", False),
+            log_format=env.get("ESTART_LOG_FORMAT", "text").strip().lower(),
+            metrics_token=env.get("ESTART_METRICS_TOKEN") or None,
             limits=Limits.from_env(env),
             allowed_hosts=_list(env.get("ESTART_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]"), "ESTART_ALLOWED_HOSTS"),
             cors_origins=_list(env.get("ESTART_CORS_ORIGINS", ""), "ESTART_CORS_ORIGINS"),
@@ -155,6 +161,12 @@ def _check(env: Mapping[str, str]) -> None:
             _checked(variable, env[variable], default)
     if float(env.get("ESTART_SESSION_HOURS", "8")) <= 0:
         raise ConfigError(f"ESTART_SESSION_HOURS={env['ESTART_SESSION_HOURS']!r}: expected a number of hours above 0")
+    log_format = env.get("ESTART_LOG_FORMAT", "text")
+    if log_format.strip().lower() not in ("text", "json"):
+        raise ConfigError(f"ESTART_LOG_FORMAT={log_format!r}: expected text or json")
+    metrics_token = env.get("ESTART_METRICS_TOKEN")
+    if metrics_token is not None and metrics_token and len(metrics_token) < 32:
+        raise ConfigError("ESTART_METRICS_TOKEN: expected a secret of 32 characters or more")
     for day in env.get("ESTART_CLOSURE_DAYS", "").split(","):
         try:
             date.fromisoformat(day.strip()) if day.strip() else None

@@ -39,7 +39,7 @@ from resolvers.context import Audit, Context
 from resolvers.loaders import Loaders
 from resolvers.reader import Reader
 from schema import EstartSchema, build_schema
-from web import graphiql
+from web import graphiql, observe
 from web.transport import GraphQLRequestGuard, RateLimit, SecurityHeaders, parsed_request, send_error
 
 
@@ -171,6 +171,8 @@ def create_app(config: AppConfig, schema: EstartSchema | None = None) -> Starlet
     app.state.sessionmaker = sessionmaker
     app.state.decisions = decisions
     app.state.authenticator = authenticator
+    # Outermost: the request id, one log record and the metrics of every request; GET /metrics.
+    app.add_middleware(observe.RequestLog, log_format=config.log_format, metrics_token=config.metrics_token)
     return app
 
 
@@ -283,7 +285,7 @@ def main(argv: list[str] | None = None) -> None:
     with cli.plainly(""):
         config = AppConfig.from_env()
         cli.check_database_url(config.database_url)
-    print(f"database: {cli.shown_database(config.database_url)}", file=sys.stderr, flush=True)
+    cli.announce(config.log_format, f"database: {cli.shown_database(config.database_url)}")
     with cli.plainly(config.database_url):
         run(args, config)
 
@@ -316,7 +318,10 @@ def run(args: argparse.Namespace, config: AppConfig) -> None:
         cli.require_current_schema(config.database_url)
         if config.graphiql:
             shown = f"[{args.host}]" if ":" in args.host else args.host
-            print(f"GraphiQL: http://{shown}:{args.port}/graphql (log in with the box at its top)", flush=True)
+            where = f"GraphiQL: http://{shown}:{args.port}/graphql (log in with the box at its top)"
+            cli.announce(config.log_format, where, sys.stdout)
+        if config.log_format == "json":
+            observe.json_logging_for_uvicorn()
         # The client address is ours to establish (config.trusted_proxies), not uvicorn's.
         uvicorn.run(create_app(config), host=args.host, port=args.port, proxy_headers=False)
 
