@@ -200,7 +200,7 @@ async def create_admin(config: AppConfig, username: str, password: str, crb: dat
     authenticator = Authenticator(config, GrantBook(Decisions()))
     async with make_sessionmaker(engine)() as session:
         if await session.scalar(select(func.count()).where(User.username == username.lower())):
-            raise SystemExit(f"user {username} already exists")
+            raise cli.Refused(f"user {username} already exists")
         user = User(
             username=username.lower(),
             display_name=username,
