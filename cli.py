@@ -8,9 +8,11 @@ import asyncio
 import contextlib
 import getpass
 import json
+import os
 import socket
 import sqlite3
 import sys
+import threading
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -46,6 +48,9 @@ class Refused(Exception):
 
 def fail(message: str, status: int = 1) -> NoReturn:
     print(f"estart: {message}", file=sys.stderr, flush=True)
+    # A database driver's worker thread may still trip over the closed event loop on the way
+    # out (aiosqlite after a failed connect): the failure has been said, once.
+    threading.excepthook = lambda _: None
     raise SystemExit(status)
 
 
@@ -67,6 +72,11 @@ def check_database_url(url: str) -> URL:
             )
         if not parsed.database or parsed.database == ":memory:":
             raise Refused("ESTART_DATABASE_URL names no SQLite file; expected e.g. sqlite+aiosqlite:///estart.db")
+        folder = Path(parsed.database).resolve().parent
+        if not folder.is_dir() or not os.access(folder, os.W_OK):
+            raise Refused(
+                f"cannot open the SQLite file {Path(parsed.database).resolve()}: its folder must exist and be writable"
+            )
     elif backend == "postgresql":
         if parsed.drivername != "postgresql+asyncpg":
             shown = parsed.set(drivername="postgresql+asyncpg").render_as_string(hide_password=True)
