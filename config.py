@@ -1,5 +1,6 @@
 """Configuration, read once from the environment into a frozen object passed to create_app."""
 
+import ipaddress
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -7,6 +8,15 @@ from datetime import date
 from typing import Any
 
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///estart.db"
+
+
+class ConfigError(ValueError):
+    """A setting the service cannot use; the message names the variable and the expected form."""
+
+
+# The spellings of a switch (ESTART_GRAPHIQL): anything else is refused, never read as false.
+FLAGS = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False, "no": False, "off": False}
+FLAG_FORM = "true or false (or 1/0, yes/no, on/off)"
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +51,10 @@ class AppConfig:
     database_url: str = DEFAULT_DATABASE_URL
     session_hours: float = 8.0
     graphiql: bool = False
+    # `json`: one JSON object a line for every log record; `text`: plain lines for development.
+    log_format: str = "text"
+    # The bearer token that GET /metrics asks for; unset, /metrics does not exist (web/observe.py).
+    metrics_token: str | None = None
     max_page_size: int = 1000
     limits: Limits = Limits()
     # Host headers the server answers (Starlette CVE-2026-48710: an unchecked Host poisons paths).
@@ -112,13 +126,16 @@ class AppConfig:
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> "AppConfig":
         env = os.environ if env is None else env
+        _check(env)
         return cls(
             database_url=env.get("ESTART_DATABASE_URL", DEFAULT_DATABASE_URL),
             session_hours=float(env.get("ESTART_SESSION_HOURS", "8")),
-            graphiql=env.get("ESTART_GRAPHIQL", "false").lower() in {"1", "true", "yes"},
+            graphiql=flag(env, "ESTART_GRAPHIQL", False),
+            log_format=env.get("ESTART_LOG_FORMAT", "text").strip().lower(),
+            metrics_token=env.get("ESTART_METRICS_TOKEN") or None,
             limits=Limits.from_env(env),
-            allowed_hosts=_list(env.get("ESTART_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]")),
-            cors_origins=_list(env.get("ESTART_CORS_ORIGINS", "")),
+            allowed_hosts=_list(env.get("ESTART_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]"), "ESTART_ALLOWED_HOSTS"),
+            cors_origins=_list(env.get("ESTART_CORS_ORIGINS", ""), "ESTART_CORS_ORIGINS"),
             closure_days=tuple(
                 date.fromisoformat(day.strip()) for day in env.get("ESTART_CLOSURE_DAYS", "").split(",") if day.strip()
             ),
@@ -126,11 +143,71 @@ class AppConfig:
         )
 
 
-def _list(value: str) -> tuple[str, ...]:
+def _list(value: str, name: str = "ESTART_TRUSTED_PROXIES") -> tuple[str, ...]:
     items = tuple(item.strip() for item in value.split(",") if item.strip())
     if "*" in items:
-        raise ValueError("list the allowed hosts and origins one by one; '*' is refused")
+        raise ConfigError(f"{name}: list the allowed hosts and origins one by one; '*' is refused")
     return items
+
+
+def flag(env: Mapping[str, str], name: str, default: bool) -> bool:
+    value = env.get(name)
+    if value is None:
+        return default
+    try:
+        return FLAGS[value.strip().lower()]
+    except KeyError:
+        raise ConfigError(f"{name}={value!r}: expected {FLAG_FORM}") from None
+
+
+def _checked(name: str, value: str, default: Any) -> None:
+    """Refuses a value that does not have the form of the setting's default."""
+    if isinstance(default, bool):
+        flag({name: value}, name, default)
+        return
+    kind = "a whole number" if isinstance(default, int) else "a number"
+    try:
+        number = int(value) if isinstance(default, int) else float(value)
+    except ValueError:
+        raise ConfigError(f"{name}={value!r}: expected {kind}, e.g. {default}") from None
+    if not 0 <= number < float("inf"):
+        raise ConfigError(f"{name}={value!r}: expected {kind} of 0 or more, e.g. {default}")
+
+
+def _check(env: Mapping[str, str]) -> None:
+    """Every ESTART_ setting present has its expected form, or ConfigError names it."""
+    numbers: dict[str, Any] = {"session_hours": AppConfig().session_hours}
+    numbers |= {name: getattr(Limits(), name) for name in Limits.__dataclass_fields__}
+    numbers |= {
+        name: getattr(AppConfig(), name) for name in AppConfig.__dataclass_fields__ if name.startswith(PROTECTIONS)
+    }
+    for name, default in numbers.items():
+        variable = f"ESTART_{name.upper()}"
+        if variable in env:
+            _checked(variable, env[variable], default)
+    if float(env.get("ESTART_SESSION_HOURS", "8")) <= 0:
+        raise ConfigError(f"ESTART_SESSION_HOURS={env['ESTART_SESSION_HOURS']!r}: expected a number of hours above 0")
+    log_format = env.get("ESTART_LOG_FORMAT", "text")
+    if log_format.strip().lower() not in ("text", "json"):
+        raise ConfigError(f"ESTART_LOG_FORMAT={log_format!r}: expected text or json")
+    metrics_token = env.get("ESTART_METRICS_TOKEN")
+    if metrics_token is not None and metrics_token and len(metrics_token) < 32:
+        raise ConfigError("ESTART_METRICS_TOKEN: expected a secret of 32 characters or more")
+    for day in env.get("ESTART_CLOSURE_DAYS", "").split(","):
+        try:
+            date.fromisoformat(day.strip()) if day.strip() else None
+        except ValueError:
+            raise ConfigError(
+                f"ESTART_CLOSURE_DAYS: {day.strip()!r} is not a date; expected ISO dates separated by commas, "
+                "e.g. 2026-12-29,2026-12-30"
+            ) from None
+    for proxy in _list(env.get("ESTART_TRUSTED_PROXIES", "")):
+        try:
+            ipaddress.ip_network(proxy, strict=False)
+        except ValueError:
+            raise ConfigError(
+                f"ESTART_TRUSTED_PROXIES: {proxy!r} is not an address or network; expected e.g. 10.0.0.5,10.1.0.0/16"
+            ) from None
 
 
 PROTECTIONS = (

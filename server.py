@@ -3,7 +3,6 @@
 import argparse
 import asyncio
 import contextlib
-import getpass
 import logging
 import sys
 from collections.abc import AsyncIterator
@@ -27,6 +26,7 @@ from strawberry.asgi import GraphQL
 from strawberry.http import GraphQLHTTPResponse, GraphQLRequestData
 from strawberry.types import ExecutionResult
 
+import cli
 from auth.authenticator import Authenticator
 from authz.enforcer import Decisions
 from authz.grants import GrantBook
@@ -40,6 +40,7 @@ from resolvers.context import Audit, Context
 from resolvers.loaders import Loaders
 from resolvers.reader import Reader
 from schema import EstartSchema, build_schema
+from web import graphiql, observe
 from web.faults import FaultBarrier, request_id_of
 from web.health import readiness
 from web.server_protocol import request_deadline_protocol
@@ -70,9 +71,11 @@ class GraphQLApp(GraphQL[Context, None]):
         session = request.state.db
         request.state.context_session = session
         scheme, _, token = request.headers.get("authorization", "").partition(" ")
-        principal = None
+        principal, refusal = None, None
         if scheme.lower() == "bearer" and token:
             principal = await self.authenticator.principal_for(session, token.strip())
+            if principal is None:
+                refusal = await self.authenticator.refusal(session, token.strip())
         reader = Reader(session)
         return Context(
             session=session,
@@ -83,10 +86,14 @@ class GraphQLApp(GraphQL[Context, None]):
             principal=principal,
             audit=Audit(session, principal),
             request_id=request_id_of(request.scope),
+            token_refusal=refusal,
             client_address=self.authenticator.client_address(
                 request.client.host if request.client else None, request.headers.get("x-forwarded-for")
             ),
         )
+
+    async def render_graphql_ide(self, request: Request) -> Response:
+        return graphiql.page()  # served from here, with a login box (web/graphiql.py)
 
     def encode_json(self, data: object) -> bytes:
         return orjson.dumps(data)
@@ -209,7 +216,8 @@ def create_app(config: AppConfig, schema: EstartSchema | None = None) -> Starlet
             Route("/graphql", graphql, methods=["GET", "POST"]),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
-        ],
+        ]
+        + (graphiql.routes() if config.graphiql else []),
         middleware=[
             Middleware(SecurityHeaders),
             Middleware(FaultBarrier, retry_after_seconds=config.retry_after_seconds),
@@ -227,7 +235,16 @@ def create_app(config: AppConfig, schema: EstartSchema | None = None) -> Starlet
     app.state.sessionmaker = sessionmaker
     app.state.decisions = decisions
     app.state.authenticator = authenticator
+    # Outermost: the request id, one log record and the metrics of every request; GET /metrics.
+    app.add_middleware(observe.RequestLog, log_format=config.log_format, metrics_token=config.metrics_token)
     return app
+
+
+def app_from_env() -> Starlette:
+    """The service configured from the environment, for a process manager running several
+    workers: `uvicorn server:app_from_env --factory --workers 4 --no-proxy-headers` (after
+    `estart migrate`)."""
+    return create_app(AppConfig.from_env())
 
 
 async def _is_empty(config: AppConfig) -> bool:
@@ -248,7 +265,7 @@ async def create_admin(config: AppConfig, username: str, password: str, crb: dat
     authenticator = Authenticator(config, GrantBook(Decisions()))
     async with make_sessionmaker(engine)() as session:
         if await session.scalar(select(func.count()).where(User.username == username.lower())):
-            raise SystemExit(f"user {username} already exists")
+            raise cli.Refused(f"user {username} already exists")
         user = User(
             username=username.lower(),
             display_name=username,
@@ -273,40 +290,103 @@ async def compact_feed(config: AppConfig) -> None:
         await engine.dispose()
 
 
-def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="estart", description="eStart family records service")
-    commands = parser.add_subparsers(dest="command", required=True)
-    commands.add_parser("migrate", help="create or upgrade the database schema")
-    admin = commands.add_parser("create-admin", help="create a system administrator")
-    admin.add_argument("username")
-    admin.add_argument("--password-stdin", action="store_true", help="read the password from standard input")
-    admin.add_argument("--crb-checked-on", type=date.fromisoformat, default=date.today())
-    admin.add_argument("--data-protection-trained-on", type=date.fromisoformat, default=date.today())
-    commands.add_parser("seed-demo", help="load demo settings, users and families")
-    commands.add_parser("compact-feed", help="drop superseded changes from the ContactPoint feed's log")
-    serve = commands.add_parser("serve", help="serve GraphQL (migrating an empty database first)")
-    serve.add_argument("--host", default="127.0.0.1")
-    serve.add_argument("--port", type=int, default=8000)
-    args = parser.parse_args(argv)
-    config = AppConfig.from_env()
+def parser() -> argparse.ArgumentParser:
+    formatter = argparse.RawDescriptionHelpFormatter
+    top = argparse.ArgumentParser(
+        prog="estart", description="eStart family records service", epilog=cli.ENVIRONMENT, formatter_class=formatter
+    )
+    commands = top.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
+    def command(name: str, summary: str, epilog: str = cli.ENVIRONMENT) -> argparse.ArgumentParser:
+        return commands.add_parser(name, help=summary, description=summary, epilog=epilog, formatter_class=formatter)
+
+    command("migrate", "create or upgrade the database schema to this code's migration head; safe to repeat")
+    admin = command(
+        "create-admin",
+        "create a system administrator (the eStart Administrator), under createUser's rules; prompts for the "
+        "password twice unless --password-stdin",
+    )
+    admin.add_argument("username", help="3 to 100 lower-case letters, digits, '.', '_' or '-'")
+    admin.add_argument(
+        "--password-stdin", action="store_true", help="read the password (12 to 256 characters) from standard input"
+    )
+    admin.add_argument(
+        "--crb-checked-on", type=cli.iso_date, default=date.today(), metavar="YYYY-MM-DD",
+        help="date of the enhanced CRB check, not in the future (default today)",
+    )  # fmt: skip
+    admin.add_argument(
+        "--data-protection-trained-on", type=cli.iso_date, default=date.today(), metavar="YYYY-MM-DD",
+        help="date of the data-protection training, not in the future (default today)",
+    )  # fmt: skip
+    seed = command(
+        "seed-demo",
+        "load the demo settings, users and families; safe to repeat. Its logins share a published password: "
+        "refused on a database holding other accounts unless --force",
+    )
+    seed.add_argument(
+        "--force", action="store_true", help="seed even beside accounts other than the demo's (never on real data)"
+    )
+    command("compact-feed", "drop superseded changes from the ContactPoint feed's log; safe while serving")
+    command("export-schema", "print the GraphQL schema (SDL) on standard output; uses no database", epilog="")
+    serve = command(
+        "serve",
+        "serve POST /graphql, GraphiQL on GET /graphql when ESTART_GRAPHIQL is true, and GET /healthz. An empty "
+        "database is migrated first; one behind the code's migrations is refused unless --migrate",
+        epilog=f"{cli.ENVIRONMENT}\n\n{cli.SERVE_ENVIRONMENT}",
+    )
+    serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
+    serve.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
+    serve.add_argument("--migrate", action="store_true", help="migrate the database to the code's head first")
+    return top
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parser().parse_args(argv)
+    if args.command == "export-schema":
+        from schema import printed_sdl
+
+        sys.stdout.write(printed_sdl())
+        return
+    with cli.plainly(""):
+        config = AppConfig.from_env()
+        cli.check_database_url(config.database_url)
+    cli.announce(config.log_format, f"database: {cli.shown_database(config.database_url)}")
+    with cli.plainly(config.database_url):
+        run(args, config)
+
+
+def run(args: argparse.Namespace, config: AppConfig) -> None:
     if args.command == "migrate":
         upgrade(config.database_url)
+        print("the database is at this code's migration head")
     elif args.command == "create-admin":
-        password = sys.stdin.readline().rstrip("\n") if args.password_stdin else getpass.getpass()
+        cli.check_admin(args.username, None, args.crb_checked_on, args.data_protection_trained_on)
+        password = cli.stdin_password() if args.password_stdin else cli.prompted_password()
+        username = cli.check_admin(args.username, password, args.crb_checked_on, args.data_protection_trained_on)
         upgrade(config.database_url)
-        asyncio.run(create_admin(config, args.username, password, args.crb_checked_on, args.data_protection_trained_on))
-        print(f"created system administrator {args.username.lower()}")
+        asyncio.run(create_admin(config, username, password, args.crb_checked_on, args.data_protection_trained_on))
+        print(f"created system administrator {username}")
     elif args.command == "seed-demo":
-        from demo.seed import seed_demo
+        from demo.seed import NOT_LOADED, PUBLISHED_PASSWORD_WARNING, seed_demo
 
         upgrade(config.database_url)
-        print(asyncio.run(seed_demo(config)))
+        summary = asyncio.run(seed_demo(config, force=args.force))
+        print(summary)
+        print(PUBLISHED_PASSWORD_WARNING, file=sys.stderr)
+        if summary.startswith(NOT_LOADED):
+            raise SystemExit(1)
     elif args.command == "compact-feed":
         asyncio.run(compact_feed(config))
     elif args.command == "serve":
-        if asyncio.run(_is_empty(config)):
+        if args.migrate or asyncio.run(_is_empty(config)):
             upgrade(config.database_url)
+        cli.require_current_schema(config.database_url)
+        if config.graphiql:
+            shown = f"[{args.host}]" if ":" in args.host else args.host
+            where = f"GraphiQL: http://{shown}:{args.port}/graphql (log in with the box at its top)"
+            cli.announce(config.log_format, where, sys.stdout)
+        if config.log_format == "json":
+            observe.json_logging_for_uvicorn()
         # The client address is ours to establish (config.trusted_proxies), not uvicorn's.
         uvicorn.run(
             create_app(config),

@@ -17,7 +17,7 @@ from auth.login_attempt import Attempt, AuditSink, could_be_username
 from auth.login_key import LoginKey
 from auth.passwords import Passwords
 from auth.principal import Principal
-from auth.sessions import Sessions
+from auth.sessions import Refusal, Sessions
 from auth.throttle import Throttle
 from authz.grants import GrantBook
 from config import AppConfig
@@ -81,6 +81,9 @@ class Authenticator:
 
     async def principal_for(self, session: AsyncSession, token: str) -> Principal | None:
         return await self.sessions.principal_for(session, token)
+
+    async def refusal(self, session: AsyncSession, token: str) -> Refusal:
+        return await self.sessions.refusal(session, token)
 
     async def hash_password(self, password: str) -> str:
         return await self.passwords.hash(password)

@@ -5,6 +5,7 @@ revoked; revocation takes effect on the very next request."""
 import hashlib
 import secrets
 from datetime import timedelta
+from enum import StrEnum
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -17,6 +18,14 @@ from models.base import utcnow
 
 # last_seen_at is written at most this often, so idle expiry costs no write per request.
 LAST_SEEN_RESOLUTION = timedelta(minutes=1)
+
+
+class Refusal(StrEnum):
+    """Why a bearer token names no caller: `extensions.reason` of UNAUTHENTICATED (API.md)."""
+
+    EXPIRED = "EXPIRED"  # its lifetime or idle time ran out: log in again
+    REVOKED = "REVOKED"  # logged out, password changed, sessions revoked or the user deactivated
+    INVALID = "INVALID"  # no session has this token: never a token of this service
 
 
 def token_hash(token: str) -> str:
@@ -100,3 +109,18 @@ class Sessions:
             grants=self.grant_book.grants_for(assignments),
             must_change_password=first.must_change_password,
         )
+
+    async def refusal(self, session: AsyncSession, token: str) -> Refusal:
+        """Why principal_for found no caller behind this token; asked only once it did not."""
+        row = (
+            await session.execute(
+                select(LoginSession.revoked_at, LoginSession.expires_at, LoginSession.last_seen_at, User.is_active)
+                .join(User, User.id == LoginSession.user_id)
+                .where(LoginSession.token_hash == token_hash(token))
+            )
+        ).first()
+        if row is None:
+            return Refusal.INVALID
+        if row.revoked_at is not None or not row.is_active:
+            return Refusal.REVOKED
+        return Refusal.EXPIRED

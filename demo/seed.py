@@ -450,27 +450,36 @@ class Seeder:
         )  # fmt: skip
 
 
-async def _clash(session: AsyncSession) -> str | None:
-    """Why seeding would clash with what is there: the demo data itself, or some of its names."""
+NOT_LOADED = "demo data not loaded"
+PUBLISHED_PASSWORD_WARNING = (
+    f"WARNING: every demo login has the published password {DEMO_PASSWORD}: seed only a database that no one "
+    "else can reach, never one holding real records"
+)
+
+
+async def _clash(session: AsyncSession, force: bool = False) -> str | None:
+    """Why seeding would clash with what is there: the demo data itself, or some of its names.
+    `force` seeds beside accounts other than the demo's (never on real data)."""
     codes = [code for code, _ in SETTINGS]
     usernames = [username for username, *_ in USERS]
     others = await session.scalar(select(User.username).where(User.username.not_in(usernames)).limit(1))
-    if others is not None:
+    if others is not None and not force:
         # Demo logins share a published password: never add them beside real accounts.
-        return "demo data not loaded: this database holds accounts other than the demo's"
+        return f"{NOT_LOADED}: this database holds accounts other than the demo's (--force seeds anyway)"
     found = list(await session.scalars(select(Setting.code).where(Setting.code.in_(codes))))
     found += list(await session.scalars(select(User.username).where(User.username.in_(usernames))))
     if len(found) == len(codes) + len(usernames):
         return "demo data already present; nothing changed"
-    return f"demo data not loaded: these names are taken: {', '.join(sorted(found))}" if found else None
+    return f"{NOT_LOADED}: these names are taken: {', '.join(sorted(found))}" if found else None
 
 
-async def seed_demo(config: AppConfig) -> str:
-    """Create the demo data and return a summary of the logins; idempotent."""
+async def seed_demo(config: AppConfig, force: bool = False) -> str:
+    """Create the demo data and return a summary of the logins; idempotent. Refused (NOT_LOADED)
+    beside accounts other than the demo's unless `force`."""
     engine = make_engine(config.database_url)
     try:
         async with make_sessionmaker(engine)() as session:
-            if clash := await _clash(session):
+            if clash := await _clash(session, force):
                 return f"{clash}\n{logins()}"
             seeder = Seeder(session)
             await seeder.settings_and_users(password_hasher(config).hash)

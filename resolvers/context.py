@@ -87,8 +87,13 @@ class Context:
     denials: Denials = field(default_factory=Denials)
     # The client's address (the peer, or X-Forwarded-For from a trusted proxy): login throttling.
     client_address: str = "unknown"
+    # Why the bearer token sent names no caller (auth.sessions.Refusal); None when none was sent.
+    token_refusal: str | None = None
 
     def require_principal(self) -> Principal:
         if self.principal is None:
-            raise Unauthenticated("Log in first")
+            raise Unauthenticated("Log in first", **self.refusal_extensions())
         return self.principal
+
+    def refusal_extensions(self) -> dict[str, str]:
+        return {} if self.token_refusal is None else {"reason": self.token_refusal}

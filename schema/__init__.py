@@ -12,7 +12,7 @@ from strawberry.types.field import StrawberryField
 from authz.categories import FieldCategory
 from authz.guard import TypeKind, install_guards
 from config import Limits
-from schema.extensions import AuthenticationGate, ErrorShaping, shape_errors
+from schema.extensions import AuthenticationGate, ErrorShaping, OperationFacts, shape_errors
 from schema.fields import CATEGORY, kind_of
 from schema.limits import query_limits
 from schema.mutation import Mutation
@@ -64,6 +64,7 @@ def _assemble(limits: Limits = DEFAULT_LIMITS, **kwargs: Any) -> EstartSchema:
         query=Query,
         mutation=Mutation,
         extensions=[
+            OperationFacts,
             AuthenticationGate,
             query_limits(limits),
             ErrorShaping,
@@ -72,3 +73,8 @@ def _assemble(limits: Limits = DEFAULT_LIMITS, **kwargs: Any) -> EstartSchema:
         ],
         **kwargs,
     )
+
+
+def printed_sdl() -> str:
+    """The schema's SDL as `estart export-schema` prints it and schema.graphql holds it."""
+    return build_schema().as_str() + "\n"

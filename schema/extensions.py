@@ -21,14 +21,18 @@ from graphql import (
 from strawberry.extensions import SchemaExtension
 from strawberry.types.graphql import OperationType as StrawberryOperation
 
+from auth.authenticator import LOCKED
 from errors import PASSWORD_CHANGE_REQUIRED, Code, ServiceError, Withheld
 from models.db import loggable, unavailable
 from resolvers.context import Context
 from resolvers.transaction import PENDING as PENDING_WRITES
+from web.observe import request_facts
 
 logger = logging.getLogger("estart.graphql")
 
-USER_FIELDS = {"id": None, "username": None, "displayName": None, "__typename": None}
+SETTING_FIELDS = {"id": None, "code": None, "name": None, "__typename": None}
+ROLE_FIELDS = {"role": None, "setting": SETTING_FIELDS, "__typename": None}
+USER_FIELDS = {"id": None, "username": None, "displayName": None, "roles": ROLE_FIELDS, "__typename": None}
 SESSION_FIELDS = {"token": None, "expiresAt": None, "user": USER_FIELDS, "mustChangePassword": None, "__typename": None}
 # What a session whose password an administrator set may run until it is changed.
 PASSWORD_CHANGE_FIELDS = {"changePassword", "logout", "me", "__typename"}
@@ -55,7 +59,9 @@ class AuthenticationGate(SchemaExtension):
     def on_validate(self) -> Iterator[None]:
         context: Context = self.execution_context.context
         if context.principal is None and not self._is_login_only():
-            raise GraphQLError("Log in first", extensions={"code": Code.UNAUTHENTICATED})
+            raise GraphQLError(
+                "Log in first", extensions={"code": Code.UNAUTHENTICATED, **context.refusal_extensions()}
+            )
         if context.principal is not None and context.principal.must_change_password and not self._changes_password():
             raise GraphQLError(
                 "Change your password first (changePassword)",
@@ -220,3 +226,36 @@ def shape_errors(errors: list[GraphQLError], request_id: str) -> None:
             error.message = "Internal error"
             error.locations = None
             error.extensions = {"code": Code.INTERNAL, "requestId": request_id}
+
+
+class OperationFacts(SchemaExtension):
+    """Tells the request log and the metrics (web/observe.py) who ran what and how it ended:
+    the user id, the operation's name and type, the first error code, the FORBIDDEN count by
+    category, a refused login. Listed first, so that it sees the errors ErrorShaping adds."""
+
+    def on_operation(self) -> Iterator[None]:
+        yield
+        facts = request_facts()
+        if facts is None:
+            return
+        execution = self.execution_context
+        context: Context = execution.context
+        facts["user_id"] = None if context.principal is None else context.principal.user_id
+        facts["operation"] = execution.operation_name
+        try:
+            facts["operation_type"] = execution.operation_type.value
+        except RuntimeError:  # the document did not parse
+            facts["operation_type"] = "invalid"
+        errors = list((execution.result.errors if execution.result else None) or ())
+        codes = [str((error.extensions or {}).get("code", Code.INTERNAL)) for error in errors]
+        facts["outcome"] = codes[0] if codes else "OK"
+        denied: dict[str, int] = {}
+        for error in errors:
+            extensions = error.extensions or {}
+            if extensions.get("code") == Code.FORBIDDEN:
+                category = str(extensions.get("category", "NONE"))
+                denied[category] = denied.get(category, 0) + 1
+            elif extensions.get("code") == Code.UNAUTHENTICATED and error.path == ["login"]:
+                facts["login_refused"] = "locked" if error.message == LOCKED else "bad_credentials"
+        facts["denials"] = sum(denied.values())
+        facts["denied_categories"] = denied

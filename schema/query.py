@@ -52,7 +52,7 @@ class Query:
         setting_id: strawberry.ID | None = None,
         first: int | None = 50,
         after: str | None = None,
-    ) -> FamilyConnection:
+    ) -> FamilyConnection | None:
         first = 50 if first is None else first
         relations = requested_under(info, "nodes")
         page: FamilyPage = await family.list_families(info.context, setting_id, first, after, relations)
@@ -79,7 +79,7 @@ class Query:
     @strawberry.field
     async def search_people(
         self, info: Info[Context, None], name: str, date_of_birth: date | None = None, postcode: str | None = None
-    ) -> list[PersonMatch]:
+    ) -> list[PersonMatch] | None:
         return await search.search_people(info.context, name, date_of_birth, postcode)  # type: ignore[return-value]
 
     @strawberry.field(description="A drop-down list (standards 15); active values unless includeInactive.")
@@ -95,11 +95,11 @@ class Query:
         setting_id: strawberry.ID,
         date_from: Annotated[date, strawberry.argument(name="from")],
         date_to: Annotated[date, strawberry.argument(name="to")],
-    ) -> Timeliness:
+    ) -> Timeliness | None:
         return await form.timeliness(info.context, setting_id, date_from, date_to)
 
     @strawberry.field
-    async def child_protection_list(self, info: Info[Context, None], setting_id: strawberry.ID) -> list[Child]:
+    async def child_protection_list(self, info: Info[Context, None], setting_id: strawberry.ID) -> list[Child] | None:
         return await cp_plan.protection_list(info.context, setting_id)  # type: ignore[return-value]
 
     @strawberry.field(
@@ -108,7 +108,7 @@ class Query:
     )
     async def login_locks(
         self, info: Info[Context, None], locked_only: bool = False, first: int = 100
-    ) -> list[LoginLock]:
+    ) -> list[LoginLock] | None:
         return await account.login_locks(info.context, locked_only, first)
 
     @strawberry.field(
@@ -116,6 +116,6 @@ class Query:
         "first ≤ 5000. CONTACTPOINT read only."
     )
     async def contact_point_changes(
-        self, info: Info[Context, None], after: str | None = None, first: int = 500
+        self, info: Info[Context, None], after: str | None = None, first: int | None = 500
     ) -> ContactPointPage | None:
-        return await contactpoint.changes(info.context, after, first)  # type: ignore[return-value]
+        return await contactpoint.changes(info.context, after, 500 if first is None else first)  # type: ignore[return-value]

@@ -192,3 +192,46 @@ async def test_a_session_expires_after_the_configured_hours(api: Api, world: Wor
     expires = datetime.fromisoformat(data["login"]["expiresAt"])
     lifetime = timedelta(hours=config.session_hours)
     assert before + lifetime <= expires <= after + lifetime
+
+
+# --- UNAUTHENTICATED says why a token stopped working (API.md round 2) -------------------------
+
+
+async def _idle_token(api: Api, world: World, app: Any) -> str | None:
+    token = await _logged_in(api, world, app)
+    user_id = await user_key(api, token)
+    async with app.state.sessionmaker() as session:
+        await session.execute(
+            update(LoginSession)
+            .where(LoginSession.user_id == user_id)
+            .values(last_seen_at=utcnow() - timedelta(days=1))
+        )
+        await session.commit()
+    return token
+
+
+REASONS = {
+    "no-token": None,
+    "bad-token": "INVALID",
+    "expired-token": "EXPIRED",
+    "idle-token": "EXPIRED",
+    "logged-out-token": "REVOKED",
+    "deactivated-users-token": "REVOKED",
+}
+
+
+@pytest.mark.parametrize("kind", REASONS)
+async def test_unauthenticated_says_why_the_token_stopped_working(api: Api, world: World, app: Any, kind: str) -> None:
+    token = await {**TOKENS, "idle-token": _idle_token}[kind](api, world, app)
+    body = await api.post("{ me { id } }", token=token)
+    assert_unauthenticated(body)
+    assert [error["extensions"].get("reason") for error in body["errors"]] == [REASONS[kind]]
+
+
+async def test_a_login_response_may_select_the_users_roles_and_their_settings(api: Api, world: World) -> None:
+    document = (
+        "mutation($u: String!, $p: String!) { login(username: $u, password: $p) "
+        "{ token user { username roles { role setting { code } } } } }"
+    )
+    data = await api.ok(document, {"u": "manager-a", "p": PASSWORD})
+    assert data["login"]["user"]["roles"] == [{"role": "MANAGER", "setting": {"code": "CCA"}}]

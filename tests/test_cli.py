@@ -28,13 +28,18 @@ def database(empty: Path) -> Path:
     return empty
 
 
-def estart(database: Path, *args: str, stdin: str | None = None) -> subprocess.CompletedProcess[str]:
+def estart(
+    database: Path, *args: str, stdin: str | None = "", env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """`estart ARGS` on the SQLite file `database` (or ESTART_DATABASE_URL in `env`), with no
+    terminal: standard input is a pipe."""
     assert ESTART.exists(), f"{ESTART} is missing: install the project with `python3 dev.py test`"
-    env = {**os.environ, "ESTART_DATABASE_URL": f"sqlite+aiosqlite:///{database}"}
-    env.pop("ESTART_TEST_DATABASE_URL", None)
+    environment = {**os.environ, "ESTART_DATABASE_URL": f"sqlite+aiosqlite:///{database}", **(env or {})}
+    environment.pop("ESTART_TEST_DATABASE_URL", None)
     return subprocess.run(
-        [str(ESTART), *args], input=stdin, capture_output=True, text=True, env=env, cwd=database.parent, timeout=60
-    )
+        [str(ESTART), *args], input=stdin, capture_output=True, text=True, env=environment, cwd=database.parent,
+        timeout=60,
+    )  # fmt: skip
 
 
 def rows(database: Path, sql: str, *parameters: object) -> list[tuple[object, ...]]:
@@ -72,8 +77,15 @@ def test_seed_demo_is_refused_beside_real_accounts(tmp_path: Path) -> None:
         estart(database, "create-admin", "root", "--password-stdin", stdin="a-long-admin-passphrase\n").returncode == 0
     )
     refused = estart(database, "seed-demo")
-    assert "accounts other than the demo's" in refused.stdout
+    assert refused.returncode == 1
+    assert "accounts other than the demo's (--force seeds anyway)" in refused.stdout
+    assert "published password demo-password-2026" in refused.stderr
     assert rows(database, "SELECT count(*) FROM users WHERE username = 'manager'") == [(0,)]
+
+    forced = estart(database, "seed-demo", "--force")
+    assert forced.returncode == 0, forced.stderr
+    assert "demo data created" in forced.stdout and "published password" in forced.stderr
+    assert rows(database, "SELECT count(*) FROM users WHERE username = 'manager'") == [(1,)]
 
 
 def test_seed_demo_is_idempotent(tmp_path: Path) -> None:
@@ -108,3 +120,210 @@ def test_create_admin_refuses_a_weak_password_without_quoting_it(tmp_path: Path,
     assert result.returncode != 0 and "password" in result.stderr
     assert weak not in result.stderr + result.stdout
     assert rows(database, "SELECT count(*) FROM users") == [(0,)]
+
+
+# --- the command line speaks plainly -----------------------------------------------------------
+
+
+def one_plain_line(result: subprocess.CompletedProcess[str]) -> str:
+    """The refusal: a non-zero exit and one `estart:` line on stderr (beside the database line)."""
+    assert result.returncode != 0, (result.stdout, result.stderr)
+    assert "Traceback" not in result.stderr
+    lines = [line for line in result.stderr.splitlines() if not line.startswith("database: ")]
+    assert len(lines) == 1 and lines[0].startswith("estart: "), result.stderr
+    return lines[0]
+
+
+BAD_URLS = {
+    "sync-sqlite": ("sqlite:///estart.db", "sqlite+aiosqlite:///estart.db"),
+    "no-asyncpg": ("postgresql://estart@127.0.0.1/estart", "postgresql+asyncpg://estart@127.0.0.1/estart"),
+    "psycopg2": ("postgresql+psycopg2://estart@127.0.0.1/estart", "the service needs asyncpg"),
+    "not-a-url": ("estart.db", "is not a database URL"),
+    "mysql": ("mysql+aiomysql://estart@127.0.0.1/estart", "eStart runs on SQLite or PostgreSQL"),
+    "no-folder": ("sqlite+aiosqlite:////nonexistent-folder/estart.db", "its folder must exist"),
+    "refused": ("postgresql+asyncpg://estart:s3cret@127.0.0.1:1/estart", "127.0.0.1:1: connection refused"),
+}
+
+
+@pytest.mark.parametrize("kind", BAD_URLS)
+def test_a_wrong_database_url_is_one_plain_line(tmp_path: Path, kind: str) -> None:
+    url, expected = BAD_URLS[kind]
+    result = estart(tmp_path / "unused.db", "migrate", env={"ESTART_DATABASE_URL": url})
+    assert expected in one_plain_line(result)
+    assert "s3cret" not in result.stderr + result.stdout
+
+
+def test_a_database_that_does_not_exist_on_the_server_is_named(tmp_path: Path) -> None:
+    server = os.environ.get("ESTART_TEST_DATABASE_URL", "")
+    if not server.startswith("postgresql"):
+        pytest.skip("needs ESTART_TEST_DATABASE_URL naming a PostgreSQL server")
+    from sqlalchemy.engine import make_url
+
+    url = make_url(server).set(database="estart_no_such_database").render_as_string(hide_password=False)
+    line = one_plain_line(estart(tmp_path / "unused.db", "migrate", env={"ESTART_DATABASE_URL": url}))
+    assert "'estart_no_such_database' does not exist" in line and "createdb estart_no_such_database" in line
+
+
+def test_every_command_says_which_database_it_uses_with_the_password_masked(tmp_path: Path) -> None:
+    database = tmp_path / "shown.db"
+    assert f"database: SQLite file {database}" in estart(database, "migrate").stderr
+    result = estart(database, "migrate", env={"ESTART_DATABASE_URL": BAD_URLS["refused"][0]})
+    assert "database: PostgreSQL postgresql+asyncpg://estart:***@127.0.0.1:1/estart" in result.stderr
+
+
+@pytest.mark.parametrize(
+    ("variable", "value", "expected"),
+    [
+        ("ESTART_SESSION_HOURS", "eight", "ESTART_SESSION_HOURS='eight': expected a number"),
+        ("ESTART_GRAPHIQL", "maybe", "ESTART_GRAPHIQL='maybe': expected true or false"),
+        ("ESTART_MAX_DEPTH", "deep", "ESTART_MAX_DEPTH='deep': expected a whole number"),
+        ("ESTART_LOGIN_LOCK_AFTER", "-3", "ESTART_LOGIN_LOCK_AFTER='-3': expected a whole number of 0 or more"),
+        ("ESTART_CLOSURE_DAYS", "2026-12-32", "ESTART_CLOSURE_DAYS: '2026-12-32' is not a date"),
+        ("ESTART_TRUSTED_PROXIES", "proxy.example", "ESTART_TRUSTED_PROXIES: 'proxy.example' is not an address"),
+        ("ESTART_ALLOWED_HOSTS", "*", "ESTART_ALLOWED_HOSTS: list the allowed hosts"),
+    ],
+)
+def test_a_bad_setting_names_the_variable_and_the_expected_form(
+    tmp_path: Path, variable: str, value: str, expected: str
+) -> None:
+    result = estart(tmp_path / "unused.db", "migrate", env={variable: value})
+    assert result.returncode == 2
+    assert expected in one_plain_line(result)
+
+
+@pytest.mark.parametrize(("value", "expected"), [("on", True), ("off", False), ("TRUE", True), ("0", False)])
+def test_graphiql_switch_spellings_are_read_never_silently_false(value: str, expected: bool) -> None:
+    from config import AppConfig
+
+    assert AppConfig.from_env({"ESTART_GRAPHIQL": value}).graphiql is expected
+
+
+def test_create_admin_without_a_terminal_says_to_pipe_the_password(tmp_path: Path) -> None:
+    database = tmp_path / "admin.db"
+    assert "--password-stdin" in one_plain_line(estart(database, "create-admin", "root", stdin=""))
+
+
+@pytest.mark.parametrize(
+    ("args", "password", "expected"),
+    [
+        (["Not A Name"], "a long enough password", "username 'Not A Name': 3 to 100 lower-case letters"),
+        (["ab"], "a long enough password", "username 'ab'"),
+        (["root", "--crb-checked-on", "2999-01-01"], "a long enough password", "--crb-checked-on is in the future"),
+        (["root", "--data-protection-trained-on", "2999-01-01"], "a long enough password", "is in the future"),
+        (["root"], "too short", "the password must be 12 to 256 characters"),
+        (["root"], "", "the password must be 12 to 256 characters"),
+    ],
+    ids=["spaces", "too-short-name", "crb-future", "training-future", "short-password", "empty-password"],
+)
+def test_create_admin_applies_create_users_rules(tmp_path: Path, args: list[str], password: str, expected: str) -> None:
+    database = tmp_path / "admin.db"
+    result = estart(database, "create-admin", *args, "--password-stdin", stdin=password + "\n")
+    assert expected in one_plain_line(result)
+    assert not database.exists() or rows(database, "SELECT count(*) FROM users") == [(0,)]
+
+
+def test_create_admin_refuses_a_date_that_is_not_a_date(tmp_path: Path) -> None:
+    result = estart(tmp_path / "admin.db", "create-admin", "root", "--crb-checked-on", "yesterday")
+    assert result.returncode == 2 and "'yesterday' is not a date; expected YYYY-MM-DD" in result.stderr
+
+
+def at_a_terminal(database: Path, args: list[str], answers: list[str]) -> tuple[int, str]:
+    """`estart ARGS` with a terminal (a pseudo-terminal), typing each answer at its prompt."""
+    import pty
+    import select
+
+    controller, terminal = pty.openpty()
+    env = {**os.environ, "ESTART_DATABASE_URL": f"sqlite+aiosqlite:///{database}"}
+    env.pop("ESTART_TEST_DATABASE_URL", None)
+    process = subprocess.Popen(
+        [str(ESTART), *args], stdin=terminal, stdout=terminal, stderr=terminal, env=env, cwd=database.parent,
+        start_new_session=True,
+    )  # fmt: skip
+    os.close(terminal)
+    seen, since, pending = b"", b"", list(answers)
+    try:
+        while True:
+            ready, _, _ = select.select([controller], [], [], 60)
+            if not ready:
+                break
+            try:
+                chunk = os.read(controller, 4096)
+            except OSError:  # the process closed the terminal
+                break
+            if not chunk:
+                break
+            seen, since = seen + chunk, since + chunk
+            if pending and since.rstrip().endswith(b":"):  # a new prompt, not the last one's echo
+                os.write(controller, pending.pop(0).encode() + b"\n")
+                since = b""
+    finally:
+        os.close(controller)
+    return process.wait(timeout=60), seen.decode(errors="replace")
+
+
+def test_create_admin_confirms_a_prompted_password(tmp_path: Path) -> None:
+    database = tmp_path / "prompted.db"
+    status, output = at_a_terminal(database, ["create-admin", "root"], ["a long enough password", "a different one!"])
+    assert status == 1 and "the two passwords differ; nothing was created" in output
+    status, output = at_a_terminal(
+        database, ["create-admin", "root"], ["a long enough password", "a long enough password"]
+    )
+    assert status == 0 and "created system administrator root" in output, output
+    assert rows(database, "SELECT count(*) FROM users WHERE username = 'root'") == [(1,)]
+
+
+@pytest.mark.parametrize(
+    ("command", "options"),
+    [
+        ("migrate", []),
+        ("create-admin", ["--password-stdin", "--crb-checked-on", "--data-protection-trained-on"]),
+        ("seed-demo", ["--force"]),
+        ("compact-feed", []),
+        ("serve", ["--host", "--port", "--migrate", "ESTART_GRAPHIQL", "ESTART_ALLOWED_HOSTS"]),
+    ],
+)
+def test_help_documents_each_commands_options_and_environment(tmp_path: Path, command: str, options: list[str]) -> None:
+    result = estart(tmp_path / "unused.db", command, "--help")
+    assert result.returncode == 0
+    assert "environment:" in result.stdout and "ESTART_DATABASE_URL" in result.stdout
+    assert all(option in result.stdout for option in options), result.stdout
+
+
+# --- upgrades cannot fail silently -------------------------------------------------------------
+
+
+def test_serve_refuses_a_database_behind_the_code_unless_told_to_migrate(tmp_path: Path) -> None:
+    from alembic import command
+
+    from models.migrate import alembic_config, head_revision
+    from tests.test_e2e_http import free_port, wait_until_healthy
+
+    database = tmp_path / "old.db"
+    url = f"sqlite+aiosqlite:///{database}"
+    command.upgrade(alembic_config(url), "0003_login_security")
+    port = str(free_port())
+    line = one_plain_line(estart(database, "serve", "--port", port))
+    assert f"at migration 0003_login_security and this code needs {head_revision()}" in line
+    assert "`estart migrate`" in line and "--migrate" in line
+    assert rows(database, "SELECT version_num FROM alembic_version") == [("0003_login_security",)]
+
+    env = {**os.environ, "ESTART_DATABASE_URL": url}
+    env.pop("ESTART_TEST_DATABASE_URL", None)
+    log = tmp_path / "serve.log"
+    with log.open("wb") as output:
+        server = subprocess.Popen(
+            [str(ESTART), "serve", "--port", port, "--migrate"], stdout=output, stderr=subprocess.STDOUT, env=env
+        )
+    try:
+        wait_until_healthy(f"http://127.0.0.1:{port}", server, log)
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    assert rows(database, "SELECT version_num FROM alembic_version") == [(head_revision(),)]
+
+
+def test_export_schema_prints_the_committed_sdl(tmp_path: Path) -> None:
+    result = estart(tmp_path / "unused.db", "export-schema", env={"ESTART_DATABASE_URL": "not used"})
+    assert result.returncode == 0, result.stderr
+    assert result.stdout == (Path(__file__).resolve().parent.parent / "schema.graphql").read_text(encoding="utf-8")
+    assert result.stderr == "" and not (tmp_path / "unused.db").exists()

@@ -584,6 +584,6 @@ async def test_timeliness_of_a_range_that_ends_before_it_starts_is_refused(api: 
     body = await api.post(
         TIMELINESS, {"s": centre.setting_id, "from": "2026-11-02", "to": "2026-11-01"}, centre.manager
     )
-    assert body["data"] is None
+    assert body["data"] == {"timeliness": None}  # nullable root field (API.md)
     assert codes(body) == ["BAD_USER_INPUT"]
     assert body["errors"][0]["extensions"]["field"] == "to"

@@ -1,0 +1,196 @@
+"""GraphiQL works offline and after login: the page and its pinned assets come from the service
+itself, and a real headless browser (the system's Chromium, driven by Playwright) logs in through
+the page's login box, gets autocomplete from the fetched schema and runs a query."""
+
+import os
+import re
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+
+from config import AppConfig
+from demo.seed import DEMO_PASSWORD, seed_demo
+from models.migrate import upgrade
+from tests.conftest import Api
+from tests.test_e2e_http import ESTART, free_port, wait_until_healthy
+from web.graphiql import ASSETS, CONTENT_SECURITY_POLICY
+
+REFERENCE = re.compile(r"""(?:src|href)\s*=\s*["']([^"']*)["']""", re.IGNORECASE)
+ABSOLUTE = re.compile(r"""(?:https?:)?//[\w.-]""", re.IGNORECASE)
+BROWSER_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run",
+]  # fmt: skip
+
+
+async def page_html(api: Api) -> httpx.Response:
+    response = await api.client.get("/graphql", headers={"accept": "text/html"})
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/html")
+    return response
+
+
+async def test_the_page_references_no_external_url_and_every_asset_is_served(api: Api) -> None:
+    response = await page_html(api)
+    references = REFERENCE.findall(response.text)
+    assert len(references) >= 8, references  # three stylesheets, five scripts
+    external = [url for url in references if urlsplit(url).scheme not in ("", "data") or url.startswith("//")]
+    assert external == []
+    for url in references:
+        if url.startswith("data:"):
+            continue
+        asset = await api.client.get(f"/{url}")  # relative to /graphql
+        assert asset.status_code == 200, url
+        assert asset.content, url
+
+
+def test_the_pages_own_files_name_no_other_origin() -> None:
+    for name in ("index.html", "estart.js", "estart.css"):
+        text = (ASSETS / name).read_text(encoding="utf-8")
+        assert not ABSOLUTE.search(text), name
+
+
+async def test_the_page_lets_the_browser_load_from_this_origin_only(api: Api) -> None:
+    policy = (await page_html(api)).headers["content-security-policy"]
+    assert policy == CONTENT_SECURITY_POLICY
+    assert "default-src 'none'" in policy and "connect-src 'self'" in policy
+    assert not ABSOLUTE.search(policy) and "*" not in policy
+
+
+async def test_the_assets_are_the_pinned_files_with_their_licences() -> None:
+    script = (ASSETS / "refetch.sh").read_text(encoding="utf-8")
+    pinned = re.findall(r"^(\S+@[\d.]+) (\S+) (\S+) (\S+)$", script, re.MULTILINE)
+    assert len(pinned) == 6
+    import base64
+    import hashlib
+
+    for package, _, name, sha384 in pinned:
+        digest = base64.b64encode(hashlib.sha384((ASSETS / name).read_bytes()).digest()).decode()
+        assert digest == sha384, f"{name} is not {package}'s pinned file: run {ASSETS / 'refetch.sh'}"
+    for licence in ("react", "react-dom", "graphiql", "graphiql-explorer"):
+        assert "Permission is hereby granted" in (ASSETS / f"{licence}.LICENSE").read_text(encoding="utf-8")
+
+
+# --- a real browser ------------------------------------------------------------------------------
+
+
+def chromium() -> str | None:
+    for candidate in (os.environ.get("ESTART_TEST_CHROMIUM"), "/usr/bin/chromium", shutil.which("chromium")):
+        if candidate and Path(candidate).exists():
+            return candidate
+    return None
+
+
+@pytest.fixture(scope="module")
+def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
+    folder = tmp_path_factory.mktemp("graphiql")
+    env = {
+        **os.environ,
+        "ESTART_DATABASE_URL": f"sqlite+aiosqlite:///{folder / 'estart.db'}",
+        "ESTART_GRAPHIQL": "true",
+    }
+    env.pop("ESTART_TEST_DATABASE_URL", None)
+    upgrade(env["ESTART_DATABASE_URL"])
+    import asyncio
+
+    asyncio.run(seed_demo(AppConfig(database_url=env["ESTART_DATABASE_URL"])))
+    port = free_port()
+    log = folder / "serve.log"
+    with log.open("wb") as output:
+        server = subprocess.Popen(
+            [str(ESTART), "serve", "--host", "127.0.0.1", "--port", str(port)],
+            stdout=output, stderr=subprocess.STDOUT, env=env, cwd=folder,
+        )  # fmt: skip
+    try:
+        url = f"http://127.0.0.1:{port}"
+        wait_until_healthy(url, server, log)
+        yield url, log
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+def test_serve_says_where_graphiql_is(demo_server: tuple[str, Path]) -> None:
+    url, log = demo_server
+    assert f"GraphiQL: {url}/graphql" in log.read_text()
+
+
+async def test_a_browser_logs_in_gets_autocomplete_and_runs_a_query_offline(demo_server: tuple[str, Path]) -> None:
+    base_url, _ = demo_server
+    executable = chromium()
+    if executable is None:
+        pytest.skip("no Chromium installed (apt-get install -y chromium)")
+    from playwright.async_api import Route, async_playwright, expect
+    from playwright.async_api import TimeoutError as PlaywrightTimeout
+
+    elsewhere: list[str] = []
+
+    async def only_this_origin(route: Route) -> None:
+        if route.request.url.startswith(base_url + "/"):
+            await route.continue_()
+        else:  # the machine is offline as far as the page knows
+            elsewhere.append(route.request.url)
+            await route.abort()
+
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=executable, args=BROWSER_ARGS)
+        try:
+            page = await browser.new_page()
+            problems: list[str] = []
+            page.on("pageerror", lambda error: problems.append(str(error)))
+            page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+            await page.route("**/*", only_this_origin)
+            await page.goto(f"{base_url}/graphql", wait_until="load")
+            await page.wait_for_selector(".graphiql-query-editor .CodeMirror", timeout=30_000)
+
+            await page.fill("#estart-username", "manager")
+            await page.fill("#estart-password", DEMO_PASSWORD)
+            await page.click("#estart-login-button")
+            # (no page.wait_for_function: the page's Content-Security-Policy forbids its eval)
+            await expect(page.locator("#estart-status")).to_contain_text("Logged in as manager", timeout=30_000)
+            assert "MANAGER in NORTH" in (await page.text_content("#estart-status") or "")
+            editors = await page.evaluate(  # the variables and headers editors below the query
+                "[...document.querySelectorAll('.graphiql-editor-tool .CodeMirror')].map(e => e.CodeMirror.getValue())"
+            )
+            assert any('"Authorization": "Bearer ' in text for text in editors), editors
+
+            # Autocomplete: the schema was fetched with the token (the page marks its arrival; the
+            # editor takes it a moment later, hence a few tries).
+            await expect(page.locator("body")).to_have_attribute("data-schema", "loaded", timeout=30_000)
+            hints = ""
+            for _ in range(10):
+                await page.evaluate(
+                    """() => { const cm = document.querySelector('.graphiql-query-editor .CodeMirror').CodeMirror;
+                    cm.setValue('{ famil'); cm.focus(); cm.setCursor({line: 0, ch: 7}); }"""
+                )
+                await page.keyboard.press("Control+Space")
+                try:
+                    hints = await page.locator(".CodeMirror-hints").text_content(timeout=3_000) or ""
+                    break
+                except PlaywrightTimeout:
+                    continue
+            assert "families" in hints
+            await page.keyboard.press("Escape")
+
+            # A query runs with the token and answers.
+            await page.evaluate(
+                """() => document.querySelector('.graphiql-query-editor .CodeMirror').CodeMirror
+                .setValue('{ me { username } families { totalCount } }')"""
+            )
+            await page.click(".graphiql-execute-button")
+            await expect(page.locator(".graphiql-response")).to_contain_text("totalCount", timeout=30_000)
+            response = await page.evaluate(
+                "document.querySelector('.graphiql-response .CodeMirror').CodeMirror.getValue()"
+            )
+            assert '"username": "manager"' in response and '"totalCount": 5' in response, response
+            assert elsewhere == [] and problems == [], (elsewhere, problems)
+        finally:
+            await browser.close()
