@@ -165,6 +165,8 @@ def _checked(name: str, value: str, default: Any) -> None:
     if isinstance(default, bool):
         flag({name: value}, name, default)
         return
+    if not isinstance(default, int | float):  # text (a key, a name): any value has its form
+        return
     kind = "a whole number" if isinstance(default, int) else "a number"
     try:
         number = int(value) if isinstance(default, int) else float(value)
