@@ -8,6 +8,7 @@ Session revocation takes effect on the very next request: principal_for reads th
 the user on every request. `deactivateUser` and `setPassword` end all of the user's sessions;
 `changePassword` ends all of the caller's other sessions and keeps the one it was made with."""
 
+import secrets
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -31,6 +32,7 @@ from errors import BadUserInput, NotFound, ServiceError, Unauthenticated
 from models import LoginSession, User
 from models.base import utcnow
 from resolvers import validation as v
+from resolvers.compliance import COMPLIANCE_EXPIRED, compliance, refuse_if_expired
 from resolvers.context import Context
 from resolvers.ids import decode_key
 from resolvers.user import UserRecord, user_record
@@ -47,6 +49,22 @@ async def login(ctx: Context, username: str, password: str) -> SessionRecord:
     token, login_session, account = await ctx.authenticator.login(
         ctx.session, username, password, ctx.client_address, ctx.audit
     )
+    state = compliance(
+        account.crb_checked_on, account.data_protection_trained_on, ctx.config.crb_renewal_years, v.today()
+    )
+    if state.lapsed:  # standards 4: no access past the CRB check's or the training's expiry
+        account_id = account.id
+        await ctx.session.rollback()  # no session opened
+        ctx.audit.write(
+            "login.refused",
+            "User",
+            account_id,
+            user_id=account_id,
+            changes={"reason": COMPLIANCE_EXPIRED, "lapsed": state.lapsed},
+        )
+        await ctx.session.commit()
+        refuse_if_expired(state)
+    account.last_login_at = login_session.created_at
     ctx.audit.write("session.login", "User", account.id, user_id=account.id, changes={"address": ctx.client_address})
     await ctx.session.commit()
     return SessionRecord(token=token, expires_at=login_session.expires_at, user=await user_record(ctx, account.id))
@@ -183,6 +201,23 @@ async def set_password(ctx: Context, opaque_id: str, password: str) -> bool:
     ctx.audit.write("user.password_reset", "User", user.id, changes={"sessionsRevoked": revoked})
     await ctx.session.commit()
     return True
+
+
+def one_time_password() -> str:
+    """A password the service chooses: 20 characters, 120 bits."""
+    return secrets.token_urlsafe(15)
+
+
+async def issue_one_time_password(ctx: Context, user: User) -> str:
+    """The one place the service gives a user a password of its choosing (an approved new user
+    or password reset): it replaces the password, ends every session and lifts any lock, and
+    returns the password, for the administrator to pass on. It must be changed at first login
+    (the must-change flag is set here). The caller audits and commits."""
+    password = one_time_password()
+    user.password_hash = await ctx.authenticator.hash_password(password)
+    await ctx.authenticator.sessions.revoke(ctx.session, user.id)
+    await ctx.authenticator.throttle.unlock(ctx.session, ACCOUNT, account_key(user.username))
+    return password
 
 
 async def change_password(ctx: Context, current_password: str, new_password: str) -> bool:

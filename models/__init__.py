@@ -10,7 +10,7 @@ from models.lookup import LookupValue, SubjectCode
 from models.note import Note
 from models.setting import Setting
 from models.throttle import LoginThrottle
-from models.user import LoginSession, RoleAssignment, User
+from models.user import LoginSession, RoleAssignment, User, UserRequest
 
 __all__ = [
     "Affiliation",
@@ -31,4 +31,5 @@ __all__ = [
     "Setting",
     "SubjectCode",
     "User",
+    "UserRequest",
 ]
