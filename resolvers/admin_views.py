@@ -175,7 +175,7 @@ async def list_audit_events(ctx: Context, filters: dict[str, Any], first: int, a
             raise BadUserInput("subjectId is not an id", "filter.subjectId")
         conditions += [AuditEvent.record_type == subject[0], AuditEvent.record_id == subject[1]]
     if filters.get("category") is not None:
-        conditions.append(AuditEvent.category == Category(filters["category"]).name)
+        conditions.append(AuditEvent.category == Category[filters["category"]].name)
     if filters.get("action") is not None:
         conditions.append(AuditEvent.action == filters["action"])
     if filters.get("date_from") is not None:
