@@ -27,9 +27,10 @@ from auth.login_attempt import (
 )
 from auth.passwords import PASSWORD_LENGTH
 from authz.categories import Action, Category
+from authz.duties import SeparationOfDuties, direct_refusal
 from authz.scope import require_anywhere
 from errors import BadUserInput, NotFound, ServiceError, Unauthenticated
-from models import LoginSession, User
+from models import LoginSession, RoleAssignment, User
 from models.base import utcnow
 from resolvers import validation as v
 from resolvers.compliance import COMPLIANCE_EXPIRED, compliance, refuse_if_expired
@@ -191,10 +192,17 @@ async def deactivate_user(ctx: Context, opaque_id: str) -> UserRecord:
 
 
 async def set_password(ctx: Context, opaque_id: str, password: str) -> bool:
-    """An administrator's reset: a new password, every session of the user ended, any lock lifted."""
+    """An administrator's reset: a new password, every session of the user ended, any lock lifted.
+    Not of a user whose roles no administrator may give alone (authz/duties.py): whoever sets
+    their password could log in as them, so theirs is reset by requestPasswordReset."""
     require_anywhere(ctx.require_principal(), Category.USER_ADMIN, Action.WRITE)
     check_password_length(password, "password")
     user = await _user(ctx, opaque_id)
+    roles = await ctx.session.execute(
+        select(RoleAssignment.role, RoleAssignment.setting_id).where(RoleAssignment.user_id == user.id)
+    )
+    if direct_refusal(ctx.authenticator.sessions.grant_book, [(row.role, row.setting_id) for row in roles]):
+        raise SeparationOfDuties("This user's password is reset only by requestPasswordReset (two people)")
     user.password_hash = await ctx.authenticator.hash_password(password)
     revoked = await ctx.authenticator.sessions.revoke(ctx.session, user.id)
     await ctx.authenticator.throttle.unlock(ctx.session, ACCOUNT, account_key(user.username))

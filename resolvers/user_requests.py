@@ -399,7 +399,8 @@ async def list_requests(ctx: Context, status: Status | None, first: int, after: 
     if not 1 <= first <= ctx.config.max_page_size:
         raise BadUserInput(f"first must be between 1 and {ctx.config.max_page_size}", "first")
     conditions = []
-    if not principal.grants.allows_anywhere(Category.USER_ADMIN, Action.READ):
+    administrator = principal.grants.allows_anywhere(Category.USER_ADMIN, Action.READ)
+    if not administrator:
         require_anywhere(principal, Category.USER_REQUEST, Action.WRITE)
         conditions.append(UserRequest.requested_by_id == principal.user_id)
     if status is not None:
@@ -416,7 +417,7 @@ async def list_requests(ctx: Context, status: Status | None, first: int, after: 
         "user_request.listed",
         "UserRequest",
         None,
-        category=Category.USER_ADMIN if not conditions or status is not None else Category.USER_REQUEST,
+        category=Category.USER_ADMIN if administrator else Category.USER_REQUEST,
         changes={"status": None if status is None else status.value, "count": len(records)},
     )
     return records

@@ -184,6 +184,15 @@ async def test_no_administrator_alone_gives_confidential_access(api: Api, world:
     # Roles reading no confidential notes may still be given directly.
     data = {**new_user_input(world, "ADMIN_OFFICER"), "password": PASSWORD}
     await api.ok(CREATE_USER, {"input": data}, admin)
+    # Nor set the password of a user reading them, and so log in as that user.
+    manager = (await api.ok("{ me { id } }", token=world.tokens["MANAGER"]))["me"]["id"]
+    body = await api.post(
+        "mutation($id: ID!, $p: String!) { setPassword(userId: $id, password: $p) }",
+        {"id": manager, "p": NEW_PASSWORD},
+        admin,
+    )
+    assert only_error(body) == {"code": "FORBIDDEN", "reason": "SEPARATION_OF_DUTIES"}
+    await api.login("manager-a", PASSWORD)
     # An administrator cannot ask for anything, so cannot raise their own (or a puppet's) roles.
     me = (await api.ok("{ me { id } }", token=admin))["me"]["id"]
     roles = [{"role": "MANAGER", "settingId": world.settings["A"]}]
