@@ -11,6 +11,7 @@ import os
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -22,6 +23,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from config import AppConfig, Limits
 from models.migrate import upgrade
+from resolvers.validation import today
 from server import create_app
 
 
@@ -132,6 +134,10 @@ async def api(app: Any) -> AsyncIterator[Api]:
 
 PASSWORD = "correct horse battery staple"
 ADMIN = "root-admin"
+# Compliance dates recent enough to log in whenever the suite runs (resolvers/compliance.py:
+# a CRB check lapses after 3 years, training after 1, and a lapsed one refuses login).
+CRB_CHECKED_ON = today() - timedelta(days=300)
+TRAINED_ON = CRB_CHECKED_ON + timedelta(days=1)
 
 STAFF_ROLES = [
     "SENIOR_MANAGEMENT",
@@ -178,8 +184,6 @@ async def bootstrap_user(app: Any, username: str, roles: list[dict[str, Any]]) -
     """A user written straight to the database, as `estart create-admin` writes the first
     administrator: the world's users whose roles no administrator may give alone (createUser
     refuses them, authz/duties.py). tests/test_user_requests.py takes the API's way."""
-    from datetime import date
-
     from models import RoleAssignment, User
     from resolvers.ids import decode_key
 
@@ -188,8 +192,8 @@ async def bootstrap_user(app: Any, username: str, roles: list[dict[str, Any]]) -
             username=username,
             display_name=username.replace("-", " ").title(),
             password_hash=await app.state.authenticator.hash_password(PASSWORD),
-            crb_checked_on=date(2026, 1, 5),
-            data_protection_trained_on=date(2026, 1, 6),
+            crb_checked_on=CRB_CHECKED_ON,
+            data_protection_trained_on=TRAINED_ON,
         )
         session.add(user)
         await session.flush()
@@ -228,8 +232,8 @@ async def create_user(api: Api, admin_token: str, username: str, roles: list[dic
                 "username": username,
                 "displayName": username.replace("-", " ").title(),
                 "password": PASSWORD,
-                "crbCheckedOn": "2026-01-05",
-                "dataProtectionTrainedOn": "2026-01-06",
+                "crbCheckedOn": CRB_CHECKED_ON.isoformat(),
+                "dataProtectionTrainedOn": TRAINED_ON.isoformat(),
                 "roles": roles,
             }
         },
@@ -307,9 +311,7 @@ async def populate(api: Api, token: str, family: Family, surname: str) -> None:
 async def build_world(api: Api, config: AppConfig) -> World:
     from server import create_admin
 
-    await create_admin(
-        config, ADMIN, PASSWORD, __import__("datetime").date(2026, 1, 1), __import__("datetime").date(2026, 1, 1)
-    )
+    await create_admin(config, ADMIN, PASSWORD, CRB_CHECKED_ON, TRAINED_ON)
     admin_token = await api.login(ADMIN, PASSWORD)
     settings = {}
     for code in ("A", "B", "C"):

@@ -299,3 +299,28 @@ async def test_login_refused_past_compliance_expiry_until_renewed(app: Any, api:
     assert me["complianceWarnings"] == ["DATA_PROTECTION_TRAINING_DUE"]
     trail = (await api.ok(AUDIT, {"f": {"subjectId": user_id}}, world.admin_token))["auditEvents"]["nodes"]
     assert [e["action"] for e in trail][:3] == ["session.login", "user.compliance", "login.refused"]
+
+
+def test_the_demo_has_a_pending_request_of_each_kind(tmp_path: Any) -> None:
+    import asyncio
+
+    from sqlalchemy import select
+
+    from config import AppConfig
+    from demo.seed import seed_demo
+    from models import UserRequest
+    from models.db import make_engine, make_sessionmaker
+    from models.migrate import upgrade
+
+    url = f"sqlite+aiosqlite:///{tmp_path}/demo.db"
+    upgrade(url)
+    asyncio.run(seed_demo(AppConfig(database_url=url)))
+
+    async def kinds() -> list[tuple[str, str]]:
+        engine = make_engine(url)
+        async with make_sessionmaker(engine)() as session:
+            rows = list(await session.scalars(select(UserRequest).order_by(UserRequest.id)))
+        await engine.dispose()
+        return [(row.kind, row.status) for row in rows]
+
+    assert asyncio.run(kinds()) == [(kind.value, "PENDING") for kind in Kind]
