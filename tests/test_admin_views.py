@@ -97,6 +97,7 @@ async def test_audit_events_newest_first_filtered_and_paged(api: Api, world: Wor
     assert {n["action"] for n in mine["nodes"]} == {"setting.create"}
     listed = await events(api, world, f={"category": "AUDIT"}, first=5)
     assert {n["action"] for n in listed["nodes"]} == {"audit.listed"}  # reading the log is audited
+    assert {n["policyVersion"] for n in listed["nodes"]} == {created["policyVersion"]}  # reads too
     at = created["at"]
     window = await events(api, world, f={"from": at, "to": at, "subjectId": setting}, first=10)
     assert [n["id"] for n in window["nodes"]] == [created["id"]]

@@ -16,7 +16,7 @@ from resolvers.user_requests import WORKING_DAYS, Kind
 from tests.conftest import ALL_ROLES, PASSWORD, Api, World, create_user
 from tests.factories import unique_name
 
-NEW_PASSWORD = "a brand new passphrase 2026"
+NEW_PASSWORD = "violet harbour mosaic tundra 83"
 
 REQUEST_FIELDS = """id kind status deadline late outstanding approvalsNeeded requestedAt oneTimePassword
   requestedBy { username } decidedBy { username } user { id username status roles { role setting { id } } }"""
