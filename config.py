@@ -63,6 +63,9 @@ class AppConfig:
     cors_origins: tuple[str, ...] = ()
     # Local closure days of the authority, which do not count as working days (standards 5).
     closure_days: tuple[date, ...] = ()
+    # Standards 4: an enhanced CRB check is renewed every this many years (the authority sets
+    # it; ESTART_CRB_RENEWAL_YEARS); data-protection training every year (resolvers/compliance.py).
+    crb_renewal_years: int = 3
     # Parameters from the OWASP Password Storage Cheat Sheet for argon2id (m=19 MiB, t=2, p=1).
     argon2_time_cost: int = 2
     argon2_memory_kib: int = 19456
@@ -136,6 +139,7 @@ class AppConfig:
             limits=Limits.from_env(env),
             allowed_hosts=_list(env.get("ESTART_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]"), "ESTART_ALLOWED_HOSTS"),
             cors_origins=_list(env.get("ESTART_CORS_ORIGINS", ""), "ESTART_CORS_ORIGINS"),
+            crb_renewal_years=int(env.get("ESTART_CRB_RENEWAL_YEARS", "3")),
             closure_days=tuple(
                 date.fromisoformat(day.strip()) for day in env.get("ESTART_CLOSURE_DAYS", "").split(",") if day.strip()
             ),

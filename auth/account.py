@@ -8,6 +8,7 @@ Session revocation takes effect on the very next request: principal_for reads th
 the user on every request. `deactivateUser` and `setPassword` end all of the user's sessions;
 `changePassword` ends all of the caller's other sessions and keeps the one it was made with."""
 
+import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -20,11 +21,13 @@ from auth.client_address import canonical_address
 from auth.login_attempt import ACCOUNT, ADDRESS, LoginLockKind, could_be_username, normalise_username
 from auth.passwords import check_new_password
 from authz.categories import Action, Category
+from authz.duties import SeparationOfDuties, direct_refusal
 from authz.scope import require_anywhere
 from errors import BadUserInput, NotFound, ServiceError, Unauthenticated
-from models import LoginSession, User
+from models import LoginSession, RoleAssignment, User
 from models.base import utcnow
 from resolvers import validation as v
+from resolvers.compliance import COMPLIANCE_EXPIRED, compliance, refuse_if_expired
 from resolvers.context import Context
 from resolvers.ids import decode_key
 from resolvers.user import UserRecord, user_record
@@ -44,6 +47,22 @@ async def login(ctx: Context, username: str, password: str) -> SessionRecord:
     token, login_session, account = await ctx.authenticator.login(
         ctx.session, username, password, ctx.client_address, ctx.audit
     )
+    state = compliance(
+        account.crb_checked_on, account.data_protection_trained_on, ctx.config.crb_renewal_years, v.today()
+    )
+    if state.lapsed:  # standards 4: no access past the CRB check's or the training's expiry
+        account_id = account.id
+        await ctx.session.rollback()  # no session opened
+        ctx.audit.write(
+            "login.refused",
+            "User",
+            account_id,
+            user_id=account_id,
+            changes={"reason": COMPLIANCE_EXPIRED, "lapsed": state.lapsed},
+        )
+        await ctx.session.commit()
+        refuse_if_expired(state)
+    account.last_login_at = login_session.created_at
     ctx.audit.write("session.login", "User", account.id, user_id=account.id, changes={"address": ctx.client_address})
     await ctx.session.commit()
     return SessionRecord(
@@ -181,9 +200,16 @@ async def deactivate_user(ctx: Context, opaque_id: str) -> UserRecord:
 
 async def set_password(ctx: Context, opaque_id: str, password: str) -> bool:
     """An administrator's reset: a new password, to be changed by the user at the next login;
-    every session of the user ended, any lock lifted."""
+    every session of the user ended, any lock lifted. Not of a user whose roles no administrator
+    may give alone (authz/duties.py): whoever sets their password could log in as them, so theirs
+    is reset by requestPasswordReset."""
     require_anywhere(ctx.require_principal(), Category.USER_ADMIN, Action.WRITE)
     user = await _user(ctx, opaque_id)
+    roles = await ctx.session.execute(
+        select(RoleAssignment.role, RoleAssignment.setting_id).where(RoleAssignment.user_id == user.id)
+    )
+    if direct_refusal(ctx.authenticator.sessions.grant_book, [(row.role, row.setting_id) for row in roles]):
+        raise SeparationOfDuties("This user's password is reset only by requestPasswordReset (two people)")
     await check_password(password, user, "password")
     user.password_hash = await ctx.authenticator.hash_password(password)
     user.must_change_password = True
@@ -193,6 +219,25 @@ async def set_password(ctx: Context, opaque_id: str, password: str) -> bool:
     ctx.audit.write("user.password_reset", "User", user.id, changes={"sessionsRevoked": revoked})
     await ctx.session.flush()  # atomic() commits, once the response is built
     return True
+
+
+def one_time_password() -> str:
+    """A password the service chooses: 20 characters, 120 bits."""
+    return secrets.token_urlsafe(15)
+
+
+async def issue_one_time_password(ctx: Context, user: User) -> str:
+    """The one place the service gives a user a password of its choosing (an approved new user
+    or password reset): it replaces the password, ends every session and lifts any lock, and
+    returns the password, for the administrator to pass on. It must be changed at first login
+    (the must-change flag is set here). The caller audits and commits."""
+    password = one_time_password()
+    user.password_hash = await ctx.authenticator.hash_password(password)
+    user.must_change_password = True
+    await ctx.authenticator.sessions.revoke(ctx.session, user.id)
+    account = await ctx.authenticator.account_key(ctx.session, user.username)
+    await ctx.authenticator.throttle.unlock(ctx.session, ctx.audit, ACCOUNT, account)
+    return password
 
 
 async def change_password(ctx: Context, current_password: str, new_password: str) -> bool:

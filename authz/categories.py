@@ -26,6 +26,9 @@ class Category(StrEnum):
     LOOKUPS_ADMIN = "lookups_admin"
     AUDIT = "audit"
     CONTACTPOINT = "contactpoint"
+    # Asking the eStart Administrator for a new user, a change of roles, a password reset or a
+    # termination (standards 4, 15, 16): the setting manager's signature on the forms.
+    USER_REQUEST = "user_request"
 
 
 class Action(StrEnum):

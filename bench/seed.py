@@ -183,8 +183,9 @@ def generate(n: int, password_hash: str, staff_hash: str, seed: int = SEED) -> D
                 "username": username,
                 "display_name": display,
                 "password_hash": hashed,
-                "crb_checked_on": date(2025, 9, 1),
-                "data_protection_trained_on": date(2025, 10, 6),
+                # Recent whenever seeded: a lapsed check or training refuses login (resolvers/compliance.py).
+                "crb_checked_on": date.today() - timedelta(days=400),
+                "data_protection_trained_on": date.today() - timedelta(days=60),
                 "is_active": True,
                 "created_at": datetime(2025, 9, 1, 9, 0, tzinfo=UTC),
             },

@@ -34,12 +34,16 @@ from models import (
     Setting,
     SubjectCode,
     User,
+    UserRequest,
 )
 from models.base import utcnow
 from models.db import make_engine, make_sessionmaker
 from resolvers import contactpoint
+from resolvers import validation as v
 from resolvers.activity import ACTIVITY_FIELDS
+from resolvers.form import calendar_for
 from resolvers.history import FAMILY_FIELDS, PERSON_FIELDS, FieldMap, field_category
+from resolvers.user_requests import WORKING_DAYS, Kind, Status
 
 T = TypeVar("T")
 P = TypeVar("P", Carer, Child)
@@ -272,7 +276,10 @@ class Seeder:
         for username, display_name, role, held_in in USERS:
             user = await self.add(User(
                 username=username, display_name=display_name, password_hash=hash_password(DEMO_PASSWORD),
-                crb_checked_on=date(2025, 9, 1), data_protection_trained_on=date(2025, 10, 6), created_at=utcnow(),
+                # Recent enough to log in whenever the demo is loaded (resolvers/compliance.py).
+                crb_checked_on=v.today() - timedelta(days=400),
+                data_protection_trained_on=v.today() - timedelta(days=60),
+                created_at=utcnow(),
             ))  # fmt: skip
             self.users[username] = user.id
             setting_id = None if held_in is None else self.settings[held_in]
@@ -281,6 +288,34 @@ class Seeder:
                 "user.create", user, None, None, {"after": {"username": username, "roles": [[role, setting_id]]}}
             )
         self.authors = {self.settings[code]: self.users[username] for code, username in SETTING_MANAGER.items()}
+
+    async def user_requests(self, closures: tuple[date, ...]) -> None:
+        """One pending request of each kind, signed by NORTH's manager, for the administrator."""
+        today = v.today()
+        north = self.settings["NORTH"]
+        pending = [
+            (Kind.NEW_USER, None, {
+                "username": "new-starter", "displayName": "Nadia Starr",
+                "crbCheckedOn": (today - timedelta(days=20)).isoformat(),
+                "dataProtectionTrainedOn": (today - timedelta(days=10)).isoformat(),
+                "roles": [["parent_support_worker", north]],
+            }),
+            (Kind.ROLE_CHANGE, "admin-officer", {
+                "roles": [["senior_administrator", north]], "before": [["admin_officer", north]],
+            }),
+            (Kind.PASSWORD_RESET, "psw", {}),
+            (Kind.TERMINATION, "head", {"reason": "Leaves the service at the end of the month"}),
+        ]  # fmt: skip
+        for kind, subject, details in pending:
+            request = await self.add(UserRequest(
+                kind=kind.value, status=Status.PENDING.value, requested_by_id=self.users["manager"],
+                requested_at=utcnow(), deadline=calendar_for(closures).add_working_days(today, WORKING_DAYS[kind]),
+                user_id=None if subject is None else self.users[subject], details=details, approvals_needed=1,
+            ))  # fmt: skip
+            self.session.add(AuditEvent(
+                at=utcnow(), user_id=self.users["manager"], action="user_request.file", record_type="UserRequest",
+                record_id=request.id, changes={"kind": kind.value, "userId": request.user_id},
+            ))  # fmt: skip
 
     async def family(self, spec: DemoFamily) -> Family:
         setting_id = self.settings[spec.setting]
@@ -496,6 +531,7 @@ async def seed_demo(config: AppConfig, force: bool = False) -> str:
                 await seeder.activity(activity, people)
             for contact in CONTACTS:
                 await seeder.contact(families[contact[0]], people, contact)
+            await seeder.user_requests(config.closure_days)
             await session.commit()
     finally:
         await engine.dispose()

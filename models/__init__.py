@@ -12,7 +12,7 @@ from models.lookup import LookupValue, SubjectCode
 from models.note import Note
 from models.setting import Setting
 from models.throttle import DeploymentSecret, LoginThrottle
-from models.user import LoginSession, RoleAssignment, User
+from models.user import LoginSession, RoleAssignment, User, UserRequest
 
 __all__ = [
     "Activity",
@@ -39,4 +39,5 @@ __all__ = [
     "Setting",
     "SubjectCode",
     "User",
+    "UserRequest",
 ]

@@ -1,6 +1,7 @@
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import Boolean, Date, ForeignKey, String, UniqueConstraint, false
+from sqlalchemy import JSON, Boolean, Date, ForeignKey, Integer, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import Base, UtcDateTime, utcnow
@@ -23,6 +24,10 @@ class User(Base):
     # (changePassword) before the session may do anything else.
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    # A User Termination Form (standards 16) approved: inactive for good. The row stays, so
+    # authorship of notes and history and every audit event keep naming the user.
+    terminated_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
 
 
 class RoleAssignment(Base):
@@ -51,3 +56,30 @@ class LoginSession(Base):
     # Refreshed at most once a minute; a session unused for the idle limit ends.
     last_seen_at: Mapped[datetime] = mapped_column(UtcDateTime, default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+
+
+class UserRequest(Base):
+    """A User Request, role change, password reset or termination form (standards 4, 15, 16),
+    signed by a setting manager (USER_REQUEST) and decided by the eStart Administrator.
+
+    `details` holds what was asked: NEW_USER {username, displayName, crbCheckedOn,
+    dataProtectionTrainedOn, roles}; ROLE_CHANGE {roles}; TERMINATION {reason}; roles as
+    [[role, setting id or null], ...]. No password is ever stored here."""
+
+    __tablename__ = "user_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(20))
+    status: Mapped[str] = mapped_column(String(30), index=True)
+    requested_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    requested_at: Mapped[datetime] = mapped_column(UtcDateTime)
+    deadline: Mapped[date] = mapped_column(Date)
+    # The user the request is about (for NEW_USER: the one created, once approved).
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    details: Mapped[dict[str, Any]] = mapped_column(JSON)
+    approvals_needed: Mapped[int] = mapped_column(Integer)
+    first_approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    first_approved_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime)
+    decision_reason: Mapped[str | None] = mapped_column(String(1000))

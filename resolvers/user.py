@@ -1,19 +1,23 @@
 """Settings and users, administered by the eStart Administrator (standards 4)."""
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date, datetime
 from typing import Any
 
 from sqlalchemy import select
 
 from auth.passwords import check_new_password
 from authz.categories import Action, Category, Role
+from authz.duties import SeparationOfDuties, direct_refusal
 from authz.scope import require_anywhere
-from errors import BadUserInput
+from errors import BadUserInput, NotFound
 from models import RoleAssignment, Setting, User
 from models.base import utcnow
 from resolvers import validation as v
+from resolvers.compliance import Compliance, compliance
 from resolvers.context import Context
+from resolvers.ids import decode_key
 
 
 @dataclass(slots=True)
@@ -22,6 +26,34 @@ class UserRecord:
     username: str
     display_name: str
     roles: list[tuple[str, int | None]]
+    status: str = "ACTIVE"  # ACTIVE, DEACTIVATED or TERMINATED
+    last_login_at: datetime | None = None
+    crb_checked_on: date | None = None
+    data_protection_trained_on: date | None = None
+    compliance: Compliance | None = field(default=None)
+
+
+def status_of(user: Any) -> str:
+    if user.terminated_at is not None:
+        return "TERMINATED"
+    return "ACTIVE" if user.is_active else "DEACTIVATED"
+
+
+def as_user_record(ctx: Context, user: Any, roles: list[tuple[str, int | None]]) -> UserRecord:
+    """`user`: a User or a row with its columns."""
+    return UserRecord(
+        user.id,
+        user.username,
+        user.display_name,
+        roles,
+        status=status_of(user),
+        last_login_at=user.last_login_at,
+        crb_checked_on=user.crb_checked_on,
+        data_protection_trained_on=user.data_protection_trained_on,
+        compliance=compliance(
+            user.crb_checked_on, user.data_protection_trained_on, ctx.config.crb_renewal_years, v.today()
+        ),
+    )
 
 
 async def user_record(ctx: Context, user_id: int) -> UserRecord:
@@ -32,7 +64,25 @@ async def user_record(ctx: Context, user_id: int) -> UserRecord:
         .where(RoleAssignment.user_id == user_id)
         .order_by(RoleAssignment.id)
     )
-    return UserRecord(user.id, user.username, user.display_name, [(row.role, row.setting_id) for row in rows])
+    return as_user_record(ctx, user, [(row.role, row.setting_id) for row in rows])
+
+
+async def role_set(
+    ctx: Context, assignments: list[dict[str, Any]], field_name: str = "roles"
+) -> set[tuple[str, int | None]]:
+    """RoleInputs (plain) as (role value, setting key or None) pairs; unknown settings refused."""
+    if not assignments:
+        raise BadUserInput("a user needs at least one role", field_name)
+    roles: set[tuple[str, int | None]] = set()
+    for index, assignment in enumerate(assignments):
+        setting_id = assignment["setting_id"]
+        setting_key = (
+            None
+            if setting_id is None
+            else await v.existing_setting(ctx.session, setting_id, f"{field_name}[{index}].settingId")
+        )
+        roles.add((Role[assignment["role"]].value, setting_key))
+    return roles
 
 
 async def list_settings(ctx: Context) -> list[Setting]:
@@ -73,17 +123,10 @@ async def create_user(ctx: Context, data: dict[str, Any], hash_password: Callabl
     problem = await check_new_password(password, username, data["display_name"])
     if problem is not None:
         raise BadUserInput(problem, "password")
-    if not data["roles"]:
-        raise BadUserInput("a user needs at least one role", "roles")
-    roles: set[tuple[str, int | None]] = set()
-    for index, assignment in enumerate(data["roles"]):
-        setting_id = assignment["setting_id"]
-        setting_key = (
-            None
-            if setting_id is None
-            else await v.existing_setting(ctx.session, setting_id, f"roles[{index}].settingId")
-        )
-        roles.add((Role[assignment["role"]].value, setting_key))
+    roles = await role_set(ctx, data["roles"])
+    refusal = direct_refusal(ctx.authenticator.sessions.grant_book, roles)
+    if refusal is not None:  # authz/duties.py: no administrator gives these alone
+        raise SeparationOfDuties(f"createUser cannot give these roles: {refusal} (requestUser)")
     user = User(
         username=username,
         display_name=v.clean_text(data["display_name"], "displayName", 200),
@@ -106,4 +149,32 @@ async def create_user(ctx: Context, data: dict[str, Any], hash_password: Callabl
         changes={"after": {"username": username, "roles": sorted([list(r) for r in roles], key=str)}},
     )
     await ctx.session.flush()  # atomic() commits, once the response is built
+    return await user_record(ctx, user.id)
+
+
+async def record_compliance(
+    ctx: Context, opaque_id: str, crb_checked_on: date | None, trained_on: date | None
+) -> UserRecord:
+    """A renewed CRB check or training, recorded by the administrator (standards 4)."""
+    require_anywhere(ctx.require_principal(), Category.USER_ADMIN, Action.WRITE)
+    key = decode_key(opaque_id, "User")
+    user = None if key is None else await ctx.session.get(User, key)
+    if user is None:
+        raise NotFound()
+    today = v.today()
+    changes: dict[str, Any] = {}
+    if crb_checked_on is not None:
+        new = v.past_date(crb_checked_on, "crbCheckedOn", today)
+        changes["crbCheckedOn"] = {"before": user.crb_checked_on.isoformat(), "after": new.isoformat()}
+        user.crb_checked_on = new
+    if trained_on is not None:
+        new = v.past_date(trained_on, "dataProtectionTrainedOn", today)
+        changes["dataProtectionTrainedOn"] = {
+            "before": user.data_protection_trained_on.isoformat(),
+            "after": new.isoformat(),
+        }
+        user.data_protection_trained_on = new
+    if changes:
+        ctx.audit.write("user.compliance", "User", user.id, changes=changes)
+    await ctx.session.commit()
     return await user_record(ctx, user.id)

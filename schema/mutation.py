@@ -8,7 +8,19 @@ from strawberry.types import Info
 
 from auth import account
 from resolvers import activity as activities
-from resolvers import affiliation, cp_plan, family, form, lookup, note, person, subject, transaction, user
+from resolvers import (
+    affiliation,
+    cp_plan,
+    family,
+    form,
+    lookup,
+    note,
+    person,
+    subject,
+    transaction,
+    user,
+    user_requests,
+)
 from resolvers.context import Context
 from resolvers.lookup import LookupList
 from schema.activity import (
@@ -20,6 +32,7 @@ from schema.activity import (
     Contact,
     ContactInput,
 )
+from schema.admin import UserRequest, UserRequestInput
 from schema.affiliation import Affiliation, AffiliationInput
 from schema.cp_plan import ChildProtectionPlan, CpPlanInput
 from schema.enums import Relationship
@@ -29,7 +42,7 @@ from schema.lookup import LookupValue, LookupValueInput, LookupValueUpdate
 from schema.note import Note, NoteInput
 from schema.person import Carer, CarerInput, Child, ChildInput, RelationshipInput, UpdatePersonInput
 from schema.setting import Setting
-from schema.user import Session, SettingInput, User, UserInput
+from schema.user import RoleInput, Session, SettingInput, User, UserInput
 
 T = TypeVar("T")
 
@@ -325,3 +338,52 @@ class Mutation:
     )
     async def change_password(self, info: Info[Context, None], current_password: str, new_password: str) -> bool:
         return await atomic(info, account.change_password(info.context, current_password, new_password))
+
+    # --- user requests (standards 4, 15, 16; resolvers/user_requests.py) --------------------
+
+    @strawberry.mutation(
+        description="A User Request Form: a new user for your settings; approval issues a one-time password."
+    )
+    async def request_user(self, info: Info[Context, None], input: UserRequestInput) -> UserRequest:
+        return await atomic(info, user_requests.request_user(info.context, plain(input)))  # type: ignore[return-value]
+
+    @strawberry.mutation(description="Ask for a user's roles to be replaced by `roles`.")
+    async def request_role_change(
+        self, info: Info[Context, None], user_id: strawberry.ID, roles: list[RoleInput]
+    ) -> UserRequest:
+        work = user_requests.request_role_change(info.context, user_id, plain(roles))
+        return await atomic(info, work)  # type: ignore[return-value]
+
+    @strawberry.mutation(
+        description="Ask for a user's password to be reset (standards 4: only at a manager's request)."
+    )
+    async def request_password_reset(self, info: Info[Context, None], user_id: strawberry.ID) -> UserRequest:
+        return await atomic(info, user_requests.request_password_reset(info.context, user_id))  # type: ignore[return-value]
+
+    @strawberry.mutation(description="A User Termination Form (standards 16).")
+    async def request_termination(self, info: Info[Context, None], user_id: strawberry.ID, reason: str) -> UserRequest:
+        return await atomic(info, user_requests.request_termination(info.context, user_id, reason))  # type: ignore[return-value]
+
+    @strawberry.mutation(
+        description="Approve (USER_ADMIN), never one's own request nor one about oneself; a request needing two "
+        "administrators is AWAITING_SECOND_APPROVAL after the first. The last approval carries it out."
+    )
+    async def approve_user_request(self, info: Info[Context, None], id: strawberry.ID) -> UserRequest:
+        return await atomic(info, user_requests.approve(info.context, id))  # type: ignore[return-value]
+
+    @strawberry.mutation(description="Reject a request (USER_ADMIN), with the reason.")
+    async def reject_user_request(self, info: Info[Context, None], id: strawberry.ID, reason: str) -> UserRequest:
+        return await atomic(info, user_requests.reject(info.context, id, reason))  # type: ignore[return-value]
+
+    @strawberry.mutation(
+        description="Record a renewed CRB check or data-protection training (USER_ADMIN); an omitted date is unchanged."
+    )
+    async def record_compliance(
+        self,
+        info: Info[Context, None],
+        user_id: strawberry.ID,
+        crb_checked_on: date | None = None,
+        data_protection_trained_on: date | None = None,
+    ) -> User:
+        work = user.record_compliance(info.context, user_id, crb_checked_on, data_protection_trained_on)
+        return await atomic(info, work)  # type: ignore[return-value]

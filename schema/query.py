@@ -6,16 +6,19 @@ from strawberry.types import Info
 
 from auth import account
 from resolvers import activity as activities
-from resolvers import contactpoint, cp_plan, family, form, lookup, person, search, user
+from resolvers import admin_views, contactpoint, cp_plan, family, form, lookup, person, search, user, user_requests
 from resolvers.context import Context
 from resolvers.family import FamilyPage
 from resolvers.lookup import LookupList
+from resolvers.user_requests import Status as UserRequestStatus
 from schema.activity import Activity, ActivityConnection
+from schema.admin import AuditEventConnection, AuditFilter, UserConnection, UserRequest, UserRequestReport
 from schema.contactpoint import ContactPointPage
 from schema.family import Family, FamilyConnection
 from schema.form import Timeliness
 from schema.lookahead import requested_under
 from schema.lookup import LookupValue
+from schema.mutation import plain
 from schema.person import Carer, Child
 from schema.search import PersonMatch
 from schema.setting import Setting
@@ -119,3 +122,50 @@ class Query:
         self, info: Info[Context, None], after: str | None = None, first: int | None = 500
     ) -> ContactPointPage | None:
         return await contactpoint.changes(info.context, after, 500 if first is None else first)  # type: ignore[return-value]
+
+    # --- user accounts and the administrator's views (standards 4, 15, 16) -----------------
+
+    @strawberry.field(
+        description="Requests oldest first, after the request id `after`: every one for the eStart "
+        "Administrator (USER_ADMIN), the ones they filed for whoever may ask (USER_REQUEST)."
+    )
+    async def user_requests(
+        self,
+        info: Info[Context, None],
+        status: UserRequestStatus | None = None,
+        first: int | None = 50,
+        after: str | None = None,
+    ) -> list[UserRequest] | None:
+        work = user_requests.list_requests(info.context, status, 50 if first is None else first, after)
+        return await work  # type: ignore[return-value]
+
+    @strawberry.field(description="Outstanding requests, earliest deadline first, with counts (USER_ADMIN).")
+    async def user_request_report(self, info: Info[Context, None]) -> UserRequestReport | None:
+        return await user_requests.outstanding_report(info.context)  # type: ignore[return-value]
+
+    @strawberry.field(
+        description="Users by id, with roles, status, last login and compliance dates (USER_ADMIN); `search` "
+        "matches username or name, `settingId` those holding a role in that setting."
+    )
+    async def users(
+        self,
+        info: Info[Context, None],
+        first: int | None = 50,
+        after: str | None = None,
+        search: str | None = None,
+        setting_id: strawberry.ID | None = None,
+    ) -> UserConnection | None:
+        work = admin_views.list_users(info.context, 50 if first is None else first, after, search, setting_id)
+        return await work  # type: ignore[return-value]
+
+    @strawberry.field(description="The audit log, newest first (AUDIT).")
+    async def audit_events(
+        self,
+        info: Info[Context, None],
+        filter: AuditFilter | None = None,
+        first: int | None = 50,
+        after: str | None = None,
+    ) -> AuditEventConnection | None:
+        filters = {} if filter is None else plain(filter)
+        work = admin_views.list_audit_events(info.context, filters, 50 if first is None else first, after)
+        return await work  # type: ignore[return-value]

@@ -1,11 +1,13 @@
 from dataclasses import dataclass
 from datetime import date, datetime
+from enum import Enum
 from typing import Any
 
 import strawberry
 from strawberry.types import Info
 
 from auth.login_attempt import LoginLockKind
+from resolvers.compliance import ComplianceWarning
 from resolvers.context import Context
 from resolvers.ids import encode_id
 from resolvers.user import UserRecord
@@ -14,6 +16,14 @@ from schema.fields import public, root_checked
 from schema.setting import Setting
 
 strawberry.enum(LoginLockKind, name="LoginLockKind")
+strawberry.enum(ComplianceWarning, name="ComplianceWarning")
+
+
+@strawberry.enum(description="DEACTIVATED: deactivateUser; TERMINATED: an approved termination, for good.")
+class UserStatus(Enum):
+    ACTIVE = "ACTIVE"
+    DEACTIVATED = "DEACTIVATED"
+    TERMINATED = "TERMINATED"
 
 
 @root_checked
@@ -31,10 +41,33 @@ class AssignmentRecord:
     setting_id: int | None
 
 
-@root_checked  # me: the caller; createUser, deactivateUser: USER_ADMIN; login: through Session
+@root_checked  # me: the caller; users, createUser, deactivateUser: USER_ADMIN; login: through Session;
+# userRequests and the request mutations: the requester (USER_REQUEST) or USER_ADMIN
 class User:
     username: str
     display_name: str
+    last_login_at: datetime | None
+    crb_checked_on: date | None = strawberry.field(description="Enhanced CRB check (standards 4).")
+    data_protection_trained_on: date | None = strawberry.field(description="Data-protection training (standards 4).")
+
+    @strawberry.field
+    def status(self, root: strawberry.Parent[UserRecord]) -> UserStatus:
+        return UserStatus(root.status)
+
+    @strawberry.field(description="The CRB check lapses ESTART_CRB_RENEWAL_YEARS (default 3) after it was made.")
+    def crb_expires_on(self, root: strawberry.Parent[UserRecord]) -> date | None:
+        return None if root.compliance is None else root.compliance.crb_expires_on
+
+    @strawberry.field(description="Data-protection training lapses a year after it was taken.")
+    def data_protection_training_expires_on(self, root: strawberry.Parent[UserRecord]) -> date | None:
+        return None if root.compliance is None else root.compliance.training_expires_on
+
+    @strawberry.field(
+        description="Due within 30 days, or expired: an expired one refuses login (COMPLIANCE_EXPIRED) until "
+        "recordCompliance records the renewal."
+    )
+    def compliance_warnings(self, root: strawberry.Parent[UserRecord]) -> list[ComplianceWarning]:
+        return [] if root.compliance is None else list(root.compliance.warnings)
 
     @strawberry.field
     def id(self, root: strawberry.Parent[UserRecord]) -> strawberry.ID:

@@ -204,7 +204,8 @@ async def _create_user(api: Api, world: World, trail: Trail) -> Expected:
                 "password": "correct horse battery staple",
                 "crbCheckedOn": "2026-01-05",
                 "dataProtectionTrainedOn": "2026-01-06",
-                "roles": [{"role": "MANAGER", "settingId": None}],
+                # A role one administrator may give alone (authz/duties.py).
+                "roles": [{"role": "ADMIN_OFFICER", "settingId": world.settings["A"]}],
             }
         },
         world.admin_token,

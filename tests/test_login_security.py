@@ -126,7 +126,7 @@ def sleeps(secure: Any) -> Sleeps:
     return recorder
 
 
-async def new_user(api: Api, world: World, role: str = "MANAGER") -> tuple[str, str]:
+async def new_user(api: Api, world: World, role: str = "ADMIN_OFFICER") -> tuple[str, str]:
     """A fresh user; returns (username, token)."""
     username = fresh_username()
     roles = [{"role": role, "settingId": None if role == "SYSTEM_ADMINISTRATOR" else world.settings["A"]}]
