@@ -578,7 +578,7 @@ async def test_argon2_runs_off_the_event_loop_and_an_unknown_user_costs_a_verifi
             assert recorder.take() == ["verify", "hash"]
             await own.ok(SET_PASSWORD, {"id": user_id, "p": PASSWORD}, world.admin_token)
             assert recorder.take() == ["hash"]
-            roles = [{"role": "MANAGER", "settingId": world.settings["A"]}]
+            roles = [{"role": "ADMIN_OFFICER", "settingId": world.settings["A"]}]
             await create_user(own, world.admin_token, fresh_username(), roles)  # logs in, changes the password
             assert recorder.take() == ["hash", "verify", "verify", "hash"]
     assert recorder.threads and threading.get_ident() not in recorder.threads
@@ -850,7 +850,7 @@ def user_input(world: World, username: str, password: str) -> dict[str, Any]:
             "password": password,
             "crbCheckedOn": "2026-01-05",
             "dataProtectionTrainedOn": "2026-01-06",
-            "roles": [{"role": "MANAGER", "settingId": world.settings["A"]}],
+            "roles": [{"role": "ADMIN_OFFICER", "settingId": world.settings["A"]}],
         }
     }
 
