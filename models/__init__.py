@@ -6,6 +6,7 @@ from models.contactpoint import ContactPointChange
 from models.cp_plan import ChildProtectionPlan
 from models.family import Affiliation, Carer, CarerChild, Child, Family
 from models.form import Form
+from models.geography import BirthFigure, PostcodeArea
 from models.lookup import LookupValue, SubjectCode
 from models.note import Note
 from models.setting import Setting
@@ -16,6 +17,7 @@ __all__ = [
     "Affiliation",
     "AuditEvent",
     "Base",
+    "BirthFigure",
     "Carer",
     "CarerChild",
     "Child",
@@ -27,6 +29,7 @@ __all__ = [
     "LoginThrottle",
     "LookupValue",
     "Note",
+    "PostcodeArea",
     "RoleAssignment",
     "Setting",
     "SubjectCode",

@@ -20,10 +20,18 @@ hides more wherever the lines of the table's down-set still determine a hidden c
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from enum import StrEnum
 from itertools import product
 
 THRESHOLD = 4  # counts 1..THRESHOLD-1 are suppressed (standards: "less than 4")
-PRIMARY, SECONDARY = "PRIMARY", "SECONDARY"
+
+
+class Reason(StrEnum):
+    PRIMARY = "PRIMARY"
+    SECONDARY = "SECONDARY"
+
+
+PRIMARY, SECONDARY = Reason.PRIMARY, Reason.SECONDARY
 PRIMARY_TOKEN, SECONDARY_TOKEN = "<4", "*"
 _PRIME = (1 << 61) - 1  # the audit's rank test runs modulo this prime: exact, no rounding
 _UNBOUNDED = 1 << 62
@@ -56,9 +64,9 @@ def suppress_table(
     values: Mapping[Cell, int],
     cells: Sequence[Cell],
     lines: Sequence[Line],
-    fixed: Mapping[Cell, str] | None = None,
+    fixed: Mapping[Cell, Reason] | None = None,
     order: Callable[[Cell], str] = str,
-) -> dict[Cell, str]:
+) -> dict[Cell, Reason]:
     """The reasons of the hidden cells of a table: `cells` are the table's own (the only ones
     this may hide), `lines` those of its down-set, `fixed` the reasons already decided for the
     cells of the tables below it. Returns the reasons of `fixed` and of `cells`."""
@@ -113,7 +121,7 @@ def suppress_table(
 # The audit ---------------------------------------------------------------------------------------
 
 
-def exposed(values: Mapping[Cell, int], lines: Sequence[Line], marks: Mapping[Cell, str]) -> set[Cell]:
+def exposed(values: Mapping[Cell, int], lines: Sequence[Line], marks: Mapping[Cell, Reason]) -> set[Cell]:
     """Hidden cells the published values and the lines determine: exactly, or by the bounds a
     reader knows from the reasons."""
     hidden = [c for c in marks]
@@ -165,13 +173,13 @@ def _reduce(row: dict[int, int], pivots: Mapping[int, dict[int, int]]) -> dict[i
     return row
 
 
-def bounds(reason: str) -> tuple[int, int]:
+def bounds(reason: Reason) -> tuple[int, int]:
     """What a reader knows of a hidden count from its reason: PRIMARY is 1..3; SECONDARY is
     0 or at least THRESHOLD (see `narrow`)."""
     return (1, THRESHOLD - 1) if reason == PRIMARY else (0, _UNBOUNDED)
 
 
-def narrow(reason: str, lo: int, hi: int) -> tuple[int, int]:
+def narrow(reason: Reason, lo: int, hi: int) -> tuple[int, int]:
     """Bounds cut to the values a reason allows: a SECONDARY count is never 1..3."""
     if reason == SECONDARY:
         if lo >= 1:
@@ -181,7 +189,9 @@ def narrow(reason: str, lo: int, hi: int) -> tuple[int, int]:
     return lo, hi
 
 
-def pinned(values: Mapping[Cell, int], lines: Sequence[Line], marks: Mapping[Cell, str], rounds: int = 4) -> set[Cell]:
+def pinned(
+    values: Mapping[Cell, int], lines: Sequence[Line], marks: Mapping[Cell, Reason], rounds: int = 4
+) -> set[Cell]:
     """Hidden cells whose bounds, tightened through the lines, leave one value."""
     box = {c: bounds(r) for c, r in marks.items()}
     for _ in range(rounds):
@@ -219,7 +229,7 @@ class Lattice:
 
     axes: tuple[Axis, ...]
     counts: dict[Table, dict[Key, int]] = field(default_factory=dict)
-    marks: dict[Cell, str] = field(default_factory=dict)
+    marks: dict[Cell, Reason] = field(default_factory=dict)
     up: dict[tuple[int, int, str | None], str | None] = field(default_factory=dict)
     below: dict[tuple[int, int, str | None], set[str]] = field(default_factory=lambda: defaultdict(set))
 
@@ -285,11 +295,11 @@ class Lattice:
     def value(self, table: Table, key: Key) -> int:
         return self.counts[table].get(key, 0)
 
-    def reason(self, table: Table, key: Key) -> str | None:
+    def reason(self, table: Table, key: Key) -> Reason | None:
         return self.marks.get((table, key))
 
 
-def display(value: int, reason: str | None) -> str:
+def display(value: int, reason: Reason | None) -> str:
     if reason == PRIMARY:
         return PRIMARY_TOKEN
     if reason == SECONDARY:
@@ -297,7 +307,7 @@ def display(value: int, reason: str | None) -> str:
     return str(value)
 
 
-def rate(numerator: int, numerator_reason: str | None, denominator: int) -> tuple[float | None, str | None]:
+def rate(numerator: int, numerator_reason: Reason | None, denominator: int) -> tuple[float | None, Reason | None]:
     """A percentage to one decimal place, suppressed with its numerator or when its
     denominator is below the threshold (then the reason is PRIMARY: a small base)."""
     if numerator_reason is not None:

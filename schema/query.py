@@ -5,7 +5,7 @@ import strawberry
 from strawberry.types import Info
 
 from auth import account
-from resolvers import contactpoint, cp_plan, family, form, lookup, person, search, user
+from resolvers import contactpoint, cp_plan, family, form, lookup, person, report, search, user
 from resolvers.context import Context
 from resolvers.family import FamilyPage
 from resolvers.lookup import LookupList
@@ -15,6 +15,7 @@ from schema.form import Timeliness
 from schema.lookahead import requested_under
 from schema.lookup import LookupValue
 from schema.person import Carer, Child
+from schema.report import Report, ReportInput
 from schema.search import PersonMatch
 from schema.setting import Setting
 from schema.user import LoginLock, User
@@ -99,3 +100,12 @@ class Query:
         self, info: Info[Context, None], after: str | None = None, first: int = 500
     ) -> ContactPointPage | None:
         return await contactpoint.changes(info.context, after, first)  # type: ignore[return-value]
+
+    @strawberry.field(
+        description="Counts of one measure by zero, one or two dimensions, suppressed (API.md "
+        '"Reports"). REPORTING read; null with FORBIDDEN without it.'
+    )
+    async def report(self, info: Info[Context, None], input: ReportInput) -> Report | None:
+        return await report.report(  # type: ignore[return-value]
+            info.context, input.measure, list(input.by), input.period, input.period_start, input.setting_id or None
+        )
