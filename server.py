@@ -30,11 +30,11 @@ from auth.authenticator import Authenticator
 from authz.enforcer import Decisions
 from authz.grants import GrantBook
 from config import AppConfig
-from errors import Code
+from errors import BadUserInput, Code
 from models import RoleAssignment, User
 from models.db import make_engine, make_sessionmaker
 from models.migrate import upgrade
-from resolvers import contactpoint
+from resolvers import contactpoint, geography
 from resolvers.context import Audit, Context
 from resolvers.loaders import Loaders
 from resolvers.reader import Reader
@@ -208,6 +208,20 @@ async def compact_feed(config: AppConfig) -> None:
         await engine.dispose()
 
 
+async def import_postcodes(config: AppConfig, path: str) -> int:
+    with open(path, encoding="utf-8-sig") as file:
+        rows = geography.parse_postcode_areas(file.read())
+    engine = make_engine(config.database_url)
+    try:
+        async with make_sessionmaker(engine)() as session:
+            async for done in geography.replace_postcode_areas(session, rows):
+                print(f"loaded {done:,} of {len(rows):,} postcodes", flush=True)
+            await session.commit()
+    finally:
+        await engine.dispose()
+    return len(rows)
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="estart", description="eStart family records service")
     commands = parser.add_subparsers(dest="command", required=True)
@@ -219,6 +233,8 @@ def main(argv: list[str] | None = None) -> None:
     admin.add_argument("--data-protection-trained-on", type=date.fromisoformat, default=date.today())
     commands.add_parser("seed-demo", help="load demo settings, users and families")
     commands.add_parser("compact-feed", help="drop superseded changes from the ContactPoint feed's log")
+    postcodes = commands.add_parser("import-postcodes", help="replace the postcode list from a CSV file")
+    postcodes.add_argument("file")
     serve = commands.add_parser("serve", help="serve GraphQL (migrating an empty database first)")
     serve.add_argument("--host", default="127.0.0.1")
     serve.add_argument("--port", type=int, default=8000)
@@ -239,6 +255,11 @@ def main(argv: list[str] | None = None) -> None:
         print(asyncio.run(seed_demo(config)))
     elif args.command == "compact-feed":
         asyncio.run(compact_feed(config))
+    elif args.command == "import-postcodes":
+        try:
+            print(f"imported {asyncio.run(import_postcodes(config, args.file)):,} postcodes")
+        except BadUserInput as error:
+            sys.exit(f"{args.file}: {error}")
     elif args.command == "serve":
         if asyncio.run(_is_empty(config)):
             upgrade(config.database_url)

@@ -192,3 +192,40 @@ async def test_service_accounts_without_settings_are_not_needed(api: Api, world:
     token = await fresh_user(api, world, "HEAD_OF_CENTRE", setting)
     report = await run(api, token, measure="REGISTERED_FAMILIES", by=["GENDER"])
     assert report["total"]["display"] == "0"
+
+
+async def test_penetration_is_registered_births_over_births(api: Api, world: World) -> None:
+    admin = world.tokens["SYSTEM_ADMINISTRATOR"]
+    csv = "postcode,reach_area,lsoa\nWF9 9ZZ,Penrith,E01099991\nWF9 9ZY,Penrith,E01099992\n"
+    await api.ok("mutation($csv: String!) { importPostcodeAreas(csv: $csv) }", {"csv": csv}, admin)
+    births = [{"month": m, "reachArea": "Penrith", "births": 10} for m in ["2025-07-01", "2025-08-01", "2025-09-01"]]
+    await api.ok("mutation($e: [BirthFigureInput!]!) { setBirthFigures(entries: $e) }", {"e": births}, admin)
+    centre = await fresh_centre(api, world)
+    address = {"line1": "2 Fell Road", "town": "Wakefield", "postcode": "WF9 9ZZ"}
+    await families(api, centre.manager, centre.setting_id, [[child("2025-07-15")]] * 6, address=address)
+    token = world.tokens["LA_REPORTING"]
+    report = await run(api, token, measure="PENETRATION_RATE", by=["REACH_AREA"], periodStart="2025-07-01")
+    assert by_key(report)[("Penrith",)] == "20.0%"
+    month = await run(api, token, measure="PENETRATION_RATE", by=[], period="MONTH", periodStart="2025-08-01")
+    assert month["total"]["display"] == "0.0%"
+    body = await api.post(
+        REPORT,
+        {"input": {"measure": "PENETRATION_RATE", "by": ["GENDER"], "period": "QUARTER", "periodStart": "2025-07-01"}},
+        token,
+    )
+    assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+async def test_reach_areas_and_lsoas_come_from_the_postcode(api: Api, world: World) -> None:
+    admin = world.tokens["SYSTEM_ADMINISTRATOR"]
+    csv = "postcode,reach_area,lsoa\nWF8 8AA,Lowfield,E01088881\nWF8 8AB,Lowfield,E01088882\n"
+    await api.ok("mutation($csv: String!) { importPostcodeAreas(csv: $csv) }", {"csv": csv}, admin)
+    centre = await fresh_centre(api, world)
+    for postcode, n in [("WF8 8AA", 5), ("WF8 8AB", 4)]:
+        address = {"line1": "3 Low Road", "town": "Wakefield", "postcode": postcode}
+        await families(api, centre.manager, centre.setting_id, [[child("2025-01-15")]] * n, address=address)
+    token = world.tokens["LA_REPORTING"]
+    areas = by_key(await run(api, token, measure="REGISTERED_FAMILIES", by=["REACH_AREA"], settingId=centre.setting_id))
+    lsoas = by_key(await run(api, token, measure="REGISTERED_FAMILIES", by=["LSOA"], settingId=centre.setting_id))
+    assert areas[("Lowfield",)] == "9"
+    assert lsoas[("E01088881",)] == "5" and lsoas[("E01088882",)] == "4"
