@@ -39,6 +39,7 @@ from resolvers.context import Audit, Context
 from resolvers.loaders import Loaders
 from resolvers.reader import Reader
 from schema import EstartSchema, build_schema
+from web.export import ReportExport
 from web.transport import GraphQLRequestGuard, RateLimit, SecurityHeaders, parsed_request, send_error
 
 
@@ -137,6 +138,13 @@ def create_app(config: AppConfig, schema: EstartSchema | None = None) -> Starlet
         ),
     )
 
+    export = RateLimit(
+        DatabaseSession(ReportExport(lambda r: view.get_context(r, None), config.limits.max_body_bytes), sessionmaker),
+        per_token=config.rate_limit_per_token,
+        per_address=config.rate_limit_per_address,
+        address_of=graphql.address_of,
+    )
+
     async def healthz(_: Request) -> Response:
         return JSONResponse({"status": "ok"})
 
@@ -146,7 +154,11 @@ def create_app(config: AppConfig, schema: EstartSchema | None = None) -> Starlet
         await engine.dispose()
 
     app = Starlette(
-        routes=[Route("/graphql", graphql, methods=["GET", "POST"]), Route("/healthz", healthz)],
+        routes=[
+            Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route("/reports/export", export, methods=["POST"]),
+            Route("/healthz", healthz),
+        ],
         middleware=[
             Middleware(TrustedHostMiddleware, allowed_hosts=list(config.allowed_hosts)),
             Middleware(SecurityHeaders),

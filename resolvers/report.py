@@ -10,6 +10,7 @@ hierarchies (ethnic group > ethnicity, reach area > LSOA). A report over the set
 reports on is the sum of their slices: shown only when every part is shown.
 """
 
+import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from enum import StrEnum
@@ -87,6 +88,26 @@ async def report(
     births = await _births(ctx, window) if measure == Measure.PENETRATION_RATE else None
     ctx.audit.read("report", "Report", None, category=Category.REPORTING, changes={"measure": measure, "by": by})
     return Slicer(lattice, dims, window, settings, codes, births).report(measure, by, period, period_start)
+
+
+# The local authority's quarterly pack (issue 14; README "Reports"). Attendances by setting and
+# outcome type and contacts by setting join it with the activities tables.
+PACK = [
+    ("REGISTERED_CHILDREN", ["AGE_BAND", "ETHNIC_GROUP"]),
+    ("NEW_REGISTRATIONS", ["SETTING"]),
+    ("REGISTERED_FAMILIES", ["SETTING"]),
+    ("PENETRATION_RATE", ["REACH_AREA"]),
+]
+QUARTER = re.compile(r"(\d{4})-Q([1-4])")
+
+
+async def quarterly_pack(ctx: Context, quarter: str) -> list[ReportData]:
+    """The pack's tables for a calendar quarter, "2026-Q3" (July to September 2026)."""
+    match = QUARTER.fullmatch(quarter.strip())
+    if match is None:
+        raise BadUserInput("quarter must look like 2026-Q3", "quarter")
+    start = date(int(match[1]), 3 * int(match[2]) - 2, 1)
+    return [await report(ctx, measure, by, "QUARTER", start, None) for measure, by in PACK]
 
 
 def _reported_settings(reach: frozenset[int] | None, setting_id: str | None, codes: dict[int, str]) -> list[int] | None:
@@ -194,4 +215,4 @@ def _product(lists: list[list[str]]) -> list[tuple[str, ...]]:
     return result
 
 
-__all__ = ["CellData", "Measure", "Period", "ReportData", "report"]
+__all__ = ["CellData", "Measure", "Period", "ReportData", "quarterly_pack", "report"]

@@ -109,3 +109,7 @@ class Query:
         return await report.report(  # type: ignore[return-value]
             info.context, input.measure, list(input.by), input.period, input.period_start, input.setting_id or None
         )
+
+    @strawberry.field(description='The local authority\'s quarterly tables for a calendar quarter, "2026-Q3" (README).')
+    async def quarterly_pack(self, info: Info[Context, None], quarter: str) -> list[Report] | None:
+        return await report.quarterly_pack(info.context, quarter)  # type: ignore[return-value]

@@ -229,3 +229,59 @@ async def test_reach_areas_and_lsoas_come_from_the_postcode(api: Api, world: Wor
     lsoas = by_key(await run(api, token, measure="REGISTERED_FAMILIES", by=["LSOA"], settingId=centre.setting_id))
     assert areas[("Lowfield",)] == "9"
     assert lsoas[("E01088881",)] == "5" and lsoas[("E01088882",)] == "4"
+
+
+async def test_the_quarterly_pack_holds_its_tables(api: Api, world: World) -> None:
+    query = "query($q: String!) { quarterlyPack(quarter: $q) { measure by period periodStart total { display } } }"
+    pack = (await api.ok(query, {"q": "2026-Q3"}, world.tokens["LA_REPORTING"]))["quarterlyPack"]
+    assert [(t["measure"], t["by"]) for t in pack] == [
+        ("REGISTERED_CHILDREN", ["AGE_BAND", "ETHNIC_GROUP"]),
+        ("NEW_REGISTRATIONS", ["SETTING"]),
+        ("REGISTERED_FAMILIES", ["SETTING"]),
+        ("PENETRATION_RATE", ["REACH_AREA"]),
+    ]
+    assert {t["periodStart"] for t in pack} == {"2026-07-01"}
+    body = await api.post(query, {"q": "2026-Q5"}, world.tokens["LA_REPORTING"])
+    assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+async def test_exports_serve_the_api_numbers_as_csv_and_xlsx(api: Api, world: World) -> None:
+    import csv
+    import io
+
+    from openpyxl import load_workbook  # type: ignore[import-untyped]
+
+    admin = world.tokens["SYSTEM_ADMINISTRATOR"]
+    areas = "postcode,reach_area,lsoa\nWF7 7AA,=HYPERLINK(1),E01077771\n"
+    await api.ok("mutation($csv: String!) { importPostcodeAreas(csv: $csv) }", {"csv": areas}, admin)
+    centre = await fresh_centre(api, world)
+    address = {"line1": "4 Any Road", "town": "Wakefield", "postcode": "WF7 7AA"}
+    await families(api, centre.manager, centre.setting_id, [[child("2025-01-15")]] * 2, address=address)
+    token = world.tokens["LA_REPORTING"]
+    spec = {"measure": "REGISTERED_FAMILIES", "by": ["REACH_AREA"], "settingId": centre.setting_id}
+    served = await run(api, token, **spec)
+    payload = {"input": {**spec, "period": "QUARTER", "periodStart": "2026-10-01"}, "format": "csv"}
+    headers = {"Authorization": f"Bearer {token}"}
+    response = await api.client.post("/reports/export", json=payload, headers=headers)
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/csv")
+    assert response.content.count(b"\r\n") > 5
+    rows = list(csv.reader(io.StringIO(response.text)))
+    assert ["'=HYPERLINK(1)", "<4"] in rows
+    assert ["Total", served["total"]["display"]] in rows
+    assert [c["display"] for c in served["cells"] if c["keys"] == ["=HYPERLINK(1)"]] == ["<4"]
+
+    response = await api.client.post("/reports/export", json={**payload, "format": "xlsx"}, headers=headers)
+    assert response.status_code == 200
+    sheet = load_workbook(io.BytesIO(response.content)).worksheets[0]
+    values = [[c.value for c in row] for row in sheet.iter_rows()]
+    assert ["'=HYPERLINK(1)", "<4"] in values and values[0] == ["Measure", "REGISTERED_FAMILIES"]
+
+    pack = await api.client.post(
+        "/reports/export", json={"quarterlyPack": "2026-Q3", "format": "xlsx"}, headers=headers
+    )
+    assert len(load_workbook(io.BytesIO(pack.content)).worksheets) == 4
+
+    refused = await api.client.post("/reports/export", json=payload, headers={"Authorization": f"Bearer {admin}"})
+    assert refused.status_code == 403
+    anonymous = await api.client.post("/reports/export", json=payload)
+    assert anonymous.status_code == 401
