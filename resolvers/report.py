@@ -23,7 +23,7 @@ from models import BirthFigure, Setting
 from resolvers.context import Context
 from resolvers.ids import decode_key
 from resolvers.report_data import EARLIER, Dim, Dimension, Window, atoms_of, axes_of, dims_of
-from resolvers.suppression import PRIMARY, SECONDARY, Lattice, Reason, Table, display, is_primary, rate
+from resolvers.suppression import PRIMARY, SECONDARY, Axis, Lattice, Reason, Table, display, is_primary, rate
 
 
 class Measure(StrEnum):
@@ -84,7 +84,8 @@ async def report(
         raise BadUserInput("PENETRATION_RATE is reported by REACH_AREA and MONTH only", "input.by")
     codes = dict((await ctx.session.execute(select(Setting.id, Setting.code))).all())
     settings = _reported_settings(reach, setting_id, codes)
-    lattice = Lattice.of(axes_of(measure, dims, window), await atoms_of(ctx.session, measure, dims, window))
+    axes = axes_of(measure, dims, window)
+    lattice = Lattice.of(axes, await atoms_of(ctx.session, measure, dims, window), _top(axes, dims, window, settings))
     births = await _births(ctx, window) if measure == Measure.PENETRATION_RATE else None
     ctx.audit.read("report", "Report", None, category=Category.REPORTING, changes={"measure": measure, "by": by})
     return Slicer(lattice, dims, window, settings, codes, births).report(measure, by, period, period_start)
@@ -108,6 +109,18 @@ async def quarterly_pack(ctx: Context, quarter: str) -> list[ReportData]:
         raise BadUserInput("quarter must look like 2026-Q3", "quarter")
     start = date(int(match[1]), 3 * int(match[2]) - 2, 1)
     return [await report(ctx, measure, by, "QUARTER", start, None) for measure, by in PACK]
+
+
+def _top(axes: list[Axis], dims: list[Dim], window: Window, settings: list[int] | None) -> Table:
+    """The finest table a report reads: its dimensions' levels, the period's level on the time
+    axis of flows, and the settings' level when it reads setting slices."""
+    top = [0] * len(axes)
+    top[0] = 1 if settings is not None else 0
+    if window.flow:
+        top[1] = window.level
+    for dim in dims:
+        top[dim.axis] = dim.level
+    return tuple(top)
 
 
 def _reported_settings(reach: frozenset[int] | None, setting_id: str | None, codes: dict[int, str]) -> list[int] | None:
