@@ -290,11 +290,6 @@ class Lattice:
             key.append(path[level - 1])
         return tuple(key)
 
-    def coarsen(self, key: Key, table: Table, axis: int) -> Key:
-        """A cell's key one level coarser on `axis` (`table` is the cell's table)."""
-        up = self.up[(axis, table[axis], key[axis])]
-        return (*key[:axis], up, *key[axis + 1 :])
-
     def tables(self) -> list[Table]:
         return sorted(self.counts, key=lambda t: (sum(t), t))
 
