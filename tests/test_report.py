@@ -285,3 +285,28 @@ async def test_exports_serve_the_api_numbers_as_csv_and_xlsx(api: Api, world: Wo
     assert refused.status_code == 403
     anonymous = await api.client.post("/reports/export", json=payload)
     assert anonymous.status_code == 401
+
+
+async def test_hard_to_reach_groups_overlap_and_the_total_counts_each_family_once(api: Api, world: World) -> None:
+    from tests.conftest import register_family
+
+    centre = await fresh_centre(api, world)
+    groups = [["LONE_PARENT", "TEENAGE_PARENT"]] * 5 + [["LONE_PARENT"]] * 4 + [[]] * 6
+    for codes in groups:
+        family = await register_family(api, centre.manager, centre.setting_id, unique_name())
+        if codes:
+            await api.ok(
+                "mutation($s: ID!, $c: [String!]!) { setHardToReachGroups(subjectId: $s, codes: $c) }",
+                {"s": family.id, "c": codes},
+                centre.manager,
+            )
+    report = await run(
+        api,
+        world.tokens["LA_REPORTING"],
+        measure="REGISTERED_FAMILIES",
+        by=["HARD_TO_REACH_GROUP"],
+        settingId=centre.setting_id,
+    )
+    cells = by_key(report)
+    assert cells[("LONE_PARENT",)] == "9" and cells[("TEENAGE_PARENT",)] == "5"
+    assert report["total"]["display"] == "15"
