@@ -31,16 +31,17 @@ from auth.authenticator import Authenticator
 from authz.enforcer import Decisions
 from authz.grants import GrantBook
 from config import AppConfig
-from errors import Code, ServiceError
+from errors import BadUserInput, Code, ServiceError
 from models import RoleAssignment, User
 from models.db import make_engine, make_sessionmaker
 from models.migrate import upgrade
-from resolvers import contactpoint, transaction
+from resolvers import contactpoint, geography, transaction
 from resolvers.context import Audit, Context
 from resolvers.loaders import Loaders
 from resolvers.reader import Reader
 from schema import EstartSchema, build_schema
 from web import graphiql, observe
+from web.export import ReportExport
 from web.faults import FaultBarrier, request_id_of
 from web.health import readiness
 from web.server_protocol import request_deadline_protocol
@@ -200,6 +201,13 @@ def create_app(config: AppConfig, schema: EstartSchema | None = None) -> Starlet
         ),
     )
 
+    export = RateLimit(
+        DatabaseSession(ReportExport(lambda r: view.get_context(r, None), config.limits.max_body_bytes), sessionmaker),
+        per_token=config.rate_limit_per_token,
+        per_address=config.rate_limit_per_address,
+        address_of=graphql.address_of,
+    )
+
     async def healthz(_: Request) -> Response:
         """Liveness: the process answers. Whether it can serve is /readyz."""
         return JSONResponse({"status": "ok"})
@@ -214,6 +222,7 @@ def create_app(config: AppConfig, schema: EstartSchema | None = None) -> Starlet
     app = Starlette(
         routes=[
             Route("/graphql", graphql, methods=["GET", "POST"]),
+            Route("/reports/export", export, methods=["POST"]),
             Route("/healthz", healthz),
             Route("/readyz", readyz),
         ]
@@ -290,6 +299,20 @@ async def compact_feed(config: AppConfig) -> None:
         await engine.dispose()
 
 
+async def import_postcodes(config: AppConfig, path: str) -> int:
+    with open(path, encoding="utf-8-sig") as file:
+        rows = geography.parse_postcode_areas(file.read())
+    engine = make_engine(config.database_url)
+    try:
+        async with make_sessionmaker(engine)() as session:
+            async for done in geography.replace_postcode_areas(session, rows):
+                print(f"loaded {done:,} of {len(rows):,} postcodes", flush=True)
+            await session.commit()
+    finally:
+        await engine.dispose()
+    return len(rows)
+
+
 def parser() -> argparse.ArgumentParser:
     formatter = argparse.RawDescriptionHelpFormatter
     top = argparse.ArgumentParser(
@@ -327,6 +350,10 @@ def parser() -> argparse.ArgumentParser:
         "--force", action="store_true", help="seed even beside accounts other than the demo's (never on real data)"
     )
     command("compact-feed", "drop superseded changes from the ContactPoint feed's log; safe while serving")
+    postcodes = command(
+        "import-postcodes", "replace the postcode list (reach areas and LSOAs of reports) from a CSV file"
+    )
+    postcodes.add_argument("file", help="CSV with the columns postcode,reach_area,lsoa")
     command("export-schema", "print the GraphQL schema (SDL) on standard output; uses no database", epilog="")
     serve = command(
         "serve",
@@ -377,6 +404,11 @@ def run(args: argparse.Namespace, config: AppConfig) -> None:
             raise SystemExit(1)
     elif args.command == "compact-feed":
         asyncio.run(compact_feed(config))
+    elif args.command == "import-postcodes":
+        try:
+            print(f"imported {asyncio.run(import_postcodes(config, args.file)):,} postcodes")
+        except BadUserInput as error:
+            sys.exit(f"{args.file}: {error}")
     elif args.command == "serve":
         if args.migrate or asyncio.run(_is_empty(config)):
             upgrade(config.database_url)

@@ -7,6 +7,7 @@ from models.contactpoint import ContactPointChange
 from models.cp_plan import ChildProtectionPlan
 from models.family import Affiliation, Carer, CarerChild, Child, Family
 from models.form import Form
+from models.geography import BirthFigure, PostcodeArea
 from models.idempotency import IdempotencyKey
 from models.lookup import LookupValue, SubjectCode
 from models.note import Note
@@ -21,6 +22,7 @@ __all__ = [
     "Attendance",
     "AuditEvent",
     "Base",
+    "BirthFigure",
     "Carer",
     "CarerChild",
     "Child",
@@ -35,6 +37,7 @@ __all__ = [
     "LoginThrottle",
     "LookupValue",
     "Note",
+    "PostcodeArea",
     "RoleAssignment",
     "Setting",
     "SubjectCode",

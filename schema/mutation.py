@@ -13,6 +13,7 @@ from resolvers import (
     cp_plan,
     family,
     form,
+    geography,
     lookup,
     note,
     person,
@@ -38,6 +39,7 @@ from schema.cp_plan import ChildProtectionPlan, CpPlanInput
 from schema.enums import Relationship
 from schema.family import Family, RegisterFamilyInput, UpdateFamilyInput
 from schema.form import Form, FormReceivedInput, ReferralInput
+from schema.geography import BirthFigureInput
 from schema.lookup import LookupValue, LookupValueInput, LookupValueUpdate
 from schema.note import Note, NoteInput
 from schema.person import Carer, CarerInput, Child, ChildInput, RelationshipInput, UpdatePersonInput
@@ -304,6 +306,18 @@ class Mutation:
     async def update_lookup_value(self, info: Info[Context, None], input: LookupValueUpdate) -> LookupValue:
         work = lookup.update_value(info.context, input.list, input.code, input.label, input.active)
         return await atomic(info, work)
+
+    @strawberry.mutation(
+        description="Replace the postcode list (CSV with the header postcode,reach_area,lsoa); a bad row rejects "
+        "the import with its line number. Returns the rows loaded. LOOKUPS_ADMIN."
+    )
+    async def import_postcode_areas(self, info: Info[Context, None], csv: str) -> int:
+        return await atomic(info, geography.import_postcode_areas(info.context, csv))
+
+    @strawberry.mutation(description="Set monthly births per reach area (penetration, standards 5.1). LOOKUPS_ADMIN.")
+    async def set_birth_figures(self, info: Info[Context, None], entries: list[BirthFigureInput]) -> int:
+        births = [geography.Birth(e.month, e.reach_area, e.births) for e in entries]
+        return await atomic(info, geography.set_birth_figures(info.context, births))
 
     # --- accounts: locks, deactivation, passwords (resolvers/account.py) -------------------
 

@@ -6,7 +6,19 @@ from strawberry.types import Info
 
 from auth import account
 from resolvers import activity as activities
-from resolvers import admin_views, contactpoint, cp_plan, family, form, lookup, person, search, user, user_requests
+from resolvers import (
+    admin_views,
+    contactpoint,
+    cp_plan,
+    family,
+    form,
+    lookup,
+    person,
+    report,
+    search,
+    user,
+    user_requests,
+)
 from resolvers.context import Context
 from resolvers.family import FamilyPage
 from resolvers.lookup import LookupList
@@ -20,6 +32,7 @@ from schema.lookahead import requested_under
 from schema.lookup import LookupValue
 from schema.mutation import plain
 from schema.person import Carer, Child
+from schema.report import Report, ReportInput
 from schema.search import PersonMatch
 from schema.setting import Setting
 from schema.user import LoginLock, User
@@ -169,3 +182,16 @@ class Query:
         filters = {} if filter is None else plain(filter)
         work = admin_views.list_audit_events(info.context, filters, 50 if first is None else first, after)
         return await work  # type: ignore[return-value]
+
+    @strawberry.field(
+        description="Counts of one measure by zero, one or two dimensions, suppressed (API.md "
+        '"Reports"). REPORTING read; null with FORBIDDEN without it.'
+    )
+    async def report(self, info: Info[Context, None], input: ReportInput) -> Report | None:
+        return await report.report(  # type: ignore[return-value]
+            info.context, input.measure, list(input.by), input.period, input.period_start, input.setting_id or None
+        )
+
+    @strawberry.field(description='The local authority\'s quarterly tables for a calendar quarter, "2026-Q3" (README).')
+    async def quarterly_pack(self, info: Info[Context, None], quarter: str) -> list[Report] | None:
+        return await report.quarterly_pack(info.context, quarter)  # type: ignore[return-value]

@@ -2,7 +2,7 @@
 and termination, and the policy version on every audit event.
 
 Revision ID: 0010_user_requests
-Revises: 0008_contactpoint_feed
+Revises: 0009_reports
 
 Self-contained: it imports no application code.
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0010_user_requests"
-down_revision: str | Sequence[str] | None = "0008_contactpoint_feed"
+down_revision: str | Sequence[str] | None = "0009_reports"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,231 @@
+"""Reports (standards 5.1, 5.4, 13; API.md "Reports"): counts only, never a row, computed by
+GROUP BY in the database and served as slices and margins of one suppressed lattice
+(resolvers/suppression.py).
+
+The lattice of a report is authority-wide: every setting (families count in the setting they
+are registered with, so a setting's slice holds only families whose scope includes it: the
+secondary-data rule of standards 13), the financial year around the period by quarter and
+month (flows: new registrations, penetration), and the report's dimensions with their
+hierarchies (ethnic group > ethnicity, reach area > LSOA). A report over the settings a caller
+reports on is the sum of their slices: shown only when every part is shown.
+"""
+
+import re
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from enum import StrEnum
+
+from sqlalchemy import func, select
+
+from authz.categories import Action, Category
+from errors import BadUserInput, Forbidden
+from models import BirthFigure, Setting
+from resolvers.context import Context
+from resolvers.ids import decode_key
+from resolvers.report_data import EARLIER, Dim, Dimension, Window, atoms_of, axes_of, dims_of
+from resolvers.suppression import PRIMARY, SECONDARY, Axis, Lattice, Reason, Table, display, is_primary, rate
+
+
+class Measure(StrEnum):
+    REGISTERED_FAMILIES = "REGISTERED_FAMILIES"
+    REGISTERED_CHILDREN = "REGISTERED_CHILDREN"
+    NEW_REGISTRATIONS = "NEW_REGISTRATIONS"
+    ATTENDANCES = "ATTENDANCES"
+    ATTENDERS = "ATTENDERS"
+    CONTACTS = "CONTACTS"
+    PENETRATION_RATE = "PENETRATION_RATE"
+
+
+class Period(StrEnum):
+    MONTH = "MONTH"
+    QUARTER = "QUARTER"
+    YEAR = "YEAR"
+
+
+# Activities, attendance and contacts are not on this branch yet (issue 14: they come with the
+# activities work); their measures and dimensions answer BAD_USER_INPUT until then.
+NOT_YET = {"ATTENDANCES", "ATTENDERS", "CONTACTS", "OUTCOME_TYPE", "EVENT_TYPE"}
+RATE_DIMENSIONS = {"REACH_AREA", "MONTH"}
+
+
+@dataclass(slots=True)
+class CellData:
+    keys: list[str]
+    value: float | None
+    suppressed: bool
+    reason: Reason | None
+    display: str
+
+
+@dataclass(slots=True)
+class ReportData:
+    measure: Measure
+    by: list[Dimension]
+    period: Period
+    period_start: date
+    cells: list[CellData]
+    total: CellData
+    generated_at: datetime
+
+
+async def report(
+    ctx: Context, measure: str, by: list[str], period: str, period_start: date, setting_id: str | None
+) -> ReportData:
+    principal = ctx.require_principal()
+    reach = principal.grants.settings_for(Category.REPORTING, Action.READ)
+    if reach is not None and not reach:
+        raise Forbidden(Category.REPORTING.name, "No read access to REPORTING data")
+    window = Window.of(period, period_start, measure)
+    dims = dims_of(measure, by)
+    for name in [measure, *by]:
+        if name in NOT_YET:
+            raise BadUserInput(f"{name} is not available yet", "input")
+    if measure == Measure.PENETRATION_RATE and not set(by) <= RATE_DIMENSIONS:
+        raise BadUserInput("PENETRATION_RATE is reported by REACH_AREA and MONTH only", "input.by")
+    codes = dict((await ctx.session.execute(select(Setting.id, Setting.code))).all())
+    settings = _reported_settings(reach, setting_id, codes)
+    axes = axes_of(measure, dims, window)
+    lattice = Lattice.of(axes, await atoms_of(ctx.session, measure, dims, window), _top(axes, dims, window, settings))
+    births = await _births(ctx, window) if measure == Measure.PENETRATION_RATE else None
+    ctx.audit.read("report", "Report", None, category=Category.REPORTING, changes={"measure": measure, "by": by})
+    return Slicer(lattice, dims, window, settings, codes, births).report(measure, by, period, period_start)
+
+
+# The local authority's quarterly pack (issue 14; README "Reports"). Attendances by setting and
+# outcome type and contacts by setting join it with the activities tables.
+PACK = [
+    ("REGISTERED_CHILDREN", ["AGE_BAND", "ETHNIC_GROUP"]),
+    ("NEW_REGISTRATIONS", ["SETTING"]),
+    ("REGISTERED_FAMILIES", ["SETTING"]),
+    ("PENETRATION_RATE", ["REACH_AREA"]),
+]
+QUARTER = re.compile(r"(\d{4})-Q([1-4])")
+
+
+async def quarterly_pack(ctx: Context, quarter: str) -> list[ReportData]:
+    """The pack's tables for a calendar quarter, "2026-Q3" (July to September 2026)."""
+    match = QUARTER.fullmatch(quarter.strip())
+    if match is None:
+        raise BadUserInput("quarter must look like 2026-Q3", "quarter")
+    start = date(int(match[1]), 3 * int(match[2]) - 2, 1)
+    return [await report(ctx, measure, by, "QUARTER", start, None) for measure, by in PACK]
+
+
+def _top(axes: list[Axis], dims: list[Dim], window: Window, settings: list[int] | None) -> Table:
+    """The finest table a report reads: its dimensions' levels, the period's level on the time
+    axis of flows, and the settings' level when it reads setting slices."""
+    top = [0] * len(axes)
+    top[0] = 1 if settings is not None else 0
+    if window.flow:
+        top[1] = window.level
+    for dim in dims:
+        top[dim.axis] = dim.level
+    return tuple(top)
+
+
+def _reported_settings(reach: frozenset[int] | None, setting_id: str | None, codes: dict[int, str]) -> list[int] | None:
+    """The settings a report sums (None: the authority's margin)."""
+    if setting_id is None:
+        return None if reach is None else sorted(reach)
+    key = decode_key(setting_id, "Setting")
+    if key is None or key not in codes:
+        raise BadUserInput("No such setting", "input.settingId")
+    if reach is not None and key not in reach:
+        raise Forbidden(Category.REPORTING.name, "No read access to REPORTING data of this setting")
+    return [key]
+
+
+async def _births(ctx: Context, window: Window) -> dict[tuple[str, str], int]:
+    rows = await ctx.session.execute(
+        select(BirthFigure.reach_area, BirthFigure.month, func.sum(BirthFigure.births))
+        .where(BirthFigure.month >= window.year_start, BirthFigure.month < window.year_end)
+        .group_by(BirthFigure.reach_area, BirthFigure.month)
+    )
+    return {(area, window.month_key(month)): int(n) for area, month, n in rows.all()}
+
+
+@dataclass(slots=True)
+class Slicer:
+    """Cells of one report read off the suppressed lattice."""
+
+    lattice: Lattice
+    dims: list[Dim]
+    window: Window
+    settings: list[int] | None
+    codes: dict[int, str]
+    births: dict[tuple[str, str], int] | None
+
+    def report(self, measure: str, by: list[str], period: str, period_start: date) -> ReportData:
+        per_dim = [self.keys(dim) for dim in self.dims]
+        cells = [self.cell(list(combo)) for combo in _product(per_dim)]
+        return ReportData(
+            measure=Measure(measure),
+            by=[Dimension(b) for b in by],
+            period=Period(period),
+            period_start=period_start,
+            cells=cells,
+            total=self.cell([]),
+            generated_at=datetime.now(UTC),
+        )
+
+    def keys(self, dim: Dim) -> list[str]:
+        if dim.name == "SETTING":
+            chosen = self.settings if self.settings is not None else sorted(self.codes)
+            return [str(s) for s in chosen]
+        if dim.name == "MONTH":  # the period's months, and for counts at its end those before it
+            return self.window.months() + ([] if self.window.flow else [EARLIER])
+        present = sorted(k for (axis, level, _), k in _below(self.lattice) if axis == dim.axis and level == dim.level)
+        return list(dict.fromkeys([*dim.known, *present]))
+
+    def cell(self, keys: list[str]) -> CellData:
+        """The cell at `keys` (one per dimension; [] is the total)."""
+        table = [0] * len(self.lattice.axes)
+        key: list[str | None] = [None] * len(self.lattice.axes)
+        if self.window.flow:
+            table[1], key[1] = self.window.level, self.window.key
+        setting_keys: list[str] | None = None
+        for dim, k in zip(self.dims, keys, strict=False):  # [] for the total
+            if dim.name == "SETTING":
+                setting_keys = [k]
+                continue
+            table[dim.axis], key[dim.axis] = dim.level, k
+        labels = [self.codes[int(k)] if d.name == "SETTING" else k for d, k in zip(self.dims, keys, strict=False)]
+        if setting_keys is None and self.settings is not None:
+            setting_keys = [str(s) for s in self.settings]
+        n, reason = self.count(tuple(table), tuple(key), setting_keys)
+        if self.births is not None:
+            return self.rate_cell(labels, n, reason, tuple(key))
+        return CellData(labels, None if reason else float(n), reason is not None, reason, display(n, reason))
+
+    def count(self, table: Table, key: tuple[str | None, ...], settings: list[str] | None) -> tuple[int, Reason | None]:
+        if settings is None:
+            return self.lattice.value(table, key), self.lattice.reason(table, key)
+        table = (1, *table[1:])
+        parts = [((table, (s, *key[1:]))) for s in settings]
+        n = sum(self.lattice.value(*p) for p in parts)
+        if any(self.lattice.reason(*p) for p in parts):
+            return n, PRIMARY if is_primary(n) else SECONDARY
+        return n, None
+
+    def rate_cell(self, labels: list[str], n: int, reason: Reason | None, key: tuple[str | None, ...]) -> CellData:
+        assert self.births is not None
+        months = self.window.months_of(key[1])
+        area = key[2] if len(key) > 2 else None
+        births = sum(b for (a, m), b in self.births.items() if m in months and (area is None or a == area))
+        value, why = rate(n, reason, births)
+        shown = "-" if value is None and births == 0 else (display(0, why) if value is None else f"{value:.1f}%")
+        return CellData(labels, value, why is not None, why, shown)
+
+
+def _below(lattice: Lattice) -> list[tuple[tuple[int, int, str | None], str]]:
+    return [(k, v) for k, keys in lattice.below.items() for v in keys]
+
+
+def _product(lists: list[list[str]]) -> list[tuple[str, ...]]:
+    result: list[tuple[str, ...]] = [()]
+    for keys in lists:
+        result = [(*r, k) for r in result for k in keys]
+    return result
+
+
+__all__ = ["CellData", "Measure", "Period", "ReportData", "quarterly_pack", "report"]

@@ -1,0 +1,341 @@
+"""Disclosure control (standards 13; research/domain.md §5): no count of 1 to 3 is served, and
+no suppressed count can be recovered from anything served.
+
+Every report is a slice or a margin of one *lattice* of tables over the same units: each axis
+(setting, the period's months, one or two dimensions) has levels from its total (level 0) to
+its finest keys, and a table is one level per axis. A coarser table's cell is the sum of the
+finer cells it groups (a *line*), except along an axis whose keys overlap (hard-to-reach
+groups: a family may be in two). Tables are suppressed coarsest first, each from its own counts
+and the already-fixed patterns of the tables below it, never from a table above or beside it:
+so a table looks the same in every report that serves it, and differencing two reports meets
+the same suppressed cells.
+
+For each table: PRIMARY marks every count of 1 to 3; then, until stable, a line with exactly one
+hidden member hides its smallest shown non-zero cell of this table (SECONDARY); and an audit
+hides more wherever the lines of the table's down-set still determine a hidden cell — exactly
+(the hidden cell's unit vector lies in the row space of the lines' equations) or by bounds
+(PRIMARY is known to lie in 1..3, SECONDARY at or above 4, and that pins it).
+"""
+
+import random
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from itertools import product
+
+THRESHOLD = 4  # counts 1..THRESHOLD-1 are suppressed (standards: "less than 4")
+
+
+class Reason(StrEnum):
+    PRIMARY = "PRIMARY"
+    SECONDARY = "SECONDARY"
+
+
+PRIMARY, SECONDARY = Reason.PRIMARY, Reason.SECONDARY
+PRIMARY_TOKEN, SECONDARY_TOKEN = "<4", "*"
+_PRIME = (1 << 61) - 1  # the audit's rank test runs modulo this prime: exact, no rounding
+_UNBOUNDED = 1 << 62
+
+Table = tuple[int, ...]  # one level per axis
+Key = tuple[str | None, ...]  # one key per axis, None at level 0
+Cell = tuple[Table, Key]
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """`parent` equals the sum of `children` (both published, at least in part)."""
+
+    parent: Cell
+    children: tuple[Cell, ...]
+
+    @property
+    def members(self) -> tuple[Cell, ...]:
+        return (self.parent, *self.children)
+
+
+def is_primary(value: int) -> bool:
+    return 0 < value < THRESHOLD
+
+
+# One table ---------------------------------------------------------------------------------------
+
+
+def suppress_table(
+    values: Mapping[Cell, int],
+    cells: Sequence[Cell],
+    lines: Sequence[Line],
+    fixed: Mapping[Cell, Reason] | None = None,
+    order: Callable[[Cell], str] = str,
+) -> dict[Cell, Reason]:
+    """The reasons of the hidden cells of a table: `cells` are the table's own (the only ones
+    this may hide), `lines` those of its down-set, `fixed` the reasons already decided for the
+    cells of the tables below it. Returns the reasons of `fixed` and of `cells`."""
+    marks = dict(fixed or {})
+    own = set(cells)
+    for cell in cells:
+        if is_primary(values.get(cell, 0)):
+            marks[cell] = PRIMARY
+    by_member: dict[Cell, list[Line]] = defaultdict(list)
+    for line in lines:
+        for member in line.members:
+            by_member[member].append(line)
+
+    def lockable(cell: Cell) -> bool:
+        # Hiding a cell is useless when a line fixes it from published cells of tables below.
+        return not any(
+            all(m == cell or (m not in own and m not in marks) for m in line.members) for line in by_member[cell]
+        )
+
+    def complement(candidates: Iterable[Cell], zeros: bool = False) -> bool:
+        shown = [
+            c for c in candidates if c in own and c not in marks and (zeros or values.get(c, 0) > 0) and lockable(c)
+        ]
+        if not shown:
+            return False
+        marks[min(shown, key=lambda c: (values.get(c, 0), order(c)))] = SECONDARY
+        return True
+
+    while True:
+        changed = False
+        for line in lines:
+            if sum(m in marks for m in line.members) == 1:
+                changed |= complement(line.members)
+        if changed:
+            continue
+        open_cells = sorted(exposed(values, lines, marks, own), key=order)
+        if not open_cells:
+            return marks
+        for zeros in (False, True):
+            # A hidden cell pinned on a line whose other cells are all hidden or zero: a hidden
+            # zero leaves the line's sum open (SECONDARY may be 0 or at least THRESHOLD).
+            fixes = [any(complement(line.members, zeros) for line in by_member[cell]) for cell in open_cells]
+            if any(fixes):
+                break
+        else:
+            # Determined through a chain of lines: hide the smallest shown cell of this table
+            # on any line that has a hidden member; when there is none, nothing here can help.
+            if not complement(m for line in lines if any(x in marks for x in line.members) for m in line.members):
+                return marks
+
+
+# The audit ---------------------------------------------------------------------------------------
+
+
+def exposed(
+    values: Mapping[Cell, int], lines: Sequence[Line], marks: Mapping[Cell, Reason], own: Iterable[Cell] = ()
+) -> set[Cell]:
+    """Hidden cells the published values and the lines determine: exactly, or by the bounds a
+    reader knows from the reasons. With `own` given, only in the groups of hidden cells that
+    lines link to a hidden cell of `own` (the others were audited with the tables below)."""
+    parent: dict[Cell, Cell] = {c: c for c in marks}
+
+    def root(c: Cell) -> Cell:
+        while parent[c] != c:
+            parent[c] = parent[parent[c]]
+            c = parent[c]
+        return c
+
+    for line in lines:
+        members = [m for m in line.members if m in marks]
+        for m in members[1:]:
+            parent[root(m)] = root(members[0])
+    groups: dict[Cell, list[Cell]] = defaultdict(list)
+    for c in marks:
+        groups[root(c)].append(c)
+    wanted = {root(c) for c in own if c in marks} if own else set(groups)
+    by_group: dict[Cell, list[Line]] = defaultdict(list)
+    for line in lines:
+        hidden = next((m for m in line.members if m in marks), None)
+        if hidden is not None and root(hidden) in wanted:
+            by_group[root(hidden)].append(line)
+    found: set[Cell] = set()
+    for group in wanted:
+        found |= determined(by_group[group], groups[group])
+        found |= pinned(values, by_group[group], {c: marks[c] for c in groups[group]})
+    return found
+
+
+def determined(lines: Sequence[Line], hidden: Sequence[Cell]) -> set[Cell]:
+    """Hidden cells whose value is a linear combination of published values: those that are
+    zero in every solution of the lines' homogeneous equations over the hidden cells. Tested
+    on random solutions modulo a large prime (a cell left open is zero in one by chance with
+    probability 1/_PRIME, and then it is only suppressed more)."""
+    index = {c: i for i, c in enumerate(hidden)}
+    pivots: dict[int, dict[int, int]] = {}  # row echelon form: each row's smallest entry is 1
+    for line in lines:
+        row: dict[int, int] = {}
+        for member, sign in [(line.parent, 1), *((child, -1) for child in line.children)]:
+            i = index.get(member)
+            if i is not None:
+                row[i] = (row.get(i, 0) + sign) % _PRIME
+        row = _reduce({k: v for k, v in row.items() if v}, pivots)
+        if row:
+            pivot = min(row)
+            inverse = pow(row[pivot], _PRIME - 2, _PRIME)
+            pivots[pivot] = {k: v * inverse % _PRIME for k, v in row.items()}
+    rng = random.Random(len(hidden))
+    zero_everywhere = set(range(len(hidden)))
+    for _ in range(2):
+        x = {i: rng.randrange(1, _PRIME) for i in range(len(hidden)) if i not in pivots}
+        for p in sorted(pivots, reverse=True):
+            x[p] = -sum(v * x[j] for j, v in pivots[p].items() if j != p) % _PRIME
+        zero_everywhere &= {i for i, v in x.items() if v == 0}
+    return {hidden[i] for i in zero_everywhere}
+
+
+def _reduce(row: dict[int, int], pivots: Mapping[int, dict[int, int]]) -> dict[int, int]:
+    """`row` less multiples of pivot rows until its smallest entry is no pivot."""
+    while row:
+        k = min(row)
+        if k not in pivots:
+            return row
+        factor = row[k]
+        for j, v in pivots[k].items():
+            row[j] = (row.get(j, 0) - factor * v) % _PRIME
+            if not row[j]:
+                del row[j]
+    return row
+
+
+def bounds(reason: Reason) -> tuple[int, int]:
+    """What a reader knows of a hidden count from its reason: PRIMARY is 1..3; SECONDARY is
+    0 or at least THRESHOLD (see `narrow`)."""
+    return (1, THRESHOLD - 1) if reason == PRIMARY else (0, _UNBOUNDED)
+
+
+def narrow(reason: Reason, lo: int, hi: int) -> tuple[int, int]:
+    """Bounds cut to the values a reason allows: a SECONDARY count is never 1..3."""
+    if reason == SECONDARY:
+        if lo >= 1:
+            lo = max(lo, THRESHOLD)
+        if hi < THRESHOLD:
+            hi = 0
+    return lo, hi
+
+
+def pinned(
+    values: Mapping[Cell, int], lines: Sequence[Line], marks: Mapping[Cell, Reason], rounds: int = 4
+) -> set[Cell]:
+    """Hidden cells whose bounds, tightened through the lines, leave one value."""
+    box = {c: bounds(r) for c, r in marks.items()}
+    for _ in range(rounds):
+        for line in lines:
+            terms = [(line.parent, 1), *((c, -1) for c in line.children)]
+            known = sum(sign * values.get(c, 0) for c, sign in terms if c not in box)
+            unknown = [(c, sign) for c, sign in terms if c in box]
+            for cell, sign in unknown:
+                # sign*x + sum(others) + known = 0
+                rest_lo = sum(s * (box[c][0] if s > 0 else box[c][1]) for c, s in unknown if c != cell)
+                rest_hi = sum(s * (box[c][1] if s > 0 else box[c][0]) for c, s in unknown if c != cell)
+                lo, hi = sorted((-(known + rest_hi) * sign, -(known + rest_lo) * sign))
+                old = box[cell]
+                box[cell] = narrow(marks[cell], max(old[0], lo), min(old[1], hi))
+    return {c for c, (lo, hi) in box.items() if lo >= hi}
+
+
+# The lattice -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Axis:
+    """A dimension of the lattice. `path(key)` gives a finest key's keys at levels 1..n (the
+    last is the key itself); `partition` is False when a unit may have several keys."""
+
+    name: str
+    depth: int
+    path: Callable[[str], tuple[str, ...]] = lambda key: (key,)
+    partition: bool = True
+
+
+@dataclass(slots=True)
+class Lattice:
+    """Counts of every table of the lattice over `axes`, and their suppression."""
+
+    axes: tuple[Axis, ...]
+    counts: dict[Table, dict[Key, int]] = field(default_factory=dict)
+    marks: dict[Cell, Reason] = field(default_factory=dict)
+    up: dict[tuple[int, int, str | None], str | None] = field(default_factory=dict)
+    below: dict[tuple[int, int, str | None], set[str]] = field(default_factory=lambda: defaultdict(set))
+
+    @classmethod
+    def of(
+        cls, axes: Sequence[Axis], atoms: Mapping[frozenset[int], Mapping[Key, int]], top: Table | None = None
+    ) -> "Lattice":
+        """`atoms[dropped]`: counts by finest keys, with None on the overlapping axes in
+        `dropped` (counted once per unit there); atoms[frozenset()] holds every finest key.
+        Only `top` and the tables below it are built (a table depends on those alone)."""
+        lattice = cls(tuple(axes))
+        limits = top if top is not None else tuple(a.depth for a in axes)
+        for table in product(*(range(limit + 1) for limit in limits)):
+            dropped = frozenset(i for i, a in enumerate(axes) if not a.partition and table[i] == 0)
+            sums: dict[Key, int] = defaultdict(int)
+            for key, n in atoms[dropped].items():
+                sums[lattice._at(key, table)] += n
+            lattice.counts[table] = {k: n for k, n in sums.items() if n}
+        lattice._suppress()
+        return lattice
+
+    def _at(self, fine: Key, table: Table) -> Key:
+        """A finest key's cell in `table`; remembers each level's key's coarser key."""
+        key: list[str | None] = []
+        for i, (axis, k, level) in enumerate(zip(self.axes, fine, table, strict=True)):
+            if level == 0 or k is None:
+                key.append(None)
+                continue
+            path = axis.path(k)
+            for lv in range(1, level + 1):
+                self.up[(i, lv, path[lv - 1])] = parent = path[lv - 2] if lv > 1 else None
+                self.below[(i, lv, parent)].add(path[lv - 1])
+            key.append(path[level - 1])
+        return tuple(key)
+
+    def tables(self) -> list[Table]:
+        return sorted(self.counts, key=lambda t: (sum(t), t))
+
+    def lines_of(self, table: Table) -> list[Line]:
+        """Each cell of a table one level coarser on a partition axis is the sum of its cells."""
+        lines = []
+        for i, axis in enumerate(self.axes):
+            if table[i] == 0 or not axis.partition:
+                continue
+            parent = (*table[:i], table[i] - 1, *table[i + 1 :])
+            for pkey in sorted(self.counts[parent], key=str):
+                keys = sorted(self.below[(i, table[i], pkey[i])])
+                lines.append(Line((parent, pkey), tuple((table, (*pkey[:i], k, *pkey[i + 1 :])) for k in keys)))
+        return lines
+
+    def _suppress(self) -> None:
+        values = {(t, k): n for t, cells in self.counts.items() for k, n in cells.items()}
+        lines_of = {t: self.lines_of(t) for t in self.counts}
+        for table in self.tables():
+            below = [t for t in self.counts if all(a <= b for a, b in zip(t, table, strict=True))]
+            lines = [line for t in below for line in lines_of[t]]
+            fixed = {c: r for c, r in self.marks.items() if c[0] in below}
+            own = {c for line in lines_of[table] for c in line.children} | {(table, k) for k in self.counts[table]}
+            cells = sorted(own, key=str)
+            self.marks.update(suppress_table(values, cells, lines, fixed))
+
+    def value(self, table: Table, key: Key) -> int:
+        return self.counts[table].get(key, 0)
+
+    def reason(self, table: Table, key: Key) -> Reason | None:
+        return self.marks.get((table, key))
+
+
+def display(value: int, reason: Reason | None) -> str:
+    if reason == PRIMARY:
+        return PRIMARY_TOKEN
+    if reason == SECONDARY:
+        return SECONDARY_TOKEN
+    return str(value)
+
+
+def rate(numerator: int, numerator_reason: Reason | None, denominator: int) -> tuple[float | None, Reason | None]:
+    """A percentage to one decimal place, suppressed with its numerator or when its
+    denominator is below the threshold (then the reason is PRIMARY: a small base)."""
+    if numerator_reason is not None:
+        return None, numerator_reason
+    if denominator < THRESHOLD:
+        return None, PRIMARY
+    return round(100 * numerator / denominator, 1), None

@@ -1,0 +1,312 @@
+"""Reports through the API (API.md "Reports"): who may run them, what they count, suppression,
+and that no pair of served reports differs by a suppressed count."""
+
+from typing import Any
+
+from tests.conftest import Api, World
+from tests.factories import fresh_centre, fresh_setting, fresh_user, unique_name
+
+REPORT = """
+query($input: ReportInput!) {
+  report(input: $input) {
+    measure by period periodStart generatedAt
+    cells { keys value suppressed reason display }
+    total { keys value suppressed reason display }
+  }
+}"""
+
+
+def child(born: str, gender: str = "MALE", ethnicity: str = "WBRI") -> dict[str, Any]:
+    return {
+        "firstName": "Kim",
+        "lastName": unique_name(),
+        "dateOfBirth": born,
+        "gender": gender,
+        "ethnicity": ethnicity,
+        "language": "ENG",
+    }
+
+
+async def families(api: Api, manager: str, setting: str, children: list[list[dict[str, Any]]], **extra: Any) -> None:
+    from tests.conftest import register_family
+
+    for kids in children:
+        await register_family(api, manager, setting, unique_name(), children=kids, **extra)
+
+
+async def run(api: Api, token: str, **input: Any) -> dict[str, Any]:
+    data = await api.ok(REPORT, {"input": {"period": "QUARTER", "periodStart": "2026-10-01", **input}}, token)
+    return data["report"]  # type: ignore[no-any-return]
+
+
+def by_key(report: dict[str, Any]) -> dict[tuple[str, ...], str]:
+    return {tuple(c["keys"]): c["display"] for c in report["cells"]}
+
+
+async def test_children_by_age_band_at_the_period_end(api: Api, world: World) -> None:
+    centre = await fresh_centre(api, world)
+    await families(api, centre.manager, centre.setting_id, [[child("2026-01-10")] for _ in range(5)])
+    await families(api, centre.manager, centre.setting_id, [[child("2024-06-01"), child("2024-06-01")]] * 2)
+    report = await run(
+        api, world.tokens["LA_REPORTING"], measure="REGISTERED_CHILDREN", by=["AGE_BAND"], settingId=centre.setting_id
+    )
+    cells = by_key(report)
+    assert cells[("0-1",)] == "5" and cells[("2-3",)] == "4" and cells[("1-2",)] == "0"
+    assert report["total"]["display"] == "9" and report["total"]["value"] == 9
+
+
+async def test_small_counts_are_suppressed_with_a_complement(api: Api, world: World) -> None:
+    centre = await fresh_centre(api, world)
+    kids = [[child("2026-01-10")] for _ in range(6)] + [[child("2024-06-01")] for _ in range(2)]
+    kids += [[child("2023-06-01")] for _ in range(9)]
+    await families(api, centre.manager, centre.setting_id, kids)
+    report = await run(
+        api, world.tokens["LA_REPORTING"], measure="REGISTERED_CHILDREN", by=["AGE_BAND"], settingId=centre.setting_id
+    )
+    cells = {tuple(c["keys"]): c for c in report["cells"]}
+    assert cells[("2-3",)]["display"] == "<4" and cells[("2-3",)]["reason"] == "PRIMARY"
+    assert cells[("2-3",)]["value"] is None and cells[("2-3",)]["suppressed"]
+    assert cells[("0-1",)]["display"] == "*" and cells[("0-1",)]["reason"] == "SECONDARY"
+    assert cells[("3-4",)]["display"] == "9"
+    assert report["total"]["display"] == "17"
+
+
+async def test_no_report_without_reporting_read(api: Api, world: World) -> None:
+    for role in ["SYSTEM_ADMINISTRATOR", "CONTACTPOINT_FEED"]:
+        body = await api.post(
+            REPORT,
+            {"input": {"measure": "REGISTERED_FAMILIES", "by": [], "period": "YEAR", "periodStart": "2026-04-01"}},
+            world.tokens[role],
+        )
+        assert body["data"]["report"] is None
+        assert [e["extensions"]["code"] for e in body["errors"]] == ["FORBIDDEN"], role
+
+
+async def test_a_centre_reports_on_its_settings_only(api: Api, world: World) -> None:
+    mine, other = await fresh_centre(api, world), await fresh_centre(api, world)
+    await families(api, mine.manager, mine.setting_id, [[child("2025-02-02")]] * 4)
+    await families(api, other.manager, other.setting_id, [[child("2025-02-02")]] * 6)
+    own = await run(api, mine.manager, measure="REGISTERED_FAMILIES", by=[])
+    assert own["total"]["display"] == "4"
+    body = await api.post(
+        REPORT,
+        {
+            "input": {
+                "measure": "REGISTERED_FAMILIES",
+                "by": [],
+                "period": "QUARTER",
+                "periodStart": "2026-10-01",
+                "settingId": other.setting_id,
+            }
+        },
+        mine.manager,
+    )
+    assert body["data"]["report"] is None and body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+
+
+async def test_attendance_measures_say_they_are_not_available_yet(api: Api, world: World) -> None:
+    for measure, by in [("ATTENDANCES", []), ("REGISTERED_FAMILIES", ["EVENT_TYPE"])]:
+        body = await api.post(
+            REPORT,
+            {"input": {"measure": measure, "by": by, "period": "QUARTER", "periodStart": "2026-10-01"}},
+            world.tokens["LA_REPORTING"],
+        )
+        assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+        assert "not available yet" in body["errors"][0]["message"]
+
+
+async def test_periods_start_on_their_first_day(api: Api, world: World) -> None:
+    for period, start in [("QUARTER", "2026-11-01"), ("YEAR", "2026-01-01"), ("MONTH", "2026-10-02")]:
+        body = await api.post(
+            REPORT,
+            {"input": {"measure": "REGISTERED_FAMILIES", "by": [], "period": period, "periodStart": start}},
+            world.tokens["LA_REPORTING"],
+        )
+        assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT", period
+
+
+async def test_statements_do_not_grow_with_the_families(api: Api, world: World, count_statements: Any) -> None:
+    centre = await fresh_centre(api, world)
+    token = world.tokens["LA_REPORTING"]
+    counts = []
+    for _ in range(2):
+        await families(api, centre.manager, centre.setting_id, [[child("2025-05-05")]] * 3)
+        before = count_statements.count
+        await run(api, token, measure="REGISTERED_CHILDREN", by=["SETTING", "HARD_TO_REACH_GROUP"])
+        counts.append(count_statements.count - before)
+    assert counts[0] == counts[1]
+
+
+async def test_months_and_their_quarter_do_not_difference(api: Api, world: World) -> None:
+    """Adjacent periods: the quarter's count minus two of its months never gives the third
+    when that month is suppressed; nor does the authority minus the other settings."""
+    centre = await fresh_centre(api, world)
+    token = world.tokens["LA_REPORTING"]
+    for received, n in [("2026-07-06", 9), ("2026-08-05", 2), ("2026-09-07", 7)]:
+        await families(api, centre.manager, centre.setting_id, [[child("2025-05-05")]] * n, receivedOn=received)
+    quarter = await run(
+        api, token, measure="NEW_REGISTRATIONS", by=[], periodStart="2026-07-01", settingId=centre.setting_id
+    )
+    months = []
+    for start in ["2026-07-01", "2026-08-01", "2026-09-01"]:
+        report = await run(
+            api,
+            token,
+            measure="NEW_REGISTRATIONS",
+            by=[],
+            period="MONTH",
+            periodStart=start,
+            settingId=centre.setting_id,
+        )
+        months.append(report["total"])
+    by_month = await run(
+        api, token, measure="NEW_REGISTRATIONS", by=["MONTH"], periodStart="2026-07-01", settingId=centre.setting_id
+    )
+    assert [c["display"] for c in by_month["cells"]] == [m["display"] for m in months]
+    assert months[1]["display"] == "<4"
+    shown = [m["value"] for m in months if m["value"] is not None]
+    assert quarter["total"]["value"] is None or len(shown) < 2
+    # All settings minus the others.
+    everyone = await run(
+        api, token, measure="NEW_REGISTRATIONS", by=["SETTING"], period="MONTH", periodStart="2026-08-01"
+    )
+    total = (await run(api, token, measure="NEW_REGISTRATIONS", by=[], period="MONTH", periodStart="2026-08-01"))[
+        "total"
+    ]
+    hidden = [c for c in everyone["cells"] if c["suppressed"]]
+    assert total["suppressed"] or len(hidden) != 1
+
+
+async def test_a_manager_counts_only_families_of_the_reported_setting(api: Api, world: World) -> None:
+    """Secondary-derived dimensions count families registered with the reported setting: an
+    affiliated family's ethnicity is counted where it is registered, not where it visits."""
+    home, visited = await fresh_centre(api, world), await fresh_centre(api, world)
+    await families(api, home.manager, home.setting_id, [[child("2025-02-02", ethnicity="BAFR")]] * 5)
+    report = await run(api, visited.manager, measure="REGISTERED_CHILDREN", by=["ETHNICITY"])
+    assert report["total"]["display"] == "0"
+    assert all(c["display"] == "0" for c in report["cells"])
+
+
+async def test_service_accounts_without_settings_are_not_needed(api: Api, world: World) -> None:
+    setting = await fresh_setting(api, world)
+    token = await fresh_user(api, world, "HEAD_OF_CENTRE", setting)
+    report = await run(api, token, measure="REGISTERED_FAMILIES", by=["GENDER"])
+    assert report["total"]["display"] == "0"
+
+
+async def test_penetration_is_registered_births_over_births(api: Api, world: World) -> None:
+    admin = world.tokens["SYSTEM_ADMINISTRATOR"]
+    csv = "postcode,reach_area,lsoa\nWF9 9ZZ,Penrith,E01099991\nWF9 9ZY,Penrith,E01099992\n"
+    await api.ok("mutation($csv: String!) { importPostcodeAreas(csv: $csv) }", {"csv": csv}, admin)
+    births = [{"month": m, "reachArea": "Penrith", "births": 10} for m in ["2025-07-01", "2025-08-01", "2025-09-01"]]
+    await api.ok("mutation($e: [BirthFigureInput!]!) { setBirthFigures(entries: $e) }", {"e": births}, admin)
+    centre = await fresh_centre(api, world)
+    address = {"line1": "2 Fell Road", "town": "Wakefield", "postcode": "WF9 9ZZ"}
+    await families(api, centre.manager, centre.setting_id, [[child("2025-07-15")]] * 6, address=address)
+    token = world.tokens["LA_REPORTING"]
+    report = await run(api, token, measure="PENETRATION_RATE", by=["REACH_AREA"], periodStart="2025-07-01")
+    assert by_key(report)[("Penrith",)] == "20.0%"
+    month = await run(api, token, measure="PENETRATION_RATE", by=[], period="MONTH", periodStart="2025-08-01")
+    assert month["total"]["display"] == "0.0%"
+    body = await api.post(
+        REPORT,
+        {"input": {"measure": "PENETRATION_RATE", "by": ["GENDER"], "period": "QUARTER", "periodStart": "2025-07-01"}},
+        token,
+    )
+    assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+async def test_reach_areas_and_lsoas_come_from_the_postcode(api: Api, world: World) -> None:
+    admin = world.tokens["SYSTEM_ADMINISTRATOR"]
+    csv = "postcode,reach_area,lsoa\nWF8 8AA,Lowfield,E01088881\nWF8 8AB,Lowfield,E01088882\n"
+    await api.ok("mutation($csv: String!) { importPostcodeAreas(csv: $csv) }", {"csv": csv}, admin)
+    centre = await fresh_centre(api, world)
+    for postcode, n in [("WF8 8AA", 5), ("WF8 8AB", 4)]:
+        address = {"line1": "3 Low Road", "town": "Wakefield", "postcode": postcode}
+        await families(api, centre.manager, centre.setting_id, [[child("2025-01-15")]] * n, address=address)
+    token = world.tokens["LA_REPORTING"]
+    areas = by_key(await run(api, token, measure="REGISTERED_FAMILIES", by=["REACH_AREA"], settingId=centre.setting_id))
+    lsoas = by_key(await run(api, token, measure="REGISTERED_FAMILIES", by=["LSOA"], settingId=centre.setting_id))
+    assert areas[("Lowfield",)] == "9"
+    assert lsoas[("E01088881",)] == "5" and lsoas[("E01088882",)] == "4"
+
+
+async def test_the_quarterly_pack_holds_its_tables(api: Api, world: World) -> None:
+    query = "query($q: String!) { quarterlyPack(quarter: $q) { measure by period periodStart total { display } } }"
+    pack = (await api.ok(query, {"q": "2026-Q3"}, world.tokens["LA_REPORTING"]))["quarterlyPack"]
+    assert [(t["measure"], t["by"]) for t in pack] == [
+        ("REGISTERED_CHILDREN", ["AGE_BAND", "ETHNIC_GROUP"]),
+        ("NEW_REGISTRATIONS", ["SETTING"]),
+        ("REGISTERED_FAMILIES", ["SETTING"]),
+        ("PENETRATION_RATE", ["REACH_AREA"]),
+    ]
+    assert {t["periodStart"] for t in pack} == {"2026-07-01"}
+    body = await api.post(query, {"q": "2026-Q5"}, world.tokens["LA_REPORTING"])
+    assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+async def test_exports_serve_the_api_numbers_as_csv_and_xlsx(api: Api, world: World) -> None:
+    import csv
+    import io
+
+    from openpyxl import load_workbook  # type: ignore[import-untyped]
+
+    admin = world.tokens["SYSTEM_ADMINISTRATOR"]
+    areas = "postcode,reach_area,lsoa\nWF7 7AA,=HYPERLINK(1),E01077771\n"
+    await api.ok("mutation($csv: String!) { importPostcodeAreas(csv: $csv) }", {"csv": areas}, admin)
+    centre = await fresh_centre(api, world)
+    address = {"line1": "4 Any Road", "town": "Wakefield", "postcode": "WF7 7AA"}
+    await families(api, centre.manager, centre.setting_id, [[child("2025-01-15")]] * 2, address=address)
+    token = world.tokens["LA_REPORTING"]
+    spec = {"measure": "REGISTERED_FAMILIES", "by": ["REACH_AREA"], "settingId": centre.setting_id}
+    served = await run(api, token, **spec)
+    payload = {"input": {**spec, "period": "QUARTER", "periodStart": "2026-10-01"}, "format": "csv"}
+    headers = {"Authorization": f"Bearer {token}"}
+    response = await api.client.post("/reports/export", json=payload, headers=headers)
+    assert response.status_code == 200 and response.headers["content-type"].startswith("text/csv")
+    assert response.content.count(b"\r\n") > 5
+    rows = list(csv.reader(io.StringIO(response.text)))
+    assert ["'=HYPERLINK(1)", "<4"] in rows
+    assert ["Total", served["total"]["display"]] in rows
+    assert [c["display"] for c in served["cells"] if c["keys"] == ["=HYPERLINK(1)"]] == ["<4"]
+
+    response = await api.client.post("/reports/export", json={**payload, "format": "xlsx"}, headers=headers)
+    assert response.status_code == 200
+    sheet = load_workbook(io.BytesIO(response.content)).worksheets[0]
+    values = [[c.value for c in row] for row in sheet.iter_rows()]
+    assert ["'=HYPERLINK(1)", "<4"] in values and values[0] == ["Measure", "REGISTERED_FAMILIES"]
+
+    pack = await api.client.post(
+        "/reports/export", json={"quarterlyPack": "2026-Q3", "format": "xlsx"}, headers=headers
+    )
+    assert len(load_workbook(io.BytesIO(pack.content)).worksheets) == 4
+
+    refused = await api.client.post("/reports/export", json=payload, headers={"Authorization": f"Bearer {admin}"})
+    assert refused.status_code == 403
+    anonymous = await api.client.post("/reports/export", json=payload)
+    assert anonymous.status_code == 401
+
+
+async def test_hard_to_reach_groups_overlap_and_the_total_counts_each_family_once(api: Api, world: World) -> None:
+    from tests.conftest import register_family
+
+    centre = await fresh_centre(api, world)
+    groups = [["LONE_PARENT", "TEENAGE_PARENT"]] * 5 + [["LONE_PARENT"]] * 4 + [[]] * 6
+    for codes in groups:
+        family = await register_family(api, centre.manager, centre.setting_id, unique_name())
+        if codes:
+            await api.ok(
+                "mutation($s: ID!, $c: [String!]!) { setHardToReachGroups(subjectId: $s, codes: $c) }",
+                {"s": family.id, "c": codes},
+                centre.manager,
+            )
+    report = await run(
+        api,
+        world.tokens["LA_REPORTING"],
+        measure="REGISTERED_FAMILIES",
+        by=["HARD_TO_REACH_GROUP"],
+        settingId=centre.setting_id,
+    )
+    cells = by_key(report)
+    assert cells[("LONE_PARENT",)] == "9" and cells[("TEENAGE_PARENT",)] == "5"
+    assert report["total"]["display"] == "15"
