@@ -39,6 +39,12 @@ async def _admin_execute(server_url: str, statement: str) -> None:
 
 @pytest.fixture(scope="session")
 def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    yield from fresh_database(tmp_path_factory)
+
+
+def fresh_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A migrated database of its own: an SQLite file, or a database created on the server
+    ESTART_TEST_DATABASE_URL names and dropped afterwards."""
     requested = os.environ.get("ESTART_TEST_DATABASE_URL")
     if not requested:
         path = Path(tmp_path_factory.mktemp("db")) / "estart-test.db"
@@ -63,6 +69,10 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 @pytest.fixture(scope="session")
 def config(database_url: str) -> AppConfig:
+    return config_for(database_url)
+
+
+def config_for(database_url: str) -> AppConfig:
     return AppConfig(
         database_url=database_url,
         graphiql=True,

@@ -1,10 +1,48 @@
 """Reports through the API (API.md "Reports"): who may run them, what they count, suppression,
 and that no pair of served reports differs by a suppressed count."""
 
+from collections.abc import AsyncIterator, Iterator
 from typing import Any
 
-from tests.conftest import Api, World
+import httpx
+import pytest
+
+from config import AppConfig
+from server import create_app
+from tests.conftest import Api, World, build_world, config_for, fresh_database
 from tests.factories import fresh_centre, fresh_setting, fresh_user, unique_name
+
+# A report counts the whole authority and suppresses on the whole of it, so what other tests
+# register would change these tests' cells: this module has a database and world of its own.
+
+
+@pytest.fixture(scope="module")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    yield from fresh_database(tmp_path_factory)
+
+
+@pytest.fixture(scope="module")
+def config(database_url: str) -> AppConfig:
+    return config_for(database_url)
+
+
+@pytest.fixture(scope="module")
+async def app(config: AppConfig) -> AsyncIterator[Any]:
+    application = create_app(config)
+    yield application
+    await application.state.engine.dispose()
+
+
+@pytest.fixture(scope="module")
+async def api(app: Any) -> AsyncIterator[Api]:
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://testserver") as client:
+        yield Api(client)
+
+
+@pytest.fixture(scope="module")
+async def world(api: Api, config: AppConfig) -> World:
+    return await build_world(api, config)
+
 
 REPORT = """
 query($input: ReportInput!) {
