@@ -2,6 +2,7 @@
 module's own (whatever ESTART_TEST_DATABASE_URL says), spoken to with httpx."""
 
 import asyncio
+import contextlib
 import os
 import socket
 import subprocess
@@ -43,10 +44,11 @@ def wait_until_healthy(base_url: str, server: subprocess.Popen[bytes], log: Path
     pytest.fail(f"estart serve was not healthy within {seconds} s:\n{log.read_text()}")
 
 
-@pytest.fixture(scope="module")
-def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+@contextlib.contextmanager
+def serving_demo(folder: Path) -> Iterator[tuple[str, Path]]:
+    """`estart serve` on a seeded SQLite database in `folder` (whatever ESTART_TEST_DATABASE_URL
+    says), GraphiQL on; yields its base URL and its log, and stops it afterwards."""
     assert ESTART.exists(), f"{ESTART} is missing: install the project with `python3 dev.py test`"
-    folder = tmp_path_factory.mktemp("e2e")
     env = {
         **os.environ,
         "ESTART_DATABASE_URL": f"sqlite+aiosqlite:///{folder / 'estart.db'}",
@@ -66,7 +68,7 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     try:
         url = f"http://127.0.0.1:{port}"
         wait_until_healthy(url, server, log)
-        yield url
+        yield url, log
     finally:
         server.terminate()
         try:
@@ -74,6 +76,12 @@ def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait()
+
+
+@pytest.fixture(scope="module")
+def base_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with serving_demo(tmp_path_factory.mktemp("e2e")) as (url, _):
+        yield url
 
 
 def graphql(

@@ -5,7 +5,6 @@ the page's login box, gets autocomplete from the fetched schema and runs a query
 import os
 import re
 import shutil
-import subprocess
 from collections.abc import Iterator
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -13,11 +12,9 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from config import AppConfig
-from demo.seed import DEMO_PASSWORD, seed_demo
-from models.migrate import upgrade
+from demo.seed import DEMO_PASSWORD
 from tests.conftest import Api
-from tests.test_e2e_http import ESTART, free_port, wait_until_healthy
+from tests.test_e2e_http import serving_demo
 from web.graphiql import ASSETS, CONTENT_SECURITY_POLICY
 
 REFERENCE = re.compile(r"""(?:src|href)\s*=\s*["']([^"']*)["']""", re.IGNORECASE)
@@ -87,35 +84,8 @@ def chromium() -> str | None:
 
 @pytest.fixture(scope="module")
 def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, Path]]:
-    folder = tmp_path_factory.mktemp("graphiql")
-    env = {
-        **os.environ,
-        "ESTART_DATABASE_URL": f"sqlite+aiosqlite:///{folder / 'estart.db'}",
-        "ESTART_GRAPHIQL": "true",
-    }
-    env.pop("ESTART_TEST_DATABASE_URL", None)
-    upgrade(env["ESTART_DATABASE_URL"])
-    import asyncio
-
-    asyncio.run(seed_demo(AppConfig(database_url=env["ESTART_DATABASE_URL"])))
-    port = free_port()
-    log = folder / "serve.log"
-    with log.open("wb") as output:
-        server = subprocess.Popen(
-            [str(ESTART), "serve", "--host", "127.0.0.1", "--port", str(port)],
-            stdout=output, stderr=subprocess.STDOUT, env=env, cwd=folder,
-        )  # fmt: skip
-    try:
-        url = f"http://127.0.0.1:{port}"
-        wait_until_healthy(url, server, log)
-        yield url, log
-    finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+    with serving_demo(tmp_path_factory.mktemp("graphiql")) as served:
+        yield served
 
 
 def test_serve_says_where_graphiql_is(demo_server: tuple[str, Path]) -> None:
