@@ -17,7 +17,7 @@ from models.base import utcnow
 from resolvers import contactpoint
 from resolvers import validation as v
 from resolvers.context import Context
-from resolvers.form import form_payload, mark_entered, outstanding_form
+from resolvers.form import form_payload, log_change_entered, mark_entered, outstanding_form
 from resolvers.history import FAMILY_FIELDS, PERSON_FIELDS, record_changes, written_categories
 from resolvers.ids import decode_key, encode_id
 from resolvers.loaders import with_setting
@@ -283,17 +283,7 @@ async def update_family(ctx: Context, family_id: str, expected_version: int, cha
         family_id=family.id, setting_id=acting,
     )  # fmt: skip
     for category in categories:  # the notice of change, for the deadlines of standards 5.3, 5.4
-        kind = Deadline.PRIMARY_CHANGE if category is Category.PRIMARY else Deadline.SECONDARY_CHANGE
-        change = Form(
-            kind=kind.value,
-            setting_id=acting,
-            family_id=family.id,
-            received_on=notice_on,
-            logged_by_id=ctx.require_principal().user_id,
-            logged_at=utcnow(),
-        )
-        mark_entered(ctx, change)
-        ctx.session.add(change)
+        log_change_entered(ctx, category, acting, family.id, notice_on)
     await ctx.session.flush()  # atomic() commits, once the response is built
     await ctx.session.refresh(family)
     return (await as_records(ctx, [family]))[0]

@@ -139,6 +139,22 @@ async def claim(ctx: Context, form: Form, field: str) -> None:
     await ctx.session.refresh(form)
 
 
+def log_change_entered(ctx: Context, category: Category, setting: int, family_id: int, received_on: date) -> None:
+    """A notice of change (standards 5.3 primary, 5.4 secondary) received on `received_on` and
+    entered now, by the write that applies it: it counts in timeliness against its deadline."""
+    kind = Deadline.PRIMARY_CHANGE if category is Category.PRIMARY else Deadline.SECONDARY_CHANGE
+    change = Form(
+        kind=kind.value,
+        setting_id=setting,
+        family_id=family_id,
+        received_on=received_on,
+        logged_by_id=ctx.require_principal().user_id,
+        logged_at=utcnow(),
+    )
+    mark_entered(ctx, change)
+    ctx.session.add(change)
+
+
 def mark_entered(ctx: Context, form: Form) -> None:
     principal = ctx.require_principal()
     form.entered_at = utcnow()

@@ -10,17 +10,15 @@ from sqlalchemy import delete, func, select, update
 from authz.categories import Action, Category
 from authz.scope import Target, load_for_write, require_anywhere
 from errors import BadUserInput, Conflict, NotFound
-from models import Carer, CarerChild, Child, Family, Form
-from models.base import utcnow
+from models import Carer, CarerChild, Child, Family
 from resolvers import contactpoint
 from resolvers import validation as v
 from resolvers.context import Context
 from resolvers.family import MAX_CARERS, MAX_CHILDREN, as_records, clean_person
-from resolvers.form import mark_entered
+from resolvers.form import log_change_entered
 from resolvers.history import PERSON_FIELDS, field_category, record_changes
 from resolvers.ids import decode_id, decode_key, encode_id
 from resolvers.records import PersonRecord, person_record
-from resolvers.working_days import Deadline
 
 PEOPLE: dict[str, type[Carer] | type[Child]] = {"Carer": Carer, "Child": Child}
 PERSON_INPUT_FIELDS = ("first_name", "last_name", "date_of_birth", "gender", "ethnicity", "language")
@@ -95,7 +93,7 @@ async def update_person(
     if type_name == "Child" and Category.PRIMARY in changed:  # name, birth date or gender: fed
         contactpoint.touch_child(ctx.session, member.row.id)
     for category in changed:  # the notice of change, for the deadlines of standards 5.3, 5.4
-        _log_change(ctx, category, acting, member.family.id, notice_on)
+        log_change_entered(ctx, category, acting, member.family.id, notice_on)
     await ctx.session.flush()  # atomic() commits, once the response is built
     await ctx.session.refresh(member.row)
     return await _record(ctx, type_name, member.row, member.family)
@@ -125,20 +123,6 @@ def _stale(type_name: str, expected_version: int) -> Conflict:
     return Conflict(
         f"The {type_name.lower()} was changed since version {expected_version}; reload it", field="expectedVersion"
     )
-
-
-def _log_change(ctx: Context, category: Category, setting: int, family_id: int, notice_on: date) -> None:
-    kind = Deadline.PRIMARY_CHANGE if category is Category.PRIMARY else Deadline.SECONDARY_CHANGE
-    change = Form(
-        kind=kind.value,
-        setting_id=setting,
-        family_id=family_id,
-        received_on=notice_on,
-        logged_by_id=ctx.require_principal().user_id,
-        logged_at=utcnow(),
-    )
-    mark_entered(ctx, change)
-    ctx.session.add(change)
 
 
 async def add_person(
