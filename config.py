@@ -55,6 +55,8 @@ class AppConfig:
     log_format: str = "text"
     # The bearer token that GET /metrics asks for; unset, /metrics does not exist (web/observe.py).
     metrics_token: str | None = None
+    # OpenTelemetry's span exporters (web/tracing.py), from its own variables; none: tracing is off.
+    trace_exporters: tuple[str, ...] = ()
     max_page_size: int = 1000
     limits: Limits = Limits()
     # Host headers the server answers (Starlette CVE-2026-48710: an unchecked Host poisons paths).
@@ -136,6 +138,7 @@ class AppConfig:
             graphiql=flag(env, "ESTART_GRAPHIQL", False),
             log_format=env.get("ESTART_LOG_FORMAT", "text").strip().lower(),
             metrics_token=env.get("ESTART_METRICS_TOKEN") or None,
+            trace_exporters=trace_exporters(env),
             limits=Limits.from_env(env),
             allowed_hosts=_list(env.get("ESTART_ALLOWED_HOSTS", "localhost,127.0.0.1,[::1]"), "ESTART_ALLOWED_HOSTS"),
             cors_origins=_list(env.get("ESTART_CORS_ORIGINS", ""), "ESTART_CORS_ORIGINS"),
@@ -145,6 +148,31 @@ class AppConfig:
             ),
             **_protections(env),
         )
+
+
+TRACE_EXPORTERS = ("otlp", "console")
+OTLP_PROTOCOL = "http/protobuf"
+
+
+def trace_exporters(env: Mapping[str, str]) -> tuple[str, ...]:
+    """The span exporters OpenTelemetry's standard variables ask for: OTEL_TRACES_EXPORTER
+    (otlp, console, both, or none), else otlp when an OTLP endpoint is set; none (tracing off)
+    without them or with OTEL_SDK_DISABLED=true. Refuses what the [otel] extra cannot do."""
+    if env.get("OTEL_SDK_DISABLED", "").strip().lower() == "true":
+        return ()
+    named = env.get("OTEL_TRACES_EXPORTER", "").strip().lower()
+    endpoint = env.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") or env.get("OTEL_EXPORTER_OTLP_ENDPOINT")
+    exporters = tuple(item.strip() for item in named.split(",") if item.strip()) or (("otlp",) if endpoint else ())
+    if exporters == ("none",):
+        return ()
+    for exporter in exporters:
+        if exporter not in TRACE_EXPORTERS:
+            raise ConfigError(f"OTEL_TRACES_EXPORTER={named!r}: expected otlp, console, otlp,console or none")
+    for variable in ("OTEL_EXPORTER_OTLP_TRACES_PROTOCOL", "OTEL_EXPORTER_OTLP_PROTOCOL"):
+        protocol = env.get(variable, OTLP_PROTOCOL).strip().lower()
+        if "otlp" in exporters and protocol != OTLP_PROTOCOL:
+            raise ConfigError(f"{variable}={protocol!r}: expected {OTLP_PROTOCOL} (the OTLP exporter of [otel])")
+    return exporters
 
 
 def _list(value: str, name: str = "ESTART_TRUSTED_PROXIES") -> tuple[str, ...]:

@@ -191,7 +191,8 @@ def create_app(config: AppConfig, schema: EstartSchema | None = None) -> Starlet
     sessionmaker = make_sessionmaker(engine)
     decisions = Decisions()
     authenticator = Authenticator(config, GrantBook(decisions))
-    view = GraphQLApp(config, authenticator, schema or build_schema(config.limits))
+    traced = bool(config.trace_exporters)
+    view = GraphQLApp(config, authenticator, schema or build_schema(config.limits, traced=traced))
     graphql = RateLimit(
         GraphQLRequestGuard(DatabaseSession(view, sessionmaker), config.limits.max_body_bytes),
         per_token=config.rate_limit_per_token,
@@ -246,6 +247,10 @@ def create_app(config: AppConfig, schema: EstartSchema | None = None) -> Starlet
     app.state.authenticator = authenticator
     # Outermost: the request id, one log record and the metrics of every request; GET /metrics.
     app.add_middleware(observe.RequestLog, log_format=config.log_format, metrics_token=config.metrics_token)
+    if traced:  # around it: the request's span (web/tracing.py); nothing of OpenTelemetry is imported otherwise
+        from web import tracing
+
+        tracing.install(app, engine, config.trace_exporters)
     return app
 
 
@@ -377,6 +382,11 @@ def main(argv: list[str] | None = None) -> None:
     with cli.plainly(""):
         config = AppConfig.from_env()
         cli.check_database_url(config.database_url)
+        if config.trace_exporters:
+            from web.tracing import missing_message
+
+            if missing_message() is not None:
+                raise cli.Refused(str(missing_message()))
     cli.announce(config.log_format, f"database: {cli.shown_database(config.database_url)}")
     with cli.plainly(config.database_url):
         run(args, config)

@@ -17,6 +17,7 @@ from schema.fields import CATEGORY, kind_of
 from schema.limits import query_limits
 from schema.mutation import Mutation
 from schema.query import Query
+from web.tracing import OperationSpan
 
 DEFINITION = "strawberry-definition"
 DEFAULT_LIMITS = Limits()
@@ -43,7 +44,9 @@ def _kind(gql_type: GraphQLObjectType) -> TypeKind | None:
     return kind_of(origin) if isinstance(origin, type) else None
 
 
-def build_schema(limits: Limits = DEFAULT_LIMITS, *, guards: bool = True, **kwargs: Any) -> EstartSchema:
+def build_schema(
+    limits: Limits = DEFAULT_LIMITS, *, guards: bool = True, traced: bool = False, **kwargs: Any
+) -> EstartSchema:
     """The service's schema, every record field guarded by its category, every other object
     type declared public or checked by its root fields (schema/fields.py).
 
@@ -51,19 +54,21 @@ def build_schema(limits: Limits = DEFAULT_LIMITS, *, guards: bool = True, **kwar
     to anyone logged in. It exists only so bench/ can measure what the guards cost. The server
     never passes it (server.py calls `build_schema(config.limits)`), and no setting, environment
     variable or request reaches this argument: only code that imports this function can ask."""
-    schema = _assemble(limits, **kwargs)
+    schema = _assemble(limits, traced=traced, **kwargs)
     if not guards:
         return schema
     install_guards(schema._schema, _describe, _kind)
     return schema
 
 
-def _assemble(limits: Limits = DEFAULT_LIMITS, **kwargs: Any) -> EstartSchema:
-    """The schema's types and extensions, before any guard is installed (see build_schema)."""
+def _assemble(limits: Limits = DEFAULT_LIMITS, *, traced: bool = False, **kwargs: Any) -> EstartSchema:
+    """The schema's types and extensions, before any guard is installed (see build_schema);
+    `traced`: a span for each operation (web/tracing.py, when OpenTelemetry is switched on)."""
     return EstartSchema(
         query=Query,
         mutation=Mutation,
         extensions=[
+            *([OperationSpan] if traced else []),
             OperationFacts,
             AuthenticationGate,
             query_limits(limits),

@@ -19,7 +19,6 @@ import logging
 import re
 import sys
 import time
-import uuid
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
@@ -28,6 +27,8 @@ from prometheus_client import CONTENT_TYPE_LATEST, CollectorRegistry, Counter, G
 from sqlalchemy import event
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from web.faults import request_id_of
 
 logger = logging.getLogger("estart.request")
 
@@ -38,7 +39,7 @@ _facts: ContextVar[dict[str, Any] | None] = ContextVar("estart_request_facts", d
 # Fields of a log record beyond the message, in this order.
 FIELDS = (
     "request_id", "method", "path", "status", "duration_ms", "user_id", "operation", "operation_type",
-    "outcome", "denials", "statements",
+    "outcome", "denials", "statements", "trace_id",
 )  # fmt: skip
 OPERATION_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 MAX_OPERATION_LABELS = 200  # client-chosen names: beyond this many, "other" (bounded cardinality)
@@ -204,7 +205,7 @@ class RequestLog:
             await self.metrics(scope, send)
             return
         state = scope.setdefault("state", {})
-        request_id = str(state.setdefault("request_id", uuid.uuid4().hex[:16]))
+        request_id = request_id_of(scope)
         facts: dict[str, Any] = {"statements": 0}
         token = _facts.set(facts)
         status = 500
@@ -242,6 +243,7 @@ class RequestLog:
                     "outcome": facts.get("outcome"),
                     "denials": facts.get("denials"),
                     "statements": facts.get("statements"),
+                    "trace_id": state.get("trace_id"),  # with tracing on (web/tracing.py)
                 },
             )
 

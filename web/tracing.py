@@ -1,0 +1,179 @@
+"""OpenTelemetry tracing, an optional extra (`pip install -e '.[otel]'`), switched on by
+OpenTelemetry's own variables (config.tracing_requested: OTEL_EXPORTER_OTLP_ENDPOINT,
+OTEL_EXPORTER_OTLP_TRACES_ENDPOINT or OTEL_TRACES_EXPORTER). Off, nothing of OpenTelemetry is
+imported: this module imports it only inside its functions, which run only when it is on.
+
+A request gives three kinds of span:
+- the HTTP request (opentelemetry-instrumentation-asgi), continuing a caller's `traceparent`,
+  with the attribute `estart.request_id` (the log record's and the error's requestId; the JSON
+  log record carries the span's `trace_id` in turn);
+- the GraphQL operation (`OperationSpan`), named by its type and name, with the attributes
+  `graphql.operation.type`, `graphql.operation.name` and `estart.outcome` (OK or the first
+  error code): never the document, variables or any value (they can hold personal data);
+- each SQL statement (opentelemetry-instrumentation-sqlalchemy), with its text, whose values
+  are bound parameters that are never recorded.
+The client's address and user agent are kept out of the HTTP span (they identify a person);
+/healthz, /readyz and /metrics make no spans.
+"""
+
+import importlib.util
+from collections.abc import Iterator
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+from starlette.applications import Starlette
+from starlette.types import ASGIApp, Receive, Scope, Send
+from strawberry.extensions import SchemaExtension
+
+from web.faults import request_id_of
+from web.observe import OPERATION_NAME, request_facts
+
+# The modules of the extra, as `pip install -e '.[otel]'` installs them.
+MODULES = {
+    "opentelemetry.sdk": "opentelemetry-sdk",
+    "opentelemetry.instrumentation.asgi": "opentelemetry-instrumentation-asgi",
+    "opentelemetry.instrumentation.sqlalchemy": "opentelemetry-instrumentation-sqlalchemy",
+    "opentelemetry.exporter.otlp.proto.http": "opentelemetry-exporter-otlp-proto-http",
+}
+UNTRACED_PATHS = ("/healthz", "/readyz", "/metrics")
+# Outcomes that are the service's failure rather than the caller's (the span's status: ERROR).
+FAILURES = {"INTERNAL", "UNAVAILABLE", "TIMEOUT"}
+
+
+def missing_packages() -> list[str]:
+    """The extra's packages that are not installed."""
+    missing = []
+    for module, package in MODULES.items():
+        try:
+            found = importlib.util.find_spec(module) is not None
+        except ModuleNotFoundError:  # a parent package is missing
+            found = False
+        if not found:
+            missing.append(package)
+    return missing
+
+
+def missing_message() -> str | None:
+    """What to do when tracing is switched on without the extra's packages; None when they are there."""
+    missing = missing_packages()
+    if not missing:
+        return None
+    return (
+        f"tracing is switched on (OTEL_TRACES_EXPORTER or OTEL_EXPORTER_OTLP_ENDPOINT is set) but "
+        f"{', '.join(missing)} {'is' if len(missing) == 1 else 'are'} not installed: "
+        "pip install -e '.[otel]', or unset those variables"
+    )
+
+
+def install(app: Starlette, engine: AsyncEngine, exporters: tuple[str, ...]) -> None:
+    """Spans for `app`'s HTTP requests (outermost) and `engine`'s statements, sent to `exporters`."""
+    message = missing_message()
+    if message is not None:
+        raise RuntimeError(message)
+    from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
+
+    start(exporters)
+    instrumentor = SQLAlchemyInstrumentor()
+    if instrumentor.is_instrumented_by_opentelemetry:  # one app a process, but the tests build many
+        instrumentor.uninstrument()
+    # It declares SQLAlchemy < 2.1; it uses only the engine's events, which 2.1 keeps (tested).
+    instrumentor.instrument(engine=engine.sync_engine, enable_commenter=False, skip_dep_check=True)
+    app.add_middleware(_http_spans)
+
+
+def start(exporters: tuple[str, ...]) -> None:
+    """The process's tracer provider, unless one is installed already (by `opentelemetry-
+    instrument`, or a test): the service named by OTEL_SERVICE_NAME (default estart), its spans
+    sampled by OTEL_TRACES_SAMPLER and sent in batches (OTEL_BSP_*) to each exporter:
+    `otlp` (OTLP over HTTP: OTEL_EXPORTER_OTLP_ENDPOINT, _HEADERS, ...) or `console`."""
+    from opentelemetry import trace
+    from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+    from opentelemetry.sdk.resources import SERVICE_NAME, Resource
+    from opentelemetry.sdk.trace import TracerProvider
+    from opentelemetry.sdk.trace.export import BatchSpanProcessor, ConsoleSpanExporter, SpanExporter
+
+    if not isinstance(trace.get_tracer_provider(), trace.ProxyTracerProvider):
+        return
+    resource = Resource.create()  # OTEL_SERVICE_NAME, OTEL_RESOURCE_ATTRIBUTES
+    if str(resource.attributes.get(SERVICE_NAME, "")).startswith("unknown_service"):
+        resource = resource.merge(Resource({SERVICE_NAME: "estart"}))
+    provider = TracerProvider(resource=resource)
+    for name in exporters:
+        exporter: SpanExporter = OTLPSpanExporter() if name == "otlp" else ConsoleSpanExporter()
+        provider.add_span_processor(BatchSpanProcessor(exporter))
+    trace.set_tracer_provider(provider)
+
+
+def _http_spans(app: ASGIApp) -> ASGIApp:
+    from opentelemetry.instrumentation.asgi import OpenTelemetryMiddleware
+
+    spans = OpenTelemetryMiddleware(_Correlated(app), exclude_spans=["receive", "send"])
+    return _Anonymous(spans)
+
+
+class _Anonymous:
+    """Hides the client's address and user agent from the HTTP span; the app still sees them
+    (the rate limits count by address). Probes and metrics are not traced, nor their statements."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        from opentelemetry.instrumentation.utils import suppress_instrumentation
+
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if scope["path"] in UNTRACED_PATHS:
+            with suppress_instrumentation():
+                await self.app(scope, receive, send)
+            return
+        headers = [(name, value) for name, value in scope.get("headers", []) if name.lower() != b"user-agent"]
+        await self.app({**scope, "client": None, "headers": headers, "estart.scope": scope}, receive, send)
+
+
+class _Correlated:
+    """Inside the HTTP span: gives the span the request id, and the request log the trace id."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        from opentelemetry import trace
+
+        if scope["type"] != "http" or "estart.scope" not in scope:
+            await self.app(scope, receive, send)
+            return
+        scope = scope["estart.scope"]
+        span = trace.get_current_span()
+        span.set_attribute("estart.request_id", request_id_of(scope))
+        context = span.get_span_context()
+        if context.is_valid:
+            scope["state"]["trace_id"] = trace.format_trace_id(context.trace_id)
+        await self.app(scope, receive, send)
+
+
+class OperationSpan(SchemaExtension):
+    """The GraphQL operation's span, current while it runs so that its statements are its
+    children. Its name and attributes come from what OperationFacts told the request log
+    (listed before it, this extension ends after it)."""
+
+    def on_operation(self) -> Iterator[None]:
+        from opentelemetry import trace
+
+        tracer = trace.get_tracer("estart.graphql")
+        with tracer.start_as_current_span("GraphQL", kind=trace.SpanKind.INTERNAL) as span:
+            yield
+            facts: dict[str, Any] = request_facts() or {}
+            kind, name = facts.get("operation_type"), facts.get("operation")
+            name = name if isinstance(name, str) and OPERATION_NAME.fullmatch(name) else None
+            if kind is not None:
+                span.set_attribute("graphql.operation.type", kind)
+                span.update_name(f"{kind} {name}" if name else str(kind))
+            if name:
+                span.set_attribute("graphql.operation.name", name)
+            outcome = facts.get("outcome")
+            if outcome:
+                span.set_attribute("estart.outcome", outcome)
+                if outcome in FAILURES:
+                    span.set_status(trace.StatusCode.ERROR, outcome)
