@@ -41,6 +41,9 @@ from errors import Code
 # comparisons as Measurer._compare counts them (an upper bound, which queries that select
 # each field once, directly or through fragments, stay far below).
 MAX_FIELD_COMPARISONS = 10_000
+# Mutations that hash a password with argon2 (about 50 ms and 19 MiB each, on purpose): one a
+# request, however written (aliases, fragments), or 30 aliases would cost 30 hashes (issue 10).
+PASSWORD_HASHING_FIELDS = frozenset({"login", "changePassword", "setPassword", "createUser", "approveUserRequest"})
 
 
 def too_complex(message: str) -> GraphQLError:
@@ -69,6 +72,7 @@ class _Size:
     aliases: int = 0
     cost: int = 0
     fields: int = 0
+    hashing: int = 0  # password-hashing root fields (PASSWORD_HASHING_FIELDS)
 
 
 # response name -> [fields of that name in a selection set (fragments and inline fragments
@@ -147,7 +151,7 @@ class Measurer:
         fragment's into its parent's, as validation merges them."""
         own = names is None
         names = {} if names is None else names
-        depth = aliases = cost = fields = 0
+        depth = aliases = cost = fields = hashing = 0
         for selection in selection_set.selections:
             self.measure.visits += 1
             self._directives(selection)
@@ -171,9 +175,10 @@ class Measurer:
             aliases += size.aliases
             cost += 1 + size.cost  # every selection counts, a spread or inline fragment too
             fields += size.fields
+            hashing += size.hashing
         if own:
             self._compare(names)
-        return self.checked(_Size(depth, aliases, cost, fields))
+        return self.checked(_Size(depth, aliases, cost, fields, hashing))
 
     def _compare(self, names: _Names) -> None:
         """Count the comparisons validation makes in one selection set: two fields of one name
@@ -206,8 +211,9 @@ class Measurer:
         if definition is None:
             where = "here" if parent is None else f"on type '{parent.name}'"
             raise bad_input(f"Cannot query field '{node.name.value}' {where}.")
+        hashing = int(node.name.value in PASSWORD_HASHING_FIELDS and parent is self.schema.mutation_type)
         if node.selection_set is None:
-            return _Size(0, alias, 0, 1)
+            return _Size(0, alias, 0, 1, hashing)
         inner = self._selection_set(node.selection_set, get_named_type(definition.type))
         items = self._items(node, definition, parent)
         cost = items * inner.cost
@@ -215,7 +221,7 @@ class Measurer:
             # The whole schema, whatever is selected of it: GraphiQL and code generators need one
             # a request; three or more are refused (25 aliased copies cost 0.9 s of CPU, issue 10).
             cost = max(cost, self.limits.max_cost // 3)
-        return _Size(inner.depth + 1, alias + inner.aliases, cost, 1 + inner.fields)
+        return _Size(inner.depth + 1, alias + inner.aliases, cost, 1 + inner.fields, hashing)
 
     @staticmethod
     def _field_definition(parent: Any, name: str) -> Any:
@@ -307,6 +313,11 @@ def measure_document(
     for operation in document.definitions:
         if isinstance(operation, OperationDefinitionNode):
             size, _ = measurer.definition(operation, schema.get_root_type(operation.operation))
+            if size.hashing > 1:
+                raise too_complex(
+                    "A request may run one of login, changePassword, setPassword, createUser and "
+                    "approveUserRequest, once: each hashes a password, slowly on purpose. Send them one by one"
+                )
             measure.depth = max(measure.depth, size.depth)
             measure.aliases += size.aliases
             measure.cost += size.cost

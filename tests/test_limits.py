@@ -1,6 +1,8 @@
 """Resource limits: each bomb is refused with QUERY_TOO_COMPLEX (or BAD_USER_INPUT) before any
 resolver runs, fragments cannot hide from the limits, and the server keeps answering."""
 
+from typing import Any
+
 import pytest
 from graphql import get_introspection_query, parse
 
@@ -8,7 +10,7 @@ from config import Limits
 from schema import build_schema
 from schema.limits import check_limits
 from tests.assertions import codes
-from tests.conftest import Api, World
+from tests.conftest import ADMIN, PASSWORD, Api, World
 
 SCHEMA = build_schema()._schema
 
@@ -124,3 +126,36 @@ async def test_a_depth_bomb_over_http_is_refused(api: Api, world: World) -> None
         f"{{ __schema {{ types {{ fields {{ type {{ {inner} }} }} }} }} }}", token=world.tokens["MANAGER"]
     )
     assert body["data"] is None and codes(body) == ["QUERY_TOO_COMPLEX"]
+
+
+async def test_one_password_hashing_field_a_request_however_written(
+    api: Api, world: World, app: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """30 aliased logins would cost 30 argon2 hashes: refused before any resolver runs (no hash,
+    no password changed), whether aliased, in fragments or mixed; one alone is served."""
+    passwords = app.state.authenticator.passwords
+    hashed: list[str] = []
+    for name in ("hash", "verify"):
+        real = getattr(passwords, name)
+
+        async def counted(*args: Any, _real: Any = real, _name: str = name) -> Any:
+            hashed.append(_name)
+            return await _real(*args)
+
+        monkeypatch.setattr(passwords, name, counted)
+    login = f'login(username: "{ADMIN}", password: "{PASSWORD}") {{ token }}'
+    change = f'changePassword(currentPassword: "{PASSWORD}", newPassword: "a brand new passphrase 42")'
+    manager = world.tokens["MANAGER"]
+    for query, token in (
+        (f"mutation {{ a: {login} b: {login} }}", None),
+        (f"mutation {{ {' '.join(f'a{i}: {login}' for i in range(30))} }}", None),
+        (f"mutation {{ {login} ...L }} fragment L on Mutation {{ again: {login} }}", manager),
+        (f"mutation {{ {change} ... on Mutation {{ {login} }} }}", manager),
+        (f'mutation {{ {change} setPassword(userId: "x", password: "another new passphrase 7") }}', manager),
+    ):
+        body = await api.post(query, token=token)
+        assert body["data"] is None and codes(body) == ["QUERY_TOO_COMPLEX"], query
+        assert "one of login, changePassword" in body["errors"][0]["message"]
+    assert hashed == []
+    assert await api.login(ADMIN, PASSWORD)  # one alone is served (and the password is unchanged)
+    assert hashed == ["verify"]
