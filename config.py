@@ -221,6 +221,7 @@ def _check(env: Mapping[str, str]) -> None:
             _checked(variable, env[variable], default)
     if float(env.get("ESTART_SESSION_HOURS", "8")) <= 0:
         raise ConfigError(f"ESTART_SESSION_HOURS={env['ESTART_SESSION_HOURS']!r}: expected a number of hours above 0")
+    _check_argon2(env)
     log_format = env.get("ESTART_LOG_FORMAT", "text")
     if log_format.strip().lower() not in ("text", "json"):
         raise ConfigError(f"ESTART_LOG_FORMAT={log_format!r}: expected text or json")
@@ -242,6 +243,26 @@ def _check(env: Mapping[str, str]) -> None:
             raise ConfigError(
                 f"ESTART_TRUSTED_PROXIES: {proxy!r} is not an address or network; expected e.g. 10.0.0.5,10.1.0.0/16"
             ) from None
+
+
+def _check_argon2(env: Mapping[str, str]) -> None:
+    """Parameters argon2 can hash with (each password would otherwise fail at its login):
+    at least one pass and one lane, and 8 KiB of memory a lane."""
+    defaults = AppConfig()
+    time_cost = int(env.get("ESTART_ARGON2_TIME_COST", defaults.argon2_time_cost))
+    lanes = int(env.get("ESTART_ARGON2_PARALLELISM", defaults.argon2_parallelism))
+    memory = int(env.get("ESTART_ARGON2_MEMORY_KIB", defaults.argon2_memory_kib))
+    for name, value, default in (
+        ("ESTART_ARGON2_TIME_COST", time_cost, defaults.argon2_time_cost),
+        ("ESTART_ARGON2_PARALLELISM", lanes, defaults.argon2_parallelism),
+    ):
+        if value < 1:
+            raise ConfigError(f"{name}={env[name]!r}: expected a whole number of 1 or more, e.g. {default}")
+    if memory < 8 * lanes:
+        raise ConfigError(
+            f"ESTART_ARGON2_MEMORY_KIB={env.get('ESTART_ARGON2_MEMORY_KIB', str(memory))!r}: expected at least "
+            f"8 KiB a lane ({8 * lanes} with ESTART_ARGON2_PARALLELISM={lanes}), e.g. {defaults.argon2_memory_kib}"
+        )
 
 
 PROTECTIONS = (

@@ -181,6 +181,10 @@ def test_every_command_says_which_database_it_uses_with_the_password_masked(tmp_
         ("ESTART_CLOSURE_DAYS", "2026-12-32", "ESTART_CLOSURE_DAYS: '2026-12-32' is not a date"),
         ("ESTART_TRUSTED_PROXIES", "proxy.example", "ESTART_TRUSTED_PROXIES: 'proxy.example' is not an address"),
         ("ESTART_ALLOWED_HOSTS", "*", "ESTART_ALLOWED_HOSTS: list the allowed hosts"),
+        # argon2 could not hash with these: every login would fail
+        ("ESTART_ARGON2_MEMORY_KIB", "1", "ESTART_ARGON2_MEMORY_KIB='1': expected at least 8 KiB a lane"),
+        ("ESTART_ARGON2_PARALLELISM", "0", "ESTART_ARGON2_PARALLELISM='0': expected a whole number of 1 or more"),
+        ("OTEL_TRACES_EXPORTER", "zipkin", "OTEL_TRACES_EXPORTER='zipkin': expected otlp, console"),
     ],
 )
 def test_a_bad_setting_names_the_variable_and_the_expected_form(
