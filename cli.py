@@ -238,6 +238,26 @@ def check_admin(username: str, password: str | None, crb_checked_on: date, train
     return name
 
 
+# --- serve --------------------------------------------------------------------------------------
+
+EVERY_ADDRESS = {"0.0.0.0", "::", ""}
+
+
+def address_check(host: str, port: int, allowed_hosts: tuple[str, ...]) -> tuple[str, str | None]:
+    """The address `serve` shows for GraphiQL, and a warning when the Host header of that address
+    (or, listening on every address, of any other machine) would be refused with 400."""
+    shown = "localhost" if host in EVERY_ADDRESS else (f"[{host}]" if ":" in host else host)
+    url = f"http://{shown}:{port}/graphql"
+    if host in EVERY_ADDRESS and not set(allowed_hosts) - {"localhost", "127.0.0.1", "[::1]"}:
+        return url, (
+            f"listening on every address, but only the Host headers {', '.join(allowed_hosts)} are answered: "
+            "list the names or addresses clients use in ESTART_ALLOWED_HOSTS"
+        )
+    if host not in EVERY_ADDRESS and shown not in allowed_hosts:
+        return url, f"{shown} is not in ESTART_ALLOWED_HOSTS: requests to {url} are refused (400) until it is"
+    return url, None
+
+
 def announce(log_format: str, message: str, stream: TextIO | None = None) -> None:
     """A line for the operator: plain, or a JSON log record under ESTART_LOG_FORMAT=json."""
     if log_format == "json":

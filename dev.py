@@ -79,7 +79,7 @@ def demo(host: str, port: int) -> int:
         code = run(tool("estart"), *step, env=env)
         if code:
             return code
-    print(f"\nGraphiQL: http://{host}:{port}/graphql  (stop with Ctrl+C)\n", flush=True)
+    print("\nserving the demo: `estart serve` prints GraphiQL's address (stop with Ctrl+C)\n", flush=True)
     return run(tool("estart"), "serve", "--host", host, "--port", str(port), env=env)
 
 

@@ -423,10 +423,11 @@ def run(args: argparse.Namespace, config: AppConfig) -> None:
         if args.migrate or asyncio.run(_is_empty(config)):
             upgrade(config.database_url)
         cli.require_current_schema(config.database_url)
+        url, warning = cli.address_check(args.host, args.port, config.allowed_hosts)
+        if warning is not None:
+            cli.announce(config.log_format, f"warning: {warning}")
         if config.graphiql:
-            shown = f"[{args.host}]" if ":" in args.host else args.host
-            where = f"GraphiQL: http://{shown}:{args.port}/graphql (log in with the box at its top)"
-            cli.announce(config.log_format, where, sys.stdout)
+            cli.announce(config.log_format, f"GraphiQL: {url} (log in with the box at its top)", sys.stdout)
         if config.log_format == "json":
             observe.json_logging_for_uvicorn()
         # The client address is ours to establish (config.trusted_proxies), not uvicorn's.

@@ -331,3 +331,18 @@ def test_export_schema_prints_the_committed_sdl(tmp_path: Path) -> None:
     assert result.returncode == 0, result.stderr
     assert result.stdout == (Path(__file__).resolve().parent.parent / "schema.graphql").read_text(encoding="utf-8")
     assert result.stderr == "" and not (tmp_path / "unused.db").exists()
+
+
+def test_serve_shows_an_address_that_is_answered_and_warns_when_hosts_would_be_refused() -> None:
+    from cli import address_check
+
+    local = ("localhost", "127.0.0.1", "[::1]")
+    assert address_check("127.0.0.1", 8000, local) == ("http://127.0.0.1:8000/graphql", None)
+    # on every address, the address shown is one this machine answers; other machines' Host
+    # headers would be refused until ESTART_ALLOWED_HOSTS lists them
+    url, warning = address_check("0.0.0.0", 8000, local)
+    assert url == "http://localhost:8000/graphql" and warning is not None and "ESTART_ALLOWED_HOSTS" in warning
+    assert address_check("0.0.0.0", 8000, (*local, "estart.council.example")) == (url, None)
+    url, warning = address_check("10.0.0.5", 8000, local)
+    assert url == "http://10.0.0.5:8000/graphql" and warning is not None and "10.0.0.5 is not in" in warning
+    assert address_check("::1", 8000, local) == ("http://[::1]:8000/graphql", None)
