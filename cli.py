@@ -37,9 +37,13 @@ SERVE_ENVIRONMENT = """environment (besides ESTART_DATABASE_URL; README.md "Conf
                          name when serving on --host 0.0.0.0
   ESTART_CORS_ORIGINS    browser origins allowed to call the API (default none)
   ESTART_TRUSTED_PROXIES reverse proxies whose X-Forwarded-For is believed (default none)
+  ESTART_LOG_FORMAT      json: one JSON log record a line, one per request (default text)
+  ESTART_METRICS_TOKEN   bearer token of GET /metrics, 32 characters or more (unset: no /metrics)
+  OTEL_EXPORTER_OTLP_ENDPOINT, OTEL_TRACES_EXPORTER
+                         OpenTelemetry tracing, off unless set (pip install -e '.[otel]')
   ESTART_SESSION_HOURS, ESTART_SESSION_IDLE_MINUTES, ESTART_STATEMENT_TIMEOUT_MS,
   ESTART_RATE_LIMIT_PER_TOKEN, ESTART_RATE_LIMIT_PER_ADDRESS, ESTART_MAX_*, ESTART_LOGIN_*,
-  ESTART_ARGON2_*, ESTART_CLOSURE_DAYS"""
+  ESTART_ARGON2_*, ESTART_DB_*, ESTART_HTTP_*, ESTART_CRB_RENEWAL_YEARS, ESTART_CLOSURE_DAYS"""
 
 
 class Refused(Exception):

@@ -283,7 +283,20 @@ def test_create_admin_confirms_a_prompted_password(tmp_path: Path) -> None:
         ("create-admin", ["--password-stdin", "--crb-checked-on", "--data-protection-trained-on"]),
         ("seed-demo", ["--force"]),
         ("compact-feed", []),
-        ("serve", ["--host", "--port", "--migrate", "ESTART_GRAPHIQL", "ESTART_ALLOWED_HOSTS"]),
+        (
+            "serve",
+            [
+                "--host",
+                "--port",
+                "--migrate",
+                "ESTART_GRAPHIQL",
+                "ESTART_ALLOWED_HOSTS",
+                "ESTART_LOG_FORMAT",
+                "ESTART_METRICS_TOKEN",
+                "OTEL_EXPORTER_OTLP_ENDPOINT",
+            ],
+        ),
+        ("import-postcodes", ["file"]),
     ],
 )
 def test_help_documents_each_commands_options_and_environment(tmp_path: Path, command: str, options: list[str]) -> None:
