@@ -2,11 +2,13 @@
 itself, and a real headless browser (the system's Chromium, driven by Playwright) logs in through
 the page's login box, gets autocomplete from the fetched schema and runs a query."""
 
+import contextlib
 import os
 import re
 import shutil
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -93,13 +95,14 @@ def test_serve_says_where_graphiql_is(demo_server: tuple[str, Path]) -> None:
     assert f"GraphiQL: {url}/graphql" in log.read_text()
 
 
-async def test_a_browser_logs_in_gets_autocomplete_and_runs_a_query_offline(demo_server: tuple[str, Path]) -> None:
-    base_url, _ = demo_server
+@contextlib.asynccontextmanager
+async def offline_page(base_url: str) -> AsyncIterator[tuple[Any, list[str], list[str]]]:
+    """A page of a headless Chromium that can reach `base_url` and nothing else, with GraphiQL
+    loaded; yields it with the requests it tried elsewhere and its errors."""
     executable = chromium()
     if executable is None:
         pytest.skip("no Chromium installed (apt-get install -y chromium)")
-    from playwright.async_api import Route, async_playwright, expect
-    from playwright.async_api import TimeoutError as PlaywrightTimeout
+    from playwright.async_api import Route, async_playwright
 
     elsewhere: list[str] = []
 
@@ -120,47 +123,96 @@ async def test_a_browser_logs_in_gets_autocomplete_and_runs_a_query_offline(demo
             await page.route("**/*", only_this_origin)
             await page.goto(f"{base_url}/graphql", wait_until="load")
             await page.wait_for_selector(".graphiql-query-editor .CodeMirror", timeout=30_000)
-
-            await page.fill("#estart-username", "manager")
-            await page.fill("#estart-password", DEMO_PASSWORD)
-            await page.click("#estart-login-button")
-            # (no page.wait_for_function: the page's Content-Security-Policy forbids its eval)
-            await expect(page.locator("#estart-status")).to_contain_text("Logged in as manager", timeout=30_000)
-            assert "MANAGER in NORTH" in (await page.text_content("#estart-status") or "")
-            editors = await page.evaluate(  # the variables and headers editors below the query
-                "[...document.querySelectorAll('.graphiql-editor-tool .CodeMirror')].map(e => e.CodeMirror.getValue())"
-            )
-            assert any('"Authorization": "Bearer ' in text for text in editors), editors
-
-            # Autocomplete: the schema was fetched with the token (the page marks its arrival; the
-            # editor takes it a moment later, hence a few tries).
-            await expect(page.locator("body")).to_have_attribute("data-schema", "loaded", timeout=30_000)
-            hints = ""
-            for _ in range(10):
-                await page.evaluate(
-                    """() => { const cm = document.querySelector('.graphiql-query-editor .CodeMirror').CodeMirror;
-                    cm.setValue('{ famil'); cm.focus(); cm.setCursor({line: 0, ch: 7}); }"""
-                )
-                await page.keyboard.press("Control+Space")
-                try:
-                    hints = await page.locator(".CodeMirror-hints").text_content(timeout=3_000) or ""
-                    break
-                except PlaywrightTimeout:
-                    continue
-            assert "families" in hints
-            await page.keyboard.press("Escape")
-
-            # A query runs with the token and answers.
-            await page.evaluate(
-                """() => document.querySelector('.graphiql-query-editor .CodeMirror').CodeMirror
-                .setValue('{ me { username } families { totalCount } }')"""
-            )
-            await page.click(".graphiql-execute-button")
-            await expect(page.locator(".graphiql-response")).to_contain_text("totalCount", timeout=30_000)
-            response = await page.evaluate(
-                "document.querySelector('.graphiql-response .CodeMirror').CodeMirror.getValue()"
-            )
-            assert '"username": "manager"' in response and '"totalCount": 5' in response, response
-            assert elsewhere == [] and problems == [], (elsewhere, problems)
+            yield page, elsewhere, problems
         finally:
             await browser.close()
+
+
+async def test_a_browser_logs_in_gets_autocomplete_and_runs_a_query_offline(demo_server: tuple[str, Path]) -> None:
+    base_url, _ = demo_server
+    async with offline_page(base_url) as (page, elsewhere, problems):
+        from playwright.async_api import TimeoutError as PlaywrightTimeout
+        from playwright.async_api import expect
+
+        await page.fill("#estart-username", "manager")
+        await page.fill("#estart-password", DEMO_PASSWORD)
+        await page.click("#estart-login-button")
+        # (no page.wait_for_function: the page's Content-Security-Policy forbids its eval)
+        await expect(page.locator("#estart-status")).to_contain_text("Logged in as manager", timeout=30_000)
+        assert "MANAGER in NORTH" in (await page.text_content("#estart-status") or "")
+        editors = await page.evaluate(  # the variables and headers editors below the query
+            "[...document.querySelectorAll('.graphiql-editor-tool .CodeMirror')].map(e => e.CodeMirror.getValue())"
+        )
+        assert any('"Authorization": "Bearer ' in text for text in editors), editors
+
+        # Autocomplete: the schema was fetched with the token (the page marks its arrival; the
+        # editor takes it a moment later, hence a few tries).
+        await expect(page.locator("body")).to_have_attribute("data-schema", "loaded", timeout=30_000)
+        hints = ""
+        for _ in range(10):
+            await page.evaluate(
+                """() => { const cm = document.querySelector('.graphiql-query-editor .CodeMirror').CodeMirror;
+                cm.setValue('{ famil'); cm.focus(); cm.setCursor({line: 0, ch: 7}); }"""
+            )
+            await page.keyboard.press("Control+Space")
+            try:
+                hints = await page.locator(".CodeMirror-hints").text_content(timeout=3_000) or ""
+                break
+            except PlaywrightTimeout:
+                continue
+        assert "families" in hints
+        await page.keyboard.press("Escape")
+
+        # A query runs with the token and answers.
+        await page.evaluate(
+            """() => document.querySelector('.graphiql-query-editor .CodeMirror').CodeMirror
+            .setValue('{ me { username } families { totalCount } }')"""
+        )
+        await page.click(".graphiql-execute-button")
+        await expect(page.locator(".graphiql-response")).to_contain_text("totalCount", timeout=30_000)
+        response = await page.evaluate("document.querySelector('.graphiql-response .CodeMirror').CodeMirror.getValue()")
+        assert '"username": "manager"' in response and '"totalCount": 5' in response, response
+        assert elsewhere == [] and problems == [], (elsewhere, problems)
+
+
+async def test_a_password_an_administrator_set_is_changed_in_the_login_box_then_the_schema_loads(
+    demo_server: tuple[str, Path],
+) -> None:
+    """Such a session may run nothing but changePassword (not even the schema's introspection):
+    the page asks for a new password instead of showing an empty schema."""
+    base_url, _ = demo_server
+    set_password, own_password = "a password the admin chose 81", "my very own passphrase 4711"
+    async with httpx.AsyncClient(base_url=base_url) as client:
+
+        async def ok(query: str, token: str | None = None) -> dict[str, Any]:
+            headers = {"authorization": f"Bearer {token}"} if token else {}
+            body = (await client.post("/graphql", json={"query": query}, headers=headers)).json()
+            assert "errors" not in body, body
+            return body["data"]  # type: ignore[no-any-return]
+
+        admin = (await ok(f'mutation {{ login(username: "sysadmin", password: "{DEMO_PASSWORD}") {{ token }} }}'))[
+            "login"
+        ]["token"]
+        (head,) = (await ok('{ users(search: "head") { nodes { id username } } }', admin))["users"]["nodes"]
+        await ok(f'mutation {{ setPassword(userId: "{head["id"]}", password: "{set_password}") }}', admin)
+
+    async with offline_page(base_url) as (page, elsewhere, problems):
+        from playwright.async_api import expect
+
+        await page.fill("#estart-username", "head")
+        await page.fill("#estart-password", set_password)
+        await page.click("#estart-login-button")
+        status = page.locator("#estart-status")
+        await expect(status).to_contain_text("An administrator set this password", timeout=30_000)
+        assert await page.get_attribute("body", "data-schema") != "loaded"
+        await page.fill("#estart-new-password", own_password)
+        await page.click("#estart-change-button")
+        await expect(status).to_contain_text("Password changed", timeout=30_000)
+        await expect(page.locator("body")).to_have_attribute("data-schema", "loaded", timeout=30_000)
+        assert await page.is_hidden("#estart-new-password")
+        assert elsewhere == [] and problems == [], (elsewhere, problems)
+    async with httpx.AsyncClient(base_url=base_url) as client:
+        login = f'mutation {{ login(username: "head", password: "{own_password}") {{ mustChangePassword }} }}'
+        assert (await client.post("/graphql", json={"query": login})).json()["data"]["login"] == {
+            "mustChangePassword": False
+        }

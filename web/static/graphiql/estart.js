@@ -6,16 +6,30 @@
   var url = window.location.href.split(/[?#]/)[0];
   var LOGIN =
     "mutation Login($u: String!, $p: String!) { login(username: $u, password: $p) " +
-    "{ token expiresAt user { username roles { role setting { code } } } } }";
+    "{ token expiresAt mustChangePassword user { username roles { role setting { code } } } } }";
+  var CHANGE =
+    "mutation ChangePassword($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) }";
   var EXAMPLE =
     "# Log in above, then press the run button (or Ctrl-Enter).\n" +
     "# Ctrl-Space completes names; the Docs button shows the schema.\n" +
     "{\n  me {\n    username\n    roles { role setting { code name } }\n  }\n  settings { code name }\n}\n";
   var token = null;
+  var signedIn = ""; // "Logged in as … until …"
+  var setByAdministrator = null; // the password typed at login, kept only until the required change
   var generation = 0;
   var form = document.getElementById("estart-login");
   var status = document.getElementById("estart-status");
   var logout = document.getElementById("estart-logout-button");
+  var newPassword = document.getElementById("estart-new-password");
+  var change = document.getElementById("estart-change-button");
+
+  // A password an administrator set must be changed before anything else (the schema included).
+  function askForNewPassword(current) {
+    setByAdministrator = current;
+    newPassword.parentElement.hidden = current === null;
+    change.hidden = current === null;
+    newPassword.value = "";
+  }
 
   function say(text, isError) {
     status.textContent = text;
@@ -48,6 +62,8 @@
         var extensions = errors[i].extensions || {};
         if (extensions.code === "UNAUTHENTICATED" && extensions.reason) {
           say("The token is " + extensions.reason.toLowerCase() + ": log in again.", true);
+        } else if (extensions.reason === "PASSWORD_CHANGE_REQUIRED") {
+          say("Change your password first: log in again and choose a new one.", true);
         }
       }
       return result;
@@ -86,22 +102,46 @@
           return;
         }
         token = login.token;
-        password.value = "";
         logout.hidden = false;
         var roles = login.user.roles.map(function (r) {
           return r.role + " in " + (r.setting ? r.setting.code : "all settings");
         });
-        say("Logged in as " + login.user.username + " (" + roles.join(", ") + ") until " + login.expiresAt, false);
-        render();
+        signedIn = "Logged in as " + login.user.username + " (" + roles.join(", ") + ") until " + login.expiresAt;
+        if (login.mustChangePassword) {
+          askForNewPassword(password.value);
+          say(signedIn + ". An administrator set this password: choose your own, then Change password.", true);
+          newPassword.focus();
+        } else {
+          say(signedIn, false);
+          render();
+        }
+        password.value = "";
       })
       .catch(function (error) {
         say("Login failed: " + error, true);
       });
   });
 
+  change.addEventListener("click", function () {
+    post({ query: CHANGE, variables: { c: setByAdministrator, n: newPassword.value } }, authorization())
+      .then(function (result) {
+        if (!(result.data && result.data.changePassword)) {
+          say((result.errors && result.errors[0].message) || "The password was not changed", true);
+          return;
+        }
+        askForNewPassword(null);
+        say(signedIn + ". Password changed.", false);
+        render();
+      })
+      .catch(function (error) {
+        say("The password was not changed: " + error, true);
+      });
+  });
+
   logout.addEventListener("click", function () {
     var headers = authorization();
     token = null;
+    askForNewPassword(null);
     logout.hidden = true;
     post({ query: "mutation { logout }" }, headers).finally(function () {
       say("Logged out.", false);
