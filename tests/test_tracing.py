@@ -17,6 +17,8 @@ from opentelemetry import trace
 from opentelemetry.sdk.trace import ReadableSpan, TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
 from config import AppConfig, ConfigError, trace_exporters
 from server import create_app
@@ -45,14 +47,19 @@ def exporter() -> InMemorySpanExporter:
 
 
 @pytest.fixture
-async def traced_client(config: AppConfig, exporter: InMemorySpanExporter) -> AsyncIterator[httpx.AsyncClient]:
+async def traced_app(config: AppConfig, exporter: InMemorySpanExporter) -> AsyncIterator[Any]:
     app = create_app(AppConfig(database_url=config.database_url, allowed_hosts=("testserver",), log_format="json",
                                trace_exporters=("otlp",)))  # fmt: skip
-    transport = httpx.ASGITransport(app=app, client=("203.0.113.9", 51234))
+    yield app
+    await app.state.engine.dispose()
+
+
+@pytest.fixture
+async def traced_client(traced_app: Any, exporter: InMemorySpanExporter) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=traced_app, client=("203.0.113.9", 51234))
     async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
         exporter.clear()
         yield client
-    await app.state.engine.dispose()
 
 
 def trace_of(spans: tuple[ReadableSpan, ...], request_id: str) -> list[ReadableSpan]:
@@ -135,6 +142,22 @@ async def test_probes_make_no_spans(traced_client: httpx.AsyncClient, exporter: 
     for path in ("/healthz", "/readyz"):
         assert (await traced_client.get(path)).status_code == 200
     assert exporter.get_finished_spans() == ()
+
+
+async def test_a_failed_statement_says_its_exception_type_never_the_message(
+    traced_app: Any, exporter: InMemorySpanExporter
+) -> None:
+    """The database's message can quote a value (PostgreSQL: `invalid input for query argument
+    $1: 'Quillfeather'`): the span carries the exception's type only."""
+    engine = traced_app.state.engine
+    statement = "SELECT CAST(:value AS INTEGER) FROM estart_no_such_table"
+    with pytest.raises(DBAPIError) as failure:
+        async with engine.connect() as connection:
+            await connection.execute(text(statement), {"value": SURNAME})
+    (span,) = [s for s in exporter.get_finished_spans() if "estart_no_such_table" in str(s.attributes)]
+    assert span.status.status_code is trace.StatusCode.ERROR
+    assert span.status.description == type(failure.value.orig).__name__
+    assert SURNAME not in everything_said([span]) and SURNAME not in str(span.status.description)
 
 
 def test_otel_variables_switch_tracing_on_and_refuse_what_the_extra_cannot_do() -> None:

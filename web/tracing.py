@@ -1,5 +1,5 @@
 """OpenTelemetry tracing, an optional extra (`pip install -e '.[otel]'`), switched on by
-OpenTelemetry's own variables (config.tracing_requested: OTEL_EXPORTER_OTLP_ENDPOINT,
+OpenTelemetry's own variables (config.trace_exporters: OTEL_EXPORTER_OTLP_ENDPOINT,
 OTEL_EXPORTER_OTLP_TRACES_ENDPOINT or OTEL_TRACES_EXPORTER). Off, nothing of OpenTelemetry is
 imported: this module imports it only inside its functions, which run only when it is on.
 
@@ -10,8 +10,10 @@ A request gives three kinds of span:
 - the GraphQL operation (`OperationSpan`), named by its type and name, with the attributes
   `graphql.operation.type`, `graphql.operation.name` and `estart.outcome` (OK or the first
   error code): never the document, variables or any value (they can hold personal data);
-- each SQL statement (opentelemetry-instrumentation-sqlalchemy), with its text, whose values
-  are bound parameters that are never recorded.
+- each SQL statement (`_trace_statements`), with its text, whose values are bound parameters
+  that are never recorded, and on failure the exception's type, never its message (a database's
+  message can quote a value). opentelemetry-instrumentation-sqlalchemy would record that message;
+  it also declares SQLAlchemy < 2.1 and patches create_engine process-wide.
 The client's address and user agent are kept out of the HTTP span (they identify a person);
 /healthz, /readyz and /metrics make no spans.
 """
@@ -20,6 +22,8 @@ import importlib.util
 from collections.abc import Iterator
 from typing import Any
 
+from sqlalchemy import Connection, event
+from sqlalchemy.engine import ExceptionContext
 from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 from starlette.types import ASGIApp, Receive, Scope, Send
@@ -32,7 +36,6 @@ from web.observe import OPERATION_NAME, request_facts
 MODULES = {
     "opentelemetry.sdk": "opentelemetry-sdk",
     "opentelemetry.instrumentation.asgi": "opentelemetry-instrumentation-asgi",
-    "opentelemetry.instrumentation.sqlalchemy": "opentelemetry-instrumentation-sqlalchemy",
     "opentelemetry.exporter.otlp.proto.http": "opentelemetry-exporter-otlp-proto-http",
 }
 UNTRACED_PATHS = ("/healthz", "/readyz", "/metrics")
@@ -70,14 +73,8 @@ def install(app: Starlette, engine: AsyncEngine, exporters: tuple[str, ...]) -> 
     message = missing_message()
     if message is not None:
         raise RuntimeError(message)
-    from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
-
     start(exporters)
-    instrumentor = SQLAlchemyInstrumentor()
-    if instrumentor.is_instrumented_by_opentelemetry:  # one app a process, but the tests build many
-        instrumentor.uninstrument()
-    # It declares SQLAlchemy < 2.1; it uses only the engine's events, which 2.1 keeps (tested).
-    instrumentor.instrument(engine=engine.sync_engine, enable_commenter=False, skip_dep_check=True)
+    _trace_statements(engine)
     app.add_middleware(_http_spans)
 
 
@@ -102,6 +99,41 @@ def start(exporters: tuple[str, ...]) -> None:
         exporter: SpanExporter = OTLPSpanExporter() if name == "otlp" else ConsoleSpanExporter()
         provider.add_span_processor(BatchSpanProcessor(exporter))
     trace.set_tracer_provider(provider)
+
+
+def _trace_statements(engine: AsyncEngine) -> None:
+    """A span for each statement of `engine`, a child of the span current where it runs (the
+    operation's; contextvars reach SQLAlchemy's greenlets, as web/observe.py's counter relies on)."""
+    from opentelemetry import trace
+    from opentelemetry.instrumentation.utils import is_instrumentation_enabled
+
+    tracer = trace.get_tracer("estart.sql")
+    system = engine.dialect.name
+    key = "estart.span"
+
+    def before(connection: Connection, _cursor: Any, statement: str, *_: Any) -> None:
+        if is_instrumentation_enabled():
+            operation = statement.lstrip().split(None, 1)[0].upper() if statement.strip() else "SQL"
+            connection.info[key] = tracer.start_span(
+                f"{operation} {system}",
+                kind=trace.SpanKind.CLIENT,
+                attributes={"db.system": system, "db.operation": operation, "db.statement": statement},
+            )
+
+    def after(connection: Connection, *_: Any) -> None:
+        span = connection.info.pop(key, None)
+        if span is not None:
+            span.end()
+
+    def failed(context: ExceptionContext) -> None:
+        span = None if context.connection is None else context.connection.info.pop(key, None)
+        if span is not None:
+            span.set_status(trace.StatusCode.ERROR, type(context.original_exception).__name__)
+            span.end()
+
+    event.listen(engine.sync_engine, "before_cursor_execute", before)
+    event.listen(engine.sync_engine, "after_cursor_execute", after)
+    event.listen(engine.sync_engine, "handle_error", failed)
 
 
 def _http_spans(app: ASGIApp) -> ASGIApp:
