@@ -385,8 +385,9 @@ def main(argv: list[str] | None = None) -> None:
         if config.trace_exporters:
             from web.tracing import missing_message
 
-            if missing_message() is not None:
-                raise cli.Refused(str(missing_message()))
+            problem = missing_message()
+            if problem is not None:
+                raise cli.Refused(problem)
     cli.announce(config.log_format, f"database: {cli.shown_database(config.database_url)}")
     with cli.plainly(config.database_url):
         run(args, config)
