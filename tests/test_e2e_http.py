@@ -30,7 +30,7 @@ def free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def wait_until_healthy(base_url: str, server: subprocess.Popen[bytes], log: Path, seconds: float = 15) -> None:
+def wait_until_healthy(base_url: str, server: subprocess.Popen[bytes], log: Path, seconds: float = 60) -> None:
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if server.poll() is not None:
