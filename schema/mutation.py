@@ -90,6 +90,7 @@ def plain(value: Any) -> Any:
 class Mutation:
     @strawberry.mutation
     async def login(self, info: Info[Context, None], username: str, password: str) -> Session:
+        transaction.without_key(info.context)  # a retried login is a new login: nothing to replay
         return await atomic(info, account.login(info.context, username, password))  # type: ignore[return-value]
 
     @strawberry.mutation
