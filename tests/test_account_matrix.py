@@ -11,6 +11,8 @@ accounts"; standards 4, 13, 15, 16), expanded from tests/matrix.py:
     `userRequestReport`, `users` and `recordCompliance`; AUDIT read `auditEvents`.
 Every refused write leaves what it aimed at as it was."""
 
+import csv
+import io
 from datetime import timedelta
 from typing import Any
 
@@ -76,6 +78,27 @@ async def test_run_a_report(api: Api, grid: Grid, role: str, target: str | None)
     assert shown & set(grid.setting_codes.values()) == reported_settings(grid, role, target)
     if reach(role, REPORTING, "read") == HELD:
         assert shown == {grid.setting_codes["A"]}  # nothing of a setting the role is not held in
+
+
+@pytest.mark.parametrize(("role", "target"), REPORT_CASES)
+async def test_download_a_report(api: Api, grid: Grid, role: str, target: str | None) -> None:
+    """POST /reports/export answers the same rights as report (403 when refused)."""
+    setting = None if target is None else grid.settings[target]
+    spec: dict[str, Any] = {"measure": "REGISTERED_FAMILIES", "by": ["SETTING"], "period": "YEAR"}
+    spec |= {"periodStart": "2026-04-01", "settingId": setting}
+    response = await api.client.post(
+        "/reports/export",
+        json={"input": spec, "format": "csv"},
+        headers={"Authorization": f"Bearer {grid.tokens[role]}"},
+    )
+    if not reports_on(role, target):
+        assert response.status_code == 403, response.text
+        assert response.json()["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+        return
+    assert response.status_code == 200, response.text
+    rows = list(csv.reader(io.StringIO(response.text)))
+    grid_codes = set(grid.setting_codes.values())
+    assert {row[0] for row in rows if row and row[0] in grid_codes} == reported_settings(grid, role, target)
 
 
 PACK_CASES = [pytest.param(role, id=f"{role}-{verb(reports_on(role, None))}-run-the-quarterly-pack") for role in ROLES]
