@@ -30,6 +30,7 @@ from resolvers import validation as v
 from resolvers.compliance import COMPLIANCE_EXPIRED, compliance, refuse_if_expired
 from resolvers.context import Context
 from resolvers.ids import decode_key
+from resolvers.transaction import secret
 from resolvers.user import UserRecord, user_record
 
 
@@ -66,7 +67,7 @@ async def login(ctx: Context, username: str, password: str) -> SessionRecord:
     ctx.audit.write("session.login", "User", account.id, user_id=account.id, changes={"address": ctx.client_address})
     await ctx.session.commit()
     return SessionRecord(
-        token=token,
+        token=secret(ctx, token),
         expires_at=login_session.expires_at,
         user=await user_record(ctx, account.id),
         must_change_password=account.must_change_password,
@@ -231,7 +232,7 @@ async def issue_one_time_password(ctx: Context, user: User) -> str:
     or password reset): it replaces the password, ends every session and lifts any lock, and
     returns the password, for the administrator to pass on. It must be changed at first login
     (the must-change flag is set here). The caller audits and commits."""
-    password = one_time_password()
+    password = secret(ctx, one_time_password())
     user.password_hash = await ctx.authenticator.hash_password(password)
     user.must_change_password = True
     await ctx.authenticator.sessions.revoke(ctx.session, user.id)

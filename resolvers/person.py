@@ -233,8 +233,11 @@ async def set_relationship(ctx: Context, carer_id: str, child_id: str, relations
 
 async def remove_from_family(ctx: Context, person_id: str, left_on: date, reason: str) -> bool:
     """The person leaves the family's carers or children; the record stays (retention, subject
-    access). The reason is secondary data: it may say more than that they moved out."""
-    type_name, member = await person_for_write(ctx, person_id, [Category.PRIMARY], "Carer", "Child", field="personId")
+    access). The reason is secondary data: it may say more than that they moved out, so giving
+    it needs SECONDARY write beside the PRIMARY write of the departure."""
+    type_name, member = await person_for_write(
+        ctx, person_id, [Category.PRIMARY, Category.SECONDARY], "Carer", "Child", field="personId"
+    )
     if member.row.left_on is not None:
         raise BadUserInput("personId: this person has already left the family", "personId")
     values = {

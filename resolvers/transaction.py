@@ -13,7 +13,13 @@ gets the stored response and runs nothing. A concurrent duplicate waits for the 
 database holds its claim of the key until the first commits) and then gets the first's response;
 if the first rolled back, the duplicate runs as if it were first. A refused or failed mutation
 is not remembered (nothing was written): a repeat runs again. Keys of unauthenticated requests
-(login) are ignored.
+are ignored, and so is a login's (`without_key`): a retried login is a new login.
+
+A secret the answer hands out (the one-time password an approval issues, a login's session
+token) is marked by `secret` and never stored: the stored response has null in its place and
+`extensions.withheld` lists where ("approveUserRequest.oneTimePassword"). A retry after a lost
+answer so learns the outcome (applied, and its other fields), not the secret; the client acts on
+it (a new password-reset request, a new login) rather than by running the mutation twice.
 
 One failure leaves the outcome unknown: the connection breaking during COMMIT. The answer is then
 UNAVAILABLE with `"outcome": "UNKNOWN"`; a retry with the same Idempotency-Key tells which (the
@@ -45,6 +51,7 @@ MAX_KEY_LENGTH = 100
 PENDING = "estart_pending_writes"  # session.info: this request flushed writes not yet committed
 CLAIM = "estart_idempotency_claim"
 RETRY_LOOKUP = "estart_idempotency_retry_lookup"
+SECRETS = "estart_secrets"  # session.info: secrets this request's answer carries, never stored
 FAILED = {Code.INTERNAL.value, Code.TIMEOUT.value}
 
 
@@ -124,6 +131,42 @@ async def before_write(ctx: Context) -> None:
     claim.row_id = row.id
 
 
+def without_key(ctx: Context) -> None:
+    """This mutation is not remembered under the request's Idempotency-Key, unless an earlier
+    mutation field of the same document claimed it already."""
+    claim: Claim | None = ctx.session.info.get(CLAIM)
+    if claim is not None and claim.row_id is None:
+        del ctx.session.info[CLAIM]
+
+
+def secret(ctx: Context, value: str) -> str:
+    """`value`, marked as a secret of this answer: withheld from the response stored with an
+    Idempotency-Key (the module's docstring)."""
+    ctx.session.info.setdefault(SECRETS, set()).add(value)
+    return value
+
+
+def withheld(response: dict[str, Any], secrets: set[str]) -> dict[str, Any]:
+    """`response` with every string in `secrets` nulled, and `extensions.withheld` naming where."""
+    paths: list[str] = []
+
+    def scrub(value: Any, path: tuple[str, ...]) -> Any:
+        if isinstance(value, str) and value in secrets:
+            paths.append(".".join(path))
+            return None
+        if isinstance(value, dict):
+            return {name: scrub(item, (*path, name)) for name, item in value.items()}
+        if isinstance(value, list):
+            return [scrub(item, (*path, str(index))) for index, item in enumerate(value)]
+        return value
+
+    scrubbed: dict[str, Any] = scrub(response, ())
+    if paths:
+        where = [path.removeprefix("data.") for path in paths]
+        scrubbed["extensions"] = {**(response.get("extensions") or {}), "withheld": where}
+    return scrubbed
+
+
 def wrote(ctx: Context) -> None:
     ctx.session.info[PENDING] = True
 
@@ -159,7 +202,7 @@ async def finish(session: AsyncSession, response: dict[str, Any]) -> dict[str, A
         await session.rollback()
         return {"data": None, "errors": response["errors"]}
     if claim is not None and claim.row_id is not None and (pending or claim.committed):
-        text = orjson.dumps(response).decode()
+        text = orjson.dumps(withheld(response, info.pop(SECRETS, set()))).decode()
         await session.execute(update(IdempotencyKey).where(IdempotencyKey.id == claim.row_id).values(response=text))
         pending = True
     if pending:

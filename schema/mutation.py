@@ -90,6 +90,7 @@ def plain(value: Any) -> Any:
 class Mutation:
     @strawberry.mutation
     async def login(self, info: Info[Context, None], username: str, password: str) -> Session:
+        transaction.without_key(info.context)  # a retried login is a new login: nothing to replay
         return await atomic(info, account.login(info.context, username, password))  # type: ignore[return-value]
 
     @strawberry.mutation
@@ -163,7 +164,10 @@ class Mutation:
         work = person.set_relationship(info.context, carer_id, child_id, plain(relationship))
         return await atomic(info, work)  # type: ignore[return-value]
 
-    @strawberry.mutation(description="The person leaves the family; their record, notes and history are kept.")
+    @strawberry.mutation(
+        description="The person leaves the family; their record, notes and history are kept. PRIMARY write, and "
+        "SECONDARY write for the reason (secondary data)."
+    )
     async def remove_from_family(
         self, info: Info[Context, None], person_id: strawberry.ID, left_on: date, reason: str
     ) -> bool:

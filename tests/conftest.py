@@ -27,7 +27,7 @@ from resolvers.validation import today
 from server import create_app
 
 if TYPE_CHECKING:
-    from tests.grid import Grid
+    from tests.grid import Grid, Records
 
 
 async def _admin_execute(server_url: str, statement: str) -> None:
@@ -398,3 +398,11 @@ async def grid(api: Api, world: World) -> "Grid":
     from tests.grid import build_grid
 
     return await build_grid(api, world)
+
+
+@pytest.fixture(scope="session")
+async def records(api: Api, grid: "Grid") -> "Records":
+    """The grid's second part (tests/grid.py): people who left, activities, registers, contacts."""
+    from tests.grid import build_records
+
+    return await build_records(api, grid)

@@ -25,7 +25,7 @@ from typing import Any
 
 from tests.conftest import ADD_NOTE, AFFILIATE, STAFF_ROLES, Api, Family, World, register_family
 from tests.factories import fresh_setting, fresh_user, unique_name
-from tests.matrix import ROLES, SCOPES
+from tests.matrix import ROLES, SCOPES, SETTING_SCOPES
 from tests.standards_support import SET_GENERAL_NOTE, add_lookup, set_codes_mutation
 
 # The drop-down values on the grid's subjects (subject -> list -> codes); the custom indicators
@@ -155,3 +155,85 @@ def grid_values(grid: Grid, subject: str) -> dict[str, Any]:
         "hardToReachGroups": codes["HARD_TO_REACH_GROUP"],
         "indicators": codes["CUSTOM_INDICATOR"],
     }
+
+
+# ---------------------------------------------------------------------------------------------
+# The second part of the grid (tests/test_person_matrix.py, tests/test_activity_matrix.py): for
+# each scope a family of its own (the first part's histories stay as they are) with a carer who
+# left it, a home visit, and register entries; an activity of A and one of B, each with a session.
+# Read only, like the first part; refused writes try the `bare` families.
+# ---------------------------------------------------------------------------------------------
+
+ADD_CARER = """mutation($f: ID!, $input: CarerInput!) { addCarer(familyId: $f, input: $input) { id } }"""
+REMOVE = "mutation($p: ID!, $on: Date!, $why: String!) { removeFromFamily(personId: $p, leftOn: $on, reason: $why) }"
+CREATE_ACTIVITY = "mutation($input: ActivityInput!) { createActivity(input: $input) { id } }"
+ADD_SESSIONS = "mutation($a: ID!, $d: [Date!]!) { addSessions(activityId: $a, dates: $d) { id } }"
+RECORD_ATTENDANCE = """mutation($s: ID!, $e: [AttendanceInput!]!) {
+  recordAttendance(sessionId: $s, entries: $e) { id } }"""
+RECORD_CONTACT = "mutation($input: ContactInput!) { recordContact(input: $input) { id } }"
+LEFT_ON, LEFT_REASON = "2026-11-10", "Moved out to live with her sister"
+SESSION_DAY = "2026-11-02"
+# The scopes whose families each setting's session registers: those whose scope holds the setting.
+REGISTERED = {"A": SETTING_SCOPES["A"], "B": SETTING_SCOPES["B"]}
+
+
+def activity_input(setting_id: str, description: str = "Stay and play") -> dict[str, Any]:
+    return {
+        "settingId": setting_id,
+        "description": description,
+        "provider": "Northgate Children's Centre",
+        "projectLeader": "Paula Walsh",
+        "frequency": "WEEKLY",
+        "outcomeType": "SCHOOL_READINESS",
+        "outcome": "Children play and learn together",
+        "accessGroup": "OPEN",
+        "eventType": "STAY_AND_PLAY",
+        "startDate": "2026-09-07",
+        "startTime": "09:30:00",
+        "durationMinutes": 90,
+        "aims": "Early learning through play",
+    }
+
+
+def contact_input(family: Family) -> dict[str, Any]:
+    return {
+        "familyId": family.id,
+        "kind": "HOME_VISIT",
+        "date": "2026-11-03",
+        "durationMinutes": 45,
+        "summary": "Talked about nursery places",
+        "peopleSeen": [family.child_id],
+    }
+
+
+@dataclass
+class Records:
+    families: dict[str, Family]  # scope -> a family of that scope, read only
+    departed: dict[str, str]  # scope -> the id of a carer who left that family
+    bare: dict[str, Family]  # scope -> a family refused writes try, which they leave as it was
+    activities: dict[str, str]  # "A", "B" -> an activity of that setting
+    sessions: dict[str, str]  # "A", "B" -> its one session, on SESSION_DAY
+
+
+async def build_records(api: Api, grid: Grid) -> Records:
+    records = Records({}, {}, {}, {}, {})
+    for scope in SCOPES:
+        family, owner = await grid.fresh_family(api, scope)
+        leaver = {"firstName": "Jordan", "lastName": "Reed", "gender": "MALE"}
+        departed = (await api.ok(ADD_CARER, {"f": family.id, "input": leaver}, owner))["addCarer"]["id"]
+        await api.ok(REMOVE, {"p": departed, "on": LEFT_ON, "why": LEFT_REASON}, owner)
+        await api.ok(RECORD_CONTACT, {"input": contact_input(family)}, owner)
+        records.families[scope], records.departed[scope] = family, departed
+        records.bare[scope] = (await grid.fresh_family(api, scope))[0]
+    for setting in "AB":
+        manager = grid.manager_in(setting)
+        activity = (await api.ok(CREATE_ACTIVITY, {"input": activity_input(grid.settings[setting])}, manager))[
+            "createActivity"
+        ]["id"]
+        session = (await api.ok(ADD_SESSIONS, {"a": activity, "d": [SESSION_DAY]}, manager))["addSessions"][0]["id"]
+        entries = [
+            {"personId": records.families[scope].child_id, "attended": True} for scope in sorted(REGISTERED[setting])
+        ]
+        await api.ok(RECORD_ATTENDANCE, {"s": session, "e": entries}, manager)
+        records.activities[setting], records.sessions[setting] = activity, session
+    return records

@@ -4,9 +4,10 @@
 It is deliberately NOT derived from authz/policy.csv: the role-matrix tests
 (tests/test_role_matrix.py for the family record, tests/test_standards_matrix.py for the
 fields, forms, reports and drop-down lists the data standards add) compare the service against
-this table, so a mistake in either one is caught. The categories are those an API field
-already needs; ACTIVITY, USER_ADMIN, AUDIT and CONTACTPOINT join the table with their first
-field.
+this table, so a mistake in either one is caught. tests/test_person_matrix.py (the whole
+record), tests/test_activity_matrix.py (activities, registers, contacts) and
+tests/test_account_matrix.py (reports, user requests, the administrator's views) read it too.
+CONTACTPOINT (the feed account's alone) is tested in tests/test_contactpoint.py.
 
 Reaches:
   EVERYWHERE  the right holds for every family (every setting), whatever its settings
@@ -25,9 +26,11 @@ NONE = "none"
 
 PRIMARY, SECONDARY, CONFIDENTIAL, CP_PLAN = "PRIMARY", "SECONDARY", "CONFIDENTIAL", "CP_PLAN"
 REPORTING, LOOKUPS_ADMIN = "REPORTING", "LOOKUPS_ADMIN"
+ACTIVITY, USER_REQUEST, USER_ADMIN, AUDIT = "ACTIVITY", "USER_REQUEST", "USER_ADMIN", "AUDIT"
 # The categories of data held on a family record, whose reach is the family's row scope.
 FAMILY_CATEGORIES = (PRIMARY, SECONDARY, CONFIDENTIAL, CP_PLAN)
 CATEGORIES = (*FAMILY_CATEGORIES, REPORTING, LOOKUPS_ADMIN)
+MORE_CATEGORIES = (ACTIVITY, USER_REQUEST, USER_ADMIN, AUDIT)
 ACTIONS = ("read", "write")
 
 ALL, NO = EVERYWHERE, NONE  # short names for the table below
@@ -37,6 +40,12 @@ def row(*cells: tuple[str, str]) -> dict[str, tuple[str, str]]:
     """One role's (read, write) reach per category, in CATEGORIES order."""
     assert len(cells) == len(CATEGORIES)
     return dict(zip(CATEGORIES, cells, strict=True))
+
+
+def more(*cells: tuple[str, str]) -> dict[str, tuple[str, str]]:
+    """One role's (read, write) reach per category, in MORE_CATEGORIES order."""
+    assert len(cells) == len(MORE_CATEGORIES)
+    return dict(zip(MORE_CATEGORIES, cells, strict=True))
 
 
 # Primary data is shared across all settings for every staff role (standards 13, DESIGN "Row
@@ -66,7 +75,32 @@ MATRIX: dict[str, dict[str, tuple[str, str]]] = {
     "CONTACTPOINT_FEED":     row((NO, NO),     (NO, NO),     (NO, NO),     (NO, NO),     (NO, NO),     (NO, NO)),
     "LA_REPORTING":          row((NO, NO),     (NO, NO),     (NO, NO),     (NO, NO),     (ALL, NO),    (NO, NO)),
 }
+
+# Activity definitions are owned by a setting and shared across all settings (9: "all user
+# types will have access to activity data"; DESIGN: staff only, and "R" everywhere for head of
+# centre and senior management), written in the owning setting by those with "full access to
+# Activity data" (4). A User Request, Termination or password-reset form is signed by the
+# setting manager (4), for their setting (API.md): USER_REQUEST write; its read is the requests
+# one filed, which needs no right of its own. Senior management signs for roles in all
+# settings: the policy's LEAST-PRIVILEGE reading (issue 15 leaves who holds USER_REQUEST to the
+# policy). The eStart Administrator keeps users (USER_ADMIN) and reads the audit log (AUDIT).
+MORE: dict[str, dict[str, tuple[str, str]]] = {
+    #                        ACTIVITY      USER_REQUEST  USER_ADMIN    AUDIT
+    #                        read  write   read  write   read  write   read  write
+    "SENIOR_MANAGEMENT":     more((ALL, NO),    (NO, ALL),    (NO, NO),     (NO, NO)),
+    "HEAD_OF_CENTRE":        more((ALL, NO),    (NO, NO),     (NO, NO),     (NO, NO)),
+    "MANAGER":               more((ALL, HELD),  (NO, HELD),   (NO, NO),     (NO, NO)),
+    "SENIOR_ADMINISTRATOR":  more((ALL, HELD),  (NO, NO),     (NO, NO),     (NO, NO)),
+    "PARENT_SUPPORT_WORKER": more((ALL, HELD),  (NO, NO),     (NO, NO),     (NO, NO)),
+    "ADMIN_OFFICER":         more((ALL, HELD),  (NO, NO),     (NO, NO),     (NO, NO)),
+    "SYSTEM_ADMINISTRATOR":  more((NO, NO),     (NO, NO),     (ALL, ALL),   (ALL, NO)),
+    "CONTACTPOINT_FEED":     more((NO, NO),     (NO, NO),     (NO, NO),     (NO, NO)),
+    "LA_REPORTING":          more((NO, NO),     (NO, NO),     (NO, NO),     (NO, NO)),
+}
 # fmt: on
+assert MORE.keys() == MATRIX.keys()
+for _role, _cells in MORE.items():
+    MATRIX[_role].update(_cells)
 
 ROLES = tuple(MATRIX)
 
