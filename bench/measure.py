@@ -1,8 +1,9 @@
-"""In-process workloads (a)-(d): check the answers, count, then time.
+"""In-process workloads ((a)-(d) and the groups bench/run.py lists): check the answers, count, then time.
 
 1. The first (cold) call of each implementation: its answer must equal the floor's before
-   anything is timed (data, denials, and the service's read-audit events), and its enforce
-   calls are the cold count.
+   anything is timed (data, denials, and the service's read-audit events; a workload with a
+   `check` of its own, such as the reports, passes it too), and its enforce calls are the cold
+   count.
 2. A second (warm) call under tracemalloc: statements and enforce calls per request and peak
    memory (tracemalloc slows it down, so this call is never timed).
 3. Warm-up rounds, then timed rounds interleaved (floor, authz-off, service, the order rotated
