@@ -1,7 +1,6 @@
 """The helpers of bench/'s workloads for issues 12-14 that decide what a run reports: the feed
 replay's paging, the reports' check against their GROUP BY, and the seed's registers."""
 
-import asyncio
 from collections.abc import Awaitable, Callable
 
 import orjson
@@ -29,27 +28,27 @@ def feed_of(total: int, asked: list[tuple[str | None, int]]) -> Callable[[str | 
     return page
 
 
-def test_a_replay_reads_from_the_start_to_has_more_false_and_keeps_every_page() -> None:
+async def test_a_replay_reads_from_the_start_to_has_more_false_and_keeps_every_page() -> None:
     asked: list[tuple[str | None, int]] = []
-    body = asyncio.run(replay(feed_of(12, asked), 5)())
+    body = await replay(feed_of(12, asked), 5)()
     pages = orjson.loads(body)["data"]
     assert asked == [(None, 5), ("5", 5), ("10", 5)]
     assert [p["data"]["contactPointChanges"]["changes"] for p in pages] == [[1, 2, 3, 4, 5], [6, 7, 8, 9, 10], [11, 12]]
 
 
-def test_a_replay_of_one_page_stops_after_it() -> None:
+async def test_a_replay_of_one_page_stops_after_it() -> None:
     asked: list[tuple[str | None, int]] = []
-    body = asyncio.run(replay(feed_of(12, asked), 5, pages=1)())
+    body = await replay(feed_of(12, asked), 5, pages=1)()
     assert asked == [(None, 5)]
     assert len(orjson.loads(body)["data"]) == 1
 
 
-def test_a_replay_stops_on_a_page_with_errors() -> None:
+async def test_a_replay_stops_on_a_page_with_errors() -> None:
     async def refused(after: str | None, first: int) -> bytes:
         return orjson.dumps({"data": None, "errors": [{"message": "no"}]})
 
     with pytest.raises(AssertionError):
-        asyncio.run(replay(refused, 5)())
+        await replay(refused, 5)()
 
 
 def report(cells: list[dict[str, object]], total: dict[str, object]) -> bytes:
