@@ -148,6 +148,8 @@ async def prepare(kind: str, n: int, reuse: bool, data_dir: Path) -> Setup:
     tokens = {
         "manager": await login(apps["service"], seeding.MANAGER),
         "half": await login(apps["service"], seeding.HALF),
+        "reporting": await login(apps["service"], seeding.REPORTING),
+        "feed": await login(apps["service"], seeding.FEED),
     }
     impls = {name: InProcess(app) for name, app in apps.items()}
     return Setup(kind, n, url, data_dir, counts, seed_seconds, apps, floor, impls, tokens)

@@ -1,8 +1,9 @@
-"""In-process workloads (a)-(d): check the answers, count, then time.
+"""In-process workloads ((a)-(d) and the groups bench/run.py lists): check the answers, count, then time.
 
 1. The first (cold) call of each implementation: its answer must equal the floor's before
-   anything is timed (data, denials, and the service's read-audit events), and its enforce
-   calls are the cold count.
+   anything is timed (data, denials, and the service's read-audit events; a workload with a
+   `check` of its own, such as the reports, passes it too), and its enforce calls are the cold
+   count.
 2. A second (warm) call under tracemalloc: statements and enforce calls per request and peak
    memory (tracemalloc slows it down, so this call is never timed).
 3. Warm-up rounds, then timed rounds interleaved (floor, authz-off, service, the order rotated
@@ -12,6 +13,7 @@
 import gc
 import time
 import tracemalloc
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Any
 
 import orjson
@@ -98,6 +100,8 @@ def check(
             f"{workload.title}: the service wrote {len(events['service'])} read-audit events, the floor "
             f"{len(events['floor'])}, or not the same: {set(events['service']) ^ set(events['floor'])}"
         )
+    if workload.check is not None:
+        return workload.check(first_bodies)
     if workload.key != "b":
         return ""
     nodes = data_of(first_bodies["floor"])["families"]["nodes"]
@@ -113,7 +117,7 @@ async def first_calls(s: Setup, loads: list[Workload], results: dict[str, Measur
     c = counters()
     reference: dict[str, bytes] = {}
     for w in loads:
-        m = results[w.key] = Measured()
+        m = results[w.key] = Measured(title=w.title, rows=w.rows)
         for name, call in w.references.items():
             reference[name] = await call()
         firsts: dict[str, bytes] = {}
@@ -144,7 +148,9 @@ async def warm_counts(s: Setup, loads: list[Workload], results: dict[str, Measur
                 m.peak_mb[impl] = tracemalloc.get_traced_memory()[1] / 2**20
             finally:
                 tracemalloc.stop()
-            m.statements[impl] = counted.statements
+            m.statements[impl], uneven = divmod(counted.statements, w.requests)
+            if uneven:  # not the same statements on every page: say so rather than average
+                m.note += f" {impl}: {counted.statements} statements in {w.requests} requests."
             m.statement_text[impl] = counted.recorded
             m.enforce_warm[impl] = counted.enforce
     # the statements that only authenticate: a document that reads nothing
@@ -168,13 +174,14 @@ async def timed_rounds(
         for w in loads:
             m = results[w.key]
             order = list(IMPLS)
-            for round_index in range(warmup + iterations):
+            skip = warmup if w.rounds is None else 0
+            for round_index in range(skip + min(iterations, w.rounds or iterations)):
                 gc.collect()
                 for impl in order:
                     started = time.perf_counter()
                     await w.calls[impl]()
                     elapsed = (time.perf_counter() - started) * 1000
-                    if round_index >= warmup:
+                    if round_index >= skip:
                         m.times[impl].append(elapsed)
                 order = order[1:] + order[:1]
             print(
@@ -189,9 +196,17 @@ async def timed_rounds(
         gc.unfreeze()
 
 
-async def measure(s: Setup, iterations: int, warmup: int) -> dict[str, Measured]:
+Group = Callable[[Setup], Awaitable[list[Workload]]]
+
+
+async def families(s: Setup) -> list[Workload]:
+    """(a)-(d) and the page sweep of (a)."""
+    return workloads(s)
+
+
+async def measure(s: Setup, iterations: int, warmup: int, groups: Sequence[Group] = (families,)) -> dict[str, Measured]:
     results: dict[str, Measured] = {}
-    loads = workloads(s)
+    loads = [w for group in groups for w in await group(s)]
     await first_calls(s, loads, results)
     await warm_counts(s, loads, results)
     await timed_rounds(s, loads, results, iterations, warmup)

@@ -19,6 +19,8 @@ def percentile(values: list[float], q: float) -> float:
 class Measured:
     """One in-process workload: times (ms) and counts per implementation."""
 
+    title: str = ""
+    rows: int = 0  # rows of the answer (families, people, changes)
     times: dict[str, list[float]] = field(default_factory=lambda: {i: [] for i in IMPLS})
     statements: dict[str, int] = field(default_factory=dict)
     statement_text: dict[str, list[str]] = field(default_factory=dict)

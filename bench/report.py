@@ -24,8 +24,9 @@ def in_process_table(res: dict[str, Measured], titles: dict[str, str]) -> list[s
     ]
     for key in (*MAIN, *(k for k in res if k not in MAIN)):
         m = res[key]
+        title = titles.get(key, m.title or key)
         lines.append(
-            f"| {titles.get(key, key)} | {_cell(m, 'floor')} | {_cell(m, 'authz-off')} | {_cell(m, 'service')} "
+            f"| {title} | {_cell(m, 'floor')} | {_cell(m, 'authz-off')} | {_cell(m, 'service')} "
             f"| **{ratio(m, 'service', 'authz-off'):.2f}** | **{ratio(m, 'service', 'floor'):.2f}** "
             f"| {m.statements['floor']} / {m.statements['authz-off']} / {m.statements['service']} "
             f"| {m.enforce_warm['service']} ({m.enforce_cold['service']}) "
@@ -192,7 +193,10 @@ def write(r: Run, out: Path, command: str, with_chart: bool = True) -> list[Path
         " children. Callers: `bench-manager` (MANAGER in all settings) for (a), (c), (d), (e); `bench-half`"
         f" for (b): MANAGER in settings 1–{HALF_SETTINGS} and ADMIN_OFFICER in {HALF_SETTINGS + 1}–{SETTINGS}"
         " (it reads SECONDARY everywhere, so it lists every family, but CONFIDENTIAL only where a family's"
-        f" scope meets settings 1–{HALF_SETTINGS}).",
+        f" scope meets settings 1–{HALF_SETTINGS}). Activities (bench/seed.py): N / 400 per setting (at"
+        " least one), 10 weekly sessions each, registers of 8 people in the setting's scope; the ContactPoint"
+        " outbox holds an UPSERT per child and a second one for a fifth of them. (r), (p) as `bench-manager`;"
+        " (f) as `bench-feed` (CONTACTPOINT_FEED); (q1), (q2) as `bench-reporting` (LA_REPORTING).",
         "",
     ]
     lines += ["## Targets", "", "| target | measured | verdict |", "|---|---|---|"]
@@ -231,12 +235,12 @@ def write(r: Run, out: Path, command: str, with_chart: bool = True) -> list[Path
         if sizes:
             lines.append("| workload | " + " | ".join(f"N={n:,}" for n in sizes) + " |")
             lines.append("|---|" + "--:|" * len(sizes))
-            for key in r.results[(kind, sizes[0])]:
+            for key, first in r.results[(kind, sizes[0])].items():
                 cells = []
                 for n in sizes:
                     st = r.results[(kind, n)][key].statements
                     cells.append(f"{st['floor']} / {st['authz-off']} / {st['service']}")
-                lines.append(f"| {titles.get(key, key)} | " + " | ".join(cells) + " |")
+                lines.append(f"| {titles.get(key, first.title or key)} | " + " | ".join(cells) + " |")
             lines.append("")
     if with_chart:
         lines += [

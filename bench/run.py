@@ -30,16 +30,23 @@ import tempfile
 import time
 from pathlib import Path
 
+from bench import activities, feed, reporting
 from bench.apps import prepare
 from bench.environment import environment, load_average, pg_version
 from bench.http_rounds import CONCURRENCY, http_workload
-from bench.measure import measure
+from bench.measure import Group, families, measure
 from bench.profiling import profile
 from bench.records import Run
 from bench.targets import targets
 
 HERE = Path(__file__).resolve().parent
 QUICK_N = 40  # families in the smoke run: every workload has rows, seeding takes a moment
+WORKLOADS: list[Group] = [
+    families,  # (a)-(d): bench/workloads.py
+    activities.workloads,  # (r), (p): issue 12
+    feed.workloads,  # (f): issue 13
+    reporting.workloads,  # (q): issue 14
+]
 
 
 async def run(args: argparse.Namespace) -> Run:
@@ -65,7 +72,7 @@ async def run(args: argparse.Namespace) -> Run:
             s = await prepare(kind, n, args.reuse, args.data_dir)
             try:
                 r.seeds[(kind, n)] = (s.seed_counts, s.seed_seconds)
-                r.results[(kind, n)] = await measure(s, r.iterations, r.warmup)
+                r.results[(kind, n)] = await measure(s, r.iterations, r.warmup, WORKLOADS)
                 if not args.no_http:
                     try:
                         r.http[(kind, n)] = await http_workload(

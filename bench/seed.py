@@ -20,7 +20,16 @@ Users (password PASSWORD):
                  of it readable up to SECONDARY; CONFIDENTIAL read only in settings 1-10, so
                  a family's confidential notes only where its scope meets those (about half
                  the families): workload (b) asks for them, and the other half are denied.
+  bench-reporting  LA_REPORTING: runs the reports (bench/reporting.py).
+  bench-feed     CONTACTPOINT_FEED: replays the ContactPoint feed (bench/feed.py).
   keyworker-NN   PARENT_SUPPORT_WORKER in setting NN: the authors of the notes.
+
+Activities (bench/activities.py): max(1, N / 400) per setting, weekly, 10 sessions each; the
+register of each past session holds 8 people of families in the setting's scope (registered or
+affiliated), 90% attended. Besides, REGISTER_SESSIONS activities of setting 1 ("Bench register
+…") with one session each and an empty register: the registers workload (r) enters.
+The ContactPoint outbox (bench/feed.py): an UPSERT for every child in key order (what
+migration 0008's backfill writes), then a second UPSERT for 20% of children (later changes).
 """
 
 import argparse
@@ -31,6 +40,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
+from datetime import time as time_of_day
 from pathlib import Path
 from typing import Any
 
@@ -41,11 +51,15 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from auth.passwords import password_hasher
 from config import AppConfig
 from models import (
+    Activity,
+    ActivitySession,
     Affiliation,
+    Attendance,
     Carer,
     CarerChild,
     Child,
     ChildProtectionPlan,
+    ContactPointChange,
     Family,
     Note,
     RoleAssignment,
@@ -61,6 +75,11 @@ HALF_SETTINGS = 10  # bench-half: MANAGER in settings 1..HALF_SETTINGS, ADMIN_OF
 PASSWORD = "bench-password-2026"
 MANAGER = "bench-manager"
 HALF = "bench-half"
+REPORTING = "bench-reporting"
+FEED = "bench-feed"
+REGISTER_SETTING = 1  # the setting of the registers workload's activities
+REGISTER_SESSIONS = 6  # "Bench register 1..6": one per implementation and register size
+REGISTER_DATE = date(2026, 11, 2)
 SEARCH_NAME = "Smith"  # workload (d): a surname a worker types before registering a family
 
 HERE = Path(__file__).resolve().parent
@@ -131,6 +150,11 @@ GENERAL_NOTES = [
     "Attends the Tuesday stay-and-play.",
 ]
 POSTCODE_LETTERS = "ABDEFGHJLNPQRSTUWXYZ"
+# codes of the drop-down lists as migrations 0002 and 0007 create them
+OUTCOME_TYPES = ["SCHOOL_READINESS", "PARENTING", "HEALTH"]
+ACCESS_GROUPS = ["OPEN", "TARGETED", "REFERRAL_ONLY", "BOOKING_REQUIRED"]
+EVENT_TYPES = ["STAY_AND_PLAY", "BABY_MASSAGE", "PARENTING_COURSE", "HEALTH_CLINIC", "ADULT_LEARNING"]
+EVENT_NAMES = ["Stay and play", "Baby massage", "Messy play", "Toddler music", "Parenting course", "Baby clinic"]
 
 
 def database_url(kind: str, n: int, data_dir: Path = DATA) -> str:
@@ -202,6 +226,8 @@ def generate(n: int, password_hash: str, staff_hash: str, seed: int = SEED) -> D
         [("manager", s) for s in range(1, HALF_SETTINGS + 1)]
         + [("admin_officer", s) for s in range(HALF_SETTINGS + 1, SETTINGS + 1)],
     )
+    user(REPORTING, "Bench Reporting", password_hash, [("la_reporting", None)])
+    user(FEED, "Bench Feed", password_hash, [("contactpoint_feed", None)])
     keyworkers = {
         s: user(f"keyworker-{s:02d}", f"{rng.choice(FEMALE + MALE)} {rng.choice(SURNAMES)}", staff_hash,
                 [("parent_support_worker", s)])
@@ -209,6 +235,8 @@ def generate(n: int, password_hash: str, staff_hash: str, seed: int = SEED) -> D
     }  # fmt: skip
 
     rich = detail_family_id(n)
+    # people of the families in each setting's scope (registered or affiliated): attendees
+    in_scope: dict[int, list[tuple[str, int, int]]] = {s: [] for s in range(1, SETTINGS + 1)}
     for family_key in range(1, n + 1):
         is_rich = family_key == rich
         setting = rng.randint(1, SETTINGS)
@@ -273,10 +301,14 @@ def generate(n: int, password_hash: str, staff_hash: str, seed: int = SEED) -> D
             relationship = CARER_RELATIONSHIPS[index] if index < 2 else rng.choice(CARER_RELATIONSHIPS[2:])
             for child in children:
                 data.add("carer_children", {"carer_id": carer, "child_id": child, "relationship": relationship})
+        members = [("Carer", c, family_id) for c in carers] + [("Child", c, family_id) for c in children]
+        in_scope[setting] += members
         if is_rich or rng.random() < 0.10:
             other = rng.choice([s for s in range(1, SETTINGS + 1) if s != setting])
             consent = received + timedelta(days=rng.randint(10, 200))
             revoked = not is_rich and rng.random() < 0.1
+            if not revoked:
+                in_scope[other] += members
             data.add(
                 "affiliations",
                 {
@@ -345,7 +377,104 @@ def generate(n: int, password_hash: str, staff_hash: str, seed: int = SEED) -> D
                     "created_at": _at(start, rng),
                 },
             )
+    activities(data, random.Random(seed + 1), epoch, keyworkers, in_scope)
+    outbox(data, random.Random(seed + 2))
     return data
+
+
+def activities(
+    data: DataSet,
+    rng: random.Random,
+    epoch: date,
+    keyworkers: dict[int, int],
+    in_scope: dict[int, list[tuple[str, int, int]]],
+) -> None:
+    """Weekly activities with sessions and registers, and the registers workload's sessions."""
+
+    def activity(setting: int, description: str, start: date) -> int:
+        return data.add(
+            "activities",
+            {
+                "setting_id": setting,
+                "version": 1,
+                "description": description,
+                "provider": f"{TOWNS[setting - 1]} Children's Centre",
+                "project_leader": f"{rng.choice(FEMALE + MALE)} {rng.choice(SURNAMES)}",
+                "frequency": "WEEKLY",
+                "outcome_type": rng.choice(OUTCOME_TYPES),
+                "outcome": rng.choice([None, "Parents report more confidence at home."]),
+                "access_group": rng.choice(ACCESS_GROUPS),
+                "event_type": rng.choice([*EVENT_TYPES, None]),
+                "start_date": start,
+                "start_time": time_of_day(rng.choice([9, 10, 13]), rng.choice([0, 30])),
+                "duration_minutes": rng.choice([60, 90, 120]),
+                "aims": "Play, songs and stories; time for parents to meet the centre's staff.",
+                "created_by_id": keyworkers[setting],
+                "created_at": _at(start - timedelta(days=14), rng),
+            },
+        )
+
+    per_setting = max(1, data.n // 400)
+    for setting in range(1, SETTINGS + 1):
+        pool = in_scope[setting]
+        for index in range(per_setting):
+            start = epoch - timedelta(days=rng.randint(0, 700))
+            activity_id = activity(setting, f"{rng.choice(EVENT_NAMES)} {index + 1}", start)
+            for week in range(10):
+                day = start + timedelta(days=7 * week)
+                entered = day < epoch and rng.random() < 0.9
+                session_id = data.add(
+                    "activity_sessions",
+                    {
+                        "activity_id": activity_id,
+                        "date": day,
+                        "start_time": time_of_day(10, 0),
+                        "duration_minutes": 90,
+                        "register_entered_at": _at(day + timedelta(days=rng.randint(0, 9)), rng) if entered else None,
+                        "register_entered_by_id": keyworkers[setting] if entered else None,
+                    },
+                )
+                if not entered:
+                    continue
+                for person_type, person_id, family_id in rng.sample(pool, min(8, len(pool))):
+                    data.add(
+                        "attendances",
+                        {
+                            "session_id": session_id,
+                            "family_id": family_id,
+                            "person_type": person_type,
+                            "person_id": person_id,
+                            "attended": rng.random() < 0.9,
+                            "recorded_at": _at(day + timedelta(days=1), rng),
+                            "recorded_by_id": keyworkers[setting],
+                        },
+                    )
+    for index in range(1, REGISTER_SESSIONS + 1):
+        activity_id = activity(REGISTER_SETTING, f"Bench register {index}", REGISTER_DATE)
+        data.add(
+            "activity_sessions",
+            {
+                "activity_id": activity_id,
+                "date": REGISTER_DATE,
+                "start_time": time_of_day(10, 0),
+                "duration_minutes": 90,
+                "register_entered_at": None,
+                "register_entered_by_id": None,
+            },
+        )
+
+
+def outbox(data: DataSet, rng: random.Random) -> None:
+    """The ContactPoint feed's log: every child once (the backfill), then later changes."""
+    changes = data.rows.setdefault("contactpoint_changes", [])
+    children = data.rows.get("children", [])
+    at = datetime(2026, 11, 1, 6, 0, tzinfo=UTC)
+    for child in children:
+        changes.append({"seq": len(changes) + 1, "child_id": child["id"], "kind": "UPSERT", "at": at})
+    for child in children:
+        if rng.random() < 0.2:
+            at += timedelta(minutes=rng.randint(1, 30))
+            changes.append({"seq": len(changes) + 1, "child_id": child["id"], "kind": "UPSERT", "at": at})
 
 
 TABLES: list[tuple[str, Table]] = [
@@ -359,6 +488,10 @@ TABLES: list[tuple[str, Table]] = [
     ("affiliations", Affiliation.__table__),  # type: ignore[list-item]
     ("notes", Note.__table__),  # type: ignore[list-item]
     ("child_protection_plans", ChildProtectionPlan.__table__),  # type: ignore[list-item]
+    ("activities", Activity.__table__),  # type: ignore[list-item]
+    ("activity_sessions", ActivitySession.__table__),  # type: ignore[list-item]
+    ("attendances", Attendance.__table__),  # type: ignore[list-item]
+    ("contactpoint_changes", ContactPointChange.__table__),  # type: ignore[list-item]
 ]
 
 
@@ -394,11 +527,12 @@ async def load(url: str, data: DataSet) -> dict[str, int]:
                 if rows:
                     await connection.execute(insert(table), rows)
             if engine.dialect.name == "postgresql":
-                for name, _ in TABLES:
+                for name, table in TABLES:
+                    key = next(iter(table.primary_key.columns)).name
                     await connection.execute(
                         text(
-                            f"SELECT setval(pg_get_serial_sequence('{name}', 'id'), "
-                            f"(SELECT COALESCE(MAX(id), 1) FROM {name}))"
+                            f"SELECT setval(pg_get_serial_sequence('{name}', '{key}'), "
+                            f"(SELECT COALESCE(MAX({key}), 1) FROM {name}))"
                         )
                     )
                 await connection.execute(text("ANALYZE"))
@@ -417,10 +551,11 @@ async def is_seeded(url: str, n: int) -> bool:
             families = (await connection.execute(text("SELECT COUNT(*) FROM families"))).scalar()
             users = (
                 await connection.execute(
-                    text("SELECT COUNT(*) FROM users WHERE username IN (:a, :b)"), {"a": MANAGER, "b": HALF}
+                    text("SELECT COUNT(*) FROM users WHERE username IN (:a, :b, :c, :d)"),
+                    {"a": MANAGER, "b": HALF, "c": REPORTING, "d": FEED},
                 )
             ).scalar()
-        return families == n and users == 2
+        return families == n and users == 4
     except Exception:
         return False
     finally:

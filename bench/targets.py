@@ -13,6 +13,19 @@ TARGETS = {
 }
 
 
+# The workloads of issues 12-14 (bench/activities.py, feed.py, reporting.py): a workload and
+# its smaller twin must take the same statements; service / authz-off ≤ 1.10 on (r) and (p)
+# (issue 12); (f) and (q) are measured against their floor (issues 13, 14 set no ratio).
+TWINS = {"r": "r-small", "p": "p-small", "f": "f-small"}
+ACTIVITY_OFF = 1.10
+# Statements besides authentication: (r) the session, the people's families (carers,
+# children), their scope, the first-entry mark, the entries there, their update or insert,
+# the audit inserts (2), the register read back and its families' affiliations; (p) the page
+# with its count, its settings, the sessions; (f) per page: the changes, the affiliations, the
+# settings, the audit insert; (q) the setting codes, the GROUP BY, the audit insert.
+BOUNDS = {"r": 11, "p": 3, "f": 4, "q1": 3, "q2": 3}
+
+
 def _ok(flag: bool) -> str:
     return "PASS" if flag else "**FAIL**"
 
@@ -66,6 +79,7 @@ def targets(r: Run) -> list[tuple[str, str, str]]:
              + f"; authentication {res['a'].auth_statements['service']}",
              _ok(all(within[key] <= statement_bound(key) for key in MAIN)))
         )  # fmt: skip
+    rows += feature_targets(r)
     warm = [
         f"{kind} N={n:,} {key}: {m.enforce_warm['service']}"
         for (kind, n), res in r.results.items()
@@ -86,4 +100,51 @@ def targets(r: Run) -> list[tuple[str, str, str]]:
                     _ok(rps <= TARGETS["http_off"] and p50 <= TARGETS["http_off"]),
                 )
             )
+    return rows
+
+
+def feature_targets(r: Run) -> list[tuple[str, str, str]]:
+    """The targets of the activities, feed and report workloads, where the run measured them."""
+    rows: list[tuple[str, str, str]] = []
+    for (kind, n), res in r.results.items():
+        where = f"{kind}, N={n:,}"
+        for key in ("r", "p"):
+            if key in res:
+                measured = ratio(res[key], "service", "authz-off")
+                rows.append(
+                    (f"({key}) service / authz-off ≤ {ACTIVITY_OFF} — {where}", f"{measured:.2f}",
+                     _ok(measured <= ACTIVITY_OFF))
+                )  # fmt: skip
+        if "f" in res:
+            f = res["f"]
+            per_second = {impl: f.rows / f.median(impl) * 1000 for impl in IMPLS}
+            rows.append(
+                (f"(f) feed replay against the floor — {where}",
+                 f"service {per_second['service']:,.0f} changes/s, floor {per_second['floor']:,.0f}; "
+                 f"service / floor {ratio(f, 'service', 'floor'):.2f}", "measured")
+            )  # fmt: skip
+        for key in ("q1", "q2"):
+            if key in res:
+                rows.append(
+                    (f"{res[key].title}, against its GROUP BY — {where}",
+                     f"service / floor {ratio(res[key], 'service', 'floor'):.2f}, "
+                     f"service {res[key].median('service') / 1000:.2f} s", "measured")
+                )  # fmt: skip
+        differing = [
+            f"({key}) {res[key].statements} against {res[twin].statements}"
+            for key, twin in TWINS.items()
+            if key in res and twin in res and res[key].statements != res[twin].statements
+        ]
+        rows.append(
+            (f"(r), (p), (f) statements independent of the register, page and page size — {where}",
+             "; ".join(differing) or "the same", _ok(not differing))
+        )  # fmt: skip
+        within = {
+            key: res[key].statements["service"] - res[key].auth_statements["service"] for key in BOUNDS if key in res
+        }
+        rows.append(
+            (f"(r), (p), (f) per page, (q) statements besides authentication within their bounds — {where}",
+             ", ".join(f"({key}) {within[key]} ≤ {BOUNDS[key]}" for key in within),
+             _ok(all(within[key] <= BOUNDS[key] for key in within)))
+        )  # fmt: skip
     return rows

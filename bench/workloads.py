@@ -100,6 +100,14 @@ def statement_bound(key: str) -> int:
 
 
 Call = Callable[[], Awaitable[bytes]]
+# Checks a workload's first answers (impl -> body) beyond `compare`; returns its note, raises
+# AssertionError on a wrong answer.
+Check = Callable[[dict[str, bytes]], str]
+
+
+def graphql_call(s: Setup, impl: str, query: str, variables: dict[str, Any], token: str) -> Call:
+    """One request of `impl` (authz-off or service) in-process."""
+    return lambda: s.impls[impl].request(query, variables, token)
 
 
 @dataclass
@@ -112,6 +120,9 @@ class Workload:
     compare: dict[str, str] = field(default_factory=dict)
     # name (with a ":") -> an untimed call whose answer an impl is compared with
     references: dict[str, Call] = field(default_factory=dict)
+    check: Check | None = None
+    requests: int = 1  # requests one call sends (pages of a replay): statements are per request
+    rounds: int | None = None  # at most this many timed rounds (a slow workload), no warm-up
 
 
 def workloads(s: Setup) -> list[Workload]:

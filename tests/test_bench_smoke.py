@@ -36,6 +36,18 @@ def test_quick_bench_runs_and_prints_the_ratios(tmp_path: Path) -> None:
         rf"\(b\) service / authz-off ≤ [\d.]+ — sqlite, N=\d+: {RATIO}",
         rf"\(a\) service / floor ≤ [\d.]+ — sqlite, N=\d+: {RATIO}",
         rf"\(c\) over HTTP, service within [\d.]+× of authz-off — sqlite, N=\d+, C=1: throughput off/service {RATIO}",
+        rf"\(r\) service / authz-off ≤ [\d.]+ — sqlite, N=\d+: {RATIO}",
+        rf"\(p\) service / authz-off ≤ [\d.]+ — sqlite, N=\d+: {RATIO}",
+        rf"\(f\) feed replay against the floor — sqlite, N=\d+: service [\d,]+ changes/s, floor [\d,]+; "
+        rf"service / floor {RATIO}",
+        rf"\(q1\) children by age band, a quarter, against its GROUP BY — sqlite, N=\d+: service / floor {RATIO}",
+        rf"\(q2\) children by setting × age band, a quarter, against its GROUP BY — sqlite, N=\d+: "
+        rf"service / floor {RATIO}",
+        # counts, not times: these hold on every run
+        r"PASS  SQL statements per request independent of N",
+        r"PASS  \(r\), \(p\), \(f\) statements independent of the register, page and page size",
+        r"PASS  \(r\), \(p\), \(f\) per page, \(q\) statements besides authentication within their bounds",
+        r"PASS  zero Casbin enforce calls per request once warm",
     ):
         assert re.search(target, done.stdout), f"no line matching {target!r}\n{output}"
     assert "HTTP failed" not in done.stdout, output
