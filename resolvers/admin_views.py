@@ -18,7 +18,7 @@ from authz.scope import require_anywhere
 from errors import BadUserInput
 from models import AuditEvent, RoleAssignment, User
 from resolvers.context import Context
-from resolvers.history import FieldChange
+from resolvers.history import FieldChangeRecord
 from resolvers.ids import decode_id, decode_key, encode_id
 from resolvers.user import UserRecord, as_user_record
 
@@ -110,7 +110,7 @@ class AuditEventRecord:
     category: Category | None
     subject_id: str | None
     setting_id: int | None
-    changes: list[FieldChange]
+    changes: list[FieldChangeRecord]
     policy_version: str
 
 
@@ -138,25 +138,25 @@ def _text(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
-def changes_of(changes: Any) -> list[FieldChange]:
+def changes_of(changes: Any) -> list[FieldChangeRecord]:
     """An event's `changes` as field changes: {"field": {"before", "after"}} entries as they are;
     {"before": {...}, "after": {...}} split by field; any other entry as its value after."""
     if not isinstance(changes, dict):
         return []
-    result: list[FieldChange] = []
+    result: list[FieldChangeRecord] = []
     for name, value in changes.items():
         if name in ("before", "after") and isinstance(value, dict):
             continue
         if isinstance(value, dict) and ("before" in value or "after" in value):
-            result.append(FieldChange(name, _text(value.get("before")), _text(value.get("after"))))
+            result.append(FieldChangeRecord(name, _text(value.get("before")), _text(value.get("after"))))
         else:
-            result.append(FieldChange(name, None, _text(value)))
+            result.append(FieldChangeRecord(name, None, _text(value)))
     before, after = changes.get("before"), changes.get("after")
     if isinstance(before, dict) or isinstance(after, dict):
         before = before if isinstance(before, dict) else {}
         after = after if isinstance(after, dict) else {}
         for name in dict.fromkeys([*before, *after]):
-            result.append(FieldChange(name, _text(before.get(name)), _text(after.get(name))))
+            result.append(FieldChangeRecord(name, _text(before.get(name)), _text(after.get(name))))
     return result
 
 

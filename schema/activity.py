@@ -13,6 +13,7 @@ from resolvers import activity as activities
 from resolvers.activity import ActivityRecord, AttendanceRecord, ContactRecord, SessionRecord
 from resolvers.context import Context
 from resolvers.ids import encode_id
+from resolvers.loaders import SettingRow
 from schema.fields import INHERITED, Category, field, guarded, public, record
 from schema.setting import Setting
 
@@ -107,9 +108,9 @@ class Activity:
     def id(self, root: strawberry.Parent[ActivityRecord]) -> strawberry.ID:
         return strawberry.ID(encode_id("Activity", root.id))
 
-    @guarded(Category.ACTIVITY, description="the owning setting")
-    async def setting(self, root: strawberry.Parent[ActivityRecord], info: Info[Context, None]) -> Setting:
-        return await info.context.loaders.setting.load(root.setting_id)  # type: ignore[no-any-return]
+    @guarded(Category.ACTIVITY, graphql_type=Setting, description="the owning setting")
+    async def setting(self, root: strawberry.Parent[ActivityRecord], info: Info[Context, None]) -> SettingRow | None:
+        return await info.context.loaders.setting.load(root.setting_id)
 
     @guarded(Category.ACTIVITY)
     def frequency(self, root: strawberry.Parent[ActivityRecord]) -> Frequency:
@@ -160,9 +161,9 @@ class Contact:
     def kind(self, root: strawberry.Parent[ContactRecord]) -> ContactKind:
         return ContactKind(root.kind)
 
-    @guarded(INHERITED, description="the setting of the family's scope the contact was made from")
-    async def setting(self, root: strawberry.Parent[ContactRecord], info: Info[Context, None]) -> Setting:
-        return await info.context.loaders.setting.load(root.setting_id)  # type: ignore[no-any-return]
+    @guarded(INHERITED, graphql_type=Setting, description="the setting of the family's scope the contact was made from")
+    async def setting(self, root: strawberry.Parent[ContactRecord], info: Info[Context, None]) -> SettingRow | None:
+        return await info.context.loaders.setting.load(root.setting_id)
 
     @guarded(INHERITED, description="ids of the family's carers and children seen")
     def people_seen(self, root: strawberry.Parent[ContactRecord]) -> list[strawberry.ID]:

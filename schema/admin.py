@@ -11,11 +11,12 @@ from strawberry.types import Info
 from resolvers.admin_views import AuditEventRecord
 from resolvers.context import Context
 from resolvers.ids import encode_id
+from resolvers.loaders import SettingRow
 from resolvers.user import user_record
 from resolvers.user_requests import Kind, Status, UserRequestRecord
 from schema.enums import Category
 from schema.family import PageInfo
-from schema.fields import root_checked
+from schema.fields import resolved, root_checked
 from schema.history import FieldChange
 from schema.setting import Setting
 from schema.user import AssignmentRecord, RoleAssignment, RoleInput, User
@@ -63,7 +64,7 @@ class UserRequest:
     def id(self, root: strawberry.Parent[UserRequestRecord]) -> strawberry.ID:
         return strawberry.ID(encode_id("UserRequest", root.id))
 
-    @strawberry.field(description="NEW_USER: the roles asked for; ROLE_CHANGE: the roles that replace the user's.")
+    @resolved(description="NEW_USER: the roles asked for; ROLE_CHANGE: the roles that replace the user's.")
     def roles(self, root: strawberry.Parent[UserRequestRecord]) -> list[RoleAssignment] | None:
         if root.roles is None:
             return None
@@ -83,7 +84,7 @@ class UserRequest:
     async def decided_by(self, root: strawberry.Parent[UserRequestRecord], info: Info[Context, None]) -> User | None:
         return await _user(info, root.decided_by_id)  # type: ignore[no-any-return]
 
-    @strawberry.field(description="The user it is about; NEW_USER: the user created, once approved.")
+    @resolved(description="The user it is about; NEW_USER: the user created, once approved.")
     async def user(self, root: strawberry.Parent[UserRequestRecord], info: Info[Context, None]) -> User | None:
         return await _user(info, root.user_id)  # type: ignore[no-any-return]
 
@@ -125,12 +126,12 @@ class AuditEvent:
     def id(self, root: strawberry.Parent[AuditEventRecord]) -> strawberry.ID:
         return strawberry.ID(encode_id("AuditEvent", root.id))
 
-    @strawberry.field(description="The record the event is about, as its own id.")
+    @resolved(description="The record the event is about, as its own id.")
     def subject_id(self, root: strawberry.Parent[AuditEventRecord]) -> strawberry.ID | None:
         return None if root.subject_id is None else strawberry.ID(root.subject_id)
 
-    @strawberry.field
-    async def setting(self, root: strawberry.Parent[AuditEventRecord], info: Info[Context, None]) -> Setting | None:
+    @resolved(graphql_type=Setting | None)
+    async def setting(self, root: strawberry.Parent[AuditEventRecord], info: Info[Context, None]) -> SettingRow | None:
         return None if root.setting_id is None else await info.context.loaders.setting.load(root.setting_id)
 
 

@@ -6,6 +6,7 @@ from strawberry.types import Info
 
 from resolvers.context import Context
 from resolvers.ids import encode_id
+from resolvers.loaders import SettingRow
 from schema.fields import INHERITED, field, guarded, record
 from schema.setting import Setting
 
@@ -20,8 +21,8 @@ class Affiliation:
     def id(self, root: strawberry.Parent[Any]) -> strawberry.ID:
         return strawberry.ID(encode_id("Affiliation", root.id))
 
-    @guarded(INHERITED)
-    async def setting(self, root: strawberry.Parent[Any], info: Info[Context, None]) -> Setting:
+    @guarded(INHERITED, graphql_type=Setting)
+    async def setting(self, root: strawberry.Parent[Any], info: Info[Context, None]) -> SettingRow | None:
         return await info.context.loaders.setting.load(root.setting_id)
 
 

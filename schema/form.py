@@ -8,7 +8,7 @@ import strawberry
 from resolvers.form import EnteredItem, FormRecord
 from resolvers.ids import encode_id
 from resolvers.working_days import Deadline
-from schema.fields import INHERITED, field, guarded, record, root_checked
+from schema.fields import INHERITED, field, guarded, record, resolved, root_checked
 
 strawberry.enum(Deadline, name="FormKind")
 FormRoot = strawberry.Parent[FormRecord]
@@ -95,7 +95,7 @@ class LateItem:
     deadline: date
     outstanding: bool
 
-    @strawberry.field(description="a Form, or for a register or contact sheet the session or contact itself")
+    @resolved(description="a Form, or for a register or contact sheet the session or contact itself")
     def id(self, root: FormRoot) -> strawberry.ID:
         type_name = root.form.type_name if isinstance(root.form, EnteredItem) else "Form"
         return strawberry.ID(encode_id(type_name, root.form.id))

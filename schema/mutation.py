@@ -38,6 +38,7 @@ from schema.affiliation import Affiliation, AffiliationInput
 from schema.cp_plan import ChildProtectionPlan, CpPlanInput
 from schema.enums import Relationship
 from schema.family import Family, RegisterFamilyInput, UpdateFamilyInput
+from schema.fields import mutation
 from schema.form import Form, FormReceivedInput, ReferralInput
 from schema.geography import BirthFigureInput
 from schema.lookup import LookupValue, LookupValueInput, LookupValueUpdate
@@ -119,29 +120,27 @@ class Mutation:
         work = family.update_family(info.context, id, expected_version, plain(input))
         return await atomic(info, work)  # type: ignore[return-value]
 
-    @strawberry.mutation(description="Correct a carer's details: each field given needs its category's write right.")
+    @mutation(description="Correct a carer's details: each field given needs its category's write right.")
     async def update_carer(
         self, info: Info[Context, None], id: strawberry.ID, expected_version: int, input: UpdatePersonInput
     ) -> Carer:
         work = person.update_person(info.context, "Carer", id, expected_version, plain(input))
         return await atomic(info, work)  # type: ignore[return-value]
 
-    @strawberry.mutation(description="Correct a child's details: each field given needs its category's write right.")
+    @mutation(description="Correct a child's details: each field given needs its category's write right.")
     async def update_child(
         self, info: Info[Context, None], id: strawberry.ID, expected_version: int, input: UpdatePersonInput
     ) -> Child:
         work = person.update_person(info.context, "Child", id, expected_version, plain(input))
         return await atomic(info, work)  # type: ignore[return-value]
 
-    @strawberry.mutation(
-        description="A new carer of a registered family; relationshipToChildren applies to each child."
-    )
+    @mutation(description="A new carer of a registered family; relationshipToChildren applies to each child.")
     async def add_carer(self, info: Info[Context, None], family_id: strawberry.ID, input: CarerInput) -> Carer:
         data = plain(input)
         data["relationship"] = data.pop("relationship_to_children", None)
         return await atomic(info, person.add_person(info.context, "Carer", family_id, data, []))  # type: ignore[return-value]
 
-    @strawberry.mutation(description="A new child of a registered family (a newborn, a child come to stay).")
+    @mutation(description="A new child of a registered family (a newborn, a child come to stay).")
     async def add_child(
         self,
         info: Info[Context, None],
@@ -152,7 +151,7 @@ class Mutation:
         work = person.add_person(info.context, "Child", family_id, plain(input), plain(relationships or []))
         return await atomic(info, work)  # type: ignore[return-value]
 
-    @strawberry.mutation(description="How a carer is related to a child of the same family; null removes it.")
+    @mutation(description="How a carer is related to a child of the same family; null removes it.")
     async def set_relationship(
         self,
         info: Info[Context, None],
@@ -163,7 +162,7 @@ class Mutation:
         work = person.set_relationship(info.context, carer_id, child_id, plain(relationship))
         return await atomic(info, work)  # type: ignore[return-value]
 
-    @strawberry.mutation(description="The person leaves the family; their record, notes and history are kept.")
+    @mutation(description="The person leaves the family; their record, notes and history are kept.")
     async def remove_from_family(
         self, info: Info[Context, None], person_id: strawberry.ID, left_on: date, reason: str
     ) -> bool:
@@ -171,24 +170,24 @@ class Mutation:
 
     # --- activities, sessions, registers, contacts (resolvers/activity.py) -----------------------
 
-    @strawberry.mutation(description="A new activity of a setting (ACTIVITY write in input.settingId).")
+    @mutation(description="A new activity of a setting (ACTIVITY write in input.settingId).")
     async def create_activity(self, info: Info[Context, None], input: ActivityInput) -> Activity:
         return await atomic(info, activities.create_activity(info.context, plain(input)))  # type: ignore[return-value]
 
-    @strawberry.mutation(description="Change an activity's fields (ACTIVITY write in its setting); version-checked.")
+    @mutation(description="Change an activity's fields (ACTIVITY write in its setting); version-checked.")
     async def update_activity(
         self, info: Info[Context, None], id: strawberry.ID, expected_version: int, input: ActivityUpdate
     ) -> Activity:
         work = activities.update_activity(info.context, id, expected_version, plain(input))
         return await atomic(info, work)  # type: ignore[return-value]
 
-    @strawberry.mutation(description="Sessions of an activity on these dates, at its start time and duration.")
+    @mutation(description="Sessions of an activity on these dates, at its start time and duration.")
     async def add_sessions(
         self, info: Info[Context, None], activity_id: strawberry.ID, dates: list[date]
     ) -> list[ActivitySession]:
         return await atomic(info, activities.add_sessions(info.context, activity_id, dates))  # type: ignore[return-value]
 
-    @strawberry.mutation(
+    @mutation(
         description="Enter a session's register (at most 500 entries; all or nothing; re-entering a person "
         "replaces their entry). A family neither registered with nor affiliated to the activity's setting is "
         "BAD_USER_INPUT with extensions.reason AFFILIATION_REQUIRED."
@@ -199,9 +198,7 @@ class Mutation:
         work = activities.record_attendance(info.context, session_id, plain(entries))
         return await atomic(info, work)  # type: ignore[return-value]
 
-    @strawberry.mutation(
-        description="A home visit or other contact: SECONDARY write in a setting of the family's scope."
-    )
+    @mutation(description="A home visit or other contact: SECONDARY write in a setting of the family's scope.")
     async def record_contact(self, info: Info[Context, None], input: ContactInput) -> Contact:
         return await atomic(info, activities.record_contact(info.context, plain(input)))  # type: ignore[return-value]
 
@@ -232,7 +229,7 @@ class Mutation:
     ) -> ChildProtectionPlan:
         return await atomic(info, cp_plan.end_plan(info.context, id, end_date))  # type: ignore[return-value]
 
-    @strawberry.mutation(description="Replace the warnings of a family, carer or child (codes of the WARNING list).")
+    @mutation(description="Replace the warnings of a family, carer or child (codes of the WARNING list).")
     async def set_warnings(
         self,
         info: Info[Context, None],
@@ -243,7 +240,7 @@ class Mutation:
         work = subject.set_codes(info.context, subject_id, LookupList.WARNING, codes, expected_version)
         return await atomic(info, work)
 
-    @strawberry.mutation(description="Replace the hard-to-reach groups of a family, carer or child.")
+    @mutation(description="Replace the hard-to-reach groups of a family, carer or child.")
     async def set_hard_to_reach_groups(
         self,
         info: Info[Context, None],
@@ -254,7 +251,7 @@ class Mutation:
         work = subject.set_codes(info.context, subject_id, LookupList.HARD_TO_REACH_GROUP, codes, expected_version)
         return await atomic(info, work)
 
-    @strawberry.mutation(description="Replace the custom indicators of a family, carer or child.")
+    @mutation(description="Replace the custom indicators of a family, carer or child.")
     async def set_indicators(
         self,
         info: Info[Context, None],
@@ -265,7 +262,7 @@ class Mutation:
         work = subject.set_codes(info.context, subject_id, LookupList.CUSTOM_INDICATOR, codes, expected_version)
         return await atomic(info, work)
 
-    @strawberry.mutation(description="Replace the general note of a family, carer or child (null clears it).")
+    @mutation(description="Replace the general note of a family, carer or child (null clears it).")
     async def set_general_note(
         self,
         info: Info[Context, None],
@@ -275,16 +272,16 @@ class Mutation:
     ) -> str | None:
         return await atomic(info, subject.set_general_note(info.context, subject_id, text, expected_version))
 
-    @strawberry.mutation(description="Log an item received, outstanding until it is entered (standards 5).")
+    @mutation(description="Log an item received, outstanding until it is entered (standards 5).")
     async def log_form_received(self, info: Info[Context, None], input: FormReceivedInput) -> Form:
         work = form.log_received(info.context, input.setting_id, input.kind, input.received_on, input.description)
         return await atomic(info, work)
 
-    @strawberry.mutation(description="Mark an item logged by logFormReceived as entered (standards 5).")
+    @mutation(description="Mark an item logged by logFormReceived as entered (standards 5).")
     async def mark_form_entered(self, info: Info[Context, None], id: strawberry.ID) -> Form:
         return await atomic(info, form.enter_logged(info.context, id))
 
-    @strawberry.mutation(description="Enter a referral for a registered family (standards 5.2).")
+    @mutation(description="Enter a referral for a registered family (standards 5.2).")
     async def record_referral(
         self,
         info: Info[Context, None],
@@ -296,57 +293,57 @@ class Mutation:
         work = family.record_referral(info.context, family_id, received_on, plain(referral), form_id)
         return await atomic(info, work)  # type: ignore[return-value]
 
-    @strawberry.mutation(description="Add a value to a drop-down list (the eStart Administrator).")
+    @mutation(description="Add a value to a drop-down list (the eStart Administrator).")
     async def add_lookup_value(self, info: Info[Context, None], input: LookupValueInput) -> LookupValue:
         applies_to = None if input.applies_to is None else input.applies_to.value
         work = lookup.add_value(info.context, input.list, input.code, input.label, input.setting_id, applies_to)
         return await atomic(info, work)
 
-    @strawberry.mutation(description="Relabel, deactivate or reactivate a value; values are never deleted.")
+    @mutation(description="Relabel, deactivate or reactivate a value; values are never deleted.")
     async def update_lookup_value(self, info: Info[Context, None], input: LookupValueUpdate) -> LookupValue:
         work = lookup.update_value(info.context, input.list, input.code, input.label, input.active)
         return await atomic(info, work)
 
-    @strawberry.mutation(
+    @mutation(
         description="Replace the postcode list (CSV with the header postcode,reach_area,lsoa); a bad row rejects "
         "the import with its line number. Returns the rows loaded. LOOKUPS_ADMIN."
     )
     async def import_postcode_areas(self, info: Info[Context, None], csv: str) -> int:
         return await atomic(info, geography.import_postcode_areas(info.context, csv))
 
-    @strawberry.mutation(description="Set monthly births per reach area (penetration, standards 5.1). LOOKUPS_ADMIN.")
+    @mutation(description="Set monthly births per reach area (penetration, standards 5.1). LOOKUPS_ADMIN.")
     async def set_birth_figures(self, info: Info[Context, None], entries: list[BirthFigureInput]) -> int:
         births = [geography.Birth(e.month, e.reach_area, e.births) for e in entries]
         return await atomic(info, geography.set_birth_figures(info.context, births))
 
     # --- accounts: locks, deactivation, passwords (resolvers/account.py) -------------------
 
-    @strawberry.mutation(
+    @mutation(
         description="Lift the lock that failed logins put on an account (the eStart Administrator); "
         "true if it was locked."
     )
     async def unlock_user(self, info: Info[Context, None], username: str) -> bool:
         return await atomic(info, account.unlock_user(info.context, username))
 
-    @strawberry.mutation(
+    @mutation(
         description="Lift the lock that failed logins put on a client address (the eStart Administrator); "
         "true if it was locked."
     )
     async def unlock_address(self, info: Info[Context, None], address: str) -> bool:
         return await atomic(info, account.unlock_address(info.context, address))
 
-    @strawberry.mutation(description="Deactivate a user (the eStart Administrator): every session ends at once.")
+    @mutation(description="Deactivate a user (the eStart Administrator): every session ends at once.")
     async def deactivate_user(self, info: Info[Context, None], id: strawberry.ID) -> User:
         return await atomic(info, account.deactivate_user(info.context, id))  # type: ignore[return-value]
 
-    @strawberry.mutation(
+    @mutation(
         description="Reset a user's password (the eStart Administrator; 12 to 256 characters, not easy to guess): "
         "every session of the user ends, any login lock is lifted, and the user must change it at the next login."
     )
     async def set_password(self, info: Info[Context, None], user_id: strawberry.ID, password: str) -> bool:
         return await atomic(info, account.set_password(info.context, user_id, password))
 
-    @strawberry.mutation(
+    @mutation(
         description="Change your own password (12 to 256 characters, not easy to guess, not the current one): "
         "your other sessions end, this one stays."
     )
@@ -355,41 +352,37 @@ class Mutation:
 
     # --- user requests (standards 4, 15, 16; resolvers/user_requests.py) --------------------
 
-    @strawberry.mutation(
-        description="A User Request Form: a new user for your settings; approval issues a one-time password."
-    )
+    @mutation(description="A User Request Form: a new user for your settings; approval issues a one-time password.")
     async def request_user(self, info: Info[Context, None], input: UserRequestInput) -> UserRequest:
         return await atomic(info, user_requests.request_user(info.context, plain(input)))  # type: ignore[return-value]
 
-    @strawberry.mutation(description="Ask for a user's roles to be replaced by `roles`.")
+    @mutation(description="Ask for a user's roles to be replaced by `roles`.")
     async def request_role_change(
         self, info: Info[Context, None], user_id: strawberry.ID, roles: list[RoleInput]
     ) -> UserRequest:
         work = user_requests.request_role_change(info.context, user_id, plain(roles))
         return await atomic(info, work)  # type: ignore[return-value]
 
-    @strawberry.mutation(
-        description="Ask for a user's password to be reset (standards 4: only at a manager's request)."
-    )
+    @mutation(description="Ask for a user's password to be reset (standards 4: only at a manager's request).")
     async def request_password_reset(self, info: Info[Context, None], user_id: strawberry.ID) -> UserRequest:
         return await atomic(info, user_requests.request_password_reset(info.context, user_id))  # type: ignore[return-value]
 
-    @strawberry.mutation(description="A User Termination Form (standards 16).")
+    @mutation(description="A User Termination Form (standards 16).")
     async def request_termination(self, info: Info[Context, None], user_id: strawberry.ID, reason: str) -> UserRequest:
         return await atomic(info, user_requests.request_termination(info.context, user_id, reason))  # type: ignore[return-value]
 
-    @strawberry.mutation(
+    @mutation(
         description="Approve (USER_ADMIN), never one's own request nor one about oneself; a request needing two "
         "administrators is AWAITING_SECOND_APPROVAL after the first. The last approval carries it out."
     )
     async def approve_user_request(self, info: Info[Context, None], id: strawberry.ID) -> UserRequest:
         return await atomic(info, user_requests.approve(info.context, id))  # type: ignore[return-value]
 
-    @strawberry.mutation(description="Reject a request (USER_ADMIN), with the reason.")
+    @mutation(description="Reject a request (USER_ADMIN), with the reason.")
     async def reject_user_request(self, info: Info[Context, None], id: strawberry.ID, reason: str) -> UserRequest:
         return await atomic(info, user_requests.reject(info.context, id, reason))  # type: ignore[return-value]
 
-    @strawberry.mutation(
+    @mutation(
         description="Record a renewed CRB check or data-protection training (USER_ADMIN); an omitted date is unchanged."
     )
     async def record_compliance(

@@ -27,6 +27,7 @@ from schema.activity import Activity, ActivityConnection
 from schema.admin import AuditEventConnection, AuditFilter, UserConnection, UserRequest, UserRequestReport
 from schema.contactpoint import ContactPointPage
 from schema.family import Family, FamilyConnection
+from schema.fields import resolved
 from schema.form import Timeliness
 from schema.lookahead import requested_under
 from schema.lookup import LookupValue
@@ -53,11 +54,11 @@ class Query:
     async def family(self, info: Info[Context, None], id: strawberry.ID) -> Family | None:
         return await family.get_family(info.context, id)  # type: ignore[return-value]
 
-    @strawberry.field(description="A carer by id, current or departed; NOT_FOUND as for family(id).")
+    @resolved(description="A carer by id, current or departed; NOT_FOUND as for family(id).")
     async def carer(self, info: Info[Context, None], id: strawberry.ID) -> Carer | None:
         return await person.get_person(info.context, id, "Carer")  # type: ignore[return-value]
 
-    @strawberry.field(description="A child by id, current or departed; NOT_FOUND as for family(id).")
+    @resolved(description="A child by id, current or departed; NOT_FOUND as for family(id).")
     async def child(self, info: Info[Context, None], id: strawberry.ID) -> Child | None:
         return await person.get_person(info.context, id, "Child")  # type: ignore[return-value]
 
@@ -74,11 +75,11 @@ class Query:
         page: FamilyPage = await family.list_families(info.context, setting_id, first, after, relations)
         return page  # type: ignore[return-value]
 
-    @strawberry.field(description="An activity by id (ACTIVITY read); NOT_FOUND when there is none.")
+    @resolved(description="An activity by id (ACTIVITY read); NOT_FOUND when there is none.")
     async def activity(self, info: Info[Context, None], id: strawberry.ID) -> Activity | None:
         return await activities.get_activity(info.context, id)  # type: ignore[return-value]
 
-    @strawberry.field(description="Activities starting, or with a session, in [from, to]; newest first.")
+    @resolved(description="Activities starting, or with a session, in [from, to]; newest first.")
     async def activities(
         self,
         info: Info[Context, None],
@@ -98,13 +99,13 @@ class Query:
     ) -> list[PersonMatch] | None:
         return await search.search_people(info.context, name, date_of_birth, postcode)  # type: ignore[return-value]
 
-    @strawberry.field(description="A drop-down list (standards 15); active values unless includeInactive.")
+    @resolved(description="A drop-down list (standards 15); active values unless includeInactive.")
     async def lookups(
         self, info: Info[Context, None], list: LookupList, include_inactive: bool = False
     ) -> list[LookupValue]:
         return await lookup.list_values(info.context, list, include_inactive)
 
-    @strawberry.field(description="Items received in [from, to] and how promptly they were entered (standards 5).")
+    @resolved(description="Items received in [from, to] and how promptly they were entered (standards 5).")
     async def timeliness(
         self,
         info: Info[Context, None],
@@ -118,7 +119,7 @@ class Query:
     async def child_protection_list(self, info: Info[Context, None], setting_id: strawberry.ID) -> list[Child] | None:
         return await cp_plan.protection_list(info.context, setting_id)  # type: ignore[return-value]
 
-    @strawberry.field(
+    @resolved(
         description="Login throttles holding back the next attempt, locks first (the eStart Administrator); "
         "lift them with unlockUser and unlockAddress."
     )
@@ -127,7 +128,7 @@ class Query:
     ) -> list[LoginLock] | None:
         return await account.login_locks(info.context, locked_only, first)
 
-    @strawberry.field(
+    @resolved(
         description="The ContactPoint feed (standards 8): changes after `after` (null: from the start), "
         "first ≤ 5000. CONTACTPOINT read only."
     )
@@ -138,7 +139,7 @@ class Query:
 
     # --- user accounts and the administrator's views (standards 4, 15, 16) -----------------
 
-    @strawberry.field(
+    @resolved(
         description="Requests oldest first, after the request id `after`: every one for the eStart "
         "Administrator (USER_ADMIN), the ones they filed for whoever may ask (USER_REQUEST)."
     )
@@ -152,11 +153,11 @@ class Query:
         work = user_requests.list_requests(info.context, status, 50 if first is None else first, after)
         return await work  # type: ignore[return-value]
 
-    @strawberry.field(description="Outstanding requests, earliest deadline first, with counts (USER_ADMIN).")
+    @resolved(description="Outstanding requests, earliest deadline first, with counts (USER_ADMIN).")
     async def user_request_report(self, info: Info[Context, None]) -> UserRequestReport | None:
         return await user_requests.outstanding_report(info.context)  # type: ignore[return-value]
 
-    @strawberry.field(
+    @resolved(
         description="Users by id, with roles, status, last login and compliance dates (USER_ADMIN); `search` "
         "matches username or name, `settingId` those holding a role in that setting."
     )
@@ -171,7 +172,7 @@ class Query:
         work = admin_views.list_users(info.context, 50 if first is None else first, after, search, setting_id)
         return await work  # type: ignore[return-value]
 
-    @strawberry.field(description="The audit log, newest first (AUDIT).")
+    @resolved(description="The audit log, newest first (AUDIT).")
     async def audit_events(
         self,
         info: Info[Context, None],
@@ -183,7 +184,7 @@ class Query:
         work = admin_views.list_audit_events(info.context, filters, 50 if first is None else first, after)
         return await work  # type: ignore[return-value]
 
-    @strawberry.field(
+    @resolved(
         description="Counts of one measure by zero, one or two dimensions, suppressed (API.md "
         '"Reports"). REPORTING read; null with FORBIDDEN without it.'
     )
@@ -192,6 +193,6 @@ class Query:
             info.context, input.measure, list(input.by), input.period, input.period_start, input.setting_id or None
         )
 
-    @strawberry.field(description='The local authority\'s quarterly tables for a calendar quarter, "2026-Q3" (README).')
+    @resolved(description='The local authority\'s quarterly tables for a calendar quarter, "2026-Q3" (README).')
     async def quarterly_pack(self, info: Info[Context, None], quarter: str) -> list[Report] | None:
         return await report.quarterly_pack(info.context, quarter)  # type: ignore[return-value]

@@ -1,7 +1,6 @@
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import Enum
-from typing import Any
 
 import strawberry
 from strawberry.types import Info
@@ -10,9 +9,10 @@ from auth.login_attempt import LoginLockKind
 from resolvers.compliance import ComplianceWarning
 from resolvers.context import Context
 from resolvers.ids import encode_id
+from resolvers.loaders import SettingRow
 from resolvers.user import UserRecord
 from schema.enums import Role
-from schema.fields import public, root_checked
+from schema.fields import public, resolved, root_checked
 from schema.setting import Setting
 
 strawberry.enum(LoginLockKind, name="LoginLockKind")
@@ -26,19 +26,19 @@ class UserStatus(Enum):
     TERMINATED = "TERMINATED"
 
 
-@root_checked
-class RoleAssignment:
-    role: Role
-
-    @strawberry.field(description="null means all settings")
-    async def setting(self, root: strawberry.Parent[Any], info: Info[Context, None]) -> Setting | None:
-        return None if root.setting_id is None else await info.context.loaders.setting.load(root.setting_id)
-
-
 @dataclass(slots=True)
 class AssignmentRecord:
     role: str
     setting_id: int | None
+
+
+@root_checked
+class RoleAssignment:
+    role: Role
+
+    @resolved(graphql_type=Setting | None, description="null means all settings")
+    async def setting(self, root: strawberry.Parent[AssignmentRecord], info: Info[Context, None]) -> SettingRow | None:
+        return None if root.setting_id is None else await info.context.loaders.setting.load(root.setting_id)
 
 
 @root_checked  # me: the caller; users, createUser, deactivateUser: USER_ADMIN; login: through Session;
@@ -54,15 +54,15 @@ class User:
     def status(self, root: strawberry.Parent[UserRecord]) -> UserStatus:
         return UserStatus(root.status)
 
-    @strawberry.field(description="The CRB check lapses ESTART_CRB_RENEWAL_YEARS (default 3) after it was made.")
+    @resolved(description="The CRB check lapses ESTART_CRB_RENEWAL_YEARS (default 3) after it was made.")
     def crb_expires_on(self, root: strawberry.Parent[UserRecord]) -> date | None:
         return None if root.compliance is None else root.compliance.crb_expires_on
 
-    @strawberry.field(description="Data-protection training lapses a year after it was taken.")
+    @resolved(description="Data-protection training lapses a year after it was taken.")
     def data_protection_training_expires_on(self, root: strawberry.Parent[UserRecord]) -> date | None:
         return None if root.compliance is None else root.compliance.training_expires_on
 
-    @strawberry.field(
+    @resolved(
         description="Due within 30 days, or expired: an expired one refuses login (COMPLIANCE_EXPIRED) until "
         "recordCompliance records the renewal."
     )
@@ -73,8 +73,8 @@ class User:
     def id(self, root: strawberry.Parent[UserRecord]) -> strawberry.ID:
         return strawberry.ID(encode_id("User", root.id))
 
-    @strawberry.field
-    def roles(self, root: strawberry.Parent[UserRecord]) -> list[RoleAssignment]:
+    @resolved(graphql_type=list[RoleAssignment])
+    def roles(self, root: strawberry.Parent[UserRecord]) -> list[AssignmentRecord]:
         return [AssignmentRecord(role=role, setting_id=setting) for role, setting in root.roles]
 
 
