@@ -94,7 +94,7 @@ def activity_record(row: Any, grants: Grants) -> ActivityRecord:
 
 
 @dataclass(slots=True)
-class SessionRecord:
+class ActivitySessionRecord:
     id: int
     activity_id: int
     setting_id: int
@@ -107,13 +107,13 @@ class SessionRecord:
     access: Access
 
 
-def session_record(ctx: Context, row: Any, access: Access) -> SessionRecord:
+def session_record(ctx: Context, row: Any, access: Access) -> ActivitySessionRecord:
     calendar = calendar_for(ctx.config.closure_days)
     deadline = calendar.deadline(Deadline.REGISTER, row.date)
     entered = row.register_entered_at
     done = None if entered is None else entered.astimezone(v.LONDON).date()
     late = done > deadline if done is not None else v.today() > deadline
-    return SessionRecord(
+    return ActivitySessionRecord(
         row.id, row.activity_id, access.setting or 0, row.date, row.start_time, row.duration_minutes, entered,
         deadline, late, access,
     )  # fmt: skip
@@ -266,7 +266,7 @@ async def list_activities(
 
 async def sessions_of(
     ctx: Context, activity: ActivityRecord, date_from: date | None, date_to: date | None
-) -> list[SessionRecord]:
+) -> list[ActivitySessionRecord]:
     rows = await ctx.loaders.activities.sessions.load(activity.id)
     return [
         session_record(ctx, row, activity.access)
@@ -275,12 +275,12 @@ async def sessions_of(
     ]
 
 
-async def activity_of(ctx: Context, session: SessionRecord) -> ActivityRecord:
+async def activity_of(ctx: Context, session: ActivitySessionRecord) -> ActivityRecord:
     row = await ctx.loaders.activities.activity.load(session.activity_id)
     return activity_record(row, ctx.require_principal().grants)
 
 
-async def session_of(ctx: Context, session_id: int) -> SessionRecord:
+async def session_of(ctx: Context, session_id: int) -> ActivitySessionRecord:
     row = await ctx.loaders.activities.session.load(session_id)
     activity = await ctx.loaders.activities.activity.load(row.activity_id)
     return session_record(ctx, row, activity_access(ctx.require_principal().grants, activity.setting_id))
@@ -307,7 +307,7 @@ class _FamilyRef:
     registered_setting_id: int
 
 
-async def register_of(ctx: Context, session: SessionRecord) -> list[AttendanceRecord]:
+async def register_of(ctx: Context, session: ActivitySessionRecord) -> list[AttendanceRecord]:
     return await readable_entries(ctx, await ctx.loaders.activities.register.load(session.id))
 
 
@@ -428,7 +428,7 @@ async def update_activity(
     return activity_record(activity, ctx.require_principal().grants)
 
 
-async def add_sessions(ctx: Context, activity_id: str, dates: list[date]) -> list[SessionRecord]:
+async def add_sessions(ctx: Context, activity_id: str, dates: list[date]) -> list[ActivitySessionRecord]:
     """Sessions on `dates`, at the activity's start time and duration; a date the activity
     already has a session on, or before it starts, is refused."""
     activity = await _activity_for_write(ctx, activity_id, "activityId")
@@ -509,7 +509,7 @@ def _describe(attended: bool | None, label: str) -> str | None:
     return None if attended is None else f"{'attended' if attended else 'absent'}: {label}"
 
 
-async def record_attendance(ctx: Context, session_id: str, entries: list[dict[str, Any]]) -> SessionRecord:
+async def record_attendance(ctx: Context, session_id: str, entries: list[dict[str, Any]]) -> ActivitySessionRecord:
     """Enter a session's register at once: all or nothing, in a number of statements that does
     not depend on the number of entries. Needs ACTIVITY and SECONDARY write in the activity's
     setting, and that setting in each attendee's family scope."""

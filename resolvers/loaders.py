@@ -2,7 +2,6 @@
 
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Coroutine, Hashable, Iterable, Sequence
-from dataclasses import dataclass
 from functools import partial
 from typing import Any, Protocol, TypeVar
 
@@ -28,6 +27,7 @@ from models import (
 from models.audit import READ_SUFFIX
 from resolvers.activity_loaders import ActivityLoaders
 from resolvers.reader import Reader
+from resolvers.records import SettingRecord
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -45,13 +45,6 @@ def with_setting(statement: Select[Any], setting_id: Any) -> Select[Any]:
     return statement.add_columns(Setting.code.label(SETTING_CODE), Setting.name.label(SETTING_NAME)).join(
         Setting, Setting.id == setting_id
     )
-
-
-@dataclass(frozen=True, slots=True)
-class SettingRow:
-    id: int
-    code: str
-    name: str
 
 
 def _grouped(keys: Sequence[K], rows: Iterable[V], key_of: Callable[[V], Hashable]) -> list[list[V]]:
@@ -106,7 +99,7 @@ class Loaders:
             if setting_id not in seen:
                 seen.add(setting_id)
                 self.setting.prime(
-                    setting_id, SettingRow(setting_id, getattr(row, SETTING_CODE), getattr(row, SETTING_NAME))
+                    setting_id, SettingRecord(setting_id, getattr(row, SETTING_CODE), getattr(row, SETTING_NAME))
                 )
 
     async def family_access(self, grants: Grants, families: Sequence[Any]) -> list[tuple[Access, list[AnyRow]]]:
@@ -118,9 +111,9 @@ class Loaders:
             for family, affs in zip(families, affiliations, strict=True)
         ]
 
-    async def _settings(self, ids: list[int]) -> list[SettingRow | None]:
+    async def _settings(self, ids: list[int]) -> list[SettingRecord | None]:
         rows = await self.reader.rows(select(Setting.id, Setting.code, Setting.name).where(Setting.id.in_(ids)))
-        return _by_key(ids, (SettingRow(r.id, r.code, r.name) for r in rows), lambda r: r.id)
+        return _by_key(ids, (SettingRecord(r.id, r.code, r.name) for r in rows), lambda r: r.id)
 
     async def _families(self, ids: list[int]) -> list[AnyRow | None]:
         statement = with_setting(select(Family.__table__), Family.registered_setting_id).where(Family.id.in_(ids))

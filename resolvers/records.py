@@ -8,6 +8,13 @@ from typing import Any
 from authz.grants import Access
 
 
+@dataclass(frozen=True, slots=True)
+class SettingRecord:
+    id: int
+    code: str
+    name: str
+
+
 @dataclass(slots=True)
 class AddressRecord:
     line1: str | None

@@ -18,6 +18,7 @@ from resolvers import validation as v
 from resolvers.compliance import Compliance, compliance
 from resolvers.context import Context
 from resolvers.ids import decode_key
+from resolvers.records import SettingRecord
 
 
 @dataclass(slots=True)
@@ -85,12 +86,13 @@ async def role_set(
     return roles
 
 
-async def list_settings(ctx: Context) -> list[Setting]:
+async def list_settings(ctx: Context) -> list[SettingRecord]:
     ctx.require_principal()
-    return [row[0] for row in await ctx.reader.rows(select(Setting).order_by(Setting.code))]
+    rows = await ctx.reader.rows(select(Setting.id, Setting.code, Setting.name).order_by(Setting.code))
+    return [SettingRecord(row.id, row.code, row.name) for row in rows]
 
 
-async def create_setting(ctx: Context, code: str, name: str) -> Setting:
+async def create_setting(ctx: Context, code: str, name: str) -> SettingRecord:
     require_anywhere(ctx.require_principal(), Category.USER_ADMIN, Action.WRITE)
     if not v.SETTING_CODE.fullmatch(code):
         raise BadUserInput("code must be 2 to 10 letters or digits", "code")
@@ -108,7 +110,7 @@ async def create_setting(ctx: Context, code: str, name: str) -> Setting:
         changes={"after": {"code": code, "name": setting.name}},
     )
     await ctx.session.flush()  # atomic() commits, once the response is built
-    return setting
+    return SettingRecord(setting.id, setting.code, setting.name)
 
 
 async def create_user(ctx: Context, data: dict[str, Any], hash_password: Callable[[str], Awaitable[str]]) -> UserRecord:

@@ -10,10 +10,10 @@ import strawberry
 from strawberry.types import Info
 
 from resolvers import activity as activities
-from resolvers.activity import ActivityRecord, AttendanceRecord, ContactRecord, SessionRecord
+from resolvers.activity import ActivityRecord, ActivitySessionRecord, AttendanceRecord, ContactRecord
 from resolvers.context import Context
 from resolvers.ids import encode_id
-from resolvers.loaders import SettingRow
+from resolvers.records import SettingRecord
 from schema.fields import INHERITED, Category, field, guarded, public, record
 from schema.setting import Setting
 
@@ -72,18 +72,20 @@ class ActivitySession:
     )
 
     @guarded(Category.ACTIVITY)
-    def id(self, root: strawberry.Parent[SessionRecord]) -> strawberry.ID:
+    def id(self, root: strawberry.Parent[ActivitySessionRecord]) -> strawberry.ID:
         return strawberry.ID(encode_id("ActivitySession", root.id))
 
     @guarded(Category.ACTIVITY)
-    async def activity(self, root: strawberry.Parent[SessionRecord], info: Info[Context, None]) -> "Activity":
+    async def activity(self, root: strawberry.Parent[ActivitySessionRecord], info: Info[Context, None]) -> "Activity":
         return await activities.activity_of(info.context, root)  # type: ignore[return-value]
 
     @guarded(
         Category.ACTIVITY,
         description="only attendees whose family's scope the caller may read SECONDARY data in",
     )
-    async def register(self, root: strawberry.Parent[SessionRecord], info: Info[Context, None]) -> list[Attendance]:
+    async def register(
+        self, root: strawberry.Parent[ActivitySessionRecord], info: Info[Context, None]
+    ) -> list[Attendance]:
         return await activities.register_of(info.context, root)  # type: ignore[return-value]
 
 
@@ -109,7 +111,7 @@ class Activity:
         return strawberry.ID(encode_id("Activity", root.id))
 
     @guarded(Category.ACTIVITY, graphql_type=Setting, description="the owning setting")
-    async def setting(self, root: strawberry.Parent[ActivityRecord], info: Info[Context, None]) -> SettingRow | None:
+    async def setting(self, root: strawberry.Parent[ActivityRecord], info: Info[Context, None]) -> SettingRecord | None:
         return await info.context.loaders.setting.load(root.setting_id)
 
     @guarded(Category.ACTIVITY)
@@ -162,7 +164,7 @@ class Contact:
         return ContactKind(root.kind)
 
     @guarded(INHERITED, graphql_type=Setting, description="the setting of the family's scope the contact was made from")
-    async def setting(self, root: strawberry.Parent[ContactRecord], info: Info[Context, None]) -> SettingRow | None:
+    async def setting(self, root: strawberry.Parent[ContactRecord], info: Info[Context, None]) -> SettingRecord | None:
         return await info.context.loaders.setting.load(root.setting_id)
 
     @guarded(INHERITED, description="ids of the family's carers and children seen")

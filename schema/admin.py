@@ -11,7 +11,7 @@ from strawberry.types import Info
 from resolvers.admin_views import AuditEventRecord
 from resolvers.context import Context
 from resolvers.ids import encode_id
-from resolvers.loaders import SettingRow
+from resolvers.records import SettingRecord
 from resolvers.user import user_record
 from resolvers.user_requests import Kind, Status, UserRequestRecord
 from schema.enums import Category
@@ -131,7 +131,9 @@ class AuditEvent:
         return None if root.subject_id is None else strawberry.ID(root.subject_id)
 
     @resolved(graphql_type=Setting | None)
-    async def setting(self, root: strawberry.Parent[AuditEventRecord], info: Info[Context, None]) -> SettingRow | None:
+    async def setting(
+        self, root: strawberry.Parent[AuditEventRecord], info: Info[Context, None]
+    ) -> SettingRecord | None:
         return None if root.setting_id is None else await info.context.loaders.setting.load(root.setting_id)
 
 

@@ -6,7 +6,7 @@ from strawberry.types import Info
 
 from resolvers.context import Context
 from resolvers.ids import encode_id
-from resolvers.loaders import SettingRow
+from resolvers.records import SettingRecord
 from schema.fields import INHERITED, field, guarded, record
 from schema.setting import Setting
 
@@ -22,7 +22,7 @@ class Affiliation:
         return strawberry.ID(encode_id("Affiliation", root.id))
 
     @guarded(INHERITED, graphql_type=Setting)
-    async def setting(self, root: strawberry.Parent[Any], info: Info[Context, None]) -> SettingRow | None:
+    async def setting(self, root: strawberry.Parent[Any], info: Info[Context, None]) -> SettingRecord | None:
         return await info.context.loaders.setting.load(root.setting_id)
 
 

@@ -13,8 +13,8 @@ from resolvers.context import Context
 from resolvers.form import FormRecord, form_record
 from resolvers.history import HistoryEntryRecord, history_entries, visible
 from resolvers.ids import encode_id
-from resolvers.loaders import AnyRow, Loader, SettingRow
-from resolvers.records import FamilyRecord, NoteRecord, PersonRecord, person_record
+from resolvers.loaders import AnyRow, Loader
+from resolvers.records import FamilyRecord, NoteRecord, PersonRecord, SettingRecord, person_record
 from schema.activity import Contact
 from schema.affiliation import Affiliation
 from schema.enums import FormSource
@@ -62,7 +62,7 @@ class Family:
         return strawberry.ID(encode_id("Family", root.id))
 
     @guarded(Category.PRIMARY, graphql_type=Setting)
-    async def registered_setting(self, root: FamilyRoot, info: Info[Context, None]) -> SettingRow | None:
+    async def registered_setting(self, root: FamilyRoot, info: Info[Context, None]) -> SettingRecord | None:
         return await info.context.loaders.setting.load(root.registered_setting_id)
 
     # carers and children: the list preloaded with a page (resolvers.family.preload), so no

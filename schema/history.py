@@ -7,8 +7,7 @@ from strawberry.types import Info
 
 from resolvers.context import Context
 from resolvers.history import HistoryEntryRecord
-from resolvers.loaders import SettingRow
-from resolvers.records import FamilyRecord, PersonRecord
+from resolvers.records import FamilyRecord, PersonRecord, SettingRecord
 from schema.fields import INHERITED, Category, field, guarded, record
 from schema.setting import Setting
 
@@ -31,7 +30,7 @@ class HistoryEntry:
     @guarded(INHERITED, graphql_type=Setting | None)
     async def setting(
         self, root: strawberry.Parent[HistoryEntryRecord], info: Info[Context, None]
-    ) -> SettingRow | None:
+    ) -> SettingRecord | None:
         return None if root.setting_id is None else await info.context.loaders.setting.load(root.setting_id)
 
 

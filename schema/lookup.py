@@ -1,14 +1,13 @@
 """Drop-down lists (standards 15)."""
 
 from enum import StrEnum
-from typing import Any
 
 import strawberry
 from strawberry.types import Info
 
 from resolvers.context import Context
-from resolvers.loaders import SettingRow
-from resolvers.lookup import LookupList
+from resolvers.lookup import LookupList, LookupValueRecord
+from resolvers.records import SettingRecord
 from schema.fields import public, resolved
 from schema.setting import Setting
 
@@ -29,14 +28,16 @@ class LookupValue:
     active: bool
 
     @resolved(description="Custom indicators only: the kind of subject it applies to (null: any).")
-    def applies_to(self, root: strawberry.Parent[Any]) -> SubjectKind | None:
+    def applies_to(self, root: strawberry.Parent[LookupValueRecord]) -> SubjectKind | None:
         return None if root.applies_to is None else SubjectKind(root.applies_to)
 
     @resolved(
         graphql_type=Setting | None,
         description="Custom indicators only: the setting that defined it (null: all settings).",
     )
-    async def setting(self, root: strawberry.Parent[Any], info: Info[Context, None]) -> SettingRow | None:
+    async def setting(
+        self, root: strawberry.Parent[LookupValueRecord], info: Info[Context, None]
+    ) -> SettingRecord | None:
         return None if root.setting_id is None else await info.context.loaders.setting.load(root.setting_id)
 
 

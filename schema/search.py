@@ -5,7 +5,7 @@ from strawberry.types import Info
 
 from resolvers.context import Context
 from resolvers.ids import encode_id
-from resolvers.loaders import SettingRow
+from resolvers.records import SettingRecord
 from resolvers.search import MatchRecord
 from schema.fields import Category, field, guarded, record
 from schema.setting import Setting
@@ -29,5 +29,5 @@ class PersonMatch:
         return strawberry.ID(encode_id("Family", root.family_id))
 
     @guarded(Category.PRIMARY, graphql_type=Setting)
-    async def registered_setting(self, root: Match, info: Info[Context, None]) -> SettingRow | None:
+    async def registered_setting(self, root: Match, info: Info[Context, None]) -> SettingRecord | None:
         return await info.context.loaders.setting.load(root.registered_setting_id)

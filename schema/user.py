@@ -9,7 +9,7 @@ from auth.login_attempt import LoginLockKind
 from resolvers.compliance import ComplianceWarning
 from resolvers.context import Context
 from resolvers.ids import encode_id
-from resolvers.loaders import SettingRow
+from resolvers.records import SettingRecord
 from resolvers.user import UserRecord
 from schema.enums import Role
 from schema.fields import public, resolved, root_checked
@@ -37,7 +37,9 @@ class RoleAssignment:
     role: Role
 
     @resolved(graphql_type=Setting | None, description="null means all settings")
-    async def setting(self, root: strawberry.Parent[AssignmentRecord], info: Info[Context, None]) -> SettingRow | None:
+    async def setting(
+        self, root: strawberry.Parent[AssignmentRecord], info: Info[Context, None]
+    ) -> SettingRecord | None:
         return None if root.setting_id is None else await info.context.loaders.setting.load(root.setting_id)
 
 
