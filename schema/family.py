@@ -13,6 +13,7 @@ from resolvers.context import Context
 from resolvers.form import FormRecord, form_record
 from resolvers.history import HistoryEntryRecord, history_entries, visible
 from resolvers.ids import encode_id
+from resolvers.inputs import AddressData, FamilyChanges, NewFamily
 from resolvers.loaders import AnyRow, Loader
 from resolvers.records import FamilyRecord, NoteRecord, PersonRecord, SettingRecord, person_record
 from schema.activity import Contact
@@ -174,6 +175,9 @@ class AddressInput:
     town: str | None = None
     postcode: str | None = None
 
+    def data(self) -> AddressData:
+        return AddressData(line1=self.line1, line2=self.line2, town=self.town, postcode=self.postcode)
+
 
 @strawberry.input
 class RegisterFamilyInput:
@@ -191,6 +195,21 @@ class RegisterFamilyInput:
     consent_date: date | None = strawberry.field(default=None, description="default: receivedOn")
     referral: ReferralInput | None = None
 
+    def data(self) -> NewFamily:
+        return NewFamily(
+            setting_id=self.setting_id,
+            source=self.source.value,
+            received_on=self.received_on,
+            consent_to_contact=self.consent_to_contact,
+            address=None if self.address is None else self.address.data(),
+            carers=[carer.data() for carer in self.carers],
+            children=[child.data() for child in self.children],
+            general_note=self.general_note,
+            form_id=self.form_id,
+            consent_date=self.consent_date,
+            referral=None if self.referral is None else self.referral.data(),
+        )
+
 
 @strawberry.input(description="An omitted field is unchanged; null clears it.")
 class UpdateFamilyInput:
@@ -199,3 +218,13 @@ class UpdateFamilyInput:
     notice_received_on: date | None = strawberry.field(
         default=strawberry.UNSET, description="when notice of the change was received (default: today)"
     )
+
+    def changes(self) -> FamilyChanges:
+        changes = FamilyChanges()
+        if self.address is not strawberry.UNSET:
+            changes["address"] = None if self.address is None else self.address.data()
+        if self.general_note is not strawberry.UNSET:
+            changes["general_note"] = self.general_note
+        if self.notice_received_on is not strawberry.UNSET:
+            changes["notice_received_on"] = self.notice_received_on
+        return changes

@@ -7,6 +7,7 @@ import strawberry
 
 from resolvers.form import EnteredItem, FormRecord
 from resolvers.ids import encode_id
+from resolvers.inputs import ReferralData
 from resolvers.working_days import Deadline
 from schema.fields import INHERITED, field, guarded, record, resolved, root_checked
 
@@ -126,6 +127,14 @@ class ReferralInput:
     reason: str = strawberry.field(description="a code of the REFERRAL_REASON list")
     referrer_name: str | None = None
     organisation: str | None = None
+
+    def data(self) -> ReferralData:
+        return ReferralData(
+            referral_type=self.referral_type.value,
+            reason=self.reason,
+            referrer_name=self.referrer_name,
+            organisation=self.organisation,
+        )
 
 
 @strawberry.input

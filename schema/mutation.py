@@ -114,16 +114,13 @@ class Mutation:
 
     @mutation(graphql_type=Family)
     async def register_family(self, info: Info[Context, None], input: RegisterFamilyInput) -> FamilyRecord:
-        data = plain(input)
-        for carer in data["carers"]:
-            carer["relationship"] = carer.pop("relationship_to_children", None)
-        return await atomic(info, family.register_family(info.context, data))
+        return await atomic(info, family.register_family(info.context, input.data()))
 
     @mutation(graphql_type=Family)
     async def update_family(
         self, info: Info[Context, None], id: strawberry.ID, expected_version: int, input: UpdateFamilyInput
     ) -> FamilyRecord:
-        work = family.update_family(info.context, id, expected_version, plain(input))
+        work = family.update_family(info.context, id, expected_version, input.changes())
         return await atomic(info, work)
 
     @mutation(
@@ -132,7 +129,7 @@ class Mutation:
     async def update_carer(
         self, info: Info[Context, None], id: strawberry.ID, expected_version: int, input: UpdatePersonInput
     ) -> PersonRecord:
-        work = person.update_person(info.context, "Carer", id, expected_version, plain(input))
+        work = person.update_person(info.context, "Carer", id, expected_version, input.changes())
         return await atomic(info, work)
 
     @mutation(
@@ -141,7 +138,7 @@ class Mutation:
     async def update_child(
         self, info: Info[Context, None], id: strawberry.ID, expected_version: int, input: UpdatePersonInput
     ) -> PersonRecord:
-        work = person.update_person(info.context, "Child", id, expected_version, plain(input))
+        work = person.update_person(info.context, "Child", id, expected_version, input.changes())
         return await atomic(info, work)
 
     @mutation(
@@ -149,9 +146,7 @@ class Mutation:
         description="A new carer of a registered family; relationshipToChildren applies to each child.",
     )
     async def add_carer(self, info: Info[Context, None], family_id: strawberry.ID, input: CarerInput) -> PersonRecord:
-        data = plain(input)
-        data["relationship"] = data.pop("relationship_to_children", None)
-        return await atomic(info, person.add_person(info.context, "Carer", family_id, data, []))
+        return await atomic(info, person.add_person(info.context, "Carer", family_id, input.data(), []))
 
     @mutation(graphql_type=Child, description="A new child of a registered family (a newborn, a child come to stay).")
     async def add_child(
@@ -161,7 +156,8 @@ class Mutation:
         input: ChildInput,
         relationships: list[RelationshipInput] | None = None,
     ) -> PersonRecord:
-        work = person.add_person(info.context, "Child", family_id, plain(input), plain(relationships or []))
+        links = [relationship.data() for relationship in relationships or []]
+        work = person.add_person(info.context, "Child", family_id, input.data(), links)
         return await atomic(info, work)
 
     @mutation(graphql_type=Carer, description="How a carer is related to a child of the same family; null removes it.")
@@ -172,7 +168,8 @@ class Mutation:
         child_id: strawberry.ID,
         relationship: Relationship | None = None,
     ) -> PersonRecord:
-        work = person.set_relationship(info.context, carer_id, child_id, plain(relationship))
+        value = None if relationship is None else relationship.value
+        work = person.set_relationship(info.context, carer_id, child_id, value)
         return await atomic(info, work)
 
     @mutation(description="The person leaves the family; their record, notes and history are kept.")
@@ -311,7 +308,7 @@ class Mutation:
         referral: ReferralInput,
         form_id: strawberry.ID | None = None,
     ) -> Payload:
-        work = family.record_referral(info.context, family_id, received_on, plain(referral), form_id)
+        work = family.record_referral(info.context, family_id, received_on, referral.data(), form_id)
         return await atomic(info, work)
 
     @mutation(graphql_type=LookupValue, description="Add a value to a drop-down list (the eStart Administrator).")

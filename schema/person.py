@@ -12,6 +12,7 @@ from resolvers.activity import AttendanceRecord
 from resolvers.context import Context
 from resolvers.history import HistoryEntryRecord, history_entries, visible
 from resolvers.ids import encode_id
+from resolvers.inputs import PersonChanges, PersonData, RelationshipData
 from resolvers.loaders import AnyRow
 from resolvers.records import NoteRecord, PersonRecord, person_record
 from schema.activity import Attendance
@@ -160,10 +161,25 @@ class PersonInput:
     ethnicity: str | None = None
     language: str | None = None
 
+    def data(self) -> PersonData:
+        return PersonData(
+            first_name=self.first_name,
+            last_name=self.last_name,
+            date_of_birth=self.date_of_birth,
+            gender=self.gender.value,
+            ethnicity=self.ethnicity,
+            language=self.language,
+        )
+
 
 @strawberry.input
 class CarerInput(PersonInput):
     relationship_to_children: Relationship | None = None
+
+    def data(self) -> PersonData:
+        data = super().data()
+        data["relationship"] = None if self.relationship_to_children is None else self.relationship_to_children.value
+        return data
 
 
 @strawberry.input
@@ -171,6 +187,11 @@ class ChildInput(PersonInput):
     provisional_name: bool = strawberry.field(
         default=False, description='unnamed newborn: recorded as "Baby" + lastName; firstName empty or "Baby"'
     )
+
+    def data(self) -> PersonData:
+        data = super().data()
+        data["provisional_name"] = self.provisional_name
+        return data
 
 
 @strawberry.input(
@@ -188,8 +209,29 @@ class UpdatePersonInput:
         description="when the change was notified (deadlines of standards 5.3, 5.4); today if omitted",
     )
 
+    def changes(self) -> PersonChanges:
+        changes = PersonChanges()
+        if self.first_name is not strawberry.UNSET:
+            changes["first_name"] = self.first_name
+        if self.last_name is not strawberry.UNSET:
+            changes["last_name"] = self.last_name
+        if self.date_of_birth is not strawberry.UNSET:
+            changes["date_of_birth"] = self.date_of_birth
+        if self.gender is not strawberry.UNSET:
+            changes["gender"] = None if self.gender is None else self.gender.value
+        if self.ethnicity is not strawberry.UNSET:
+            changes["ethnicity"] = self.ethnicity
+        if self.language is not strawberry.UNSET:
+            changes["language"] = self.language
+        if self.notice_received_on is not strawberry.UNSET:
+            changes["notice_received_on"] = self.notice_received_on
+        return changes
+
 
 @strawberry.input
 class RelationshipInput:
     carer_id: strawberry.ID
     relationship: Relationship
+
+    def data(self) -> RelationshipData:
+        return RelationshipData(carer_id=self.carer_id, relationship=self.relationship.value)
