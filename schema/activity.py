@@ -13,6 +13,7 @@ from resolvers import activity as activities
 from resolvers.activity import ActivityRecord, ActivitySessionRecord, AttendanceRecord, ContactRecord
 from resolvers.context import Context
 from resolvers.ids import encode_id
+from resolvers.inputs import ActivityChanges, AttendanceData, NewActivity, NewContact
 from resolvers.records import SettingRecord
 from schema.fields import INHERITED, Category, field, guarded, public, record
 from schema.setting import Setting
@@ -188,6 +189,23 @@ class ActivityInput:
     outcome: str | None = None
     event_type: str | None = strawberry.field(default=None, description="a code of the EVENT_TYPE list")
 
+    def data(self) -> NewActivity:
+        return NewActivity(
+            setting_id=self.setting_id,
+            description=self.description,
+            provider=self.provider,
+            project_leader=self.project_leader,
+            frequency=self.frequency.value,
+            outcome_type=self.outcome_type,
+            access_group=self.access_group,
+            start_date=self.start_date,
+            start_time=self.start_time,
+            duration_minutes=self.duration_minutes,
+            aims=self.aims,
+            outcome=self.outcome,
+            event_type=self.event_type,
+        )
+
 
 @strawberry.input(description="An omitted field is unchanged; outcome and eventType may be cleared with null.")
 class ActivityUpdate:
@@ -204,11 +222,42 @@ class ActivityUpdate:
     duration_minutes: int | None = strawberry.UNSET
     aims: str | None = strawberry.UNSET
 
+    def changes(self) -> ActivityChanges:
+        changes = ActivityChanges()
+        if self.description is not strawberry.UNSET:
+            changes["description"] = self.description
+        if self.provider is not strawberry.UNSET:
+            changes["provider"] = self.provider
+        if self.project_leader is not strawberry.UNSET:
+            changes["project_leader"] = self.project_leader
+        if self.frequency is not strawberry.UNSET:
+            changes["frequency"] = None if self.frequency is None else self.frequency.value
+        if self.outcome_type is not strawberry.UNSET:
+            changes["outcome_type"] = self.outcome_type
+        if self.outcome is not strawberry.UNSET:
+            changes["outcome"] = self.outcome
+        if self.access_group is not strawberry.UNSET:
+            changes["access_group"] = self.access_group
+        if self.event_type is not strawberry.UNSET:
+            changes["event_type"] = self.event_type
+        if self.start_date is not strawberry.UNSET:
+            changes["start_date"] = self.start_date
+        if self.start_time is not strawberry.UNSET:
+            changes["start_time"] = self.start_time
+        if self.duration_minutes is not strawberry.UNSET:
+            changes["duration_minutes"] = self.duration_minutes
+        if self.aims is not strawberry.UNSET:
+            changes["aims"] = self.aims
+        return changes
+
 
 @strawberry.input
 class AttendanceInput:
     person_id: strawberry.ID = strawberry.field(description="a carer or a child")
     attended: bool
+
+    def data(self) -> AttendanceData:
+        return AttendanceData(person_id=self.person_id, attended=self.attended)
 
 
 @strawberry.input
@@ -221,3 +270,13 @@ class ContactInput:
     people_seen: list[strawberry.ID] = strawberry.field(
         default_factory=list, description="the family's carers and children seen"
     )
+
+    def data(self) -> NewContact:
+        return NewContact(
+            family_id=self.family_id,
+            kind=self.kind.value,
+            date=self.date,
+            duration_minutes=self.duration_minutes,
+            summary=self.summary,
+            people_seen=list(self.people_seen),
+        )

@@ -182,7 +182,7 @@ class Mutation:
 
     @mutation(graphql_type=Activity, description="A new activity of a setting (ACTIVITY write in input.settingId).")
     async def create_activity(self, info: Info[Context, None], input: ActivityInput) -> ActivityRecord:
-        return await atomic(info, activities.create_activity(info.context, plain(input)))
+        return await atomic(info, activities.create_activity(info.context, input.data()))
 
     @mutation(
         graphql_type=Activity,
@@ -191,7 +191,7 @@ class Mutation:
     async def update_activity(
         self, info: Info[Context, None], id: strawberry.ID, expected_version: int, input: ActivityUpdate
     ) -> ActivityRecord:
-        work = activities.update_activity(info.context, id, expected_version, plain(input))
+        work = activities.update_activity(info.context, id, expected_version, input.changes())
         return await atomic(info, work)
 
     @mutation(
@@ -212,7 +212,7 @@ class Mutation:
     async def record_attendance(
         self, info: Info[Context, None], session_id: strawberry.ID, entries: list[AttendanceInput]
     ) -> ActivitySessionRecord:
-        work = activities.record_attendance(info.context, session_id, plain(entries))
+        work = activities.record_attendance(info.context, session_id, [entry.data() for entry in entries])
         return await atomic(info, work)
 
     @mutation(
@@ -220,7 +220,7 @@ class Mutation:
         description="A home visit or other contact: SECONDARY write in a setting of the family's scope.",
     )
     async def record_contact(self, info: Info[Context, None], input: ContactInput) -> Payload:
-        return await atomic(info, activities.record_contact(info.context, plain(input)))
+        return await atomic(info, activities.record_contact(info.context, input.data()))
 
     @mutation(graphql_type=Note)
     async def add_note(self, info: Info[Context, None], input: NoteInput) -> Payload:
