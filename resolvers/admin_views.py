@@ -20,6 +20,7 @@ from models import AuditEvent, RoleAssignment, User
 from resolvers.context import Context
 from resolvers.history import FieldChangeRecord
 from resolvers.ids import decode_id, decode_key, encode_id
+from resolvers.inputs import AuditFilterData
 from resolvers.user import UserRecord, as_user_record
 
 
@@ -160,27 +161,28 @@ def changes_of(changes: Any) -> list[FieldChangeRecord]:
     return result
 
 
-async def list_audit_events(ctx: Context, filters: dict[str, Any], first: int, after: str | None) -> AuditPage:
+async def list_audit_events(ctx: Context, filters: AuditFilterData, first: int, after: str | None) -> AuditPage:
     principal = require_anywhere(ctx.require_principal(), Category.AUDIT, Action.READ)
     _first(ctx, first)
     conditions: list[ColumnElement[bool]] = []
-    if filters.get("user_id") is not None:
-        user = decode_key(filters["user_id"], "User")
+    user_id, subject_id, category = filters["user_id"], filters["subject_id"], filters["category"]
+    if user_id is not None:
+        user = decode_key(user_id, "User")
         if user is None:
             raise BadUserInput("userId: no such user", "filter.userId")
         conditions.append(AuditEvent.user_id == user)
-    if filters.get("subject_id") is not None:
-        subject = _any_id(filters["subject_id"])
+    if subject_id is not None:
+        subject = _any_id(subject_id)
         if subject is None:
             raise BadUserInput("subjectId is not an id", "filter.subjectId")
         conditions += [AuditEvent.record_type == subject[0], AuditEvent.record_id == subject[1]]
-    if filters.get("category") is not None:
-        conditions.append(AuditEvent.category == Category[filters["category"]].name)
-    if filters.get("action") is not None:
+    if category is not None:
+        conditions.append(AuditEvent.category == category.name)
+    if filters["action"] is not None:
         conditions.append(AuditEvent.action == filters["action"])
-    if filters.get("date_from") is not None:
+    if filters["date_from"] is not None:
         conditions.append(AuditEvent.at >= filters["date_from"])
-    if filters.get("date_to") is not None:
+    if filters["date_to"] is not None:
         conditions.append(AuditEvent.at <= filters["date_to"])
     position = _after(after)
     if position is not None:

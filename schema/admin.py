@@ -11,6 +11,7 @@ from strawberry.types import Info
 from resolvers.admin_views import AuditEventRecord
 from resolvers.context import Context
 from resolvers.ids import encode_id
+from resolvers.inputs import AuditFilterData, NewUserRequest
 from resolvers.records import SettingRecord
 from resolvers.user import user_record
 from resolvers.user_requests import Kind, Status, UserRequestRecord
@@ -155,6 +156,16 @@ class AuditFilter:
     date_from: datetime | None = strawberry.field(default=None, name="from")
     date_to: datetime | None = strawberry.field(default=None, name="to")
 
+    def data(self) -> AuditFilterData:
+        return AuditFilterData(
+            user_id=self.user_id,
+            subject_id=self.subject_id,
+            category=self.category,
+            action=self.action,
+            date_from=self.date_from,
+            date_to=self.date_to,
+        )
+
 
 @strawberry.input
 class UserRequestInput:
@@ -163,3 +174,12 @@ class UserRequestInput:
     crb_checked_on: date
     data_protection_trained_on: date
     roles: list[RoleInput]
+
+    def data(self) -> NewUserRequest:
+        return NewUserRequest(
+            username=self.username,
+            display_name=self.display_name,
+            crb_checked_on=self.crb_checked_on,
+            data_protection_trained_on=self.data_protection_trained_on,
+            roles=[role.data() for role in self.roles],
+        )

@@ -1,7 +1,7 @@
 import inspect
 from collections.abc import Awaitable
 from datetime import date
-from typing import Annotated, Any, TypeVar
+from typing import Annotated, TypeVar
 
 import strawberry
 from strawberry.types import Info
@@ -81,18 +81,6 @@ async def atomic(info: Info[Context, None], work: Awaitable[T]) -> T:
     return result
 
 
-def plain(value: Any) -> Any:
-    """An input object as plain dicts, lists and enum names (what the database stores);
-    fields the client omitted (UNSET) are left out."""
-    if hasattr(value, "__dataclass_fields__"):
-        return {k: plain(v) for k, v in vars(value).items() if v is not strawberry.UNSET}
-    if isinstance(value, list):
-        return [plain(v) for v in value]
-    if hasattr(value, "value") and hasattr(value, "name"):
-        return value.name
-    return value
-
-
 @strawberry.type
 class Mutation:
     @mutation(graphql_type=Session)
@@ -109,7 +97,7 @@ class Mutation:
 
     @mutation(graphql_type=User)
     async def create_user(self, info: Info[Context, None], input: UserInput) -> UserRecord:
-        work = user.create_user(info.context, plain(input), info.context.authenticator.hash_password)
+        work = user.create_user(info.context, input.data(), info.context.authenticator.hash_password)
         return await atomic(info, work)
 
     @mutation(graphql_type=Family)
@@ -379,13 +367,13 @@ class Mutation:
         description="A User Request Form: a new user for your settings; approval issues a one-time password.",
     )
     async def request_user(self, info: Info[Context, None], input: UserRequestInput) -> UserRequestRecord:
-        return await atomic(info, user_requests.request_user(info.context, plain(input)))
+        return await atomic(info, user_requests.request_user(info.context, input.data()))
 
     @mutation(graphql_type=UserRequest, description="Ask for a user's roles to be replaced by `roles`.")
     async def request_role_change(
         self, info: Info[Context, None], user_id: strawberry.ID, roles: list[RoleInput]
     ) -> UserRequestRecord:
-        work = user_requests.request_role_change(info.context, user_id, plain(roles))
+        work = user_requests.request_role_change(info.context, user_id, [role.data() for role in roles])
         return await atomic(info, work)
 
     @mutation(

@@ -41,7 +41,6 @@ from schema.fields import resolved
 from schema.form import Timeliness
 from schema.lookahead import requested_under
 from schema.lookup import LookupValue
-from schema.mutation import plain
 from schema.person import Carer, Child
 from schema.report import Report, ReportInput
 from schema.search import PersonMatch
@@ -204,7 +203,7 @@ class Query:
         first: int | None = 50,
         after: str | None = None,
     ) -> AuditPage:
-        filters = {} if filter is None else plain(filter)
+        filters = (filter or AuditFilter()).data()
         return await admin_views.list_audit_events(info.context, filters, 50 if first is None else first, after)
 
     @resolved(

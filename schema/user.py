@@ -9,6 +9,7 @@ from auth.login_attempt import LoginLockKind
 from resolvers.compliance import ComplianceWarning
 from resolvers.context import Context
 from resolvers.ids import encode_id
+from resolvers.inputs import NewUser, RoleData
 from resolvers.records import SettingRecord
 from resolvers.user import UserRecord
 from schema.enums import Role
@@ -117,6 +118,9 @@ class RoleInput:
     role: Role
     setting_id: strawberry.ID | None = None
 
+    def data(self) -> RoleData:
+        return RoleData(role=self.role, setting_id=self.setting_id)
+
 
 @strawberry.input
 class UserInput:
@@ -126,6 +130,16 @@ class UserInput:
     crb_checked_on: date
     data_protection_trained_on: date
     roles: list[RoleInput]
+
+    def data(self) -> NewUser:
+        return NewUser(
+            username=self.username,
+            display_name=self.display_name,
+            password=self.password,
+            crb_checked_on=self.crb_checked_on,
+            data_protection_trained_on=self.data_protection_trained_on,
+            roles=[role.data() for role in self.roles],
+        )
 
 
 @strawberry.input
