@@ -56,9 +56,11 @@ class Attendance:
     attended: bool = field(INHERITED)
     recorded_at: datetime = field(INHERITED)
 
-    @guarded(INHERITED, description="the session this entry is on")
-    async def session(self, root: strawberry.Parent[AttendanceRecord], info: Info[Context, None]) -> "ActivitySession":
-        return await activities.session_of(info.context, root.session_id)  # type: ignore[return-value]
+    @guarded(INHERITED, graphql_type="ActivitySession", description="the session this entry is on")
+    async def session(
+        self, root: strawberry.Parent[AttendanceRecord], info: Info[Context, None]
+    ) -> ActivitySessionRecord:
+        return await activities.session_of(info.context, root.session_id)
 
 
 @record
@@ -76,18 +78,21 @@ class ActivitySession:
     def id(self, root: strawberry.Parent[ActivitySessionRecord]) -> strawberry.ID:
         return strawberry.ID(encode_id("ActivitySession", root.id))
 
-    @guarded(Category.ACTIVITY)
-    async def activity(self, root: strawberry.Parent[ActivitySessionRecord], info: Info[Context, None]) -> "Activity":
-        return await activities.activity_of(info.context, root)  # type: ignore[return-value]
+    @guarded(Category.ACTIVITY, graphql_type="Activity")
+    async def activity(
+        self, root: strawberry.Parent[ActivitySessionRecord], info: Info[Context, None]
+    ) -> ActivityRecord:
+        return await activities.activity_of(info.context, root)
 
     @guarded(
         Category.ACTIVITY,
+        graphql_type=list[Attendance],
         description="only attendees whose family's scope the caller may read SECONDARY data in",
     )
     async def register(
         self, root: strawberry.Parent[ActivitySessionRecord], info: Info[Context, None]
-    ) -> list[Attendance]:
-        return await activities.register_of(info.context, root)  # type: ignore[return-value]
+    ) -> list[AttendanceRecord]:
+        return await activities.register_of(info.context, root)
 
 
 @record
@@ -119,15 +124,15 @@ class Activity:
     def frequency(self, root: strawberry.Parent[ActivityRecord]) -> Frequency:
         return Frequency(root.frequency)
 
-    @guarded(Category.ACTIVITY, description="oldest first")
+    @guarded(Category.ACTIVITY, graphql_type=list[ActivitySession], description="oldest first")
     async def sessions(
         self,
         root: strawberry.Parent[ActivityRecord],
         info: Info[Context, None],
         date_from: From = None,
         date_to: To = None,
-    ) -> list[ActivitySession]:
-        return await activities.sessions_of(info.context, root, date_from, date_to)  # type: ignore[return-value]
+    ) -> list[ActivitySessionRecord]:
+        return await activities.sessions_of(info.context, root, date_from, date_to)
 
 
 @public

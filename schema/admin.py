@@ -3,17 +3,16 @@ of users and of the audit log. Every type here is returned only by root fields w
 check the right first (resolvers/user_requests.py, resolvers/admin_views.py)."""
 
 from datetime import date, datetime
-from typing import Any
 
 import strawberry
 from strawberry.types import Info
 
-from resolvers.admin_views import AuditEventRecord
+from resolvers.admin_views import AuditEventRecord, AuditPage, UserPage
 from resolvers.context import Context
 from resolvers.ids import encode_id
 from resolvers.inputs import AuditFilterData, NewUserRequest
 from resolvers.records import SettingRecord
-from resolvers.user import user_record
+from resolvers.user import UserRecord, user_record
 from resolvers.user_requests import Kind, Status, UserRequestRecord
 from schema.enums import Category
 from schema.family import PageInfo
@@ -31,7 +30,7 @@ strawberry.enum(
 )
 
 
-async def _user(info: Info[Context, None], user_id: int | None) -> Any:
+async def _user(info: Info[Context, None], user_id: int | None) -> UserRecord | None:
     return None if user_id is None else await user_record(info.context, user_id)
 
 
@@ -65,29 +64,36 @@ class UserRequest:
     def id(self, root: strawberry.Parent[UserRequestRecord]) -> strawberry.ID:
         return strawberry.ID(encode_id("UserRequest", root.id))
 
-    @resolved(description="NEW_USER: the roles asked for; ROLE_CHANGE: the roles that replace the user's.")
-    def roles(self, root: strawberry.Parent[UserRequestRecord]) -> list[RoleAssignment] | None:
+    @resolved(
+        graphql_type=list[RoleAssignment] | None,
+        description="NEW_USER: the roles asked for; ROLE_CHANGE: the roles that replace the user's.",
+    )
+    def roles(self, root: strawberry.Parent[UserRequestRecord]) -> list[AssignmentRecord] | None:
         if root.roles is None:
             return None
-        return [AssignmentRecord(role=role, setting_id=setting) for role, setting in root.roles]  # type: ignore[misc]
+        return [AssignmentRecord(role=role, setting_id=setting) for role, setting in root.roles]
 
-    @strawberry.field
-    async def requested_by(self, root: strawberry.Parent[UserRequestRecord], info: Info[Context, None]) -> User:
-        return await _user(info, root.requested_by_id)  # type: ignore[no-any-return]
+    @resolved(graphql_type=User)
+    async def requested_by(
+        self, root: strawberry.Parent[UserRequestRecord], info: Info[Context, None]
+    ) -> UserRecord | None:
+        return await _user(info, root.requested_by_id)
 
-    @strawberry.field
+    @resolved(graphql_type=User | None)
     async def first_approved_by(
         self, root: strawberry.Parent[UserRequestRecord], info: Info[Context, None]
-    ) -> User | None:
-        return await _user(info, root.first_approved_by_id)  # type: ignore[no-any-return]
+    ) -> UserRecord | None:
+        return await _user(info, root.first_approved_by_id)
 
-    @strawberry.field
-    async def decided_by(self, root: strawberry.Parent[UserRequestRecord], info: Info[Context, None]) -> User | None:
-        return await _user(info, root.decided_by_id)  # type: ignore[no-any-return]
+    @resolved(graphql_type=User | None)
+    async def decided_by(
+        self, root: strawberry.Parent[UserRequestRecord], info: Info[Context, None]
+    ) -> UserRecord | None:
+        return await _user(info, root.decided_by_id)
 
-    @resolved(description="The user it is about; NEW_USER: the user created, once approved.")
-    async def user(self, root: strawberry.Parent[UserRequestRecord], info: Info[Context, None]) -> User | None:
-        return await _user(info, root.user_id)  # type: ignore[no-any-return]
+    @resolved(graphql_type=User | None, description="The user it is about; NEW_USER: the user created, once approved.")
+    async def user(self, root: strawberry.Parent[UserRequestRecord], info: Info[Context, None]) -> UserRecord | None:
+        return await _user(info, root.user_id)
 
 
 @root_checked(description="The administrator's worklist: outstanding requests, earliest deadline first.")
@@ -104,7 +110,7 @@ class UserConnection:
     total_count: int
 
     @strawberry.field
-    def page_info(self, root: strawberry.Parent[Any]) -> PageInfo:
+    def page_info(self, root: strawberry.Parent[UserPage]) -> PageInfo:
         return PageInfo(has_next_page=root.has_next_page, end_cursor=root.end_cursor)
 
 
@@ -143,7 +149,7 @@ class AuditEventConnection:
     nodes: list[AuditEvent]
 
     @strawberry.field
-    def page_info(self, root: strawberry.Parent[Any]) -> PageInfo:
+    def page_info(self, root: strawberry.Parent[AuditPage]) -> PageInfo:
         return PageInfo(has_next_page=root.has_next_page, end_cursor=root.end_cursor)
 
 

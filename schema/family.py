@@ -10,6 +10,7 @@ from authz.grants import Access
 from resolvers import activity as activities
 from resolvers.activity import ContactRecord
 from resolvers.context import Context
+from resolvers.family import FamilyPage
 from resolvers.form import FormRecord, form_record
 from resolvers.history import HistoryEntryRecord, history_entries, visible
 from resolvers.ids import encode_id
@@ -164,8 +165,8 @@ class FamilyConnection:
     total_count: int
 
     @strawberry.field
-    def page_info(self, root: strawberry.Parent[object]) -> PageInfo:
-        return PageInfo(has_next_page=root.has_next_page, end_cursor=root.end_cursor)  # type: ignore[attr-defined]
+    def page_info(self, root: strawberry.Parent[FamilyPage]) -> PageInfo:
+        return PageInfo(has_next_page=root.has_next_page, end_cursor=root.end_cursor)
 
 
 @strawberry.input
