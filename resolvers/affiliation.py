@@ -15,6 +15,7 @@ from resolvers import contactpoint
 from resolvers import validation as v
 from resolvers.context import Context
 from resolvers.ids import decode_key
+from resolvers.records import affiliation_record
 
 
 async def affiliate(
@@ -59,7 +60,7 @@ async def affiliate(
         },
     )
     await ctx.session.flush()  # atomic() commits, once the response is built
-    return Payload(affiliation, category, target.grants.access_for(target.scope))
+    return Payload(affiliation_record(affiliation), category, target.grants.access_for(target.scope))
 
 
 async def revoke_affiliation(ctx: Context, affiliation_id: str) -> Payload:
@@ -93,4 +94,4 @@ async def revoke_affiliation(ctx: Context, affiliation_id: str) -> Payload:
     )
     contactpoint.touch_family(ctx.session, family.id)
     await ctx.session.flush()  # atomic() commits, once the response is built
-    return Payload(affiliation, category, target.grants.access_for(target.scope))
+    return Payload(affiliation_record(affiliation), category, target.grants.access_for(target.scope))

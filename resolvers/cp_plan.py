@@ -14,7 +14,7 @@ from models import Child, ChildProtectionPlan, Family
 from models.base import utcnow
 from resolvers.context import Context
 from resolvers.ids import decode_key
-from resolvers.records import PersonRecord, person_record
+from resolvers.records import PersonRecord, person_record, plan_record
 from resolvers.validation import past_date, today
 
 
@@ -55,7 +55,7 @@ async def start_plan(ctx: Context, child_id: str, start_date: date, category: st
         changes={"childProtectionPlan": {"before": None, "after": f"{category} from {start_date.isoformat()}"}},
     )
     await ctx.session.flush()  # atomic() commits, once the response is built
-    return Payload(plan, data_category, target.grants.access_for(target.scope))
+    return Payload(plan_record(plan), data_category, target.grants.access_for(target.scope))
 
 
 async def end_plan(ctx: Context, plan_id: str, end_date: date) -> Payload:
@@ -91,7 +91,7 @@ async def end_plan(ctx: Context, plan_id: str, end_date: date) -> Payload:
         changes={"childProtectionPlan.endDate": {"before": None, "after": end_date.isoformat()}},
     )
     await ctx.session.flush()  # atomic() commits, once the response is built
-    return Payload(plan, data_category, target.grants.access_for(target.scope))
+    return Payload(plan_record(plan), data_category, target.grants.access_for(target.scope))
 
 
 async def protection_list(ctx: Context, setting_id: str) -> list[PersonRecord]:

@@ -27,7 +27,7 @@ from models import (
 from models.audit import READ_SUFFIX
 from resolvers.activity_loaders import ActivityLoaders
 from resolvers.reader import Reader
-from resolvers.records import SettingRecord
+from resolvers.records import AffiliationRecord, PlanRecord, SettingRecord, affiliation_record, plan_record
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -102,7 +102,9 @@ class Loaders:
                     setting_id, SettingRecord(setting_id, getattr(row, SETTING_CODE), getattr(row, SETTING_NAME))
                 )
 
-    async def family_access(self, grants: Grants, families: Sequence[Any]) -> list[tuple[Access, list[AnyRow]]]:
+    async def family_access(
+        self, grants: Grants, families: Sequence[Any]
+    ) -> list[tuple[Access, list[AffiliationRecord]]]:
         """The caller's access to each family (rows with `id` and `registered_setting_id`) and
         the affiliations, revoked ones too, its scope was read from: one statement for all."""
         affiliations = await self.affiliations.load_many([family.id for family in families])
@@ -121,7 +123,7 @@ class Loaders:
         self.prime_settings(rows, "registered_setting_id")
         return _by_key(ids, rows, lambda f: f.id)
 
-    async def _affiliations(self, family_ids: list[int]) -> list[list[AnyRow]]:
+    async def _affiliations(self, family_ids: list[int]) -> list[list[AffiliationRecord]]:
         statement = (
             with_setting(select(Affiliation.__table__), Affiliation.setting_id)
             .where(Affiliation.family_id.in_(family_ids))
@@ -129,7 +131,7 @@ class Loaders:
         )
         rows = await self.reader.rows(statement)
         self.prime_settings(rows, "setting_id")
-        return _grouped(family_ids, rows, lambda a: a.family_id)
+        return _grouped(family_ids, map(affiliation_record, rows), lambda a: a.family_id)
 
     async def read_people(self, model: type[Carer] | type[Child], family_ids: list[int]) -> list[list[AnyRow]]:
         """The carers or children of each family, in one statement, past the loader's cache."""
@@ -147,12 +149,12 @@ class Loaders:
         )
         return _grouped(carer_ids, await self.reader.rows(statement), lambda r: r.carer_id)
 
-    async def _open_cp_plans(self, child_ids: list[int]) -> list[AnyRow | None]:
+    async def _open_cp_plans(self, child_ids: list[int]) -> list[PlanRecord | None]:
         statement = select(ChildProtectionPlan.__table__).where(
             ChildProtectionPlan.child_id.in_(child_ids), ChildProtectionPlan.end_date.is_(None)
         )
         rows = await self.reader.rows(statement)
-        return _by_key(child_ids, rows, lambda p: p.child_id)
+        return _by_key(child_ids, map(plan_record, rows), lambda p: p.child_id)
 
     def _notes_of(
         self, subject_type: str
@@ -174,13 +176,13 @@ class Loaders:
 
         return load
 
-    async def _all_cp_plans(self, child_ids: list[int]) -> list[list[AnyRow]]:
+    async def _all_cp_plans(self, child_ids: list[int]) -> list[list[PlanRecord]]:
         statement = (
             select(ChildProtectionPlan.__table__)
             .where(ChildProtectionPlan.child_id.in_(child_ids))
             .order_by(ChildProtectionPlan.start_date, ChildProtectionPlan.id)
         )
-        return _grouped(child_ids, await self.reader.rows(statement), lambda p: p.child_id)
+        return _grouped(child_ids, map(plan_record, await self.reader.rows(statement)), lambda p: p.child_id)
 
     async def _history(self, keys: list[tuple[str, int]]) -> list[list[AnyRow]]:
         """Audit events of records, keyed by (record type, record id); administrative events

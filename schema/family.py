@@ -16,7 +16,7 @@ from resolvers.history import HistoryEntryRecord, history_entries, visible
 from resolvers.ids import encode_id
 from resolvers.inputs import AddressData, FamilyChanges, NewFamily
 from resolvers.loaders import AnyRow, Loader
-from resolvers.records import FamilyRecord, NoteRecord, PersonRecord, SettingRecord, person_record
+from resolvers.records import AffiliationRecord, FamilyRecord, NoteRecord, PersonRecord, SettingRecord, person_record
 from schema.activity import Contact
 from schema.affiliation import Affiliation
 from schema.enums import FormSource
@@ -79,7 +79,7 @@ class Family:
         return root.children if root.children is not None else _people(info.context.loaders.children, "Child", root)
 
     @guarded(Category.SECONDARY, graphql_type=list[Affiliation] | None)
-    def affiliations(self, root: FamilyRoot) -> list[AnyRow]:
+    def affiliations(self, root: FamilyRoot) -> list[AffiliationRecord]:
         return root.affiliations
 
     @guarded(Category.SECONDARY)

@@ -13,8 +13,7 @@ from resolvers.context import Context
 from resolvers.history import HistoryEntryRecord, history_entries, visible
 from resolvers.ids import encode_id
 from resolvers.inputs import PersonChanges, PersonData, RelationshipData
-from resolvers.loaders import AnyRow
-from resolvers.records import NoteRecord, PersonRecord, person_record
+from resolvers.records import NoteRecord, PersonRecord, PlanRecord, person_record
 from schema.activity import Attendance
 from schema.cp_plan import ChildProtectionPlan
 from schema.enums import Gender, Relationship
@@ -107,7 +106,7 @@ class Child(PersonFields):
     )
 
     @guarded(Category.CP_PLAN, graphql_type=ChildProtectionPlan | None, description="the open plan, if any")
-    async def child_protection_plan(self, root: Person, info: Info[Context, None]) -> AnyRow | None:
+    async def child_protection_plan(self, root: Person, info: Info[Context, None]) -> PlanRecord | None:
         _audit_plan_read(info, root)
         return await info.context.loaders.open_cp_plan.load(root.id)
 
@@ -116,7 +115,7 @@ class Child(PersonFields):
         graphql_type=list[ChildProtectionPlan] | None,
         description="every plan, past and open, oldest first",
     )
-    async def child_protection_plans(self, root: Person, info: Info[Context, None]) -> list[AnyRow]:
+    async def child_protection_plans(self, root: Person, info: Info[Context, None]) -> list[PlanRecord]:
         _audit_plan_read(info, root)
         return await info.context.loaders.all_cp_plans.load(root.id)
 
