@@ -20,7 +20,7 @@ from resolvers.records import AffiliationRecord, FamilyRecord, NoteRecord, Perso
 from schema.activity import Contact
 from schema.affiliation import Affiliation
 from schema.enums import FormSource
-from schema.fields import INHERITED, Category, field, guarded, public, record, resolved
+from schema.fields import INHERITED, Category, field, guarded, public, record
 from schema.form import Form, ReferralInput
 from schema.history import HistoryEntry, audit_history_read
 from schema.note import Note, notes_of
@@ -44,11 +44,11 @@ class Address:
 class AccessView:
     """The caller's authz.grants.Access to a family, its categories in declaration order."""
 
-    @resolved()
+    @strawberry.field
     def read(self, root: strawberry.Parent[Access]) -> list[Category]:
         return [c for c in Category if c in root.read]
 
-    @resolved()
+    @strawberry.field
     def write(self, root: strawberry.Parent[Access]) -> list[Category]:
         return [c for c in Category if c in root.write]
 
