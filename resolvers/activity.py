@@ -27,6 +27,7 @@ from resolvers import validation as v
 from resolvers.context import Context
 from resolvers.form import calendar_for
 from resolvers.ids import decode_id, decode_key, encode_id
+from resolvers.inputs import ActivityChanges, AttendanceData, NewActivity, NewContact
 from resolvers.working_days import Deadline
 
 MAX_REGISTER = 500  # entries of one recordAttendance
@@ -94,7 +95,7 @@ def activity_record(row: Any, grants: Grants) -> ActivityRecord:
 
 
 @dataclass(slots=True)
-class SessionRecord:
+class ActivitySessionRecord:
     id: int
     activity_id: int
     setting_id: int
@@ -107,13 +108,13 @@ class SessionRecord:
     access: Access
 
 
-def session_record(ctx: Context, row: Any, access: Access) -> SessionRecord:
+def session_record(ctx: Context, row: Any, access: Access) -> ActivitySessionRecord:
     calendar = calendar_for(ctx.config.closure_days)
     deadline = calendar.deadline(Deadline.REGISTER, row.date)
     entered = row.register_entered_at
     done = None if entered is None else entered.astimezone(v.LONDON).date()
     late = done > deadline if done is not None else v.today() > deadline
-    return SessionRecord(
+    return ActivitySessionRecord(
         row.id, row.activity_id, access.setting or 0, row.date, row.start_time, row.duration_minutes, entered,
         deadline, late, access,
     )  # fmt: skip
@@ -266,7 +267,7 @@ async def list_activities(
 
 async def sessions_of(
     ctx: Context, activity: ActivityRecord, date_from: date | None, date_to: date | None
-) -> list[SessionRecord]:
+) -> list[ActivitySessionRecord]:
     rows = await ctx.loaders.activities.sessions.load(activity.id)
     return [
         session_record(ctx, row, activity.access)
@@ -275,12 +276,12 @@ async def sessions_of(
     ]
 
 
-async def activity_of(ctx: Context, session: SessionRecord) -> ActivityRecord:
+async def activity_of(ctx: Context, session: ActivitySessionRecord) -> ActivityRecord:
     row = await ctx.loaders.activities.activity.load(session.activity_id)
     return activity_record(row, ctx.require_principal().grants)
 
 
-async def session_of(ctx: Context, session_id: int) -> SessionRecord:
+async def session_of(ctx: Context, session_id: int) -> ActivitySessionRecord:
     row = await ctx.loaders.activities.session.load(session_id)
     activity = await ctx.loaders.activities.activity.load(row.activity_id)
     return session_record(ctx, row, activity_access(ctx.require_principal().grants, activity.setting_id))
@@ -307,7 +308,7 @@ class _FamilyRef:
     registered_setting_id: int
 
 
-async def register_of(ctx: Context, session: SessionRecord) -> list[AttendanceRecord]:
+async def register_of(ctx: Context, session: ActivitySessionRecord) -> list[AttendanceRecord]:
     return await readable_entries(ctx, await ctx.loaders.activities.register.load(session.id))
 
 
@@ -383,10 +384,10 @@ def _audit_activity(
         )
 
 
-async def create_activity(ctx: Context, data: dict[str, Any]) -> ActivityRecord:
+async def create_activity(ctx: Context, data: NewActivity) -> ActivityRecord:
     setting = await v.existing_setting(ctx.session, data["setting_id"], "settingId")
     principal = require(ctx.require_principal(), Category.ACTIVITY, Action.WRITE, [setting])
-    values = await _clean_activity(ctx, {column: data.get(column) for column in ACTIVITY_FIELDS})
+    values = await _clean_activity(ctx, {column: value for column, value in data.items() if column in ACTIVITY_FIELDS})
     activity = Activity(setting_id=setting, created_by_id=principal.user_id, **values)
     ctx.session.add(activity)
     await ctx.session.flush()
@@ -402,10 +403,10 @@ async def _activity_for_write(ctx: Context, activity_id: str, field: str) -> Act
 
 
 async def update_activity(
-    ctx: Context, activity_id: str, expected_version: int, changes: dict[str, Any]
+    ctx: Context, activity_id: str, expected_version: int, changes: ActivityChanges
 ) -> ActivityRecord:
     """Version-checked in one statement; `changes` holds only the fields the client gave."""
-    given = {column: changes[column] for column in ACTIVITY_FIELDS if column in changes}
+    given = {column: value for column, value in changes.items() if column in ACTIVITY_FIELDS}
     if not given:
         raise BadUserInput("give at least one field to change (description, …)", "input")
     activity = await _activity_for_write(ctx, activity_id, "id")
@@ -428,7 +429,7 @@ async def update_activity(
     return activity_record(activity, ctx.require_principal().grants)
 
 
-async def add_sessions(ctx: Context, activity_id: str, dates: list[date]) -> list[SessionRecord]:
+async def add_sessions(ctx: Context, activity_id: str, dates: list[date]) -> list[ActivitySessionRecord]:
     """Sessions on `dates`, at the activity's start time and duration; a date the activity
     already has a session on, or before it starts, is refused."""
     activity = await _activity_for_write(ctx, activity_id, "activityId")
@@ -479,7 +480,7 @@ async def _lock(ctx: Context, model: type[Activity] | type[ActivitySession], key
     )
 
 
-def _decode_people(entries: list[dict[str, Any]]) -> list[tuple[str, int]]:
+def _decode_people(entries: list[AttendanceData]) -> list[tuple[str, int]]:
     people: list[tuple[str, int]] = []
     seen: set[tuple[str, int]] = set()
     for index, entry in enumerate(entries):
@@ -509,7 +510,7 @@ def _describe(attended: bool | None, label: str) -> str | None:
     return None if attended is None else f"{'attended' if attended else 'absent'}: {label}"
 
 
-async def record_attendance(ctx: Context, session_id: str, entries: list[dict[str, Any]]) -> SessionRecord:
+async def record_attendance(ctx: Context, session_id: str, entries: list[AttendanceData]) -> ActivitySessionRecord:
     """Enter a session's register at once: all or nothing, in a number of statements that does
     not depend on the number of entries. Needs ACTIVITY and SECONDARY write in the activity's
     setting, and that setting in each attendee's family scope."""
@@ -636,7 +637,7 @@ async def record_attendance(ctx: Context, session_id: str, entries: list[dict[st
 # --- contacts ------------------------------------------------------------------------------------
 
 
-async def record_contact(ctx: Context, data: dict[str, Any]) -> Payload:
+async def record_contact(ctx: Context, data: NewContact) -> Payload:
     """A home visit or other contact: SECONDARY write in a setting of the family's scope, which
     becomes the contact's setting."""
     principal = ctx.require_principal()
@@ -652,7 +653,7 @@ async def record_contact(ctx: Context, data: dict[str, Any]) -> Payload:
         raise BadUserInput(f"durationMinutes must be between 1 and {MAX_MINUTES}", "durationMinutes")
     summary = data.get("summary")
     summary = None if summary is None else (v.clean_text(summary, "summary", 4000, required=False) or None)
-    seen_ids: list[str] = data.get("people_seen") or []
+    seen_ids = data["people_seen"]
     if len(seen_ids) > 40:
         raise BadUserInput("peopleSeen: at most 40 people", "peopleSeen")
     people = []

@@ -18,8 +18,9 @@ from authz.scope import require_anywhere
 from errors import BadUserInput
 from models import AuditEvent, RoleAssignment, User
 from resolvers.context import Context
-from resolvers.history import FieldChange
+from resolvers.history import FieldChangeRecord
 from resolvers.ids import decode_id, decode_key, encode_id
+from resolvers.inputs import AuditFilterData
 from resolvers.user import UserRecord, as_user_record
 
 
@@ -110,7 +111,7 @@ class AuditEventRecord:
     category: Category | None
     subject_id: str | None
     setting_id: int | None
-    changes: list[FieldChange]
+    changes: list[FieldChangeRecord]
     policy_version: str
 
 
@@ -138,49 +139,50 @@ def _text(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
-def changes_of(changes: Any) -> list[FieldChange]:
+def changes_of(changes: Any) -> list[FieldChangeRecord]:
     """An event's `changes` as field changes: {"field": {"before", "after"}} entries as they are;
     {"before": {...}, "after": {...}} split by field; any other entry as its value after."""
     if not isinstance(changes, dict):
         return []
-    result: list[FieldChange] = []
+    result: list[FieldChangeRecord] = []
     for name, value in changes.items():
         if name in ("before", "after") and isinstance(value, dict):
             continue
         if isinstance(value, dict) and ("before" in value or "after" in value):
-            result.append(FieldChange(name, _text(value.get("before")), _text(value.get("after"))))
+            result.append(FieldChangeRecord(name, _text(value.get("before")), _text(value.get("after"))))
         else:
-            result.append(FieldChange(name, None, _text(value)))
+            result.append(FieldChangeRecord(name, None, _text(value)))
     before, after = changes.get("before"), changes.get("after")
     if isinstance(before, dict) or isinstance(after, dict):
         before = before if isinstance(before, dict) else {}
         after = after if isinstance(after, dict) else {}
         for name in dict.fromkeys([*before, *after]):
-            result.append(FieldChange(name, _text(before.get(name)), _text(after.get(name))))
+            result.append(FieldChangeRecord(name, _text(before.get(name)), _text(after.get(name))))
     return result
 
 
-async def list_audit_events(ctx: Context, filters: dict[str, Any], first: int, after: str | None) -> AuditPage:
+async def list_audit_events(ctx: Context, filters: AuditFilterData, first: int, after: str | None) -> AuditPage:
     principal = require_anywhere(ctx.require_principal(), Category.AUDIT, Action.READ)
     _first(ctx, first)
     conditions: list[ColumnElement[bool]] = []
-    if filters.get("user_id") is not None:
-        user = decode_key(filters["user_id"], "User")
+    user_id, subject_id, category = filters["user_id"], filters["subject_id"], filters["category"]
+    if user_id is not None:
+        user = decode_key(user_id, "User")
         if user is None:
             raise BadUserInput("userId: no such user", "filter.userId")
         conditions.append(AuditEvent.user_id == user)
-    if filters.get("subject_id") is not None:
-        subject = _any_id(filters["subject_id"])
+    if subject_id is not None:
+        subject = _any_id(subject_id)
         if subject is None:
             raise BadUserInput("subjectId is not an id", "filter.subjectId")
         conditions += [AuditEvent.record_type == subject[0], AuditEvent.record_id == subject[1]]
-    if filters.get("category") is not None:
-        conditions.append(AuditEvent.category == Category[filters["category"]].name)
-    if filters.get("action") is not None:
+    if category is not None:
+        conditions.append(AuditEvent.category == category.name)
+    if filters["action"] is not None:
         conditions.append(AuditEvent.action == filters["action"])
-    if filters.get("date_from") is not None:
+    if filters["date_from"] is not None:
         conditions.append(AuditEvent.at >= filters["date_from"])
-    if filters.get("date_to") is not None:
+    if filters["date_to"] is not None:
         conditions.append(AuditEvent.at <= filters["date_to"])
     position = _after(after)
     if position is not None:

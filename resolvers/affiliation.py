@@ -5,7 +5,6 @@ from datetime import date
 from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
-from authz.categories import Category
 from authz.fields import category_of
 from authz.guard import Payload
 from authz.scope import load_for_write
@@ -16,14 +15,16 @@ from resolvers import contactpoint
 from resolvers import validation as v
 from resolvers.context import Context
 from resolvers.ids import decode_key
+from resolvers.records import affiliation_record
 
 
 async def affiliate(
     ctx: Context, family_id: str, setting_id: str, consent_given_by: str, consent_date: date
 ) -> Payload:
     # Those who hold the data record the consent; staff outside the scope cannot let themselves in.
+    category = category_of("Family", "affiliations")
     target = await load_for_write(
-        ctx.session, ctx.require_principal(), Family, decode_key(family_id, "Family"), Category.SECONDARY,
+        ctx.session, ctx.require_principal(), Family, decode_key(family_id, "Family"), category,
         "familyId: no such family",
     )  # fmt: skip
     family, scope = target.row, target.scope
@@ -47,9 +48,9 @@ async def affiliate(
         "affiliation.add",
         "Affiliation",
         affiliation.id,
-        category=Category.SECONDARY,
+        category=category,
         family_id=family.id,
-        setting_id=target.acting_setting(Category.SECONDARY),
+        setting_id=target.acting_setting(category),
         changes={
             "after": {
                 "setting_id": setting_key,
@@ -59,13 +60,14 @@ async def affiliate(
         },
     )
     await ctx.session.flush()  # atomic() commits, once the response is built
-    return Payload(affiliation, category_of("Family", "affiliations"), target.grants.access_for(target.scope))
+    return Payload(affiliation_record(affiliation), category, target.grants.access_for(target.scope))
 
 
 async def revoke_affiliation(ctx: Context, affiliation_id: str) -> Payload:
     # Affiliations are secondary data: ones the caller may not read look absent (NOT_FOUND).
+    category = category_of("Family", "affiliations")
     target = await load_for_write(
-        ctx.session, ctx.require_principal(), Affiliation, decode_key(affiliation_id, "Affiliation"), Category.SECONDARY
+        ctx.session, ctx.require_principal(), Affiliation, decode_key(affiliation_id, "Affiliation"), category
     )
     affiliation, family = target.row, target.family
     if affiliation.revoked_at is not None:
@@ -85,11 +87,11 @@ async def revoke_affiliation(ctx: Context, affiliation_id: str) -> Payload:
         "affiliation.revoke",
         "Affiliation",
         affiliation.id,
-        category=Category.SECONDARY,
+        category=category,
         family_id=family.id,
-        setting_id=target.acting_setting(Category.SECONDARY),
+        setting_id=target.acting_setting(category),
         changes={"before": {"revoked_at": None}, "after": {"revoked_at": affiliation.revoked_at.isoformat()}},
     )
     contactpoint.touch_family(ctx.session, family.id)
     await ctx.session.flush()  # atomic() commits, once the response is built
-    return Payload(affiliation, category_of("Family", "affiliations"), target.grants.access_for(target.scope))
+    return Payload(affiliation_record(affiliation), category, target.grants.access_for(target.scope))

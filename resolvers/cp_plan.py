@@ -5,7 +5,7 @@ from datetime import date
 from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
-from authz.categories import Action, Category
+from authz.categories import Action
 from authz.fields import category_of
 from authz.guard import Payload
 from authz.scope import load_for_write, shared_with
@@ -14,14 +14,15 @@ from models import Child, ChildProtectionPlan, Family
 from models.base import utcnow
 from resolvers.context import Context
 from resolvers.ids import decode_key
-from resolvers.records import PersonRecord, person_record
+from resolvers.records import PersonRecord, person_record, plan_record
 from resolvers.validation import past_date, today
 
 
 async def start_plan(ctx: Context, child_id: str, start_date: date, category: str) -> Payload:
     principal = ctx.require_principal()
+    data_category = category_of("Child", "child_protection_plan")
     target = await load_for_write(
-        ctx.session, principal, Child, decode_key(child_id, "Child"), Category.CP_PLAN, "childId: no such child"
+        ctx.session, principal, Child, decode_key(child_id, "Child"), data_category, "childId: no such child"
     )
     child, family = target.row, target.family
     past_date(start_date, "startDate", today())
@@ -48,20 +49,21 @@ async def start_plan(ctx: Context, child_id: str, start_date: date, category: st
         "cp_plan.start",
         "Child",
         child.id,
-        category=Category.CP_PLAN,
+        category=data_category,
         family_id=family.id,
-        setting_id=target.acting_setting(Category.CP_PLAN),
+        setting_id=target.acting_setting(data_category),
         changes={"childProtectionPlan": {"before": None, "after": f"{category} from {start_date.isoformat()}"}},
     )
     await ctx.session.flush()  # atomic() commits, once the response is built
-    return Payload(plan, category_of("Child", "child_protection_plan"), target.grants.access_for(target.scope))
+    return Payload(plan_record(plan), data_category, target.grants.access_for(target.scope))
 
 
 async def end_plan(ctx: Context, plan_id: str, end_date: date) -> Payload:
     # A plan is CP-plan data: one the caller may not read looks absent (NOT_FOUND).
+    data_category = category_of("Child", "child_protection_plan")
     target = await load_for_write(
         ctx.session, ctx.require_principal(), ChildProtectionPlan, decode_key(plan_id, "ChildProtectionPlan"),
-        Category.CP_PLAN,
+        data_category,
     )  # fmt: skip
     plan, family = target.row, target.family
     if plan.end_date is not None:
@@ -83,20 +85,21 @@ async def end_plan(ctx: Context, plan_id: str, end_date: date) -> Payload:
         "cp_plan.end",
         "Child",
         plan.child_id,
-        category=Category.CP_PLAN,
+        category=data_category,
         family_id=family.id,
-        setting_id=target.acting_setting(Category.CP_PLAN),
+        setting_id=target.acting_setting(data_category),
         changes={"childProtectionPlan.endDate": {"before": None, "after": end_date.isoformat()}},
     )
     await ctx.session.flush()  # atomic() commits, once the response is built
-    return Payload(plan, category_of("Child", "child_protection_plan"), target.grants.access_for(target.scope))
+    return Payload(plan_record(plan), data_category, target.grants.access_for(target.scope))
 
 
 async def protection_list(ctx: Context, setting_id: str) -> list[PersonRecord]:
     principal = ctx.require_principal()
+    data_category = category_of("Child", "child_protection_plan")  # the list says which children have a plan
     key = decode_key(setting_id, "Setting")
-    if key is None or not principal.grants.allows(Category.CP_PLAN, Action.READ, [key]):
-        raise Forbidden(Category.CP_PLAN.name)
+    if key is None or not principal.grants.allows(data_category, Action.READ, [key]):
+        raise Forbidden(data_category.name)
     rows = await ctx.reader.rows(
         select(Child, Family)
         .join(Family, Family.id == Child.family_id)
@@ -110,7 +113,7 @@ async def protection_list(ctx: Context, setting_id: str) -> list[PersonRecord]:
         "Setting",
         key,
         setting_id=key,
-        category=Category.CP_PLAN,
+        category=data_category,
         changes={"children": [row.Child.id for row in rows]},
     )
     return [person_record("Child", row.Child, access) for row, access in zip(rows, accesses, strict=True)]

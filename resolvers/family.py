@@ -20,6 +20,7 @@ from resolvers.context import Context
 from resolvers.form import form_payload, log_change_entered, mark_entered, outstanding_form
 from resolvers.history import FAMILY_FIELDS, PERSON_FIELDS, record_changes, written_categories
 from resolvers.ids import decode_key, encode_id
+from resolvers.inputs import AddressData, FamilyChanges, NewFamily, PersonData, ReferralData
 from resolvers.loaders import with_setting
 from resolvers.locking import bump_version
 from resolvers.records import FamilyRecord, family_record, person_record
@@ -101,18 +102,18 @@ async def list_families(
     )
 
 
-async def register_family(ctx: Context, data: dict[str, Any]) -> FamilyRecord:
-    """`data` is the input as plain values (see schema.mutation.plain)."""
+async def register_family(ctx: Context, data: NewFamily) -> FamilyRecord:
     today = v.today()
     setting_key = await v.existing_setting(ctx.session, data["setting_id"], "settingId")
     scope = frozenset([setting_key])
     principal = require(ctx.require_principal(), Category.PRIMARY, Action.WRITE, scope)
-    for group, most in (("carers", MAX_CARERS), ("children", MAX_CHILDREN)):
-        if len(data[group]) > most:
+    for group, members, most in (("carers", data["carers"], MAX_CARERS), ("children", data["children"], MAX_CHILDREN)):
+        if len(members) > most:
             raise BadUserInput(f"{group}: at most {most} in one registration", group)
-    people = [("carers", p) for p in data["carers"]] + [("children", p) for p in data["children"]]
+    people: list[tuple[str, PersonData]] = [("carers", p) for p in data["carers"]]
+    people += [("children", p) for p in data["children"]]
     referral = data.get("referral") or (data["source"] == Deadline.REFERRAL and data.get("form_id")) or None
-    given = {"general_note": data["general_note"], "referral": referral}
+    given: dict[str, object] = {"general_note": data["general_note"], "referral": referral}
     written = set(written_categories("Family", FAMILY_FIELDS, given))  # each as its field declares it
     for group, p in people:
         given = {column: value for column, value in p.items() if column in PERSON_FIELDS}
@@ -180,11 +181,12 @@ async def register_family(ctx: Context, data: dict[str, Any]) -> FamilyRecord:
     return (await as_records(ctx, [family]))[0]
 
 
-async def registration_form(ctx: Context, data: dict[str, Any], kind: Deadline, setting: int, today: date) -> Form:
+async def registration_form(ctx: Context, data: NewFamily, kind: Deadline, setting: int, today: date) -> Form:
     """The initial contact or referral form the family is registered from (standards 5.1,
     5.2): one logged as received earlier, or a new one received on `receivedOn`."""
-    if data.get("form_id"):
-        form = await outstanding_form(ctx, data["form_id"], kind, setting)
+    form_id, consent_date = data["form_id"], data["consent_date"]
+    if form_id:
+        form = await outstanding_form(ctx, form_id, kind, setting)
     else:
         form = Form(
             kind=kind.value,
@@ -196,9 +198,7 @@ async def registration_form(ctx: Context, data: dict[str, Any], kind: Deadline, 
         ctx.session.add(form)
     form.consent_to_contact = data["consent_to_contact"]
     form.consent_recorded_by_id = ctx.require_principal().user_id
-    form.consent_date = (
-        v.past_date(data["consent_date"], "consentDate", today) if data.get("consent_date") else form.received_on
-    )
+    form.consent_date = v.past_date(consent_date, "consentDate", today) if consent_date else form.received_on
     referral = data.get("referral")
     if referral is not None:
         if kind is not Deadline.REFERRAL:
@@ -207,14 +207,14 @@ async def registration_form(ctx: Context, data: dict[str, Any], kind: Deadline, 
     return form
 
 
-async def fill_referral(ctx: Context, form: Form, referral: dict[str, Any]) -> None:
+async def fill_referral(ctx: Context, form: Form, referral: ReferralData) -> None:
     form.referral_type = referral["referral_type"]
     form.referrer_name = _optional(referral.get("referrer_name"), "referral.referrerName", 200)
     form.referrer_organisation = _optional(referral.get("organisation"), "referral.organisation", 200)
     form.reason_code = await v.active_code(ctx.session, "REFERRAL_REASON", referral["reason"], "referral.reason")
 
 
-async def clean_address(address: dict[str, Any] | None, field: str) -> dict[str, Any]:
+async def clean_address(address: AddressData | None, field: str) -> dict[str, Any]:
     if address is None:
         return {"address_line1": None, "address_line2": None, "town": None, "postcode": None}
     return {
@@ -229,7 +229,7 @@ def _optional(value: str | None, field: str, max_length: int) -> str | None:
     return None if value is None else (v.clean_text(value, field, max_length, required=False) or None)
 
 
-async def clean_person(ctx: Context, person: dict[str, Any], field: str, today: date) -> dict[str, Any]:
+async def clean_person(ctx: Context, person: PersonData, field: str, today: date) -> dict[str, Any]:
     dob = person["date_of_birth"]
     values = {
         "first_name": v.provisional_forename(person["first_name"], field)
@@ -248,7 +248,7 @@ async def clean_person(ctx: Context, person: dict[str, Any], field: str, today: 
     return values
 
 
-async def update_family(ctx: Context, family_id: str, expected_version: int, changes: dict[str, Any]) -> FamilyRecord:
+async def update_family(ctx: Context, family_id: str, expected_version: int, changes: FamilyChanges) -> FamilyRecord:
     """`changes` holds only the fields the client gave (an omitted field is unchanged)."""
     if not {"address", "general_note"} & changes.keys():
         raise BadUserInput("give at least one field to change (address, generalNote)", "input")
@@ -290,7 +290,7 @@ async def update_family(ctx: Context, family_id: str, expected_version: int, cha
 
 
 async def record_referral(
-    ctx: Context, family_id: str, received_on: date, referral: dict[str, Any], form_id: str | None
+    ctx: Context, family_id: str, received_on: date, referral: ReferralData, form_id: str | None
 ) -> Payload:
     """A referral for a family already registered (standards 5.2): its details are entered
     within 2 working days of receipt, like the referral that registers a family."""

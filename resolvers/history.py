@@ -87,40 +87,40 @@ def record_changes(
 
 
 @dataclass(slots=True)
-class FieldChange:
+class FieldChangeRecord:
     field_name: str
     before: str | None
     after: str | None
 
 
 @dataclass(slots=True)
-class HistoryEntry:
+class HistoryEntryRecord:
     at: datetime
     action: str
     user_name: str | None
     setting_id: int | None
     category: Category
-    changes: list[FieldChange]
+    changes: list[FieldChangeRecord]
 
 
 def _text(value: Any) -> str | None:
     return None if value is None else str(value)
 
 
-def history_entries(rows: list[Any]) -> list[HistoryEntry]:
+def history_entries(rows: list[Any]) -> list[HistoryEntryRecord]:
     """History entries from the audit rows the history loader read for one record."""
     entries = []
     for event, user_name in rows:
         changes = [
-            FieldChange(name, _text(change.get("before")), _text(change.get("after")))
+            FieldChangeRecord(name, _text(change.get("before")), _text(change.get("after")))
             for name, change in (event.changes or {}).items()
             if isinstance(change, dict) and ("before" in change or "after" in change)
         ]
         entries.append(
-            HistoryEntry(event.at, event.action, user_name, event.setting_id, Category[event.category], changes)
+            HistoryEntryRecord(event.at, event.action, user_name, event.setting_id, Category[event.category], changes)
         )
     return entries
 
 
-def visible(entries: list[HistoryEntry], access: Access) -> list[HistoryEntry]:
+def visible(entries: list[HistoryEntryRecord], access: Access) -> list[HistoryEntryRecord]:
     return [entry for entry in entries if entry.category in access.read]

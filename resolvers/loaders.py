@@ -1,10 +1,9 @@
 """Per-request data loaders: one SQL statement per relation per query level, never per row."""
 
 from collections import defaultdict
-from collections.abc import Callable, Coroutine, Hashable, Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Coroutine, Hashable, Iterable, Sequence
 from functools import partial
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from aiodataloader import DataLoader
 from sqlalchemy import Row, Select, select
@@ -28,8 +27,11 @@ from models import (
 from models.audit import READ_SUFFIX
 from resolvers.activity_loaders import ActivityLoaders
 from resolvers.reader import Reader
+from resolvers.records import AffiliationRecord, PlanRecord, SettingRecord, affiliation_record, plan_record
 
 K = TypeVar("K", bound=Hashable)
+V = TypeVar("V")
+Key = TypeVar("Key", bound=Hashable, contravariant=True)
 AnyRow = Row[Any]
 
 # Many-to-one settings are joined into the statement of the rows that name them (families,
@@ -45,27 +47,29 @@ def with_setting(statement: Select[Any], setting_id: Any) -> Select[Any]:
     )
 
 
-@dataclass(frozen=True, slots=True)
-class SettingRow:
-    id: int
-    code: str
-    name: str
-
-
-def _grouped(keys: Sequence[K], rows: Iterable[AnyRow], key_of: Callable[[AnyRow], K]) -> list[list[AnyRow]]:
-    groups: dict[K, list[AnyRow]] = defaultdict(list)
+def _grouped(keys: Sequence[K], rows: Iterable[V], key_of: Callable[[V], Hashable]) -> list[list[V]]:
+    groups: dict[Hashable, list[V]] = defaultdict(list)
     for row in rows:
         groups[key_of(row)].append(row)
     return [groups.get(key, []) for key in keys]
 
 
-def _by_key(keys: Sequence[K], rows: Iterable[AnyRow], key_of: Callable[[AnyRow], K]) -> list[AnyRow | None]:
+def _by_key(keys: Sequence[K], rows: Iterable[V], key_of: Callable[[V], K]) -> list[V | None]:
     found = {key_of(row): row for row in rows}
     return [found.get(key) for key in keys]
 
 
-def _loader(batch: Callable[[list[Any]], Coroutine[Any, Any, list[Any]]]) -> DataLoader[Any, Any]:
-    return DataLoader(batch_load_fn=batch)
+class Loader(Protocol[Key, V]):
+    """An aiodataloader DataLoader, as typed as its batch function (the package has no types)."""
+
+    def load(self, key: Key) -> Awaitable[V]: ...
+    def load_many(self, keys: Iterable[Key]) -> Awaitable[list[V]]: ...
+    def prime(self, key: Key, value: V) -> object: ...
+
+
+def _loader(batch: Callable[[list[K]], Coroutine[Any, Any, list[V]]]) -> Loader[K, V]:
+    loader: Loader[K, V] = DataLoader(batch_load_fn=batch)
+    return loader
 
 
 class Loaders:
@@ -95,10 +99,12 @@ class Loaders:
             if setting_id not in seen:
                 seen.add(setting_id)
                 self.setting.prime(
-                    setting_id, SettingRow(setting_id, getattr(row, SETTING_CODE), getattr(row, SETTING_NAME))
+                    setting_id, SettingRecord(setting_id, getattr(row, SETTING_CODE), getattr(row, SETTING_NAME))
                 )
 
-    async def family_access(self, grants: Grants, families: Sequence[Any]) -> list[tuple[Access, list[AnyRow]]]:
+    async def family_access(
+        self, grants: Grants, families: Sequence[Any]
+    ) -> list[tuple[Access, list[AffiliationRecord]]]:
         """The caller's access to each family (rows with `id` and `registered_setting_id`) and
         the affiliations, revoked ones too, its scope was read from: one statement for all."""
         affiliations = await self.affiliations.load_many([family.id for family in families])
@@ -107,9 +113,9 @@ class Loaders:
             for family, affs in zip(families, affiliations, strict=True)
         ]
 
-    async def _settings(self, ids: list[int]) -> list[AnyRow | None]:
+    async def _settings(self, ids: list[int]) -> list[SettingRecord | None]:
         rows = await self.reader.rows(select(Setting.id, Setting.code, Setting.name).where(Setting.id.in_(ids)))
-        return _by_key(ids, rows, lambda r: r.id)
+        return _by_key(ids, (SettingRecord(r.id, r.code, r.name) for r in rows), lambda r: r.id)
 
     async def _families(self, ids: list[int]) -> list[AnyRow | None]:
         statement = with_setting(select(Family.__table__), Family.registered_setting_id).where(Family.id.in_(ids))
@@ -117,7 +123,7 @@ class Loaders:
         self.prime_settings(rows, "registered_setting_id")
         return _by_key(ids, rows, lambda f: f.id)
 
-    async def _affiliations(self, family_ids: list[int]) -> list[list[AnyRow]]:
+    async def _affiliations(self, family_ids: list[int]) -> list[list[AffiliationRecord]]:
         statement = (
             with_setting(select(Affiliation.__table__), Affiliation.setting_id)
             .where(Affiliation.family_id.in_(family_ids))
@@ -125,7 +131,7 @@ class Loaders:
         )
         rows = await self.reader.rows(statement)
         self.prime_settings(rows, "setting_id")
-        return _grouped(family_ids, rows, lambda a: a.family_id)
+        return _grouped(family_ids, map(affiliation_record, rows), lambda a: a.family_id)
 
     async def read_people(self, model: type[Carer] | type[Child], family_ids: list[int]) -> list[list[AnyRow]]:
         """The carers or children of each family, in one statement, past the loader's cache."""
@@ -143,12 +149,12 @@ class Loaders:
         )
         return _grouped(carer_ids, await self.reader.rows(statement), lambda r: r.carer_id)
 
-    async def _open_cp_plans(self, child_ids: list[int]) -> list[AnyRow | None]:
+    async def _open_cp_plans(self, child_ids: list[int]) -> list[PlanRecord | None]:
         statement = select(ChildProtectionPlan.__table__).where(
             ChildProtectionPlan.child_id.in_(child_ids), ChildProtectionPlan.end_date.is_(None)
         )
         rows = await self.reader.rows(statement)
-        return _by_key(child_ids, rows, lambda p: p.child_id)
+        return _by_key(child_ids, map(plan_record, rows), lambda p: p.child_id)
 
     def _notes_of(
         self, subject_type: str
@@ -170,14 +176,13 @@ class Loaders:
 
         return load
 
-    async def _all_cp_plans(self, child_ids: list[int]) -> list[list[AnyRow]]:
+    async def _all_cp_plans(self, child_ids: list[int]) -> list[list[PlanRecord]]:
         statement = (
-            select(ChildProtectionPlan)
+            select(ChildProtectionPlan.__table__)
             .where(ChildProtectionPlan.child_id.in_(child_ids))
             .order_by(ChildProtectionPlan.start_date, ChildProtectionPlan.id)
         )
-        rows = await self.reader.rows(statement)
-        return _grouped(child_ids, (r[0] for r in rows), lambda p: p.child_id)
+        return _grouped(child_ids, map(plan_record, await self.reader.rows(statement)), lambda p: p.child_id)
 
     async def _history(self, keys: list[tuple[str, int]]) -> list[list[AnyRow]]:
         """Audit events of records, keyed by (record type, record id); administrative events
@@ -197,10 +202,10 @@ class Loaders:
         rows = await self.reader.rows(statement)
         return _grouped(keys, rows, lambda r: (r.AuditEvent.record_type, r.AuditEvent.record_id))
 
-    async def _forms(self, family_ids: list[int]) -> list[list[AnyRow]]:
+    async def _forms(self, family_ids: list[int]) -> list[list[Form]]:
         statement = select(Form).where(Form.family_id.in_(family_ids)).order_by(Form.received_on, Form.id)
-        rows = await self.reader.rows(statement)
-        return _grouped(family_ids, (r[0] for r in rows), lambda f: f.family_id)
+        forms: list[Form] = [row[0] for row in await self.reader.rows(statement)]
+        return _grouped(family_ids, forms, lambda f: f.family_id)
 
     def _codes_of(self, subject_type: str) -> Callable[[list[tuple[int, str]]], Coroutine[Any, Any, list[list[str]]]]:
         """Codes set on subjects, keyed by (subject id, list name)."""

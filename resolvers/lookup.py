@@ -1,5 +1,6 @@
 """Drop-down lists (standards 15): every user reads them; the eStart Administrator keeps them."""
 
+from dataclasses import dataclass
 from enum import StrEnum
 
 from sqlalchemy import select
@@ -29,17 +30,31 @@ class LookupList(StrEnum):
 SUBJECT_KINDS = {"FAMILY", "CARER", "CHILD"}
 
 
-async def list_values(ctx: Context, list_name: str, include_inactive: bool) -> list[LookupValue]:
+@dataclass(frozen=True, slots=True)
+class LookupValueRecord:
+    code: str
+    label: str
+    active: bool
+    applies_to: str | None
+    setting_id: int | None
+
+
+def lookup_record(value: LookupValue) -> LookupValueRecord:
+    return LookupValueRecord(value.code, value.label, value.active, value.applies_to, value.setting_id)
+
+
+async def list_values(ctx: Context, list_name: str, include_inactive: bool) -> list[LookupValueRecord]:
     ctx.require_principal()
     statement = select(LookupValue).where(LookupValue.list_name == list_name)
     if not include_inactive:
         statement = statement.where(LookupValue.active)
-    return [row[0] for row in await ctx.reader.rows(statement.order_by(LookupValue.label, LookupValue.code))]
+    rows = await ctx.reader.rows(statement.order_by(LookupValue.label, LookupValue.code))
+    return [lookup_record(row[0]) for row in rows]
 
 
 async def add_value(
     ctx: Context, list_name: str, code: str, label: str, setting_id: str | None, applies_to: str | None
-) -> LookupValue:
+) -> LookupValueRecord:
     require_anywhere(ctx.require_principal(), Category.LOOKUPS_ADMIN, Action.WRITE)
     code = code.strip().upper()
     if not CODE.fullmatch(code):
@@ -68,10 +83,12 @@ async def add_value(
         changes={"code": {"before": None, "after": code}, "label": {"before": None, "after": value.label}},
     )  # fmt: skip
     await ctx.session.flush()  # atomic() commits, once the response is built
-    return value
+    return lookup_record(value)
 
 
-async def update_value(ctx: Context, list_name: str, code: str, label: str | None, active: bool | None) -> LookupValue:
+async def update_value(
+    ctx: Context, list_name: str, code: str, label: str | None, active: bool | None
+) -> LookupValueRecord:
     require_anywhere(ctx.require_principal(), Category.LOOKUPS_ADMIN, Action.WRITE)
     value = await ctx.session.scalar(
         select(LookupValue).where(LookupValue.list_name == list_name, LookupValue.code == code)
@@ -91,4 +108,4 @@ async def update_value(ctx: Context, list_name: str, code: str, label: str | Non
         changes={k: {"before": before[k], "after": after[k]} for k in after if before[k] != after[k]},
     )  # fmt: skip
     await ctx.session.flush()  # atomic() commits, once the response is built
-    return value
+    return lookup_record(value)

@@ -3,7 +3,6 @@ A correction is a new note that references the one it corrects; nothing is edite
 
 from sqlalchemy import select
 
-from authz.categories import Category
 from authz.guard import Payload
 from errors import BadUserInput
 from models import Note, User
@@ -14,12 +13,13 @@ from resolvers.records import NoteRecord
 from resolvers.subject import resolve_subject
 from resolvers.validation import clean_text
 
-KIND_CATEGORY = {"HISTORY": Category.SECONDARY, "CONFIDENTIAL": Category.CONFIDENTIAL}
+# The notes history each kind of note is added to: its category is the one that field declares.
+KIND_FIELDS = {"HISTORY": "notes", "CONFIDENTIAL": "confidential_notes"}
 
 
 async def add_note(ctx: Context, subject_id: str, kind: str, text: str, corrects: str | None = None) -> Payload:
-    category = KIND_CATEGORY[kind]
-    subject = await resolve_subject(ctx, subject_id, category)
+    subject = await resolve_subject(ctx, subject_id, KIND_FIELDS[kind])
+    category = subject.category
     principal = ctx.require_principal()
     corrected = None if corrects is None else await _corrected_note(ctx, corrects, subject.type_name, subject.key, kind)
     note = Note(

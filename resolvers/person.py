@@ -18,6 +18,7 @@ from resolvers.family import MAX_CARERS, MAX_CHILDREN, as_records, clean_person
 from resolvers.form import log_change_entered
 from resolvers.history import PERSON_FIELDS, field_category, record_changes
 from resolvers.ids import decode_id, decode_key, encode_id
+from resolvers.inputs import PersonChanges, PersonData, RelationshipData
 from resolvers.records import PersonRecord, person_record
 
 PEOPLE: dict[str, type[Carer] | type[Child]] = {"Carer": Carer, "Child": Child}
@@ -57,11 +58,11 @@ async def get_person(ctx: Context, person_id: str, type_name: str) -> PersonReco
 
 
 async def update_person(
-    ctx: Context, type_name: str, person_id: str, expected_version: int, changes: dict[str, Any]
+    ctx: Context, type_name: str, person_id: str, expected_version: int, changes: PersonChanges
 ) -> PersonRecord:
     """Correct a person's details: each field given needs the write right of its category, and
     is validated as at registration. `changes` holds only the fields the client gave."""
-    given = {name: changes[name] for name in PERSON_INPUT_FIELDS if name in changes}
+    given = {name: value for name, value in changes.items() if name in PERSON_INPUT_FIELDS}
     if not given:
         raise BadUserInput(f"give at least one field to change ({', '.join(REQUIRED)}, …)", "input")
     categories = {field_category(type_name, PERSON_FIELDS, name) for name in given}
@@ -126,7 +127,7 @@ def _stale(type_name: str, expected_version: int) -> Conflict:
 
 
 async def add_person(
-    ctx: Context, type_name: str, family_id: str, data: dict[str, Any], relationships: list[dict[str, Any]]
+    ctx: Context, type_name: str, family_id: str, data: PersonData, relationships: list[RelationshipData]
 ) -> PersonRecord:
     """A newborn, a new partner, a child come to stay: PRIMARY write in the family's scope, and
     SECONDARY write for ethnicity or language given, validated as at registration."""
@@ -173,7 +174,7 @@ async def _current_count(ctx: Context, model: type[Carer] | type[Child], family_
 
 
 async def _relationships_of(
-    ctx: Context, person: Carer | Child, family: Family, data: dict[str, Any], relationships: list[dict[str, Any]]
+    ctx: Context, person: Carer | Child, family: Family, data: PersonData, relationships: list[RelationshipData]
 ) -> list[CarerChild]:
     """A new carer's relationship to each current child, or a new child's to the carers named."""
     if isinstance(person, Carer):

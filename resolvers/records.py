@@ -8,12 +8,40 @@ from typing import Any
 from authz.grants import Access
 
 
+@dataclass(frozen=True, slots=True)
+class SettingRecord:
+    id: int
+    code: str
+    name: str
+
+
 @dataclass(slots=True)
 class AddressRecord:
     line1: str | None
     line2: str | None
     town: str | None
     postcode: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class AffiliationRecord:
+    id: int
+    family_id: int
+    setting_id: int
+    consent_given_by: str
+    consent_date: date
+    revoked_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class PlanRecord:
+    """A child protection plan."""
+
+    id: int
+    child_id: int
+    category: str
+    start_date: date
+    end_date: date | None
 
 
 @dataclass(slots=True)
@@ -25,7 +53,7 @@ class FamilyRecord:
     general_note: str | None
     consent_to_contact: bool
     access: Access
-    affiliations: list[Any]  # read with the scope, which they define
+    affiliations: list[AffiliationRecord]  # read with the scope, which they define
     carers: "list[PersonRecord] | None" = None  # preloaded for a page (resolvers.family.preload)
     children: "list[PersonRecord] | None" = None
 
@@ -60,7 +88,17 @@ class NoteRecord:
     corrects_note_id: int | None = None
 
 
-def family_record(row: Any, access: Access, affiliations: list[Any]) -> FamilyRecord:
+def affiliation_record(row: Any) -> AffiliationRecord:
+    return AffiliationRecord(
+        row.id, row.family_id, row.setting_id, row.consent_given_by, row.consent_date, row.revoked_at
+    )
+
+
+def plan_record(row: Any) -> PlanRecord:
+    return PlanRecord(row.id, row.child_id, row.category, row.start_date, row.end_date)
+
+
+def family_record(row: Any, access: Access, affiliations: list[AffiliationRecord]) -> FamilyRecord:
     return FamilyRecord(
         id=row.id,
         version=row.version,

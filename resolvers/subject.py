@@ -7,6 +7,7 @@ from typing import Any
 from sqlalchemy import delete, select
 
 from authz.categories import Category
+from authz.fields import category_of
 from authz.scope import Target, load_for_write
 from errors import BadUserInput
 from models import Carer, Child, Family, LookupValue, SubjectCode
@@ -18,7 +19,14 @@ from resolvers.lookup import LookupList
 from resolvers.validation import clean_text
 
 SUBJECTS: dict[str, Any] = {"Family": Family, "Carer": Carer, "Child": Child}
-SUBJECT_LISTS = {LookupList.WARNING, LookupList.HARD_TO_REACH_GROUP, LookupList.CUSTOM_INDICATOR}
+# The list each code list is set as: (its API name, in audit events; the record field it is,
+# whose declared category the write needs and is audited under).
+LIST_FIELDS = {
+    LookupList.WARNING: ("warnings", "warnings"),
+    LookupList.HARD_TO_REACH_GROUP: ("hardToReachGroups", "hard_to_reach_groups"),
+    LookupList.CUSTOM_INDICATOR: ("indicators", "indicators"),
+}
+GENERAL_NOTE = "general_note"
 
 
 @dataclass(slots=True)
@@ -26,6 +34,7 @@ class Subject:
     type_name: str  # Family | Carer | Child
     key: int
     target: Target[Any]
+    category: Category  # of the field written
 
     @property
     def row(self) -> Any:
@@ -39,15 +48,17 @@ class Subject:
         return self.target.acting_setting(category)
 
 
-async def resolve_subject(ctx: Context, subject_id: str, category: Category, field: str = "subjectId") -> Subject:
-    """The family, carer or child an ID names, for a write of `category` (authz.scope.load_for_write)."""
+async def resolve_subject(ctx: Context, subject_id: str, record_field: str, field: str = "subjectId") -> Subject:
+    """The family, carer or child an ID names, for a write of its field `record_field` (a python
+    name, "general_note"), which needs the category that field declares (authz.scope.load_for_write)."""
     decoded = decode_id(subject_id, *SUBJECTS)
     type_name, key = ("Family", None) if decoded is None else decoded
+    category = category_of(type_name, record_field)
     target = await load_for_write(
         ctx.session, ctx.require_principal(), SUBJECTS[type_name], key, category,
         f"{field}: no such family, carer or child",
     )  # fmt: skip
-    return Subject(type_name, target.row.id, target)
+    return Subject(type_name, target.row.id, target, category)
 
 
 async def lock_subject(ctx: Context, subject: Subject, expected_version: int | None) -> Any:
@@ -66,8 +77,8 @@ async def set_codes(
     ctx: Context, subject_id: str, list_name: LookupList, codes: list[str], expected_version: int | None = None
 ) -> list[str]:
     """Replace the codes of one list set on a subject; every code must be active in the list."""
-    assert list_name in SUBJECT_LISTS
-    subject = await resolve_subject(ctx, subject_id, Category.SECONDARY)
+    api_name, record_field = LIST_FIELDS[list_name]
+    subject = await resolve_subject(ctx, subject_id, record_field)
     wanted = sorted(set(codes))
     values = {
         value.code: value
@@ -114,19 +125,12 @@ async def set_codes(
         )
         ctx.audit.write(
             f"{list_name.lower()}.set", subject.type_name, subject.key,
-            family_id=subject.family.id, category=Category.SECONDARY,
-            setting_id=subject.setting_for(Category.SECONDARY),
-            changes={LIST_FIELDS[list_name]: {"before": ", ".join(current), "after": ", ".join(wanted)}},
+            family_id=subject.family.id, category=subject.category,
+            setting_id=subject.setting_for(subject.category),
+            changes={api_name: {"before": ", ".join(current), "after": ", ".join(wanted)}},
         )  # fmt: skip
     await ctx.session.flush()  # atomic() commits, once the response is built
     return wanted
-
-
-LIST_FIELDS = {
-    LookupList.WARNING: "warnings",
-    LookupList.HARD_TO_REACH_GROUP: "hardToReachGroups",
-    LookupList.CUSTOM_INDICATOR: "indicators",
-}
 
 
 async def set_general_note(
@@ -134,7 +138,7 @@ async def set_general_note(
 ) -> str | None:
     """The one general note of a family, carer or child, replaced (standards 7): information
     fit for the family's front screen; warnings belong in the warnings list."""
-    subject = await resolve_subject(ctx, subject_id, Category.SECONDARY)
+    subject = await resolve_subject(ctx, subject_id, GENERAL_NOTE)
     note = None if text is None else (clean_text(text, "text", 4000, required=False) or None)
     row = await lock_subject(ctx, subject, expected_version)
     before = row.general_note
@@ -142,9 +146,9 @@ async def set_general_note(
     record_changes(
         ctx, "general_note.set", subject.type_name, subject.key,
         FAMILY_FIELDS if subject.type_name == "Family" else PERSON_FIELDS,
-        {"general_note": before}, {"general_note": note},
+        {GENERAL_NOTE: before}, {GENERAL_NOTE: note},
         family_id=subject.family.id,
-        setting_id=subject.setting_for(Category.SECONDARY),
+        setting_id=subject.setting_for(subject.category),
     )  # fmt: skip
     await ctx.session.flush()  # atomic() commits, once the response is built
     return note

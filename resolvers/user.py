@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import select
 
 from auth.passwords import check_new_password
-from authz.categories import Action, Category, Role
+from authz.categories import Action, Category
 from authz.duties import SeparationOfDuties, direct_refusal
 from authz.scope import require_anywhere
 from errors import BadUserInput, NotFound
@@ -18,6 +18,8 @@ from resolvers import validation as v
 from resolvers.compliance import Compliance, compliance
 from resolvers.context import Context
 from resolvers.ids import decode_key
+from resolvers.inputs import NewUser, RoleData
+from resolvers.records import SettingRecord
 
 
 @dataclass(slots=True)
@@ -67,10 +69,8 @@ async def user_record(ctx: Context, user_id: int) -> UserRecord:
     return as_user_record(ctx, user, [(row.role, row.setting_id) for row in rows])
 
 
-async def role_set(
-    ctx: Context, assignments: list[dict[str, Any]], field_name: str = "roles"
-) -> set[tuple[str, int | None]]:
-    """RoleInputs (plain) as (role value, setting key or None) pairs; unknown settings refused."""
+async def role_set(ctx: Context, assignments: list[RoleData], field_name: str = "roles") -> set[tuple[str, int | None]]:
+    """Role assignments as (role value, setting key or None) pairs; unknown settings refused."""
     if not assignments:
         raise BadUserInput("a user needs at least one role", field_name)
     roles: set[tuple[str, int | None]] = set()
@@ -81,16 +81,17 @@ async def role_set(
             if setting_id is None
             else await v.existing_setting(ctx.session, setting_id, f"{field_name}[{index}].settingId")
         )
-        roles.add((Role[assignment["role"]].value, setting_key))
+        roles.add((assignment["role"].value, setting_key))
     return roles
 
 
-async def list_settings(ctx: Context) -> list[Setting]:
+async def list_settings(ctx: Context) -> list[SettingRecord]:
     ctx.require_principal()
-    return [row[0] for row in await ctx.reader.rows(select(Setting).order_by(Setting.code))]
+    rows = await ctx.reader.rows(select(Setting.id, Setting.code, Setting.name).order_by(Setting.code))
+    return [SettingRecord(row.id, row.code, row.name) for row in rows]
 
 
-async def create_setting(ctx: Context, code: str, name: str) -> Setting:
+async def create_setting(ctx: Context, code: str, name: str) -> SettingRecord:
     require_anywhere(ctx.require_principal(), Category.USER_ADMIN, Action.WRITE)
     if not v.SETTING_CODE.fullmatch(code):
         raise BadUserInput("code must be 2 to 10 letters or digits", "code")
@@ -108,10 +109,10 @@ async def create_setting(ctx: Context, code: str, name: str) -> Setting:
         changes={"after": {"code": code, "name": setting.name}},
     )
     await ctx.session.flush()  # atomic() commits, once the response is built
-    return setting
+    return SettingRecord(setting.id, setting.code, setting.name)
 
 
-async def create_user(ctx: Context, data: dict[str, Any], hash_password: Callable[[str], Awaitable[str]]) -> UserRecord:
+async def create_user(ctx: Context, data: NewUser, hash_password: Callable[[str], Awaitable[str]]) -> UserRecord:
     require_anywhere(ctx.require_principal(), Category.USER_ADMIN, Action.WRITE)
     today = v.today()
     username = data["username"].strip().lower()

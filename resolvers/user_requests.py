@@ -36,6 +36,7 @@ from resolvers.compliance import compliance
 from resolvers.context import Context
 from resolvers.form import calendar_for
 from resolvers.ids import decode_key
+from resolvers.inputs import NewUserRequest, RoleData
 from resolvers.user import role_set
 
 Roles = set[tuple[str, int | None]]
@@ -213,7 +214,7 @@ async def _username_free(ctx: Context, username: str, request_id: int | None = N
         raise BadUserInput(f"username {username} is already asked for", "username")
 
 
-async def request_user(ctx: Context, data: dict[str, Any]) -> UserRequestRecord:
+async def request_user(ctx: Context, data: NewUserRequest) -> UserRequestRecord:
     """A User Request Form: a new user for the requester's settings (standards 4)."""
     require_anywhere(ctx.require_principal(), Category.USER_REQUEST, Action.WRITE)
     today = v.today()
@@ -237,7 +238,7 @@ async def request_user(ctx: Context, data: dict[str, Any]) -> UserRequestRecord:
     return await _file(ctx, Kind.NEW_USER, details, approvals_needed(ctx.authenticator.sessions.grant_book, roles))
 
 
-async def request_role_change(ctx: Context, user_id: str, role_inputs: list[dict[str, Any]]) -> UserRequestRecord:
+async def request_role_change(ctx: Context, user_id: str, role_inputs: list[RoleData]) -> UserRequestRecord:
     """The user's roles, replaced by `roles` (standards 15: changes to rights)."""
     user, current = await _subject(ctx, user_id)
     roles = await role_set(ctx, role_inputs, "roles")

@@ -1,5 +1,9 @@
-"""Schema assembly: types, extensions, and the guard installed on every record field and on
-the root fields returning a type that inherits its guard."""
+"""The GraphQL schema: Strawberry types, inputs and enums, one module per aggregate, each field's
+data category declared beside it (fields.py); Query and Mutation (query.py, mutation.py); the
+extensions (limits, error shaping); and here, assembly, which installs the guard on every record
+field and on the root fields returning a type that inherits its guard. Runs no SQL and commits
+nothing: each field hands typed inputs (resolvers/inputs.py) to a resolver and shows the record
+it returns (resolvers/records.py and its like) under the GraphQL type it names."""
 
 from typing import Any
 

@@ -10,9 +10,11 @@ import strawberry
 from strawberry.types import Info
 
 from resolvers import activity as activities
-from resolvers.activity import ActivityRecord, AttendanceRecord, ContactRecord, SessionRecord
+from resolvers.activity import ActivityRecord, ActivitySessionRecord, AttendanceRecord, ContactRecord
 from resolvers.context import Context
 from resolvers.ids import encode_id
+from resolvers.inputs import ActivityChanges, AttendanceData, NewActivity, NewContact
+from resolvers.records import SettingRecord
 from schema.fields import INHERITED, Category, field, guarded, public, record
 from schema.setting import Setting
 
@@ -54,9 +56,11 @@ class Attendance:
     attended: bool = field(INHERITED)
     recorded_at: datetime = field(INHERITED)
 
-    @guarded(INHERITED, description="the session this entry is on")
-    async def session(self, root: strawberry.Parent[AttendanceRecord], info: Info[Context, None]) -> "ActivitySession":
-        return await activities.session_of(info.context, root.session_id)  # type: ignore[return-value]
+    @guarded(INHERITED, graphql_type="ActivitySession", description="the session this entry is on")
+    async def session(
+        self, root: strawberry.Parent[AttendanceRecord], info: Info[Context, None]
+    ) -> ActivitySessionRecord:
+        return await activities.session_of(info.context, root.session_id)
 
 
 @record
@@ -71,19 +75,24 @@ class ActivitySession:
     )
 
     @guarded(Category.ACTIVITY)
-    def id(self, root: strawberry.Parent[SessionRecord]) -> strawberry.ID:
+    def id(self, root: strawberry.Parent[ActivitySessionRecord]) -> strawberry.ID:
         return strawberry.ID(encode_id("ActivitySession", root.id))
 
-    @guarded(Category.ACTIVITY)
-    async def activity(self, root: strawberry.Parent[SessionRecord], info: Info[Context, None]) -> "Activity":
-        return await activities.activity_of(info.context, root)  # type: ignore[return-value]
+    @guarded(Category.ACTIVITY, graphql_type="Activity")
+    async def activity(
+        self, root: strawberry.Parent[ActivitySessionRecord], info: Info[Context, None]
+    ) -> ActivityRecord:
+        return await activities.activity_of(info.context, root)
 
     @guarded(
         Category.ACTIVITY,
+        graphql_type=list[Attendance],
         description="only attendees whose family's scope the caller may read SECONDARY data in",
     )
-    async def register(self, root: strawberry.Parent[SessionRecord], info: Info[Context, None]) -> list[Attendance]:
-        return await activities.register_of(info.context, root)  # type: ignore[return-value]
+    async def register(
+        self, root: strawberry.Parent[ActivitySessionRecord], info: Info[Context, None]
+    ) -> list[AttendanceRecord]:
+        return await activities.register_of(info.context, root)
 
 
 @record
@@ -107,23 +116,23 @@ class Activity:
     def id(self, root: strawberry.Parent[ActivityRecord]) -> strawberry.ID:
         return strawberry.ID(encode_id("Activity", root.id))
 
-    @guarded(Category.ACTIVITY, description="the owning setting")
-    async def setting(self, root: strawberry.Parent[ActivityRecord], info: Info[Context, None]) -> Setting:
-        return await info.context.loaders.setting.load(root.setting_id)  # type: ignore[no-any-return]
+    @guarded(Category.ACTIVITY, graphql_type=Setting, description="the owning setting")
+    async def setting(self, root: strawberry.Parent[ActivityRecord], info: Info[Context, None]) -> SettingRecord | None:
+        return await info.context.loaders.setting.load(root.setting_id)
 
     @guarded(Category.ACTIVITY)
     def frequency(self, root: strawberry.Parent[ActivityRecord]) -> Frequency:
         return Frequency(root.frequency)
 
-    @guarded(Category.ACTIVITY, description="oldest first")
+    @guarded(Category.ACTIVITY, graphql_type=list[ActivitySession], description="oldest first")
     async def sessions(
         self,
         root: strawberry.Parent[ActivityRecord],
         info: Info[Context, None],
         date_from: From = None,
         date_to: To = None,
-    ) -> list[ActivitySession]:
-        return await activities.sessions_of(info.context, root, date_from, date_to)  # type: ignore[return-value]
+    ) -> list[ActivitySessionRecord]:
+        return await activities.sessions_of(info.context, root, date_from, date_to)
 
 
 @public
@@ -160,9 +169,9 @@ class Contact:
     def kind(self, root: strawberry.Parent[ContactRecord]) -> ContactKind:
         return ContactKind(root.kind)
 
-    @guarded(INHERITED, description="the setting of the family's scope the contact was made from")
-    async def setting(self, root: strawberry.Parent[ContactRecord], info: Info[Context, None]) -> Setting:
-        return await info.context.loaders.setting.load(root.setting_id)  # type: ignore[no-any-return]
+    @guarded(INHERITED, graphql_type=Setting, description="the setting of the family's scope the contact was made from")
+    async def setting(self, root: strawberry.Parent[ContactRecord], info: Info[Context, None]) -> SettingRecord | None:
+        return await info.context.loaders.setting.load(root.setting_id)
 
     @guarded(INHERITED, description="ids of the family's carers and children seen")
     def people_seen(self, root: strawberry.Parent[ContactRecord]) -> list[strawberry.ID]:
@@ -185,6 +194,23 @@ class ActivityInput:
     outcome: str | None = None
     event_type: str | None = strawberry.field(default=None, description="a code of the EVENT_TYPE list")
 
+    def data(self) -> NewActivity:
+        return NewActivity(
+            setting_id=self.setting_id,
+            description=self.description,
+            provider=self.provider,
+            project_leader=self.project_leader,
+            frequency=self.frequency.value,
+            outcome_type=self.outcome_type,
+            access_group=self.access_group,
+            start_date=self.start_date,
+            start_time=self.start_time,
+            duration_minutes=self.duration_minutes,
+            aims=self.aims,
+            outcome=self.outcome,
+            event_type=self.event_type,
+        )
+
 
 @strawberry.input(description="An omitted field is unchanged; outcome and eventType may be cleared with null.")
 class ActivityUpdate:
@@ -201,11 +227,42 @@ class ActivityUpdate:
     duration_minutes: int | None = strawberry.UNSET
     aims: str | None = strawberry.UNSET
 
+    def changes(self) -> ActivityChanges:
+        changes = ActivityChanges()
+        if self.description is not strawberry.UNSET:
+            changes["description"] = self.description
+        if self.provider is not strawberry.UNSET:
+            changes["provider"] = self.provider
+        if self.project_leader is not strawberry.UNSET:
+            changes["project_leader"] = self.project_leader
+        if self.frequency is not strawberry.UNSET:
+            changes["frequency"] = None if self.frequency is None else self.frequency.value
+        if self.outcome_type is not strawberry.UNSET:
+            changes["outcome_type"] = self.outcome_type
+        if self.outcome is not strawberry.UNSET:
+            changes["outcome"] = self.outcome
+        if self.access_group is not strawberry.UNSET:
+            changes["access_group"] = self.access_group
+        if self.event_type is not strawberry.UNSET:
+            changes["event_type"] = self.event_type
+        if self.start_date is not strawberry.UNSET:
+            changes["start_date"] = self.start_date
+        if self.start_time is not strawberry.UNSET:
+            changes["start_time"] = self.start_time
+        if self.duration_minutes is not strawberry.UNSET:
+            changes["duration_minutes"] = self.duration_minutes
+        if self.aims is not strawberry.UNSET:
+            changes["aims"] = self.aims
+        return changes
+
 
 @strawberry.input
 class AttendanceInput:
     person_id: strawberry.ID = strawberry.field(description="a carer or a child")
     attended: bool
+
+    def data(self) -> AttendanceData:
+        return AttendanceData(person_id=self.person_id, attended=self.attended)
 
 
 @strawberry.input
@@ -218,3 +275,13 @@ class ContactInput:
     people_seen: list[strawberry.ID] = strawberry.field(
         default_factory=list, description="the family's carers and children seen"
     )
+
+    def data(self) -> NewContact:
+        return NewContact(
+            family_id=self.family_id,
+            kind=self.kind.value,
+            date=self.date,
+            duration_minutes=self.duration_minutes,
+            summary=self.summary,
+            people_seen=list(self.people_seen),
+        )

@@ -3,19 +3,20 @@ of users and of the audit log. Every type here is returned only by root fields w
 check the right first (resolvers/user_requests.py, resolvers/admin_views.py)."""
 
 from datetime import date, datetime
-from typing import Any
 
 import strawberry
 from strawberry.types import Info
 
-from resolvers.admin_views import AuditEventRecord
+from resolvers.admin_views import AuditEventRecord, AuditPage, UserPage
 from resolvers.context import Context
 from resolvers.ids import encode_id
-from resolvers.user import user_record
+from resolvers.inputs import AuditFilterData, NewUserRequest
+from resolvers.records import SettingRecord
+from resolvers.user import UserRecord, user_record
 from resolvers.user_requests import Kind, Status, UserRequestRecord
 from schema.enums import Category
 from schema.family import PageInfo
-from schema.fields import root_checked
+from schema.fields import resolved, root_checked
 from schema.history import FieldChange
 from schema.setting import Setting
 from schema.user import AssignmentRecord, RoleAssignment, RoleInput, User
@@ -29,7 +30,7 @@ strawberry.enum(
 )
 
 
-async def _user(info: Info[Context, None], user_id: int | None) -> Any:
+async def _user(info: Info[Context, None], user_id: int | None) -> UserRecord | None:
     return None if user_id is None else await user_record(info.context, user_id)
 
 
@@ -63,29 +64,36 @@ class UserRequest:
     def id(self, root: strawberry.Parent[UserRequestRecord]) -> strawberry.ID:
         return strawberry.ID(encode_id("UserRequest", root.id))
 
-    @strawberry.field(description="NEW_USER: the roles asked for; ROLE_CHANGE: the roles that replace the user's.")
-    def roles(self, root: strawberry.Parent[UserRequestRecord]) -> list[RoleAssignment] | None:
+    @resolved(
+        graphql_type=list[RoleAssignment] | None,
+        description="NEW_USER: the roles asked for; ROLE_CHANGE: the roles that replace the user's.",
+    )
+    def roles(self, root: strawberry.Parent[UserRequestRecord]) -> list[AssignmentRecord] | None:
         if root.roles is None:
             return None
-        return [AssignmentRecord(role=role, setting_id=setting) for role, setting in root.roles]  # type: ignore[misc]
+        return [AssignmentRecord(role=role, setting_id=setting) for role, setting in root.roles]
 
-    @strawberry.field
-    async def requested_by(self, root: strawberry.Parent[UserRequestRecord], info: Info[Context, None]) -> User:
-        return await _user(info, root.requested_by_id)  # type: ignore[no-any-return]
+    @resolved(graphql_type=User)
+    async def requested_by(
+        self, root: strawberry.Parent[UserRequestRecord], info: Info[Context, None]
+    ) -> UserRecord | None:
+        return await _user(info, root.requested_by_id)
 
-    @strawberry.field
+    @resolved(graphql_type=User | None)
     async def first_approved_by(
         self, root: strawberry.Parent[UserRequestRecord], info: Info[Context, None]
-    ) -> User | None:
-        return await _user(info, root.first_approved_by_id)  # type: ignore[no-any-return]
+    ) -> UserRecord | None:
+        return await _user(info, root.first_approved_by_id)
 
-    @strawberry.field
-    async def decided_by(self, root: strawberry.Parent[UserRequestRecord], info: Info[Context, None]) -> User | None:
-        return await _user(info, root.decided_by_id)  # type: ignore[no-any-return]
+    @resolved(graphql_type=User | None)
+    async def decided_by(
+        self, root: strawberry.Parent[UserRequestRecord], info: Info[Context, None]
+    ) -> UserRecord | None:
+        return await _user(info, root.decided_by_id)
 
-    @strawberry.field(description="The user it is about; NEW_USER: the user created, once approved.")
-    async def user(self, root: strawberry.Parent[UserRequestRecord], info: Info[Context, None]) -> User | None:
-        return await _user(info, root.user_id)  # type: ignore[no-any-return]
+    @resolved(graphql_type=User | None, description="The user it is about; NEW_USER: the user created, once approved.")
+    async def user(self, root: strawberry.Parent[UserRequestRecord], info: Info[Context, None]) -> UserRecord | None:
+        return await _user(info, root.user_id)
 
 
 @root_checked(description="The administrator's worklist: outstanding requests, earliest deadline first.")
@@ -102,7 +110,7 @@ class UserConnection:
     total_count: int
 
     @strawberry.field
-    def page_info(self, root: strawberry.Parent[Any]) -> PageInfo:
+    def page_info(self, root: strawberry.Parent[UserPage]) -> PageInfo:
         return PageInfo(has_next_page=root.has_next_page, end_cursor=root.end_cursor)
 
 
@@ -125,12 +133,14 @@ class AuditEvent:
     def id(self, root: strawberry.Parent[AuditEventRecord]) -> strawberry.ID:
         return strawberry.ID(encode_id("AuditEvent", root.id))
 
-    @strawberry.field(description="The record the event is about, as its own id.")
+    @resolved(description="The record the event is about, as its own id.")
     def subject_id(self, root: strawberry.Parent[AuditEventRecord]) -> strawberry.ID | None:
         return None if root.subject_id is None else strawberry.ID(root.subject_id)
 
-    @strawberry.field
-    async def setting(self, root: strawberry.Parent[AuditEventRecord], info: Info[Context, None]) -> Setting | None:
+    @resolved(graphql_type=Setting | None)
+    async def setting(
+        self, root: strawberry.Parent[AuditEventRecord], info: Info[Context, None]
+    ) -> SettingRecord | None:
         return None if root.setting_id is None else await info.context.loaders.setting.load(root.setting_id)
 
 
@@ -139,7 +149,7 @@ class AuditEventConnection:
     nodes: list[AuditEvent]
 
     @strawberry.field
-    def page_info(self, root: strawberry.Parent[Any]) -> PageInfo:
+    def page_info(self, root: strawberry.Parent[AuditPage]) -> PageInfo:
         return PageInfo(has_next_page=root.has_next_page, end_cursor=root.end_cursor)
 
 
@@ -152,6 +162,16 @@ class AuditFilter:
     date_from: datetime | None = strawberry.field(default=None, name="from")
     date_to: datetime | None = strawberry.field(default=None, name="to")
 
+    def data(self) -> AuditFilterData:
+        return AuditFilterData(
+            user_id=self.user_id,
+            subject_id=self.subject_id,
+            category=self.category,
+            action=self.action,
+            date_from=self.date_from,
+            date_to=self.date_to,
+        )
+
 
 @strawberry.input
 class UserRequestInput:
@@ -160,3 +180,12 @@ class UserRequestInput:
     crb_checked_on: date
     data_protection_trained_on: date
     roles: list[RoleInput]
+
+    def data(self) -> NewUserRequest:
+        return NewUserRequest(
+            username=self.username,
+            display_name=self.display_name,
+            crb_checked_on=self.crb_checked_on,
+            data_protection_trained_on=self.data_protection_trained_on,
+            roles=[role.data() for role in self.roles],
+        )

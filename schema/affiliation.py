@@ -1,11 +1,11 @@
 from datetime import date, datetime
-from typing import Any
 
 import strawberry
 from strawberry.types import Info
 
 from resolvers.context import Context
 from resolvers.ids import encode_id
+from resolvers.records import AffiliationRecord, SettingRecord
 from schema.fields import INHERITED, field, guarded, record
 from schema.setting import Setting
 
@@ -17,11 +17,13 @@ class Affiliation:
     revoked_at: datetime | None = field(INHERITED)
 
     @guarded(INHERITED)
-    def id(self, root: strawberry.Parent[Any]) -> strawberry.ID:
+    def id(self, root: strawberry.Parent[AffiliationRecord]) -> strawberry.ID:
         return strawberry.ID(encode_id("Affiliation", root.id))
 
-    @guarded(INHERITED)
-    async def setting(self, root: strawberry.Parent[Any], info: Info[Context, None]) -> Setting:
+    @guarded(INHERITED, graphql_type=Setting)
+    async def setting(
+        self, root: strawberry.Parent[AffiliationRecord], info: Info[Context, None]
+    ) -> SettingRecord | None:
         return await info.context.loaders.setting.load(root.setting_id)
 
 

@@ -1,9 +1,9 @@
 from datetime import date
-from typing import Any
 
 import strawberry
 
 from resolvers.ids import encode_id
+from resolvers.records import PlanRecord
 from schema.enums import CpCategory
 from schema.fields import INHERITED, field, guarded, record
 
@@ -14,11 +14,11 @@ class ChildProtectionPlan:
     end_date: date | None = field(INHERITED)
 
     @guarded(INHERITED)
-    def id(self, root: strawberry.Parent[Any]) -> strawberry.ID:
+    def id(self, root: strawberry.Parent[PlanRecord]) -> strawberry.ID:
         return strawberry.ID(encode_id("ChildProtectionPlan", root.id))
 
     @guarded(INHERITED)
-    def category(self, root: strawberry.Parent[Any]) -> CpCategory:
+    def category(self, root: strawberry.Parent[PlanRecord]) -> CpCategory:
         return CpCategory(root.category)
 
 

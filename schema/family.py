@@ -1,21 +1,24 @@
 """The family record (API.md): each field's category is declared beside it."""
 
+from collections.abc import Awaitable
 from datetime import date
-from typing import Any
 
 import strawberry
-from aiodataloader import DataLoader
 from strawberry.types import Info
 
+from authz.grants import Access
 from resolvers import activity as activities
+from resolvers.activity import ContactRecord
 from resolvers.context import Context
-from resolvers.form import form_record
-from resolvers.history import history_entries, visible
+from resolvers.family import FamilyPage
+from resolvers.form import FormRecord, form_record
+from resolvers.history import HistoryEntryRecord, history_entries, visible
 from resolvers.ids import encode_id
-from resolvers.records import FamilyRecord, PersonRecord, person_record
+from resolvers.inputs import AddressData, FamilyChanges, NewFamily
+from resolvers.loaders import AnyRow, Loader
+from resolvers.records import AffiliationRecord, FamilyRecord, NoteRecord, PersonRecord, SettingRecord, person_record
 from schema.activity import Contact
 from schema.affiliation import Affiliation
-from schema.enums import Category as CategoryEnum
 from schema.enums import FormSource
 from schema.fields import INHERITED, Category, field, guarded, public, record
 from schema.form import Form, ReferralInput
@@ -25,6 +28,8 @@ from schema.person import Carer, CarerInput, Child, ChildInput
 from schema.setting import Setting
 
 FamilyRoot = strawberry.Parent[FamilyRecord]
+# A family's carers or children: the list preloaded with a page, or the loader's (awaited by graphql-core)
+People = list[PersonRecord] | Awaitable[list[PersonRecord]]
 
 
 @record
@@ -35,10 +40,17 @@ class Address:
     postcode: str | None = field(INHERITED)
 
 
-@public(description="What the caller may read and write on a family.")
-class Access:
-    read: list[CategoryEnum]
-    write: list[CategoryEnum]
+@public(name="Access", description="What the caller may read and write on a family.")
+class AccessView:
+    """The caller's authz.grants.Access to a family, its categories in declaration order."""
+
+    @strawberry.field
+    def read(self, root: strawberry.Parent[Access]) -> list[Category]:
+        return [c for c in Category if c in root.read]
+
+    @strawberry.field
+    def write(self, root: strawberry.Parent[Access]) -> list[Category]:
+        return [c for c in Category if c in root.write]
 
 
 @record
@@ -51,27 +63,23 @@ class Family:
     def id(self, root: FamilyRoot) -> strawberry.ID:
         return strawberry.ID(encode_id("Family", root.id))
 
-    @guarded(Category.PRIMARY)
-    async def registered_setting(self, root: FamilyRoot, info: Info[Context, None]) -> Setting:
+    @guarded(Category.PRIMARY, graphql_type=Setting)
+    async def registered_setting(self, root: FamilyRoot, info: Info[Context, None]) -> SettingRecord | None:
         return await info.context.loaders.setting.load(root.registered_setting_id)
 
     # carers and children: the list preloaded with a page (resolvers.family.preload), so no
     # awaitable is made per family; else a coroutine reading through the request's loader,
     # which graphql-core awaits. Either way the guard has decided the field before this runs.
-    @guarded(Category.PRIMARY)
-    def carers(self, root: FamilyRoot, info: Info[Context, None]) -> list[Carer]:
-        if root.carers is not None:
-            return root.carers  # type: ignore[return-value]
-        return _people(info.context.loaders.carers, "Carer", root)  # type: ignore[return-value]
+    @guarded(Category.PRIMARY, graphql_type=list[Carer])
+    def carers(self, root: FamilyRoot, info: Info[Context, None]) -> People:
+        return root.carers if root.carers is not None else _people(info.context.loaders.carers, "Carer", root)
 
-    @guarded(Category.PRIMARY)
-    def children(self, root: FamilyRoot, info: Info[Context, None]) -> list[Child]:
-        if root.children is not None:
-            return root.children  # type: ignore[return-value]
-        return _people(info.context.loaders.children, "Child", root)  # type: ignore[return-value]
+    @guarded(Category.PRIMARY, graphql_type=list[Child])
+    def children(self, root: FamilyRoot, info: Info[Context, None]) -> People:
+        return root.children if root.children is not None else _people(info.context.loaders.children, "Child", root)
 
-    @guarded(Category.SECONDARY)
-    def affiliations(self, root: FamilyRoot) -> list[Affiliation] | None:
+    @guarded(Category.SECONDARY, graphql_type=list[Affiliation] | None)
+    def affiliations(self, root: FamilyRoot) -> list[AffiliationRecord]:
         return root.affiliations
 
     @guarded(Category.SECONDARY)
@@ -94,28 +102,37 @@ class Family:
     def no_further_contact(self, root: FamilyRoot) -> bool:
         return not root.consent_to_contact
 
-    @guarded(Category.SECONDARY, description="forms received for this family and their deadlines (standards 5)")
-    async def forms(self, root: FamilyRoot, info: Info[Context, None]) -> list[Form] | None:
+    @guarded(
+        Category.SECONDARY,
+        graphql_type=list[Form] | None,
+        description="forms received for this family and their deadlines (standards 5)",
+    )
+    async def forms(self, root: FamilyRoot, info: Info[Context, None]) -> list[FormRecord]:
         return [form_record(info.context, form) for form in await info.context.loaders.forms.load(root.id)]
 
-    @guarded(Category.SECONDARY, description="home visits and other contacts, newest first (standards 5.5)")
-    async def contacts(self, root: FamilyRoot, info: Info[Context, None]) -> list[Contact] | None:
-        return await activities.contacts_of(info.context, root.id)  # type: ignore[return-value]
+    @guarded(
+        Category.SECONDARY,
+        graphql_type=list[Contact] | None,
+        description="home visits and other contacts, newest first (standards 5.5)",
+    )
+    async def contacts(self, root: FamilyRoot, info: Info[Context, None]) -> list[ContactRecord]:
+        return await activities.contacts_of(info.context, root.id)
 
     @guarded(
         Category.PRIMARY,
+        graphql_type=list[HistoryEntry],
         description="The record's audit trail; each entry is shown only to those who may read its category.",
     )
-    async def history(self, root: FamilyRoot, info: Info[Context, None]) -> list[HistoryEntry]:
+    async def history(self, root: FamilyRoot, info: Info[Context, None]) -> list[HistoryEntryRecord]:
         entries = visible(history_entries(await info.context.loaders.history.load(("Family", root.id))), root.access)
         return audit_history_read(info, "Family", root, entries)
 
-    @guarded(Category.SECONDARY)
-    async def notes(self, root: FamilyRoot, info: Info[Context, None]) -> list[Note] | None:
-        return await notes_of(info, "family", root.id, "HISTORY")  # type: ignore[return-value]
+    @guarded(Category.SECONDARY, graphql_type=list[Note] | None)
+    async def notes(self, root: FamilyRoot, info: Info[Context, None]) -> list[NoteRecord]:
+        return await notes_of(info, "family", root.id, "HISTORY")
 
-    @guarded(Category.CONFIDENTIAL)
-    async def confidential_notes(self, root: FamilyRoot, info: Info[Context, None]) -> list[Note] | None:
+    @guarded(Category.CONFIDENTIAL, graphql_type=list[Note] | None)
+    async def confidential_notes(self, root: FamilyRoot, info: Info[Context, None]) -> list[NoteRecord]:
         notes = await notes_of(info, "family", root.id, "CONFIDENTIAL")
         info.context.audit.read(
             "confidential_notes.read",
@@ -125,17 +142,14 @@ class Family:
             setting_id=root.access.setting,
             category=Category.CONFIDENTIAL,
         )
-        return notes  # type: ignore[return-value]
+        return notes
 
-    @guarded(Category.PRIMARY)
+    @guarded(Category.PRIMARY, graphql_type=AccessView)
     def access(self, root: FamilyRoot) -> Access:
-        return Access(
-            read=[c for c in CategoryEnum if c in root.access.read],
-            write=[c for c in CategoryEnum if c in root.access.write],
-        )
+        return root.access
 
 
-async def _people(loader: DataLoader[int, Any], type_name: str, root: FamilyRecord) -> list[PersonRecord]:
+async def _people(loader: Loader[int, list[AnyRow]], type_name: str, root: FamilyRecord) -> list[PersonRecord]:
     return [person_record(type_name, row, root.access) for row in await loader.load(root.id)]
 
 
@@ -151,8 +165,8 @@ class FamilyConnection:
     total_count: int
 
     @strawberry.field
-    def page_info(self, root: strawberry.Parent[object]) -> PageInfo:
-        return PageInfo(has_next_page=root.has_next_page, end_cursor=root.end_cursor)  # type: ignore[attr-defined]
+    def page_info(self, root: strawberry.Parent[FamilyPage]) -> PageInfo:
+        return PageInfo(has_next_page=root.has_next_page, end_cursor=root.end_cursor)
 
 
 @strawberry.input
@@ -161,6 +175,9 @@ class AddressInput:
     line2: str | None = None
     town: str | None = None
     postcode: str | None = None
+
+    def data(self) -> AddressData:
+        return AddressData(line1=self.line1, line2=self.line2, town=self.town, postcode=self.postcode)
 
 
 @strawberry.input
@@ -179,6 +196,21 @@ class RegisterFamilyInput:
     consent_date: date | None = strawberry.field(default=None, description="default: receivedOn")
     referral: ReferralInput | None = None
 
+    def data(self) -> NewFamily:
+        return NewFamily(
+            setting_id=self.setting_id,
+            source=self.source.value,
+            received_on=self.received_on,
+            consent_to_contact=self.consent_to_contact,
+            address=None if self.address is None else self.address.data(),
+            carers=[carer.data() for carer in self.carers],
+            children=[child.data() for child in self.children],
+            general_note=self.general_note,
+            form_id=self.form_id,
+            consent_date=self.consent_date,
+            referral=None if self.referral is None else self.referral.data(),
+        )
+
 
 @strawberry.input(description="An omitted field is unchanged; null clears it.")
 class UpdateFamilyInput:
@@ -187,3 +219,13 @@ class UpdateFamilyInput:
     notice_received_on: date | None = strawberry.field(
         default=strawberry.UNSET, description="when notice of the change was received (default: today)"
     )
+
+    def changes(self) -> FamilyChanges:
+        changes = FamilyChanges()
+        if self.address is not strawberry.UNSET:
+            changes["address"] = None if self.address is None else self.address.data()
+        if self.general_note is not strawberry.UNSET:
+            changes["general_note"] = self.general_note
+        if self.notice_received_on is not strawberry.UNSET:
+            changes["notice_received_on"] = self.notice_received_on
+        return changes

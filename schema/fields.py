@@ -8,6 +8,16 @@ how it is guarded:
     @public                    holds no family data: whoever reaches it may read all of it
     @root_checked              returned whole by root fields whose resolvers check the right
 
+Resolvers return records (resolvers/records.py and the like), not these types: a resolver
+method is annotated with the record it returns and names its GraphQL type with `graphql_type`,
+which Strawberry prefers to the annotation:
+
+    @guarded(Category.PRIMARY, graphql_type=list[Carer])
+    def carers(self, root: FamilyRoot) -> list[PersonRecord]: ...
+
+`resolved` and `mutation` are `@strawberry.field(...)` and `@strawberry.mutation(...)` for
+resolvers, typed (Strawberry types the decorator with arguments as Any: strawberry#1929).
+
 The guard installed by schema.build_schema reads these declarations; an object type without one,
 a record field without a category or a deniable field that is not nullable stops the schema from
 building (fail closed). `@record` also enters its fields' categories in authz.fields, the table
@@ -28,23 +38,51 @@ CATEGORY = "estart.category"
 GUARD = "__estart_guard__"  # the TypeKind of a decorated class (its own, never inherited)
 
 T = TypeVar("T", bound=type[Any])
+Resolver = Callable[..., Any]
+ResolverDecorator = Callable[[Resolver], StrawberryField]
 
-__all__ = ["CATEGORY", "INHERITED", "Category", "field", "public", "record", "root_checked"]
+__all__ = [
+    "CATEGORY",
+    "INHERITED",
+    "Category",
+    "field",
+    "guarded",
+    "mutation",
+    "public",
+    "record",
+    "resolved",
+    "root_checked",
+]
 
 
-def field(category: FieldCategory, resolver: Any = None, **kwargs: Any) -> Any:
-    """A strawberry field carrying its data category; usable as a decorator too."""
-    metadata = {**kwargs.pop("metadata", {}), CATEGORY: category}
-    if resolver is not None:
-        return strawberry.field(resolver, metadata=metadata, **kwargs)
-    return strawberry.field(metadata=metadata, **kwargs)
+def field(category: FieldCategory, **kwargs: Any) -> Any:
+    """A strawberry field carrying its data category (for a resolver method: `guarded`)."""
+    return strawberry.field(**_tagged(category, kwargs))
 
 
-def guarded(category: FieldCategory, **kwargs: Any) -> Any:
-    """Decorator form for resolver methods: @guarded(Category.SECONDARY)."""
+def guarded(category: FieldCategory, **kwargs: Any) -> ResolverDecorator:
+    """A resolver method's field carrying its data category: @guarded(Category.SECONDARY)."""
+    return resolved(**_tagged(category, kwargs))
 
-    def wrap(resolver: Any) -> Any:
-        return field(category, resolver, **kwargs)
+
+def _tagged(category: FieldCategory, kwargs: dict[str, Any]) -> dict[str, Any]:
+    return {**kwargs, "metadata": {**kwargs.get("metadata", {}), CATEGORY: category}}
+
+
+def resolved(**kwargs: Any) -> ResolverDecorator:
+    """`@strawberry.field(...)` for a resolver method (description, graphql_type, …)."""
+
+    def wrap(resolver: Resolver) -> StrawberryField:
+        return strawberry.field(resolver, **kwargs)
+
+    return wrap
+
+
+def mutation(**kwargs: Any) -> ResolverDecorator:
+    """`@strawberry.mutation(...)` for a resolver method (description, graphql_type, …)."""
+
+    def wrap(resolver: Resolver) -> StrawberryField:
+        return strawberry.mutation(resolver, **kwargs)
 
     return wrap
 
@@ -71,24 +109,21 @@ def record(cls: T) -> T:
     return decorated
 
 
-_TRANSFORM = {"order_default": False, "kw_only_default": True, "field_specifiers": (strawberry.field, StrawberryField)}
-
-
 @overload
-@dataclass_transform(**_TRANSFORM)
+@dataclass_transform(order_default=False, kw_only_default=True, field_specifiers=(strawberry.field, StrawberryField))
 def public(cls: T) -> T: ...
 @overload
-def public(*, description: str | None = None) -> Callable[[T], T]: ...
-def public(cls: T | None = None, *, description: str | None = None) -> Any:
+def public(*, name: str | None = None, description: str | None = None) -> Callable[[T], T]: ...
+def public(cls: T | None = None, *, name: str | None = None, description: str | None = None) -> Any:
     """A type holding no family data (reference data, pagination, the caller's own session or
     rights): any caller who reaches it may read all of it, so its fields have no guard."""
     if cls is None:
-        return lambda c: _mark(c, TypeKind.PUBLIC, description=description)
+        return lambda c: _mark(c, TypeKind.PUBLIC, name=name, description=description)
     return _mark(cls, TypeKind.PUBLIC)
 
 
 @overload
-@dataclass_transform(**_TRANSFORM)
+@dataclass_transform(order_default=False, kw_only_default=True, field_specifiers=(strawberry.field, StrawberryField))
 def root_checked(cls: T) -> T: ...
 @overload
 def root_checked(*, description: str | None = None) -> Callable[[T], T]: ...

@@ -7,8 +7,9 @@ import strawberry
 
 from resolvers.form import EnteredItem, FormRecord
 from resolvers.ids import encode_id
+from resolvers.inputs import ReferralData
 from resolvers.working_days import Deadline
-from schema.fields import INHERITED, field, guarded, record, root_checked
+from schema.fields import INHERITED, field, guarded, record, resolved, root_checked
 
 strawberry.enum(Deadline, name="FormKind")
 FormRoot = strawberry.Parent[FormRecord]
@@ -95,7 +96,7 @@ class LateItem:
     deadline: date
     outstanding: bool
 
-    @strawberry.field(description="a Form, or for a register or contact sheet the session or contact itself")
+    @resolved(description="a Form, or for a register or contact sheet the session or contact itself")
     def id(self, root: FormRoot) -> strawberry.ID:
         type_name = root.form.type_name if isinstance(root.form, EnteredItem) else "Form"
         return strawberry.ID(encode_id(type_name, root.form.id))
@@ -126,6 +127,14 @@ class ReferralInput:
     reason: str = strawberry.field(description="a code of the REFERRAL_REASON list")
     referrer_name: str | None = None
     organisation: str | None = None
+
+    def data(self) -> ReferralData:
+        return ReferralData(
+            referral_type=self.referral_type.value,
+            reason=self.reason,
+            referrer_name=self.referrer_name,
+            organisation=self.organisation,
+        )
 
 
 @strawberry.input

@@ -5,12 +5,10 @@ from datetime import datetime
 import strawberry
 from strawberry.types import Info
 
-from authz.categories import Category as DataCategory
 from resolvers.context import Context
-from resolvers.history import HistoryEntry as Entry
-from resolvers.records import FamilyRecord, PersonRecord
-from schema.enums import Category
-from schema.fields import INHERITED, field, guarded, record
+from resolvers.history import HistoryEntryRecord
+from resolvers.records import FamilyRecord, PersonRecord, SettingRecord
+from schema.fields import INHERITED, Category, field, guarded, record
 from schema.setting import Setting
 
 
@@ -29,18 +27,20 @@ class HistoryEntry:
     category: Category = field(INHERITED)
     changes: list[FieldChange] = field(INHERITED)
 
-    @guarded(INHERITED)
-    async def setting(self, root: strawberry.Parent[Entry], info: Info[Context, None]) -> Setting | None:
+    @guarded(INHERITED, graphql_type=Setting | None)
+    async def setting(
+        self, root: strawberry.Parent[HistoryEntryRecord], info: Info[Context, None]
+    ) -> SettingRecord | None:
         return None if root.setting_id is None else await info.context.loaders.setting.load(root.setting_id)
 
 
 # Child-protection and confidential entries are read like the fields that carry those data.
-READ_ACTIONS = {DataCategory.CP_PLAN: "cp_plan.read", DataCategory.CONFIDENTIAL: "confidential_notes.read"}
+READ_ACTIONS = {Category.CP_PLAN: "cp_plan.read", Category.CONFIDENTIAL: "confidential_notes.read"}
 
 
 def audit_history_read(
-    info: Info[Context, None], record_type: str, record: FamilyRecord | PersonRecord, entries: list[Entry]
-) -> list[Entry]:
+    info: Info[Context, None], record_type: str, record: FamilyRecord | PersonRecord, entries: list[HistoryEntryRecord]
+) -> list[HistoryEntryRecord]:
     """Audit the reading of each audited category among the history entries returned."""
     family_id = record.id if isinstance(record, FamilyRecord) else record.family_id
     shown = {entry.category for entry in entries}

@@ -1,14 +1,14 @@
 """Drop-down lists (standards 15)."""
 
 from enum import StrEnum
-from typing import Any
 
 import strawberry
 from strawberry.types import Info
 
 from resolvers.context import Context
-from resolvers.lookup import LookupList
-from schema.fields import public
+from resolvers.lookup import LookupList, LookupValueRecord
+from resolvers.records import SettingRecord
+from schema.fields import public, resolved
 from schema.setting import Setting
 
 strawberry.enum(LookupList, name="LookupList")
@@ -27,12 +27,17 @@ class LookupValue:
     label: str
     active: bool
 
-    @strawberry.field(description="Custom indicators only: the kind of subject it applies to (null: any).")
-    def applies_to(self, root: strawberry.Parent[Any]) -> SubjectKind | None:
+    @resolved(description="Custom indicators only: the kind of subject it applies to (null: any).")
+    def applies_to(self, root: strawberry.Parent[LookupValueRecord]) -> SubjectKind | None:
         return None if root.applies_to is None else SubjectKind(root.applies_to)
 
-    @strawberry.field(description="Custom indicators only: the setting that defined it (null: all settings).")
-    async def setting(self, root: strawberry.Parent[Any], info: Info[Context, None]) -> Setting | None:
+    @resolved(
+        graphql_type=Setting | None,
+        description="Custom indicators only: the setting that defined it (null: all settings).",
+    )
+    async def setting(
+        self, root: strawberry.Parent[LookupValueRecord], info: Info[Context, None]
+    ) -> SettingRecord | None:
         return None if root.setting_id is None else await info.context.loaders.setting.load(root.setting_id)
 
 

@@ -5,7 +5,7 @@ from strawberry.types import Info
 
 from resolvers.context import Context
 from resolvers.ids import encode_id
-from resolvers.records import NoteRecord, note_record
+from resolvers.records import NoteRecord, SettingRecord, note_record
 from schema.enums import NoteKind
 from schema.fields import INHERITED, field, guarded, record
 from schema.setting import Setting
@@ -28,8 +28,8 @@ class Note:
     def corrects_note_id(self, root: strawberry.Parent[NoteRecord]) -> strawberry.ID | None:
         return None if root.corrects_note_id is None else strawberry.ID(encode_id("Note", root.corrects_note_id))
 
-    @guarded(INHERITED)
-    async def setting(self, root: strawberry.Parent[NoteRecord], info: Info[Context, None]) -> Setting:
+    @guarded(INHERITED, graphql_type=Setting)
+    async def setting(self, root: strawberry.Parent[NoteRecord], info: Info[Context, None]) -> SettingRecord | None:
         return await info.context.loaders.setting.load(root.setting_id)
 
 

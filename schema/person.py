@@ -8,10 +8,12 @@ import strawberry
 from strawberry.types import Info
 
 from resolvers import activity as activities
+from resolvers.activity import AttendanceRecord
 from resolvers.context import Context
-from resolvers.history import history_entries, visible
+from resolvers.history import HistoryEntryRecord, history_entries, visible
 from resolvers.ids import encode_id
-from resolvers.records import PersonRecord, person_record
+from resolvers.inputs import PersonChanges, PersonData, RelationshipData
+from resolvers.records import NoteRecord, PersonRecord, PlanRecord, person_record
 from schema.activity import Attendance
 from schema.cp_plan import ChildProtectionPlan
 from schema.enums import Gender, Relationship
@@ -44,9 +46,9 @@ class PersonFields:
     def gender(self, root: Person) -> Gender | None:
         return Gender(root.gender)
 
-    @guarded(Category.SECONDARY)
-    async def notes(self, root: Person, info: Info[Context, None]) -> list[Note] | None:
-        return await notes_of(info, root.type_name.lower(), root.id, "HISTORY")  # type: ignore[return-value]
+    @guarded(Category.SECONDARY, graphql_type=list[Note] | None)
+    async def notes(self, root: Person, info: Info[Context, None]) -> list[NoteRecord]:
+        return await notes_of(info, root.type_name.lower(), root.id, "HISTORY")
 
     @guarded(Category.SECONDARY)
     async def warnings(self, root: Person, info: Info[Context, None]) -> list[str] | None:
@@ -60,27 +62,31 @@ class PersonFields:
     async def indicators(self, root: Person, info: Info[Context, None]) -> list[str] | None:
         return await info.context.loaders.codes[root.type_name.lower()].load((root.id, "CUSTOM_INDICATOR"))
 
-    @guarded(Category.SECONDARY, description="register entries of sessions in [from, to], oldest first")
+    @guarded(
+        Category.SECONDARY,
+        graphql_type=list[Attendance] | None,
+        description="register entries of sessions in [from, to], oldest first",
+    )
     async def attendance(
         self,
         root: Person,
         info: Info[Context, None],
         date_from: Annotated[date | None, strawberry.argument(name="from")] = None,
         date_to: Annotated[date | None, strawberry.argument(name="to")] = None,
-    ) -> list[Attendance] | None:
-        work = activities.attendance_of(info.context, root.type_name, root.id, date_from, date_to)
-        return await work  # type: ignore[return-value]
+    ) -> list[AttendanceRecord]:
+        return await activities.attendance_of(info.context, root.type_name, root.id, date_from, date_to)
 
     @guarded(
         Category.PRIMARY,
+        graphql_type=list[HistoryEntry],
         description="The record's audit trail; each entry is shown only to those who may read its category.",
     )
-    async def history(self, root: Person, info: Info[Context, None]) -> list[HistoryEntry]:
+    async def history(self, root: Person, info: Info[Context, None]) -> list[HistoryEntryRecord]:
         rows = await info.context.loaders.history.load((root.type_name, root.id))
         return audit_history_read(info, root.type_name, root, visible(history_entries(rows), root.access))
 
-    @guarded(Category.CONFIDENTIAL)
-    async def confidential_notes(self, root: Person, info: Info[Context, None]) -> list[Note] | None:
+    @guarded(Category.CONFIDENTIAL, graphql_type=list[Note] | None)
+    async def confidential_notes(self, root: Person, info: Info[Context, None]) -> list[NoteRecord]:
         notes = await notes_of(info, root.type_name.lower(), root.id, "CONFIDENTIAL")
         info.context.audit.read(
             "confidential_notes.read",
@@ -90,7 +96,7 @@ class PersonFields:
             setting_id=root.access.setting,
             category=Category.CONFIDENTIAL,
         )
-        return notes  # type: ignore[return-value]
+        return notes
 
 
 @record
@@ -99,13 +105,17 @@ class Child(PersonFields):
         Category.PRIMARY, description='an unnamed newborn recorded as "Baby" + surname (standards 12)'
     )
 
-    @guarded(Category.CP_PLAN, description="the open plan, if any")
-    async def child_protection_plan(self, root: Person, info: Info[Context, None]) -> ChildProtectionPlan | None:
+    @guarded(Category.CP_PLAN, graphql_type=ChildProtectionPlan | None, description="the open plan, if any")
+    async def child_protection_plan(self, root: Person, info: Info[Context, None]) -> PlanRecord | None:
         _audit_plan_read(info, root)
         return await info.context.loaders.open_cp_plan.load(root.id)
 
-    @guarded(Category.CP_PLAN, description="every plan, past and open, oldest first")
-    async def child_protection_plans(self, root: Person, info: Info[Context, None]) -> list[ChildProtectionPlan] | None:
+    @guarded(
+        Category.CP_PLAN,
+        graphql_type=list[ChildProtectionPlan] | None,
+        description="every plan, past and open, oldest first",
+    )
+    async def child_protection_plans(self, root: Person, info: Info[Context, None]) -> list[PlanRecord]:
         _audit_plan_read(info, root)
         return await info.context.loaders.all_cp_plans.load(root.id)
 
@@ -135,13 +145,10 @@ class CarerRelationship:
 
 @record
 class Carer(PersonFields):
-    @guarded(Category.PRIMARY)
-    async def relationships(self, root: Person, info: Info[Context, None]) -> list[CarerRelationship]:
+    @guarded(Category.PRIMARY, graphql_type=list[CarerRelationship])
+    async def relationships(self, root: Person, info: Info[Context, None]) -> list[RelationshipRecord]:
         rows = await info.context.loaders.relationships.load(root.id)
-        return [
-            RelationshipRecord(person_record("Child", row, root.access), row.relationship)  # type: ignore[misc]
-            for row in rows
-        ]
+        return [RelationshipRecord(person_record("Child", row, root.access), row.relationship) for row in rows]
 
 
 @strawberry.input
@@ -153,10 +160,25 @@ class PersonInput:
     ethnicity: str | None = None
     language: str | None = None
 
+    def data(self) -> PersonData:
+        return PersonData(
+            first_name=self.first_name,
+            last_name=self.last_name,
+            date_of_birth=self.date_of_birth,
+            gender=self.gender.value,
+            ethnicity=self.ethnicity,
+            language=self.language,
+        )
+
 
 @strawberry.input
 class CarerInput(PersonInput):
     relationship_to_children: Relationship | None = None
+
+    def data(self) -> PersonData:
+        data = super().data()
+        data["relationship"] = None if self.relationship_to_children is None else self.relationship_to_children.value
+        return data
 
 
 @strawberry.input
@@ -164,6 +186,11 @@ class ChildInput(PersonInput):
     provisional_name: bool = strawberry.field(
         default=False, description='unnamed newborn: recorded as "Baby" + lastName; firstName empty or "Baby"'
     )
+
+    def data(self) -> PersonData:
+        data = super().data()
+        data["provisional_name"] = self.provisional_name
+        return data
 
 
 @strawberry.input(
@@ -181,8 +208,29 @@ class UpdatePersonInput:
         description="when the change was notified (deadlines of standards 5.3, 5.4); today if omitted",
     )
 
+    def changes(self) -> PersonChanges:
+        changes = PersonChanges()
+        if self.first_name is not strawberry.UNSET:
+            changes["first_name"] = self.first_name
+        if self.last_name is not strawberry.UNSET:
+            changes["last_name"] = self.last_name
+        if self.date_of_birth is not strawberry.UNSET:
+            changes["date_of_birth"] = self.date_of_birth
+        if self.gender is not strawberry.UNSET:
+            changes["gender"] = None if self.gender is None else self.gender.value
+        if self.ethnicity is not strawberry.UNSET:
+            changes["ethnicity"] = self.ethnicity
+        if self.language is not strawberry.UNSET:
+            changes["language"] = self.language
+        if self.notice_received_on is not strawberry.UNSET:
+            changes["notice_received_on"] = self.notice_received_on
+        return changes
+
 
 @strawberry.input
 class RelationshipInput:
     carer_id: strawberry.ID
     relationship: Relationship
+
+    def data(self) -> RelationshipData:
+        return RelationshipData(carer_id=self.carer_id, relationship=self.relationship.value)

@@ -5,6 +5,7 @@ from strawberry.types import Info
 
 from resolvers.context import Context
 from resolvers.ids import encode_id
+from resolvers.records import SettingRecord
 from resolvers.search import MatchRecord
 from schema.fields import Category, field, guarded, record
 from schema.setting import Setting
@@ -27,6 +28,6 @@ class PersonMatch:
     def family_id(self, root: Match) -> strawberry.ID:
         return strawberry.ID(encode_id("Family", root.family_id))
 
-    @guarded(Category.PRIMARY)
-    async def registered_setting(self, root: Match, info: Info[Context, None]) -> Setting:
+    @guarded(Category.PRIMARY, graphql_type=Setting)
+    async def registered_setting(self, root: Match, info: Info[Context, None]) -> SettingRecord | None:
         return await info.context.loaders.setting.load(root.registered_setting_id)

@@ -1,8 +1,7 @@
-from typing import Any
-
 import strawberry
 
 from resolvers.ids import encode_id
+from resolvers.records import SettingRecord
 from schema.fields import public
 
 
@@ -12,5 +11,5 @@ class Setting:
     name: str
 
     @strawberry.field
-    def id(self, root: strawberry.Parent[Any]) -> strawberry.ID:
+    def id(self, root: strawberry.Parent[SettingRecord]) -> strawberry.ID:
         return strawberry.ID(encode_id("Setting", root.id))

@@ -1,7 +1,6 @@
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import Enum
-from typing import Any
 
 import strawberry
 from strawberry.types import Info
@@ -10,9 +9,11 @@ from auth.login_attempt import LoginLockKind
 from resolvers.compliance import ComplianceWarning
 from resolvers.context import Context
 from resolvers.ids import encode_id
+from resolvers.inputs import NewUser, RoleData
+from resolvers.records import SettingRecord
 from resolvers.user import UserRecord
 from schema.enums import Role
-from schema.fields import public, root_checked
+from schema.fields import public, resolved, root_checked
 from schema.setting import Setting
 
 strawberry.enum(LoginLockKind, name="LoginLockKind")
@@ -26,19 +27,21 @@ class UserStatus(Enum):
     TERMINATED = "TERMINATED"
 
 
-@root_checked
-class RoleAssignment:
-    role: Role
-
-    @strawberry.field(description="null means all settings")
-    async def setting(self, root: strawberry.Parent[Any], info: Info[Context, None]) -> Setting | None:
-        return None if root.setting_id is None else await info.context.loaders.setting.load(root.setting_id)
-
-
 @dataclass(slots=True)
 class AssignmentRecord:
     role: str
     setting_id: int | None
+
+
+@root_checked
+class RoleAssignment:
+    role: Role
+
+    @resolved(graphql_type=Setting | None, description="null means all settings")
+    async def setting(
+        self, root: strawberry.Parent[AssignmentRecord], info: Info[Context, None]
+    ) -> SettingRecord | None:
+        return None if root.setting_id is None else await info.context.loaders.setting.load(root.setting_id)
 
 
 @root_checked  # me: the caller; users, createUser, deactivateUser: USER_ADMIN; login: through Session;
@@ -54,15 +57,15 @@ class User:
     def status(self, root: strawberry.Parent[UserRecord]) -> UserStatus:
         return UserStatus(root.status)
 
-    @strawberry.field(description="The CRB check lapses ESTART_CRB_RENEWAL_YEARS (default 3) after it was made.")
+    @resolved(description="The CRB check lapses ESTART_CRB_RENEWAL_YEARS (default 3) after it was made.")
     def crb_expires_on(self, root: strawberry.Parent[UserRecord]) -> date | None:
         return None if root.compliance is None else root.compliance.crb_expires_on
 
-    @strawberry.field(description="Data-protection training lapses a year after it was taken.")
+    @resolved(description="Data-protection training lapses a year after it was taken.")
     def data_protection_training_expires_on(self, root: strawberry.Parent[UserRecord]) -> date | None:
         return None if root.compliance is None else root.compliance.training_expires_on
 
-    @strawberry.field(
+    @resolved(
         description="Due within 30 days, or expired: an expired one refuses login (COMPLIANCE_EXPIRED) until "
         "recordCompliance records the renewal."
     )
@@ -73,8 +76,8 @@ class User:
     def id(self, root: strawberry.Parent[UserRecord]) -> strawberry.ID:
         return strawberry.ID(encode_id("User", root.id))
 
-    @strawberry.field
-    def roles(self, root: strawberry.Parent[UserRecord]) -> list[RoleAssignment]:
+    @resolved(graphql_type=list[RoleAssignment])
+    def roles(self, root: strawberry.Parent[UserRecord]) -> list[AssignmentRecord]:
         return [AssignmentRecord(role=role, setting_id=setting) for role, setting in root.roles]
 
 
@@ -115,6 +118,9 @@ class RoleInput:
     role: Role
     setting_id: strawberry.ID | None = None
 
+    def data(self) -> RoleData:
+        return RoleData(role=self.role, setting_id=self.setting_id)
+
 
 @strawberry.input
 class UserInput:
@@ -124,6 +130,16 @@ class UserInput:
     crb_checked_on: date
     data_protection_trained_on: date
     roles: list[RoleInput]
+
+    def data(self) -> NewUser:
+        return NewUser(
+            username=self.username,
+            display_name=self.display_name,
+            password=self.password,
+            crb_checked_on=self.crb_checked_on,
+            data_protection_trained_on=self.data_protection_trained_on,
+            roles=[role.data() for role in self.roles],
+        )
 
 
 @strawberry.input

@@ -10,11 +10,13 @@ import pytest
 import strawberry
 
 import schema as schema_module
-from authz.categories import INHERITED, Category
+from authz.categories import FAMILY_CATEGORIES, INHERITED, Category
 from authz.fields import UndeclaredFieldError, category_of
 from authz.grants import Access
 from authz.guard import Payload, install_guards
 from resolvers.history import FAMILY_FIELDS, PERSON_FIELDS, FieldMap, field_category
+from resolvers.note import KIND_FIELDS
+from resolvers.subject import GENERAL_NOTE, LIST_FIELDS, SUBJECTS
 from schema.fields import field, record
 from tests.conftest import Api, World
 from tests.factories import Centre, audit_events_since, fresh_centre, fresh_user, last_audit_id
@@ -37,11 +39,12 @@ def test_every_history_entry_is_filed_under_the_category_its_field_declares(reco
 def _named_fields() -> list[tuple[str, str, str]]:
     """(file, type, field) of every `category_of("Type", "field")` outside authz/ and schema/;
     both branches of a conditional field name count. resolvers/history.py's field_category,
-    which reads the FieldMaps, is checked map by map above."""
+    which reads the FieldMaps, is checked map by map above; resolvers/subject.py's, which names
+    the field of a family, carer or child alike, field by field below."""
     found: list[tuple[str, str, str]] = []
     for package in ("resolvers", "auth", "demo", "web"):
         for path in sorted((ROOT / package).glob("*.py")):
-            if path == ROOT / "resolvers" / "history.py":
+            if path in (ROOT / "resolvers" / "history.py", ROOT / "resolvers" / "subject.py"):
                 continue
             for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
                 if not (isinstance(node, ast.Call) and getattr(node.func, "id", None) == "category_of"):
@@ -56,7 +59,12 @@ def _named_fields() -> list[tuple[str, str, str]]:
 
 def test_every_field_a_write_path_names_declares_a_category() -> None:
     named = _named_fields()
-    assert {("family.py", "Family", "address"), ("family.py", "Family", "general_note")} <= set(named)
+    assert {
+        ("family.py", "Family", "address"),
+        ("family.py", "Family", "general_note"),
+        ("affiliation.py", "Family", "affiliations"),
+        ("cp_plan.py", "Child", "child_protection_plan"),
+    } <= set(named)
     undeclared = []
     for file, type_name, field_name in named:
         try:
@@ -64,6 +72,36 @@ def test_every_field_a_write_path_names_declares_a_category() -> None:
         except UndeclaredFieldError:
             undeclared.append(f"{file}: {type_name}.{field_name}")
     assert undeclared == []
+
+
+@pytest.mark.parametrize("subject_type", list(SUBJECTS))
+def test_every_field_a_subject_or_note_write_names_declares_a_category(subject_type: str) -> None:
+    """setWarnings & co., setGeneralNote and addNote write a field of a family, carer or child:
+    the right they need, and the category they are audited under, are that field's."""
+    fields = [record_field for _, record_field in LIST_FIELDS.values()] + [GENERAL_NOTE, *KIND_FIELDS.values()]
+    assert {field: category_of(subject_type, field) for field in fields} == {
+        "warnings": Category.SECONDARY,
+        "hard_to_reach_groups": Category.SECONDARY,
+        "indicators": Category.SECONDARY,
+        "general_note": Category.SECONDARY,
+        "notes": Category.SECONDARY,
+        "confidential_notes": Category.CONFIDENTIAL,
+    }
+
+
+@pytest.mark.parametrize("module", ["subject.py", "note.py", "affiliation.py", "cp_plan.py"])
+def test_a_write_path_names_the_field_it_writes_never_its_category(module: str) -> None:
+    """A family-data category written out in one of these write paths would restate what the
+    field it writes declares (STYLE.md 5): they name the field and read its category."""
+    tree = ast.parse((ROOT / "resolvers" / module).read_text(encoding="utf-8"))
+    restated = [
+        f"line {node.lineno}: Category.{node.attr}"
+        for node in ast.walk(tree)
+        if isinstance(node, ast.Attribute)
+        and getattr(node.value, "id", None) == "Category"
+        and node.attr in {category.name for category in FAMILY_CATEGORIES}
+    ]
+    assert restated == []
 
 
 def test_a_field_with_no_category_of_its_own_is_refused_by_name() -> None:

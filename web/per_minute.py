@@ -1,5 +1,5 @@
 """Amounts per key in the current calendar minute, in this process: what the request limits
-(schema/transport.py) and the cost budget (schema/limits.py) count."""
+(web/transport.py) and the cost budget (schema/limits.py) count."""
 
 import time
 from collections.abc import Hashable
