@@ -22,7 +22,8 @@ from errors import BadUserInput, Forbidden
 from models import BirthFigure, Setting
 from resolvers.context import Context
 from resolvers.ids import decode_key
-from resolvers.report_data import EARLIER, Dim, Dimension, Window, atoms_of, axes_of, dims_of
+from resolvers.report_counts import atoms_of
+from resolvers.report_data import EARLIER, Dim, Dimension, Window, axes_of, dims_of
 from resolvers.suppression import PRIMARY, SECONDARY, Axis, Lattice, Reason, Table, display, is_primary, rate
 
 
@@ -42,9 +43,6 @@ class Period(StrEnum):
     YEAR = "YEAR"
 
 
-# Activities, attendance and contacts are not on this branch yet (issue 14: they come with the
-# activities work); their measures and dimensions answer BAD_USER_INPUT until then.
-NOT_YET = {"ATTENDANCES", "ATTENDERS", "CONTACTS", "OUTCOME_TYPE", "EVENT_TYPE"}
 RATE_DIMENSIONS = {"REACH_AREA", "MONTH"}
 
 
@@ -77,9 +75,6 @@ async def report(
         raise Forbidden(Category.REPORTING.name, "No read access to REPORTING data")
     window = Window.of(period, period_start, measure)
     dims = dims_of(measure, by)
-    for name in [measure, *by]:
-        if name in NOT_YET:
-            raise BadUserInput(f"{name} is not available yet", "input")
     if measure == Measure.PENETRATION_RATE and not set(by) <= RATE_DIMENSIONS:
         raise BadUserInput("PENETRATION_RATE is reported by REACH_AREA and MONTH only", "input.by")
     codes = dict((await ctx.session.execute(select(Setting.id, Setting.code))).all())
@@ -173,7 +168,7 @@ class Slicer:
             chosen = self.settings if self.settings is not None else sorted(self.codes)
             return [str(s) for s in chosen]
         if dim.name == "MONTH":  # the period's months, and for counts at its end those before it
-            return self.window.months() + ([] if self.window.flow else [EARLIER])
+            return self.window.months() + ([EARLIER] if self.window.stock else [])
         present = sorted(k for (axis, level, _), k in _below(self.lattice) if axis == dim.axis and level == dim.level)
         return list(dict.fromkeys([*dim.known, *present]))
 

@@ -142,17 +142,6 @@ async def test_a_centre_reports_on_its_settings_only(api: Api, world: World) -> 
     assert body["data"]["report"] is None and body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
 
 
-async def test_attendance_measures_say_they_are_not_available_yet(api: Api, world: World) -> None:
-    for measure, by in [("ATTENDANCES", []), ("REGISTERED_FAMILIES", ["EVENT_TYPE"])]:
-        body = await api.post(
-            REPORT,
-            {"input": {"measure": measure, "by": by, "period": "QUARTER", "periodStart": "2026-10-01"}},
-            world.tokens["LA_REPORTING"],
-        )
-        assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
-        assert "not available yet" in body["errors"][0]["message"]
-
-
 async def test_periods_start_on_their_first_day(api: Api, world: World) -> None:
     for period, start in [("QUARTER", "2026-11-01"), ("YEAR", "2026-01-01"), ("MONTH", "2026-10-02")]:
         body = await api.post(
@@ -171,6 +160,8 @@ async def test_statements_do_not_grow_with_the_families(api: Api, world: World, 
         await families(api, centre.manager, centre.setting_id, [[child("2025-05-05")]] * 3)
         before = count_statements.count
         await run(api, token, measure="REGISTERED_CHILDREN", by=["SETTING", "HARD_TO_REACH_GROUP"])
+        await run(api, token, measure="ATTENDERS", by=["OUTCOME_TYPE", "MONTH"])
+        await run(api, token, measure="CONTACTS", by=["REACH_AREA", "HARD_TO_REACH_GROUP"])
         counts.append(count_statements.count - before)
     assert counts[0] == counts[1]
 
