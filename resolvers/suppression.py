@@ -312,28 +312,29 @@ class Lattice:
         Only `top` and the tables below it are built (a table depends on those alone)."""
         lattice = cls(tuple(axes))
         limits = top if top is not None else tuple(a.depth for a in axes)
+        paths: dict[tuple[int, str], tuple[str, ...]] = {}
         for table in product(*(range(limit + 1) for limit in limits)):
             dropped = frozenset(i for i, a in enumerate(axes) if not a.partition and table[i] == 0)
             sums: dict[Key, int] = defaultdict(int)
-            for key, n in atoms[dropped].items():
-                sums[lattice._at(key, table)] += n
+            for fine, n in atoms[dropped].items():
+                key = tuple(
+                    None if level == 0 or k is None else lattice._path(paths, i, k, limits[i])[level - 1]
+                    for i, (k, level) in enumerate(zip(fine, table, strict=True))
+                )
+                sums[key] += n
             lattice.counts[table] = {k: n for k, n in sums.items() if n}
         lattice._suppress()
         return lattice
 
-    def _at(self, fine: Key, table: Table) -> Key:
-        """A finest key's cell in `table`; remembers each level's key's coarser key."""
-        key: list[str | None] = []
-        for i, (axis, k, level) in enumerate(zip(self.axes, fine, table, strict=True)):
-            if level == 0 or k is None:
-                key.append(None)
-                continue
-            path = axis.path(k)
-            for lv in range(1, level + 1):
-                self.up[(i, lv, path[lv - 1])] = parent = path[lv - 2] if lv > 1 else None
-                self.below[(i, lv, parent)].add(path[lv - 1])
-            key.append(path[level - 1])
-        return tuple(key)
+    def _path(self, paths: dict[tuple[int, str], tuple[str, ...]], axis: int, fine: str, depth: int) -> tuple[str, ...]:
+        """A finest key's keys at levels 1..; remembers each level's key's coarser key."""
+        path = paths.get((axis, fine))
+        if path is None:
+            path = paths[(axis, fine)] = self.axes[axis].path(fine)
+            for lv in range(1, depth + 1):
+                self.up[(axis, lv, path[lv - 1])] = parent = path[lv - 2] if lv > 1 else None
+                self.below[(axis, lv, parent)].add(path[lv - 1])
+        return path
 
     def tables(self) -> list[Table]:
         return sorted(self.counts, key=lambda t: (sum(t), t))
