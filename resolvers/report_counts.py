@@ -145,21 +145,19 @@ def _dated(day: Expr, window: Window) -> list[ColumnElement[bool]]:
 
 
 def _registrations(measure: str, window: Window) -> list[ColumnElement[bool]]:
-    if measure == "NEW_REGISTRATIONS":
-        return [Family.received_on >= window.year_start, Family.received_on < window.year_end]
+    if window.linked:  # families registered by the year's end: "earlier" and the year's months
+        return [Family.received_on < window.year_end]
     if measure == "PENETRATION_RATE":
         return [
             Child.date_of_birth >= window.year_start,
             Child.date_of_birth < window.year_end,
             Child.left_on.is_(None),
         ]
-    filters: list[ColumnElement[bool]] = [Family.received_on < window.end]
-    if measure == "REGISTERED_CHILDREN":
-        filters += [
-            or_(Child.left_on.is_(None), Child.left_on >= window.end),
-            or_(Child.date_of_birth.is_(None), Child.date_of_birth < window.end),
-        ]
-    return filters
+    return [
+        Family.received_on < window.end,
+        or_(Child.left_on.is_(None), Child.left_on >= window.end),
+        or_(Child.date_of_birth.is_(None), Child.date_of_birth < window.end),
+    ]
 
 
 async def _count(
@@ -250,9 +248,10 @@ def _years_before(day: date, years: int) -> date:
 
 
 def _time_column(day: Expr, dims: list[Dim], window: Window) -> ColumnElement[Any]:
-    if window.flow:
-        months = window.year_months()
-        return case(*[(day < month_add(m, 1), literal(month_key(m))) for m in months], else_=_NULL)
+    if window.flow or window.linked:
+        whens = [(day < window.year_start, literal(EARLIER))] if window.linked else []
+        whens += [(day < month_add(m, 1), literal(month_key(m))) for m in window.year_months()]
+        return case(*whens, else_=_NULL)
     if not any(d.name == "MONTH" for d in dims):
         return _NULL
     months = [month_add(window.start, i) for i in range(len(window.months()))]

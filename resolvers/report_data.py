@@ -17,6 +17,11 @@ from resolvers.suppression import Axis
 
 FLOWS = {"NEW_REGISTRATIONS", "PENETRATION_RATE", "ATTENDANCES", "CONTACTS"}
 STOCKS = {"REGISTERED_FAMILIES", "REGISTERED_CHILDREN"}  # counted at the period's end
+# Registered families at a period's end and new registrations share one lattice per financial
+# year, whose time axis starts with the families registered before it ("earlier"): the families
+# registered at a month's end are the sum of its cells, so ends and new registrations difference
+# only into cells the lattice suppresses (README "Reports").
+LINKED = {"REGISTERED_FAMILIES", "NEW_REGISTRATIONS"}
 FAMILY_UNITS = {"REGISTERED_FAMILIES", "NEW_REGISTRATIONS", "CONTACTS"}  # described by the main carer
 ACTIVITY_MEASURES = {"ATTENDANCES", "ATTENDERS"}
 ACTIVITY_DIMENSIONS = {"OUTCOME_TYPE", "EVENT_TYPE"}
@@ -27,6 +32,7 @@ AGE_BANDS = ["0-1", "1-2", "2-3", "3-4", "4-5", "5+"]
 GENDERS = ["FEMALE", "MALE", "OTHER", "NOT_KNOWN"]
 UNKNOWN = "UNKNOWN"
 EARLIER = "earlier"
+YEAR = "year"  # the financial year's own registrations, beside "earlier" on a linked time axis
 SEP = "\x1f"
 # research/domain.md §3.1: DfE ethnicity codes by major group; refused and not obtained are Unknown.
 ETHNIC_GROUPS = {
@@ -80,6 +86,7 @@ class Window:
     level: int  # 0 year, 1 quarter, 2 month: the period's level on the time axis
     flow: bool
     stock: bool  # counted at the period's end (MONTH then has an "earlier" key)
+    linked: bool  # on the financial year's registrations axis (see LINKED)
     year_start: date
     year_end: date
 
@@ -90,12 +97,47 @@ class Window:
             raise BadUserInput(f"periodStart is not the first day of a {period.lower()}", "input.periodStart")
         year_start = date(start.year if start.month >= 4 else start.year - 1, 4, 1)
         level = {"YEAR": 0, "QUARTER": 1, "MONTH": 2}[period]
-        flow, stock = measure in FLOWS, measure in STOCKS
-        return cls(start, month_add(start, months), level, flow, stock, year_start, month_add(year_start, 12))
+        flow, stock, linked = measure in FLOWS, measure in STOCKS, measure in LINKED
+        end, year_end = month_add(start, months), month_add(year_start, 12)
+        return cls(start, end, level, flow, stock, linked, year_start, year_end)
 
     @property
     def key(self) -> str | None:
         return [None, quarter_key(self.start), month_key(self.start)][self.level]
+
+    def period_cell(self) -> tuple[int, str | None]:
+        """A flow's period on the time axis: its level and key."""
+        if self.linked:
+            return self.level + 1, [YEAR, quarter_key(self.start), month_key(self.start)][self.level]
+        return self.level, self.key
+
+    def registered_by(self, day: date) -> list[tuple[int, str | None]]:
+        """The cells of a linked time axis that add up to the families registered before `day`
+        (the first day of a month of the year, or the year's end): the fewest, coarsest."""
+        if day == self.year_end:
+            return [(0, None)]
+        parts: list[tuple[int, str | None]] = [(1, EARLIER)]
+        month = self.year_start
+        while month < day:
+            if month_add(month, 3) <= day:  # a whole quarter (the loop is at a quarter's start)
+                parts.append((2, quarter_key(month)))
+                month = month_add(month, 3)
+            else:
+                parts.append((3, month_key(month)))
+                month = month_add(month, 1)
+        return parts
+
+    def time_top(self, by_month: bool) -> int:
+        """The finest level of the time axis a report reads."""
+        if self.linked:
+            if by_month:
+                return 3
+            if self.flow:
+                return self.level + 1
+            return max(level for level, _ in self.registered_by(self.end))
+        if self.flow:
+            return 2 if by_month else self.level
+        return 1 if by_month else 0
 
     def months(self) -> list[str]:
         count = (self.end.year - self.start.year) * 12 + self.end.month - self.start.month
@@ -141,7 +183,8 @@ def dims_of(measure: str, by: list[str]) -> list[Dim]:
         if name == "SETTING":
             dims.append(Dim(name, 0, 1))
         elif name == "MONTH":
-            dims.append(Dim(name, 1, 2 if measure in FLOWS else 1, partition=name not in overlapping))
+            level = 3 if measure in LINKED else 2 if measure in FLOWS else 1
+            dims.append(Dim(name, 1, level, partition=name not in overlapping))
         else:
             level = 2 if name in {"ETHNICITY", "LSOA"} else 1
             known = {"AGE_BAND": AGE_BANDS, "GENDER": GENDERS}.get(name, [])
@@ -150,10 +193,16 @@ def dims_of(measure: str, by: list[str]) -> list[Dim]:
     return dims
 
 
+def _quarter_of(month: str) -> str:
+    return quarter_key(date(int(month[:4]), int(month[5:]), 1))
+
+
 def axes_of(measure: str, dims: list[Dim], window: Window) -> list[Axis]:
-    flow = measure in FLOWS
-    time = Axis("MONTH", 2, lambda m: (quarter_key(date(int(m[:4]), int(m[5:]), 1)), m)) if flow else None
-    if time is None:
+    if window.linked:
+        time = Axis("MONTH", 3, lambda m: (EARLIER,) * 3 if m == EARLIER else (YEAR, _quarter_of(m), m))
+    elif window.flow:
+        time = Axis("MONTH", 2, lambda m: (_quarter_of(m), m))
+    else:
         month = next((d for d in dims if d.name == "MONTH"), None)
         time = Axis("MONTH", 0) if month is None else Axis("MONTH", 1, partition=month.partition)
     axes = [Axis("SETTING", 1), time]

@@ -40,6 +40,7 @@ _UNBOUNDED = 1 << 62
 Table = tuple[int, ...]  # one level per axis
 Key = tuple[str | None, ...]  # one key per axis, None at level 0
 Cell = tuple[Table, Key]
+Atoms = Mapping[frozenset[int], Mapping[Key, int]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -305,11 +306,17 @@ class Lattice:
 
     @classmethod
     def of(
-        cls, axes: Sequence[Axis], atoms: Mapping[frozenset[int], Mapping[Key, int]], top: Table | None = None
+        cls,
+        axes: Sequence[Axis],
+        atoms: Atoms,
+        top: Table | None = None,
+        given: Mapping[Cell, Reason | None] | None = None,
     ) -> "Lattice":
         """`atoms[dropped]`: counts by finest keys, with None on the overlapping axes in
         `dropped` (counted once per unit there); atoms[frozenset()] holds every finest key.
-        Only `top` and the tables below it are built (a table depends on those alone)."""
+        Only `top` and the tables below it are built (a table depends on those alone).
+        `given` cells are suppressed as another lattice decided (None: shown) and are never
+        hidden as a complement here."""
         lattice = cls(tuple(axes))
         limits = top if top is not None else tuple(a.depth for a in axes)
         paths: dict[tuple[int, str], tuple[str, ...]] = {}
@@ -323,7 +330,7 @@ class Lattice:
                 )
                 sums[key] += n
             lattice.counts[table] = {k: n for k, n in sums.items() if n}
-        lattice._suppress()
+        lattice._suppress(given or {})
         return lattice
 
     def _path(self, paths: dict[tuple[int, str], tuple[str, ...]], axis: int, fine: str, depth: int) -> tuple[str, ...]:
@@ -351,15 +358,16 @@ class Lattice:
                 lines.append(Line((parent, pkey), tuple((table, (*pkey[:i], k, *pkey[i + 1 :])) for k in keys)))
         return lines
 
-    def _suppress(self) -> None:
+    def _suppress(self, given: Mapping[Cell, Reason | None]) -> None:
         values = {(t, k): n for t, cells in self.counts.items() for k, n in cells.items()}
         lines_of = {t: self.lines_of(t) for t in self.counts}
+        self.marks.update({c: r for c, r in given.items() if r is not None and c[0] in self.counts})
         for table in self.tables():
             below = [t for t in self.counts if all(a <= b for a, b in zip(t, table, strict=True))]
             lines = [line for t in below for line in lines_of[t]]
             fixed = {c: r for c, r in self.marks.items() if c[0] in below}
             own = {c for line in lines_of[table] for c in line.children} | {(table, k) for k in self.counts[table]}
-            cells = sorted(own, key=str)
+            cells = sorted(own - given.keys(), key=str)
             self.marks.update(suppress_table(values, cells, lines, fixed))
 
     def value(self, table: Table, key: Key) -> int:

@@ -339,3 +339,29 @@ async def test_hard_to_reach_groups_overlap_and_the_total_counts_each_family_onc
     cells = by_key(report)
     assert cells[("LONE_PARENT",)] == "9" and cells[("TEENAGE_PARENT",)] == "5"
     assert report["total"]["display"] == "15"
+
+
+async def test_registered_families_at_month_ends_do_not_difference_into_new_registrations(
+    api: Api, world: World
+) -> None:
+    """Six families registered in July, two in August, five in September: August's two are
+    suppressed, and so is the August end, which would otherwise differ from July's by them."""
+    centre = await fresh_centre(api, world)
+    for received, n in [("2026-07-06", 6), ("2026-08-05", 2), ("2026-09-07", 5)]:
+        await families(api, centre.manager, centre.setting_id, [[child("2025-05-05")]] * n, receivedOn=received)
+    token, mine = world.tokens["LA_REPORTING"], {"settingId": centre.setting_id, "period": "MONTH"}
+    august = await run(api, token, measure="NEW_REGISTRATIONS", by=[], periodStart="2026-08-01", **mine)
+    assert august["total"]["display"] == "<4"
+    ends = []
+    for start in ["2026-07-01", "2026-08-01", "2026-09-01"]:
+        report = await run(api, token, measure="REGISTERED_FAMILIES", by=[], periodStart=start, **mine)
+        ends.append(report["total"])
+    # By hand: 6 at July's end; August's end 6 + 2 hides (its part August is hidden); 13 at
+    # September's end is the quarter's 13, whose August and September are both hidden.
+    assert [e["display"] for e in ends] == ["6", "*", "13"]
+    by_month = await run(
+        api, token, measure="REGISTERED_FAMILIES", by=["MONTH"], periodStart="2026-07-01", settingId=centre.setting_id
+    )
+    cells = {tuple(c["keys"]): c for c in by_month["cells"]}
+    assert cells[("2026-08",)]["display"] == "<4" and cells[("earlier",)]["display"] == "0"
+    assert by_month["total"]["value"] in (13, None)
