@@ -22,8 +22,21 @@ from errors import BadUserInput, Forbidden
 from models import BirthFigure, Setting
 from resolvers.context import Context
 from resolvers.ids import decode_key
-from resolvers.report_data import EARLIER, Dim, Dimension, Window, atoms_of, axes_of, dims_of
-from resolvers.suppression import PRIMARY, SECONDARY, Axis, Lattice, Reason, Table, display, is_primary, rate
+from resolvers.report_counts import atoms_of
+from resolvers.report_data import EARLIER, Dim, Dimension, Window, axes_of, dims_of
+from resolvers.suppression import (
+    PRIMARY,
+    SECONDARY,
+    Atoms,
+    Axis,
+    Cell,
+    Lattice,
+    Reason,
+    Table,
+    display,
+    is_primary,
+    rate,
+)
 
 
 class Measure(StrEnum):
@@ -42,9 +55,6 @@ class Period(StrEnum):
     YEAR = "YEAR"
 
 
-# Activities, attendance and contacts are not on this branch yet (issue 14: they come with the
-# activities work); their measures and dimensions answer BAD_USER_INPUT until then.
-NOT_YET = {"ATTENDANCES", "ATTENDERS", "CONTACTS", "OUTCOME_TYPE", "EVENT_TYPE"}
 RATE_DIMENSIONS = {"REACH_AREA", "MONTH"}
 
 
@@ -77,15 +87,14 @@ async def report(
         raise Forbidden(Category.REPORTING.name, "No read access to REPORTING data")
     window = Window.of(period, period_start, measure)
     dims = dims_of(measure, by)
-    for name in [measure, *by]:
-        if name in NOT_YET:
-            raise BadUserInput(f"{name} is not available yet", "input")
     if measure == Measure.PENETRATION_RATE and not set(by) <= RATE_DIMENSIONS:
         raise BadUserInput("PENETRATION_RATE is reported by REACH_AREA and MONTH only", "input.by")
     codes = dict((await ctx.session.execute(select(Setting.id, Setting.code))).all())
     settings = _reported_settings(reach, setting_id, codes)
     axes = axes_of(measure, dims, window)
-    lattice = Lattice.of(axes, await atoms_of(ctx.session, measure, dims, window), _top(axes, dims, window, settings))
+    atoms = await atoms_of(ctx.session, measure, dims, window)
+    top = _top(axes, dims, window, settings)
+    lattice = Lattice.of(axes, atoms, top, registered_before(axes, atoms, top) if window.linked else None)
     births = await _births(ctx, window) if measure == Measure.PENETRATION_RATE else None
     ctx.audit.read("report", "Report", None, category=Category.REPORTING, changes={"measure": measure, "by": by})
     return Slicer(lattice, dims, window, settings, codes, births).report(measure, by, period, period_start)
@@ -112,15 +121,34 @@ async def quarterly_pack(ctx: Context, quarter: str) -> list[ReportData]:
 
 
 def _top(axes: list[Axis], dims: list[Dim], window: Window, settings: list[int] | None) -> Table:
-    """The finest table a report reads: its dimensions' levels, the period's level on the time
-    axis of flows, and the settings' level when it reads setting slices."""
+    """The finest table a report reads: its dimensions' levels, the time axis's level it reads,
+    and the settings' level when it reads setting slices."""
     top = [0] * len(axes)
     top[0] = 1 if settings is not None else 0
-    if window.flow:
-        top[1] = window.level
     for dim in dims:
         top[dim.axis] = dim.level
+    top[1] = window.time_top(any(d.name == "MONTH" for d in dims))
     return tuple(top)
+
+
+def registered_before(axes: list[Axis], atoms: Atoms, top: Table) -> dict[Cell, Reason | None]:
+    """The "earlier" cells of a linked lattice are the families registered before the year:
+    the previous year's lattice serves them as its total, suppressed from its coarsest tables
+    alone, so here they take that suppression (the same lattice without a time axis) and are
+    never hidden as a complement."""
+    before = [*axes[:1], Axis("MONTH", 0), *axes[2:]]
+    opening = {
+        dropped: {(k[0], None, *k[2:]): n for k, n in counts.items() if k[1] == EARLIER}
+        for dropped, counts in atoms.items()
+    }
+    lattice = Lattice.of(before, opening, (top[0], 0, *top[2:]))
+    given: dict[Cell, Reason | None] = {}
+    for table, counts in lattice.counts.items():
+        for key in set(counts) | {k for t, k in lattice.marks if t == table}:
+            for level in range(1, top[1] + 1):
+                cell = ((table[0], level, *table[2:]), (key[0], EARLIER, *key[2:]))
+                given[cell] = lattice.reason(table, key)
+    return given
 
 
 def _reported_settings(reach: frozenset[int] | None, setting_id: str | None, codes: dict[int, str]) -> list[int] | None:
@@ -173,7 +201,7 @@ class Slicer:
             chosen = self.settings if self.settings is not None else sorted(self.codes)
             return [str(s) for s in chosen]
         if dim.name == "MONTH":  # the period's months, and for counts at its end those before it
-            return self.window.months() + ([] if self.window.flow else [EARLIER])
+            return self.window.months() + ([EARLIER] if self.window.stock else [])
         present = sorted(k for (axis, level, _), k in _below(self.lattice) if axis == dim.axis and level == dim.level)
         return list(dict.fromkeys([*dim.known, *present]))
 
@@ -181,28 +209,47 @@ class Slicer:
         """The cell at `keys` (one per dimension; [] is the total)."""
         table = [0] * len(self.lattice.axes)
         key: list[str | None] = [None] * len(self.lattice.axes)
-        if self.window.flow:
-            table[1], key[1] = self.window.level, self.window.key
+        times = [self.window.period_cell()] if self.window.flow else None
+        if self.window.linked and not self.window.flow:  # families registered by the period's end
+            times = self.window.registered_by(self.window.end)
         setting_keys: list[str] | None = None
         for dim, k in zip(self.dims, keys, strict=False):  # [] for the total
             if dim.name == "SETTING":
                 setting_keys = [k]
                 continue
             table[dim.axis], key[dim.axis] = dim.level, k
+            if dim.name == "MONTH":
+                linked_earlier = self.window.linked and k == EARLIER
+                times = self.window.registered_by(self.window.start) if linked_earlier else [(dim.level, k)]
         labels = [self.codes[int(k)] if d.name == "SETTING" else k for d, k in zip(self.dims, keys, strict=False)]
         if setting_keys is None and self.settings is not None:
             setting_keys = [str(s) for s in self.settings]
-        n, reason = self.count(tuple(table), tuple(key), setting_keys)
+        if times is not None and len(times) == 1:
+            (table[1], key[1]), times = times[0], None
+        n, reason = self.count(tuple(table), tuple(key), setting_keys, times)
         if self.births is not None:
             return self.rate_cell(labels, n, reason, tuple(key))
         return CellData(labels, None if reason else float(n), reason is not None, reason, display(n, reason))
 
-    def count(self, table: Table, key: tuple[str | None, ...], settings: list[str] | None) -> tuple[int, Reason | None]:
-        if settings is None:
-            return self.lattice.value(table, key), self.lattice.reason(table, key)
-        table = (1, *table[1:])
-        parts = [((table, (s, *key[1:]))) for s in settings]
+    def count(
+        self,
+        table: Table,
+        key: tuple[str | None, ...],
+        settings: list[str] | None,
+        times: list[tuple[int, str | None]] | None,
+    ) -> tuple[int, Reason | None]:
+        """A cell's count: the sum of its parts over the settings and times it spans, shown only
+        when every part is shown."""
+        setting_parts = [(0, None)] if settings is None else [(1, s) for s in settings]
+        time_parts = [(table[1], key[1])] if times is None else times
+        parts = [
+            ((s_level, t_level, *table[2:]), (s_key, t_key, *key[2:]))
+            for s_level, s_key in setting_parts
+            for t_level, t_key in time_parts
+        ]
         n = sum(self.lattice.value(*p) for p in parts)
+        if len(parts) == 1:
+            return n, self.lattice.reason(*parts[0])
         if any(self.lattice.reason(*p) for p in parts):
             return n, PRIMARY if is_primary(n) else SECONDARY
         return n, None

@@ -40,6 +40,7 @@ _UNBOUNDED = 1 << 62
 Table = tuple[int, ...]  # one level per axis
 Key = tuple[str | None, ...]  # one key per axis, None at level 0
 Cell = tuple[Table, Key]
+Atoms = Mapping[frozenset[int], Mapping[Key, int]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -93,17 +94,41 @@ def suppress_table(
         ]
         if not shown:
             return False
-        marks[min(shown, key=lambda c: (values.get(c, 0), order(c)))] = SECONDARY
+        chosen = min(shown, key=lambda c: (values.get(c, 0), order(c)))
+        marks[chosen] = SECONDARY
+        dirty.update(id(line) for line in by_member[chosen])
         return True
 
+    def linked(start: Cell, seen: set[Cell]) -> list[Line]:
+        """The lines of the hidden cells linked to `start` (added to `seen`)."""
+        found: dict[int, Line] = {}
+        stack = [start]
+        seen.add(start)
+        while stack:
+            for line in by_member[stack.pop()]:
+                if id(line) in found:
+                    continue
+                found[id(line)] = line
+                for m in line.members:
+                    if m in marks and m not in seen:
+                        seen.add(m)
+                        stack.append(m)
+        return list(found.values())
+
+    audited: dict[frozenset[Cell], set[Cell]] = {}  # a group of hidden cells' audit, kept while it is unchanged
+    dirty = {id(line) for line in lines}  # lines with a member hidden since they were last looked at
     while True:
         changed = False
-        for line in lines:
-            if sum(m in marks for m in line.members) == 1:
-                changed |= complement(line.members)
+        todo = [line for line in lines if id(line) in dirty]
+        dirty.clear()
+        for line in todo:
+            hidden = {m: marks[m] for m in line.members if m in marks}
+            if len(hidden) == 1 or (hidden and pinned(values, [line], hidden, rounds=1)):
+                # One hidden member, or several whose bounds this line alone pins (1 + 4 under 5).
+                changed |= complement(line.members) or complement(line.members, zeros=True)
         if changed:
             continue
-        open_cells = sorted(exposed(values, lines, marks, own), key=order)
+        open_cells = sorted(exposed(values, lines, marks, own, audited), key=order)
         if not open_cells:
             return marks
         for zeros in (False, True):
@@ -113,9 +138,16 @@ def suppress_table(
             if any(fixes):
                 break
         else:
-            # Determined through a chain of lines: hide the smallest shown cell of this table
-            # on any line that has a hidden member; when there is none, nothing here can help.
-            if not complement(m for line in lines if any(x in marks for x in line.members) for m in line.members):
+            # Determined through a chain of lines: in each open cell's group of linked hidden
+            # cells, hide the smallest shown cell of this table on a line of the group; when no
+            # group has one, nothing here can help.
+            covered: set[Cell] = set()
+            hid = False
+            for cell in open_cells:
+                if cell not in covered:
+                    group_lines = linked(cell, covered)
+                    hid |= complement(m for line in group_lines for m in line.members)
+            if not hid:
                 return marks
 
 
@@ -123,7 +155,11 @@ def suppress_table(
 
 
 def exposed(
-    values: Mapping[Cell, int], lines: Sequence[Line], marks: Mapping[Cell, Reason], own: Iterable[Cell] = ()
+    values: Mapping[Cell, int],
+    lines: Sequence[Line],
+    marks: Mapping[Cell, Reason],
+    own: Iterable[Cell] = (),
+    audited: dict[frozenset[Cell], set[Cell]] | None = None,
 ) -> set[Cell]:
     """Hidden cells the published values and the lines determine: exactly, or by the bounds a
     reader knows from the reasons. With `own` given, only in the groups of hidden cells that
@@ -150,9 +186,14 @@ def exposed(
         if hidden is not None and root(hidden) in wanted:
             by_group[root(hidden)].append(line)
     found: set[Cell] = set()
+    audited = {} if audited is None else audited
     for group in wanted:
-        found |= determined(by_group[group], groups[group])
-        found |= pinned(values, by_group[group], {c: marks[c] for c in groups[group]})
+        # The same hidden cells have the same lines (those with a member among them).
+        cells = frozenset(groups[group])
+        if cells not in audited:
+            open_cells = determined(by_group[group], groups[group])
+            audited[cells] = open_cells | pinned(values, by_group[group], {c: marks[c] for c in groups[group]})
+        found |= audited[cells]
     return found
 
 
@@ -219,15 +260,20 @@ def pinned(
 ) -> set[Cell]:
     """Hidden cells whose bounds, tightened through the lines, leave one value."""
     box = {c: bounds(r) for c, r in marks.items()}
+    equations = []
+    for line in lines:
+        # parent - children = 0, so the shown members add up to minus the hidden ones.
+        unknown = [(c, sign) for c, sign in [(line.parent, 1), *((c, -1) for c in line.children)] if c in box]
+        equations.append((unknown, -sum(sign * values.get(c, 0) for c, sign in unknown)))
     for _ in range(rounds):
-        for line in lines:
-            terms = [(line.parent, 1), *((c, -1) for c in line.children)]
-            known = sum(sign * values.get(c, 0) for c, sign in terms if c not in box)
-            unknown = [(c, sign) for c, sign in terms if c in box]
-            for cell, sign in unknown:
-                # sign*x + sum(others) + known = 0
-                rest_lo = sum(s * (box[c][0] if s > 0 else box[c][1]) for c, s in unknown if c != cell)
-                rest_hi = sum(s * (box[c][1] if s > 0 else box[c][0]) for c, s in unknown if c != cell)
+        for unknown, known in equations:
+            # sign*x + (the other unknowns) + known = 0; the others' range is the whole range
+            # less the cell's own part.
+            low = [sign * box[c][0 if sign > 0 else 1] for c, sign in unknown]
+            high = [sign * box[c][1 if sign > 0 else 0] for c, sign in unknown]
+            all_lo, all_hi = sum(low), sum(high)
+            for (cell, sign), own_lo, own_hi in zip(unknown, low, high, strict=True):
+                rest_lo, rest_hi = all_lo - own_lo, all_hi - own_hi
                 lo, hi = sorted((-(known + rest_hi) * sign, -(known + rest_lo) * sign))
                 old = box[cell]
                 box[cell] = narrow(marks[cell], max(old[0], lo), min(old[1], hi))
@@ -260,35 +306,42 @@ class Lattice:
 
     @classmethod
     def of(
-        cls, axes: Sequence[Axis], atoms: Mapping[frozenset[int], Mapping[Key, int]], top: Table | None = None
+        cls,
+        axes: Sequence[Axis],
+        atoms: Atoms,
+        top: Table | None = None,
+        given: Mapping[Cell, Reason | None] | None = None,
     ) -> "Lattice":
         """`atoms[dropped]`: counts by finest keys, with None on the overlapping axes in
         `dropped` (counted once per unit there); atoms[frozenset()] holds every finest key.
-        Only `top` and the tables below it are built (a table depends on those alone)."""
+        Only `top` and the tables below it are built (a table depends on those alone).
+        `given` cells are suppressed as another lattice decided (None: shown) and are never
+        hidden as a complement here."""
         lattice = cls(tuple(axes))
         limits = top if top is not None else tuple(a.depth for a in axes)
+        paths: dict[tuple[int, str], tuple[str, ...]] = {}
         for table in product(*(range(limit + 1) for limit in limits)):
             dropped = frozenset(i for i, a in enumerate(axes) if not a.partition and table[i] == 0)
             sums: dict[Key, int] = defaultdict(int)
-            for key, n in atoms[dropped].items():
-                sums[lattice._at(key, table)] += n
+            for fine, n in atoms[dropped].items():
+                key = tuple(
+                    None if level == 0 or k is None else lattice._path(paths, i, k, limits[i])[level - 1]
+                    for i, (k, level) in enumerate(zip(fine, table, strict=True))
+                )
+                sums[key] += n
             lattice.counts[table] = {k: n for k, n in sums.items() if n}
-        lattice._suppress()
+        lattice._suppress(given or {})
         return lattice
 
-    def _at(self, fine: Key, table: Table) -> Key:
-        """A finest key's cell in `table`; remembers each level's key's coarser key."""
-        key: list[str | None] = []
-        for i, (axis, k, level) in enumerate(zip(self.axes, fine, table, strict=True)):
-            if level == 0 or k is None:
-                key.append(None)
-                continue
-            path = axis.path(k)
-            for lv in range(1, level + 1):
-                self.up[(i, lv, path[lv - 1])] = parent = path[lv - 2] if lv > 1 else None
-                self.below[(i, lv, parent)].add(path[lv - 1])
-            key.append(path[level - 1])
-        return tuple(key)
+    def _path(self, paths: dict[tuple[int, str], tuple[str, ...]], axis: int, fine: str, depth: int) -> tuple[str, ...]:
+        """A finest key's keys at levels 1..; remembers each level's key's coarser key."""
+        path = paths.get((axis, fine))
+        if path is None:
+            path = paths[(axis, fine)] = self.axes[axis].path(fine)
+            for lv in range(1, depth + 1):
+                self.up[(axis, lv, path[lv - 1])] = parent = path[lv - 2] if lv > 1 else None
+                self.below[(axis, lv, parent)].add(path[lv - 1])
+        return path
 
     def tables(self) -> list[Table]:
         return sorted(self.counts, key=lambda t: (sum(t), t))
@@ -305,15 +358,16 @@ class Lattice:
                 lines.append(Line((parent, pkey), tuple((table, (*pkey[:i], k, *pkey[i + 1 :])) for k in keys)))
         return lines
 
-    def _suppress(self) -> None:
+    def _suppress(self, given: Mapping[Cell, Reason | None]) -> None:
         values = {(t, k): n for t, cells in self.counts.items() for k, n in cells.items()}
         lines_of = {t: self.lines_of(t) for t in self.counts}
+        self.marks.update({c: r for c, r in given.items() if r is not None and c[0] in self.counts})
         for table in self.tables():
             below = [t for t in self.counts if all(a <= b for a, b in zip(t, table, strict=True))]
             lines = [line for t in below for line in lines_of[t]]
             fixed = {c: r for c, r in self.marks.items() if c[0] in below}
             own = {c for line in lines_of[table] for c in line.children} | {(table, k) for k in self.counts[table]}
-            cells = sorted(own, key=str)
+            cells = sorted(own - given.keys(), key=str)
             self.marks.update(suppress_table(values, cells, lines, fixed))
 
     def value(self, table: Table, key: Key) -> int:

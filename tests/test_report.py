@@ -142,17 +142,6 @@ async def test_a_centre_reports_on_its_settings_only(api: Api, world: World) -> 
     assert body["data"]["report"] is None and body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
 
 
-async def test_attendance_measures_say_they_are_not_available_yet(api: Api, world: World) -> None:
-    for measure, by in [("ATTENDANCES", []), ("REGISTERED_FAMILIES", ["EVENT_TYPE"])]:
-        body = await api.post(
-            REPORT,
-            {"input": {"measure": measure, "by": by, "period": "QUARTER", "periodStart": "2026-10-01"}},
-            world.tokens["LA_REPORTING"],
-        )
-        assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
-        assert "not available yet" in body["errors"][0]["message"]
-
-
 async def test_periods_start_on_their_first_day(api: Api, world: World) -> None:
     for period, start in [("QUARTER", "2026-11-01"), ("YEAR", "2026-01-01"), ("MONTH", "2026-10-02")]:
         body = await api.post(
@@ -171,6 +160,8 @@ async def test_statements_do_not_grow_with_the_families(api: Api, world: World, 
         await families(api, centre.manager, centre.setting_id, [[child("2025-05-05")]] * 3)
         before = count_statements.count
         await run(api, token, measure="REGISTERED_CHILDREN", by=["SETTING", "HARD_TO_REACH_GROUP"])
+        await run(api, token, measure="ATTENDERS", by=["OUTCOME_TYPE", "MONTH"])
+        await run(api, token, measure="CONTACTS", by=["REACH_AREA", "HARD_TO_REACH_GROUP"])
         counts.append(count_statements.count - before)
     assert counts[0] == counts[1]
 
@@ -348,3 +339,29 @@ async def test_hard_to_reach_groups_overlap_and_the_total_counts_each_family_onc
     cells = by_key(report)
     assert cells[("LONE_PARENT",)] == "9" and cells[("TEENAGE_PARENT",)] == "5"
     assert report["total"]["display"] == "15"
+
+
+async def test_registered_families_at_month_ends_do_not_difference_into_new_registrations(
+    api: Api, world: World
+) -> None:
+    """Six families registered in July, two in August, five in September: August's two are
+    suppressed, and so is the August end, which would otherwise differ from July's by them."""
+    centre = await fresh_centre(api, world)
+    for received, n in [("2026-07-06", 6), ("2026-08-05", 2), ("2026-09-07", 5)]:
+        await families(api, centre.manager, centre.setting_id, [[child("2025-05-05")]] * n, receivedOn=received)
+    token, mine = world.tokens["LA_REPORTING"], {"settingId": centre.setting_id, "period": "MONTH"}
+    august = await run(api, token, measure="NEW_REGISTRATIONS", by=[], periodStart="2026-08-01", **mine)
+    assert august["total"]["display"] == "<4"
+    ends = []
+    for start in ["2026-07-01", "2026-08-01", "2026-09-01"]:
+        report = await run(api, token, measure="REGISTERED_FAMILIES", by=[], periodStart=start, **mine)
+        ends.append(report["total"])
+    # By hand: 6 at July's end; August's end 6 + 2 hides (its part August is hidden); 13 at
+    # September's end is the quarter's 13, whose August and September are both hidden.
+    assert [e["display"] for e in ends] == ["6", "*", "13"]
+    by_month = await run(
+        api, token, measure="REGISTERED_FAMILIES", by=["MONTH"], periodStart="2026-07-01", settingId=centre.setting_id
+    )
+    cells = {tuple(c["keys"]): c for c in by_month["cells"]}
+    assert cells[("2026-08",)]["display"] == "<4" and cells[("earlier",)]["display"] == "0"
+    assert by_month["total"]["value"] in (13, None)

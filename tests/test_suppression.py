@@ -3,11 +3,14 @@ adversary that tries the standard differencing attacks on every table of random 
 
 import random
 from collections import defaultdict
+from datetime import date
 from fractions import Fraction
 from itertools import product
 
 import pytest
 
+from resolvers.report import Slicer, registered_before
+from resolvers.report_data import EARLIER, Window, axes_of, month_add, month_key, quarter_key
 from resolvers.suppression import (
     PRIMARY,
     SECONDARY,
@@ -270,3 +273,67 @@ def test_overlapping_groups_are_not_summed() -> None:
     assert lattice.value((0, 0), (None, None)) == 13
     assert lattice.value((0, 1), (None, "LONE")) == 11
     assert not lattice.marks
+
+
+# Registered families and new registrations ----------------------------------------------------
+
+
+def year_end(start: date) -> date:
+    return month_add(start, 12)
+
+
+def registrations_year(start: date, atoms: dict[Key, int]) -> tuple[Window, Slicer]:
+    """The linked lattice of a financial year over settings S1..S3 (families by setting and
+    registration month, "earlier" before the year), served as the API serves it."""
+    window = Window.of("YEAR", start, "REGISTERED_FAMILIES")
+    axes = axes_of("REGISTERED_FAMILIES", [], window)
+    top = (1, 3)
+    lattice = Lattice.of(axes, {frozenset(): atoms}, top, registered_before(axes, {frozenset(): atoms}, top))
+    return window, Slicer(lattice, [], window, None, {1: "S1", 2: "S2", 3: "S3"}, None)
+
+
+@pytest.mark.parametrize("seed", range(8))
+def test_registered_families_at_period_ends_never_difference_into_a_hidden_new_registration(seed: int) -> None:
+    """Two financial years of registrations by setting and month. For each setting and the
+    total: the families registered at consecutive period ends (months, quarters, years, across
+    the years' boundary) are both shown only when the new registrations between them are."""
+    rng = random.Random(seed)
+    sparse = [0, 0, 0, 0, 0, 0, 1, 2, 4, 5]  # few registrations: small totals at the year's end too
+    by_month = {(s, month_add(date(2025, 4, 1), i)): rng.choice(sparse) for s in ["1", "2", "3"] for i in range(24)}
+    before = {s: rng.choice([0, 2, 4, 5]) for s in ["1", "2", "3"]}
+    served: dict[tuple[str | None, date], tuple[int, Reason | None]] = {}  # (setting, end) -> count at that end
+    new: dict[tuple[str | None, date, date], Reason | None] = {}  # (setting, from, to) -> a new registrations cell
+    opening: dict[str | None, list[Reason | None]] = defaultdict(list)  # the year's "earlier" cells
+    for year in (date(2025, 4, 1), date(2026, 4, 1)):
+        atoms: dict[Key, int] = defaultdict(int)
+        for (s, month), n in by_month.items():
+            if month < year_end(year) and n:
+                atoms[(s, EARLIER if month < year else month_key(month))] += n
+        for s, n in before.items():
+            if n:
+                atoms[(s, EARLIER)] += n
+        window, slicer = registrations_year(year, dict(atoms))
+        for setting in [None, "1", "2", "3"]:
+            table, settings = ((1, 0), [setting]) if setting else ((0, 0), None)
+            for i in range(13):
+                end = month_add(year, i)
+                served[(setting, end)] = slicer.count(table, (setting, None), settings, window.registered_by(end))
+            if year.year == 2026:
+                opening[setting] = [
+                    slicer.count((table[0], t), (setting, EARLIER), settings, None)[1] for t in (1, 2, 3)
+                ]
+            cells = [(3, month_key(month_add(year, i)), i, 1) for i in range(12)]
+            cells += [(2, quarter_key(month_add(year, 3 * q)), 3 * q, 3) for q in range(4)] + [(1, "year", 0, 12)]
+            for level, key, first, months in cells:
+                start, stop = month_add(year, first), month_add(year, first + months)
+                new[(setting, start, stop)] = slicer.count((table[0], level), (setting, key), settings, None)[1]
+    assert any(reason == PRIMARY for reason in new.values())  # the data has small counts to protect
+    for setting, reasons in opening.items():
+        # What the first year serves as its total, the second holds as its opening: hidden alike.
+        assert reasons == [served[(setting, date(2026, 4, 1))][1]] * 3, setting
+    for (setting, start, stop), reason in new.items():
+        ends = [served[(setting, start)], served[(setting, stop)]]
+        if reason is not None:
+            assert any(r is not None for _, r in ends), (setting, start, stop)
+        elif all(r is None for _, r in ends):
+            assert ends[1][0] - ends[0][0] >= 0
