@@ -331,21 +331,29 @@ USERS = "query($q: String) { users(search: $q, first: 5) { nodes { id crbChecked
 COMPLIANCE_CASES = [pytest.param(role, id=f"{role}-{verb(decides(role))}-record-compliance") for role in ROLES]
 
 
-@pytest.mark.parametrize("role", COMPLIANCE_CASES)
-async def test_record_compliance(api: Api, world: World, grid: Grid, role: str) -> None:
-    """A renewed CRB check, recorded by the administrator (USER_ADMIN write)."""
+@pytest.fixture(scope="module")
+async def renewing(api: Api, world: World, grid: Grid) -> tuple[str, str]:
+    """A user of setting A whose compliance dates the cases below renew: (username, id)."""
     username = f"renewing-{unique_name().lower()}"
-    token = await create_user(
-        api, world.admin_token, username, [{"role": "ADMIN_OFFICER", "settingId": grid.settings["A"]}]
-    )
-    user_id = (await api.ok(ME, token=token))["me"]["id"]
-    renewed = (today() - timedelta(days=3)).isoformat()
+    roles = [{"role": "ADMIN_OFFICER", "settingId": grid.settings["A"]}]
+    token = await create_user(api, world.admin_token, username, roles)
+    return username, (await api.ok(ME, token=token))["me"]["id"]
+
+
+@pytest.mark.parametrize("role", COMPLIANCE_CASES)
+async def test_record_compliance(api: Api, world: World, grid: Grid, renewing: tuple[str, str], role: str) -> None:
+    """A renewed CRB check, recorded by the administrator (USER_ADMIN write). Each case renews
+    on a day of its own, so that a refused one that went through would show."""
+    username, user_id = renewing
+    renewed = (today() - timedelta(days=1 + ROLES.index(role))).isoformat()
+    [before] = (await api.ok(USERS, {"q": username}, world.admin_token))["users"]["nodes"]
+    assert before["crbCheckedOn"] != renewed
     body = await api.post(COMPLIANCE, {"u": user_id, "d": renewed}, grid.tokens[role])
-    [listed] = (await api.ok(USERS, {"q": username}, world.admin_token))["users"]["nodes"]
+    [after] = (await api.ok(USERS, {"q": username}, world.admin_token))["users"]["nodes"]
     if not decides(role):
         assert_refused(body, "recordCompliance", {USER_ADMIN})
-        assert listed["crbCheckedOn"] != renewed
+        assert after == before
         return
     assert not body.get("errors"), body["errors"]
     assert body["data"]["recordCompliance"] == {"id": user_id, "crbCheckedOn": renewed}
-    assert listed == {"id": user_id, "crbCheckedOn": renewed}
+    assert after == {"id": user_id, "crbCheckedOn": renewed}
