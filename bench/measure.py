@@ -7,7 +7,8 @@
 2. A second (warm) call under tracemalloc: statements and enforce calls per request and peak
    memory (tracemalloc slows it down, so this call is never timed).
 3. Warm-up rounds, then timed rounds interleaved (floor, authz-off, service, the order rotated
-   each round) after gc.freeze().
+   each round) after gc.freeze(): wall time, and the process's CPU time (every thread: with
+   SQLite the database's work too), which a machine busy with other work inflates far less.
 """
 
 import gc
@@ -178,16 +179,18 @@ async def timed_rounds(
             for round_index in range(skip + min(iterations, w.rounds or iterations)):
                 gc.collect()
                 for impl in order:
-                    started = time.perf_counter()
+                    started, cpu = time.perf_counter(), time.process_time()
                     await w.calls[impl]()
                     elapsed = (time.perf_counter() - started) * 1000
                     if round_index >= skip:
                         m.times[impl].append(elapsed)
+                        m.cpu_times[impl].append((time.process_time() - cpu) * 1000)
                 order = order[1:] + order[:1]
             print(
                 f"[{s.kind} N={s.n}] {w.title:<44} "
                 + "  ".join(f"{impl} {m.median(impl):8.2f} ms" for impl in IMPLS)
                 + f"  svc/off {m.median('service') / m.median('authz-off'):5.2f}"
+                + f" (cpu {m.cpu_median('service') / m.cpu_median('authz-off'):5.2f})"
                 + f"  svc/floor {m.median('service') / m.median('floor'):5.2f}"
                 + f"  stmts {m.statements['floor']}/{m.statements['authz-off']}/{m.statements['service']}"
                 + f"  enforce warm {m.enforce_warm['service']}"

@@ -22,6 +22,7 @@ class Measured:
     title: str = ""
     rows: int = 0  # rows of the answer (families, people, changes)
     times: dict[str, list[float]] = field(default_factory=lambda: {i: [] for i in IMPLS})
+    cpu_times: dict[str, list[float]] = field(default_factory=lambda: {i: [] for i in IMPLS})  # process CPU, ms
     statements: dict[str, int] = field(default_factory=dict)
     statement_text: dict[str, list[str]] = field(default_factory=dict)
     enforce_warm: dict[str, int] = field(default_factory=dict)
@@ -34,6 +35,9 @@ class Measured:
 
     def median(self, impl: str) -> float:
         return statistics.median(self.times[impl])
+
+    def cpu_median(self, impl: str) -> float:
+        return statistics.median(self.cpu_times[impl]) if self.cpu_times[impl] else float("nan")
 
     def p95(self, impl: str) -> float:
         return percentile(self.times[impl], 0.95)

@@ -106,6 +106,7 @@ def to_json(r: Run) -> dict[str, Any]:
                 key: {
                     "times_ms": m.times,
                     "median_ms": {i: m.median(i) for i in IMPLS},
+                    "cpu_median_ms": {i: m.cpu_median(i) for i in IMPLS},
                     "p95_ms": {i: m.p95(i) for i in IMPLS},
                     "statements": m.statements,
                     "auth_statements": m.auth_statements,
