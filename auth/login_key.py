@@ -1,5 +1,6 @@
-"""The deployment's login key: throttle keys and audit fingerprints of usernames are HMAC-SHA-256
-under it, so what was typed into the username box (perhaps a password) cannot be recovered from
+"""The deployment's login key: throttle keys and audit fingerprints of usernames, and the
+fingerprints of requests sent with an Idempotency-Key, are HMAC-SHA-256 under it, so what was
+typed into the username box or sent as a variable (perhaps a password) cannot be recovered from
 the database or the audit trail by hashing a dictionary.
 
 The key is ESTART_LOGIN_KEY when set (the same in every process; best, as then a copy of the
@@ -48,6 +49,11 @@ class LoginKey:
         """The throttle key of one account from one address: the account key's first half (so an
         account's sources can be found and lifted with it), then the pair's own MAC."""
         return account_key[:32] + self._mac("source", f"{account_key}\x00{address}")[:32]
+
+    def request(self, digest: str) -> str:
+        """The stored fingerprint of a request sent with an Idempotency-Key: keyed, because the
+        request's variables may hold a password (createUser, setPassword, changePassword)."""
+        return self._mac("request", digest)
 
     def _mac(self, purpose: str, value: str) -> str:
         if self._key is None:

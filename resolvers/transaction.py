@@ -76,6 +76,7 @@ async def prepare_key(ctx: Context, key: str, fingerprint: str) -> dict[str, Any
         return None
     if not key or len(key) > MAX_KEY_LENGTH:
         raise BadUserInput(f"Idempotency-Key must be 1 to {MAX_KEY_LENGTH} characters", field="Idempotency-Key")
+    fingerprint = (await ctx.authenticator.login_key.ready(ctx.session)).request(fingerprint)
     stored = await _stored(ctx.session, ctx.principal.user_id, key, fingerprint)
     if stored is None:
         ctx.session.info[CLAIM] = Claim(ctx.principal.user_id, key, fingerprint)

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select
 
 from models import AuditEvent, IdempotencyKey
+from resolvers import transaction
 from tests.conftest import PASSWORD, World
 from tests.test_faults import post
 from tests.test_user_requests import APPROVE, REQUEST_USER, RESET, new_user_input
@@ -72,3 +73,17 @@ async def test_a_login_is_never_remembered_with_an_idempotency_key(app: Any, wor
     assert again["data"]["login"]["token"] not in (None, token) and "extensions" not in again
     stored = await stored_text(app)
     assert token not in stored and again["data"]["login"]["token"] not in stored
+
+
+async def test_a_request_sent_with_a_key_is_remembered_by_a_keyed_fingerprint(app: Any, world: World) -> None:
+    """The variables of a request sent with a key may hold a password (createUser, setPassword):
+    its stored fingerprint is an HMAC under the deployment's key, not a hash anyone can compute
+    from a guessed password."""
+    manager, admin = world.tokens["MANAGER"], world.admin_token
+    asked = await post(app, REQUEST_USER, {"input": new_user_input(world)}, manager)
+    variables = {"id": asked.json()["data"]["requestUser"]["id"]}
+    await approve_with_key(app, admin, variables["id"])
+    async with app.state.sessionmaker() as session:
+        stored = set((await session.scalars(select(IdempotencyKey.request_hash))).all())
+    assert stored  # the approval was remembered
+    assert transaction.request_hash(APPROVE, variables, None) not in stored
