@@ -28,7 +28,7 @@ from schema.admin import AuditEventConnection, AuditFilter, UserConnection, User
 from schema.contactpoint import ContactPointPage
 from schema.family import Family, FamilyConnection
 from schema.form import Timeliness
-from schema.lookahead import requested_under
+from schema.lookahead import requested, requested_under
 from schema.lookup import LookupValue
 from schema.mutation import plain
 from schema.person import Carer, Child
@@ -51,7 +51,7 @@ class Query:
 
     @strawberry.field
     async def family(self, info: Info[Context, None], id: strawberry.ID) -> Family | None:
-        return await family.get_family(info.context, id)  # type: ignore[return-value]
+        return await family.get_family(info.context, id, requested(info))  # type: ignore[return-value]
 
     @strawberry.field(description="A carer by id, current or departed; NOT_FOUND as for family(id).")
     async def carer(self, info: Info[Context, None], id: strawberry.ID) -> Carer | None:
