@@ -167,6 +167,13 @@ def plainly(url: str) -> Iterator[None]:
         fail(message)
 
 
+def positive_int(value: str) -> int:
+    """An argument that counts something: 1 or more."""
+    if not value.isdigit() or int(value) < 1:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a whole number of 1 or more")
+    return int(value)
+
+
 # --- create-admin ------------------------------------------------------------------------------
 
 

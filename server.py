@@ -44,7 +44,7 @@ from web import graphiql, observe
 from web.export import ReportExport
 from web.faults import FaultBarrier, request_id_of
 from web.health import readiness
-from web.server_protocol import request_deadline_protocol
+from web.server_protocol import protocol_path, request_deadline_protocol
 from web.transport import GraphQLRequestGuard, RateLimit, SecurityHeaders, parsed_request, send_error
 
 
@@ -369,6 +369,10 @@ def parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="127.0.0.1", help="address to listen on (default 127.0.0.1)")
     serve.add_argument("--port", type=int, default=8000, help="port to listen on (default 8000)")
     serve.add_argument("--migrate", action="store_true", help="migrate the database to the code's head first")
+    serve.add_argument(
+        "--workers", type=cli.positive_int, default=1, metavar="N",
+        help="worker processes sharing the port (default 1); one per core on a multi-core machine",
+    )  # fmt: skip
     return top
 
 
@@ -431,15 +435,37 @@ def run(args: argparse.Namespace, config: AppConfig) -> None:
             cli.announce(config.log_format, f"GraphiQL: {url} (log in with the box at its top)", sys.stdout)
         if config.log_format == "json":
             observe.json_logging_for_uvicorn()
-        # The client address is ours to establish (config.trusted_proxies), not uvicorn's.
-        uvicorn.run(
-            create_app(config),
-            host=args.host,
-            port=args.port,
-            proxy_headers=False,
-            http=request_deadline_protocol(config.http_request_timeout_seconds),
-            timeout_keep_alive=config.http_keep_alive_seconds,
-        )
+        uvicorn.run(**serve_options(args, config))
+
+
+WORKER_STARTUP_SECONDS = 60
+
+
+def serve_options(args: argparse.Namespace, config: AppConfig) -> dict[str, Any]:
+    """uvicorn.run's arguments for `estart serve`. One worker serves the app built here; several
+    are separate processes, each building it from the environment (app_from_env) and importing
+    the HTTP protocol by name. uvicorn picks uvloop where it is installed; the protocol is
+    httptools' where it is (web/server_protocol.py). The request log (web/observe.py) says what
+    uvicorn's access log would, so that is off: no second log line per request."""
+    common: dict[str, Any] = {
+        "host": args.host,
+        "port": args.port,
+        "proxy_headers": False,  # the client address is ours to establish (config.trusted_proxies)
+        "timeout_keep_alive": config.http_keep_alive_seconds,
+        "access_log": False,
+    }
+    if args.workers > 1:
+        # a worker builds the schema before it answers the supervisor's health checks, which on
+        # a busy machine takes longer than uvicorn's 5 s: it would be killed and restarted forever
+        return {
+            "app": "server:app_from_env",
+            "factory": True,
+            "workers": args.workers,
+            "http": protocol_path(),
+            "timeout_worker_healthcheck": WORKER_STARTUP_SECONDS,
+            **common,
+        }
+    return {"app": create_app(config), "http": request_deadline_protocol(config.http_request_timeout_seconds), **common}
 
 
 if __name__ == "__main__":

@@ -7,7 +7,7 @@ import secrets
 from datetime import timedelta
 from enum import StrEnum
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.principal import Principal
@@ -18,6 +18,38 @@ from models.base import utcnow
 
 # last_seen_at is written at most this often, so idle expiry costs no write per request.
 LAST_SEEN_RESOLUTION = timedelta(minutes=1)
+
+
+# The statement behind every authenticated request, built once (its cache key too): the session,
+# its user and the user's role assignments, a row each.
+PRINCIPAL = (
+    select(
+        LoginSession.id.label("session_id"),
+        LoginSession.last_seen_at,
+        User.id.label("user_id"),
+        User.username,
+        User.display_name,
+        User.must_change_password,
+        RoleAssignment.id.label("assignment_id"),
+        RoleAssignment.role,
+        RoleAssignment.setting_id,
+    )
+    .join(User, User.id == LoginSession.user_id)
+    .outerjoin(RoleAssignment, RoleAssignment.user_id == User.id)
+    .where(
+        LoginSession.token_hash == bindparam("token_hash"),
+        LoginSession.revoked_at.is_(None),
+        LoginSession.expires_at > bindparam("now"),
+        LoginSession.last_seen_at > bindparam("idle_since"),
+        User.is_active,
+    )
+)
+SESSIONS: Table = LoginSession.__table__  # type: ignore[assignment]
+TOUCH = (
+    SESSIONS.update()
+    .where(SESSIONS.c.id == bindparam("session_id"), SESSIONS.c.last_seen_at <= bindparam("seen_before"))
+    .values(last_seen_at=bindparam("now"))
+)
 
 
 class Refusal(StrEnum):
@@ -64,41 +96,16 @@ class Sessions:
         """The caller behind a bearer token, or None if it is unknown, expired (absolute or
         idle), revoked, or its user deactivated."""
         now = utcnow()
-        # One statement: the session, its user and the user's role assignments (a row each).
-        rows = (
-            await session.execute(
-                select(
-                    LoginSession.id.label("session_id"),
-                    LoginSession.last_seen_at,
-                    User.id.label("user_id"),
-                    User.username,
-                    User.display_name,
-                    User.must_change_password,
-                    RoleAssignment.id.label("assignment_id"),
-                    RoleAssignment.role,
-                    RoleAssignment.setting_id,
-                )
-                .join(User, User.id == LoginSession.user_id)
-                .outerjoin(RoleAssignment, RoleAssignment.user_id == User.id)
-                .where(
-                    LoginSession.token_hash == token_hash(token),
-                    LoginSession.revoked_at.is_(None),
-                    LoginSession.expires_at > now,
-                    LoginSession.last_seen_at > now - timedelta(minutes=self.config.session_idle_minutes),
-                    User.is_active,
-                )
-            )
-        ).all()
+        idle_since = now - timedelta(minutes=self.config.session_idle_minutes)
+        params = {"token_hash": token_hash(token), "now": now, "idle_since": idle_since}
+        rows = (await session.execute(PRINCIPAL, params)).all()
         if not rows:
             return None
         first = rows[0]
         assignments = tuple((row.role, row.setting_id) for row in rows if row.assignment_id is not None)
         if now - first.last_seen_at >= LAST_SEEN_RESOLUTION:
-            await session.execute(
-                update(LoginSession)
-                .where(LoginSession.id == first.session_id, LoginSession.last_seen_at <= now - LAST_SEEN_RESOLUTION)
-                .values(last_seen_at=now)
-            )
+            params = {"session_id": first.session_id, "seen_before": now - LAST_SEEN_RESOLUTION, "now": now}
+            await session.execute(TOUCH, params)
             await session.commit()
         return Principal(
             user_id=first.user_id,

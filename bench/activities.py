@@ -156,7 +156,7 @@ class ActivityFloor:
     async def record(self, token: str, session_key: int, entries: list[tuple[str, int, bool]]) -> bytes:
         """recordAttendance: the whole register in one transaction, and the register read back."""
         async with self.floor.engine.connect() as connection:
-            principal = await self.floor._principal(connection, token)
+            principal = await self.floor.principal(connection, token)
             session = (await connection.execute(SESSION, {"session": session_key})).one()
             setting = session.setting_id
             for category in (Category.ACTIVITY, Category.SECONDARY):
@@ -254,7 +254,7 @@ class ActivityFloor:
     async def activities(self, token: str, first: int) -> bytes:
         """A page of activities, newest first, with their sessions and settings."""
         async with self.floor.engine.connect() as connection:
-            principal = await self.floor._principal(connection, token)
+            principal = await self.floor.principal(connection, token)
             readable = principal.grants.settings_for(Category.ACTIVITY, Action.READ)
             conditions = [] if readable is None else [ACT.c.setting_id.in_(readable)]
             total = select(func.count()).select_from(ACT).where(*conditions).scalar_subquery()

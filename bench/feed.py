@@ -74,7 +74,7 @@ async def floor_page(floor: Floor, token: str, after: str | None, first: int) ->
     position = 0 if after is None else decode_key(after, "ContactPoint")
     assert position is not None
     async with floor.engine.connect() as connection:
-        principal = await floor._principal(connection, token)
+        principal = await floor.principal(connection, token)
         assert principal.grants.allows_anywhere(Category.CONTACTPOINT, Action.READ)
         rows = (await connection.execute(PAGE_OF_CHANGES, {"after": position, "limit": first + 1})).all()
         has_more, rows = len(rows) > first, rows[:first]

@@ -247,7 +247,7 @@ class Floor:
         self.decisions = Decisions()
         self.grant_book = GrantBook(self.decisions)
 
-    async def _principal(self, connection: AsyncConnection, token: str) -> FloorPrincipal:
+    async def principal(self, connection: AsyncConnection, token: str) -> FloorPrincipal:
         rows = (await connection.execute(AUTH, {"token_hash": token_hash(token), "now": utcnow()})).all()
         if not rows:
             raise PermissionError("unknown token")
@@ -258,7 +258,7 @@ class Floor:
     async def families(self, token: str, first: int, confidential: bool = False) -> bytes:
         """A page of families; with `confidential`, each family's confidential notes too (b)."""
         async with self.engine.connect() as connection:
-            principal = await self._principal(connection, token)
+            principal = await self.principal(connection, token)
             grants = principal.grants
             assert grants.allows_anywhere(Category.PRIMARY, Action.READ)
             reach = listed(grants)  # the app's own list predicate (authz/scope.py)
@@ -349,7 +349,7 @@ class Floor:
     async def family(self, token: str, family_id: str) -> bytes:
         key = decode_key(family_id, "Family")
         async with self.engine.connect() as connection:
-            principal = await self._principal(connection, token)
+            principal = await self.principal(connection, token)
             assert principal.grants.allows_anywhere(Category.PRIMARY, Action.READ)
             f = None if key is None else (await connection.execute(FAMILY, {"family": key})).first()
             if f is None:
@@ -507,7 +507,7 @@ class Floor:
             .limit(SEARCH_LIMIT)
         )
         async with self.engine.connect() as connection:
-            principal = await self._principal(connection, token)
+            principal = await self.principal(connection, token)
             assert principal.grants.allows_anywhere(Category.PRIMARY, Action.READ)
             rows = (await connection.execute(statement)).all()
         return _body(

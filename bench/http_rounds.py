@@ -95,21 +95,28 @@ def stop_servers(servers: Servers) -> None:
             process.wait()
 
 
-async def wait_ready(s: Setup, servers: Servers, body: bytes, headers: dict[str, str]) -> None:
-    """Every server answers /healthz, and all three give the same answer to (c). A server may
-    take long to start on a busy machine: only its exit, or STARTUP_SECONDS, ends the wait."""
+async def wait_healthy(s: Setup, servers: Servers, paths: dict[str, str] | None = None) -> None:
+    """Every server answers 200 on its health path (default /healthz). A server may take long
+    to start on a busy machine: only its exit, or STARTUP_SECONDS, ends the wait."""
     deadline = time.monotonic() + STARTUP_SECONDS
     async with httpx.AsyncClient(timeout=60) as client:
         for impl, (process, port) in servers.items():
+            path = (paths or {}).get(impl, "/healthz")
             while True:
                 if process.poll() is not None:
-                    raise RuntimeError(f"bench.serve {impl} exited; see {s.data_dir}/serve-{impl}.log")
+                    raise RuntimeError(f"server {impl} exited; see its log in {s.data_dir}")
                 with contextlib.suppress(httpx.HTTPError):
-                    if (await client.get(f"http://127.0.0.1:{port}/healthz")).status_code == 200:
+                    if (await client.get(f"http://127.0.0.1:{port}{path}")).status_code == 200:
                         break
                 if time.monotonic() > deadline:
-                    raise RuntimeError(f"bench.serve {impl} did not start; see {s.data_dir}/serve-{impl}.log")
+                    raise RuntimeError(f"server {impl} did not start; see its log in {s.data_dir}")
                 await asyncio.sleep(0.1)
+
+
+async def wait_ready(s: Setup, servers: Servers, body: bytes, headers: dict[str, str]) -> None:
+    """Every server is up, and all three give the same answer to (c)."""
+    await wait_healthy(s, servers)
+    async with httpx.AsyncClient(timeout=60) as client:
         answers = {}
         for impl, (_, port) in servers.items():
             response = await client.post(f"http://127.0.0.1:{port}/graphql", content=body, headers=headers)

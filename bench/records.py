@@ -69,6 +69,28 @@ class HttpPoint:
         self.failures += other.failures
 
 
+@dataclass
+class PeerResult:
+    """One workload of the comparison with PostGraphile (bench/peer.py): per implementation
+    ("service", "postgraphile") sequential latencies in ms, or `points` at CONCURRENT clients."""
+
+    key: str
+    title: str
+    latencies: dict[str, list[float]]
+    size_kb: dict[str, float]
+    peer_statements: float  # SQL statements PostGraphile sent per request
+    points: dict[str, HttpPoint] | None = None
+
+    def median(self, impl: str) -> float:
+        return statistics.median(self.latencies[impl])
+
+    def ratio(self) -> float:
+        """ours / PostGraphile: of median latencies, or of requests per second at `points`."""
+        if self.points is not None:
+            return self.points["service"].rps / self.points["postgraphile"].rps
+        return self.median("service") / self.median("postgraphile")
+
+
 Key = tuple[str, int]  # (database kind, N)
 
 
@@ -87,6 +109,8 @@ class Run:
     results: dict[Key, dict[str, Measured]] = field(default_factory=dict)
     http: dict[Key, list[HttpPoint]] = field(default_factory=dict)
     http_errors: dict[Key, str] = field(default_factory=dict)
+    peer: dict[Key, list[PeerResult]] = field(default_factory=dict)
+    peer_errors: dict[Key, str] = field(default_factory=dict)
     seeds: dict[Key, tuple[dict[str, int], float | None]] = field(default_factory=dict)
     profiles: list[Path] = field(default_factory=list)
     env: dict[str, str] = field(default_factory=dict)

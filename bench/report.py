@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench.records import IMPLS, HttpPoint, Measured, Run
+from bench.records import IMPLS, HttpPoint, Measured, PeerResult, Run
 from bench.targets import MAIN, ratio, targets
 
 COLOURS = {"floor": "#2b8a3e", "authz-off": "#1971c2", "service": "#c92a2a"}
@@ -52,6 +52,31 @@ def http_table(points: list[HttpPoint]) -> list[str]:
             lines.append(
                 f"| {c} | {impl} | {p.rps:,.0f} | {p.pct(0.5):.2f} | {p.pct(0.99):.2f} | {p.failures} | {ratio} |"
             )
+    return lines
+
+
+def peer_table(results: list[PeerResult]) -> list[str]:
+    lines = [
+        "| workload (issue 17's table) | service | PostGraphile | **ours / PostGraphile** "
+        "| PostGraphile SQL statements per request | response KB service / PostGraphile |",
+        "|---|--:|--:|--:|--:|--:|",
+    ]
+    for p in results:
+        size = f"{p.size_kb['service']:.0f} / {p.size_kb['postgraphile']:.0f}"
+        if p.points is not None:
+            ours, theirs = p.points["service"], p.points["postgraphile"]
+            cells = [
+                f"{ours.rps:,.0f} req/s (p50 {ours.pct(0.5):.1f} ms)",
+                f"{theirs.rps:,.0f} req/s (p50 {theirs.pct(0.5):.1f} ms)",
+                f"**{p.ratio():.2f}× the requests per second**",
+            ]
+        else:
+            cells = [
+                f"{p.median('service'):.1f} ms",
+                f"{p.median('postgraphile'):.1f} ms",
+                f"**{p.ratio():.2f}× the latency**",
+            ]
+        lines.append(f"| {p.title} | " + " | ".join(cells) + f" | {p.peer_statements:g} | {size} |")
     return lines
 
 
@@ -137,6 +162,21 @@ def to_json(r: Run) -> dict[str, Any]:
                 for p in points
             ]
             for (kind, n), points in r.http.items()
+        },
+        "peer": {
+            f"{kind}/{n}": [
+                {
+                    "workload": p.key,
+                    "title": p.title,
+                    "ours_over_postgraphile": p.ratio(),
+                    "latencies_ms": p.latencies,
+                    "rps": None if p.points is None else {i: pt.rps for i, pt in p.points.items()},
+                    "postgraphile_statements": p.peer_statements,
+                    "response_kb": p.size_kb,
+                }
+                for p in results
+            ]
+            for (kind, n), results in r.peer.items()
         },
     }
 
@@ -229,6 +269,20 @@ def write(r: Run, out: Path, command: str, with_chart: bool = True) -> list[Path
                     " `errors` counts as failed):",
                     "",
                     *http_table(r.http[(kind, n)]),
+                    "",
+                ]
+            if (kind, n) in r.peer_errors:
+                lines += [f"**Peer (PostGraphile) failed:** {r.peer_errors[(kind, n)]}", ""]
+            if (kind, n) in r.peer:
+                lines += [
+                    "**Against PostGraphile** (bench/peer.py: PostGraphile 4 on this database through the"
+                    " grants, computed columns and row-level security of bench/peer/schema.sql, one Node process,"
+                    " against one uvicorn worker of the service, both pinned to CPU 0, the same httpx client on"
+                    " CPU 1; the same documents in each one's schema, the same user, and PostGraphile's answers"
+                    " asserted equal to the service's before timing; sequential workloads in"
+                    " interleaved rounds on one keep-alive connection each, medians; the concurrent point as (e)):",
+                    "",
+                    *peer_table(r.peer[(kind, n)]),
                     "",
                 ]
         lines += ["**SQL statements per request against N** (floor / authz-off / service):", ""]

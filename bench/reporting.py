@@ -77,7 +77,7 @@ def group_by(by: list[str]) -> Any:
 async def floor_report(floor: Floor, token: str, by: list[str]) -> bytes:
     statement = group_by(by)
     async with floor.engine.connect() as connection:
-        principal = await floor._principal(connection, token)
+        principal = await floor.principal(connection, token)
         assert principal.grants.settings_for(Category.REPORTING, Action.READ) is None  # authority-wide
         rows = (await connection.execute(statement)).all()
         event = {

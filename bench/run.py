@@ -35,6 +35,7 @@ from bench.apps import prepare
 from bench.environment import environment, load_average, pg_version
 from bench.http_rounds import CONCURRENCY, http_workload
 from bench.measure import Group, families, measure
+from bench.peer import peer_workload
 from bench.profiling import profile
 from bench.records import Run
 from bench.targets import targets
@@ -81,6 +82,12 @@ async def run(args: argparse.Namespace) -> Run:
                     except Exception as error:  # report it and go on with the other databases and sizes
                         r.http_errors[(kind, n)] = f"{error.__class__.__name__}: {error}"
                         print(f"[{kind} N={n}] (e) HTTP failed: {r.http_errors[(kind, n)]}")
+                if args.peer and kind == "postgresql":
+                    try:
+                        r.peer[(kind, n)] = await peer_workload(s, args.peer_rounds, 1, r.http_seconds, r.http_rounds)
+                    except Exception as error:  # report it and go on
+                        r.peer_errors[(kind, n)] = f"{error.__class__.__name__}: {error}"
+                        print(f"[{kind} N={n}] peer failed: {r.peer_errors[(kind, n)]}")
                 if profile_target == (kind, n):
                     r.profiles = await profile(s, args.out or HERE, args.profile_repeats)
             finally:
@@ -106,6 +113,10 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
         "--http-rounds", type=int, default=None, help="interleaved rounds the seconds split into (8; quick 1)"
     )
     parser.add_argument("--no-http", action="store_true", help="skip workload (e)")
+    parser.add_argument("--peer", action=argparse.BooleanOptionalAction, default=None,
+                        help="PostGraphile on the same PostgreSQL data, over HTTP (bench/peer.py; needs Node"
+                             " and npm; default on with --db postgresql, off for --quick)")  # fmt: skip
+    parser.add_argument("--peer-rounds", type=int, default=8, help="interleaved rounds per peer workload")
     parser.add_argument("--profile", action=argparse.BooleanOptionalAction, default=None,
                         help="pyinstrument profiles of the service on (a) and (b) (default on; quick off)")  # fmt: skip
     parser.add_argument("--profile-repeats", type=int, default=5)
@@ -125,6 +136,7 @@ def parse(argv: list[str] | None = None) -> argparse.Namespace:
     args.http_seconds = args.http_seconds or (0.2 if quick else 8.0)
     args.http_rounds = args.http_rounds or (1 if quick else 8)
     args.profile = (not quick) if args.profile is None else args.profile
+    args.peer = (not quick) if args.peer is None else args.peer
     if not quick and args.out is None:
         args.out = HERE
     if args.out is not None:

@@ -85,6 +85,9 @@ SEARCH_NAME = "Smith"  # workload (d): a surname a worker types before registeri
 HERE = Path(__file__).resolve().parent
 DATA = HERE / ".data"
 PG_SERVER = os.environ.get("ESTART_BENCH_PG", "postgresql+asyncpg://postgres@127.0.0.1:5432/postgres")
+# The PostgreSQL database of N families is <prefix>_<N>: two runs on one server at once need
+# two prefixes, or each drops the other's database.
+PG_PREFIX = os.environ.get("ESTART_BENCH_PG_PREFIX", "estart_bench")
 
 TOWNS = [
     "Wakefield", "Pontefract", "Castleford", "Normanton", "Ossett", "Horbury", "Featherstone",
@@ -162,7 +165,7 @@ def database_url(kind: str, n: int, data_dir: Path = DATA) -> str:
     if kind == "sqlite":
         return f"sqlite+aiosqlite:///{data_dir / f'estart_bench_{n}.db'}"
     if kind == "postgresql":
-        return make_url(PG_SERVER).set(database=f"estart_bench_{n}").render_as_string(hide_password=False)
+        return make_url(PG_SERVER).set(database=f"{PG_PREFIX}_{n}").render_as_string(hide_password=False)
     raise ValueError(f"unknown database kind {kind!r}")
 
 

@@ -10,6 +10,10 @@ TARGETS = {
     "b_off": 1.5,  # service / authz-off on (b)
     "a_floor": 12.0,  # service / floor on (a)
     "http_off": 1.2,  # over HTTP on (c): service within 1.2x of authz-off
+    # issue 17: ours / PostGraphile (bench/peer.py): latency on each sequential workload, and
+    # requests per second at the concurrent point
+    "peer_latency": 0.8,
+    "peer_rps": 1.25,
 }
 
 
@@ -102,6 +106,18 @@ def targets(r: Run) -> list[tuple[str, str, str]]:
                     _ok(rps <= TARGETS["http_off"] and p50 <= TARGETS["http_off"]),
                 )
             )
+    for (kind, n), results in r.peer.items():
+        for p in results:
+            if p.points is not None:
+                rows.append(
+                    (f"ours / PostGraphile requests per second ≥ {TARGETS['peer_rps']} — {p.key}, {kind}, N={n:,}",
+                     f"{p.ratio():.2f}", _ok(p.ratio() >= TARGETS["peer_rps"]))
+                )  # fmt: skip
+            else:
+                rows.append(
+                    (f"ours / PostGraphile latency ≤ {TARGETS['peer_latency']} — {p.key}, {kind}, N={n:,}",
+                     f"{p.ratio():.2f}", _ok(p.ratio() <= TARGETS["peer_latency"]))
+                )  # fmt: skip
     return rows
 
 

@@ -3,7 +3,7 @@
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import Table
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.authenticator import Authenticator
@@ -16,6 +16,10 @@ from models import AuditEvent
 from models.base import utcnow
 from resolvers.loaders import Loaders
 from resolvers.reader import Reader
+
+AUDIT_EVENTS: Table = AuditEvent.__table__  # type: ignore[assignment]
+# Read events are plain rows: a Core executemany, built once, without the ORM's bulk machinery.
+INSERT_EVENTS = AUDIT_EVENTS.insert()
 
 
 @dataclass(slots=True)
@@ -69,7 +73,7 @@ class Audit:
         if self.pending_reads:
             events, self.pending_reads = self.pending_reads, []
             # One executemany for the whole request: a page of 200 families reads hundreds.
-            await self.session.execute(insert(AuditEvent), events)
+            await self.session.execute(INSERT_EVENTS, events)
             if commit:  # a mutation's events commit with its writes (resolvers/transaction.py)
                 await self.session.commit()
 

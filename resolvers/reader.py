@@ -1,7 +1,7 @@
 """Serialized reads on one request's session."""
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar
 
 from sqlalchemy import Executable, Row
@@ -19,9 +19,9 @@ class Reader:
         self.session = session
         self._lock = asyncio.Lock()
 
-    async def rows(self, statement: Executable) -> Sequence[Row[Any]]:
+    async def rows(self, statement: Executable, params: Mapping[str, Any] | None = None) -> Sequence[Row[Any]]:
         async with self._lock:
-            return (await self.session.execute(statement)).all()
+            return (await self.session.execute(statement, params)).all()
 
     async def get(self, model: type[T], key: int) -> T | None:
         async with self._lock:

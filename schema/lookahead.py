@@ -25,3 +25,8 @@ def requested_under(info: Info, name: str) -> frozenset[str]:
         if child.name == name
         for inner in _fields(child.selections)
     )
+
+
+def requested(info: Info) -> frozenset[str]:
+    """Names of the fields selected in the current field's selection."""
+    return frozenset(child.name for current in _fields(info.selected_fields) for child in _fields(current.selections))

@@ -34,7 +34,7 @@ class Note:
 
 
 async def notes_of(info: Info[Context, None], subject_type: str, subject_id: int, kind: str) -> list[NoteRecord]:
-    rows = await info.context.loaders.notes[subject_type].load((subject_id, kind))
+    rows = await info.context.loaders.notes.load((subject_type, subject_id, kind))
     return [note_record(row) for row in rows]
 
 

@@ -289,6 +289,7 @@ def test_create_admin_confirms_a_prompted_password(tmp_path: Path) -> None:
                 "--host",
                 "--port",
                 "--migrate",
+                "--workers",
                 "ESTART_GRAPHIQL",
                 "ESTART_ALLOWED_HOSTS",
                 "ESTART_LOG_FORMAT",
@@ -359,3 +360,56 @@ def test_serve_shows_an_address_that_is_answered_and_warns_when_hosts_would_be_r
     url, warning = address_check("10.0.0.5", 8000, local)
     assert url == "http://10.0.0.5:8000/graphql" and warning is not None and "10.0.0.5 is not in" in warning
     assert address_check("::1", 8000, local) == ("http://[::1]:8000/graphql", None)
+
+
+# --- several workers -----------------------------------------------------------------------------
+
+
+def test_serve_passes_workers_to_uvicorn_as_processes_that_build_the_app_from_the_environment() -> None:
+    import uvicorn
+
+    from config import AppConfig
+    from server import parser, serve_options
+
+    config = AppConfig(database_url="sqlite+aiosqlite:///unused.db")
+    options = serve_options(parser().parse_args(["serve", "--workers", "3", "--port", "8123"]), config)
+    assert options["workers"] == 3 and options["factory"] is True and options["app"] == "server:app_from_env"
+    assert options["port"] == 8123 and options["access_log"] is False and options["proxy_headers"] is False
+    # each worker imports the protocol by name, with its request deadline
+    protocol = uvicorn.importer.import_from_string(options["http"])
+    assert hasattr(protocol, "_arm")
+    single = serve_options(parser().parse_args(["serve"]), config)
+    assert "workers" not in single
+    assert single["http"].seconds == config.http_request_timeout_seconds
+    for wrong in ("0", "-2", "two"):
+        with pytest.raises(SystemExit):
+            parser().parse_args(["serve", "--workers", wrong])
+
+
+def test_serve_with_two_workers_answers_from_two_processes(tmp_path: Path) -> None:
+    from tests.test_e2e_http import free_port, wait_until_healthy
+
+    database = tmp_path / "workers.db"
+    port = str(free_port())
+    env = {**os.environ, "ESTART_DATABASE_URL": f"sqlite+aiosqlite:///{database}"}
+    env.pop("ESTART_TEST_DATABASE_URL", None)
+    log = tmp_path / "serve.log"
+    with log.open("wb") as output:
+        server = subprocess.Popen(
+            [str(ESTART), "serve", "--port", port, "--workers", "2"], stdout=output, stderr=subprocess.STDOUT, env=env
+        )
+    try:
+        wait_until_healthy(f"http://127.0.0.1:{port}", server, log, seconds=120)  # each worker builds the schema
+        children = Path(f"/proc/{server.pid}/task/{server.pid}/children")
+        workers = [pid for pid in children.read_text().split() if "--multiprocessing-fork" in _command(pid)]
+        assert len(workers) == 2, children.read_text()
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+
+
+def _command(pid: str) -> str:
+    try:
+        return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode()
+    except OSError:
+        return ""

@@ -268,16 +268,22 @@ async def test_framework_refusals_are_the_json_envelope(
     assert response.json()["errors"][0]["extensions"]["code"] == code
 
 
-async def test_a_client_sending_its_request_slowly_is_cut_off() -> None:
+@pytest.mark.parametrize("parser", ["h11", "httptools"])
+async def test_a_client_sending_its_request_slowly_is_cut_off(parser: str) -> None:
     """Headers trickled in (slowloris) held a connection forever: now a request must be whole
-    within the deadline, counted from the connection's start or its previous response."""
+    within the deadline, counted from the connection's start or its previous response; with
+    either HTTP parser `estart serve` may use."""
     import uvicorn
     from starlette.responses import PlainTextResponse
 
     from web.server_protocol import request_deadline_protocol
 
     config = uvicorn.Config(
-        PlainTextResponse("ok"), host="127.0.0.1", port=0, http=request_deadline_protocol(0.3), log_level="error"
+        PlainTextResponse("ok"),
+        host="127.0.0.1",
+        port=0,
+        http=request_deadline_protocol(0.3, parser),
+        log_level="error",
     )
     server = uvicorn.Server(config)
     serving = asyncio.create_task(server.serve())
