@@ -10,6 +10,7 @@ hierarchies (ethnic group > ethnicity, reach area > LSOA). A report over the set
 reports on is the sum of their slices: shown only when every part is shown.
 """
 
+import asyncio
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -94,7 +95,8 @@ async def report(
     axes = axes_of(measure, dims, window)
     atoms = await atoms_of(ctx.session, measure, dims, window)
     top = _top(axes, dims, window, settings)
-    lattice = Lattice.of(axes, atoms, top, registered_before(axes, atoms, top) if window.linked else None)
+    # Suppressing a fine, sparse table can take seconds of CPU: off the event loop.
+    lattice = await asyncio.to_thread(_lattice, axes, atoms, top, window.linked)
     births = await _births(ctx, window) if measure == Measure.PENETRATION_RATE else None
     ctx.audit.read("report", "Report", None, category=Category.REPORTING, changes={"measure": measure, "by": by})
     return Slicer(lattice, dims, window, settings, codes, births).report(measure, by, period, period_start)
@@ -129,6 +131,10 @@ def _top(axes: list[Axis], dims: list[Dim], window: Window, settings: list[int] 
         top[dim.axis] = dim.level
     top[1] = window.time_top(any(d.name == "MONTH" for d in dims))
     return tuple(top)
+
+
+def _lattice(axes: list[Axis], atoms: Atoms, top: Table, linked: bool) -> Lattice:
+    return Lattice.of(axes, atoms, top, registered_before(axes, atoms, top) if linked else None)
 
 
 def registered_before(axes: list[Axis], atoms: Atoms, top: Table) -> dict[Cell, Reason | None]:
