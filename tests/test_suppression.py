@@ -221,16 +221,27 @@ def test_no_differencing_attack_recovers_a_suppressed_count(seed: int) -> None:
         assert not 0 < n < 4, (table, key, n)
 
 
-@pytest.mark.xfail(
-    reason="a table's only fix may be a cell of a table below it, fixed earlier so that a table looks the "
-    "same in every report: a chain of several sums, or bounds, can then still pin a cell (issue 14, left open)",
-    strict=False,
-)
 @pytest.mark.parametrize("seed", range(4))
-def test_no_combination_of_sums_or_bounds_recovers_a_suppressed_count(seed: int) -> None:
-    lattice = random_lattice(seed)
-    assert linear_attack(lattice) == set()
-    assert bounds_attack(lattice) == set()
+def test_no_combination_of_sums_recovers_a_suppressed_count(seed: int) -> None:
+    assert linear_attack(random_lattice(seed)) == set()
+
+
+# Open (issue 14): a table is suppressed from the tables below it and can no longer change them
+# (so that it looks the same in every report that serves it). When a finer table's line has a
+# shown total fixed below, e.g. 5 = 4 + 1, no choice of its own cells hides the 1: the reader
+# knows "*" is 0 or at least 4 and "<4" is 1 to 3. Seeds 0, 1 and 3 have cells so pinned; seed 2 none.
+PINNED_BY_BOUNDS = pytest.mark.xfail(
+    strict=True, reason="bounds pin a cell of a finer table under a total fixed below it (issue 14, open)"
+)
+
+
+@pytest.mark.parametrize(
+    "seed",
+    [pytest.param(0, marks=PINNED_BY_BOUNDS), pytest.param(1, marks=PINNED_BY_BOUNDS), 2,
+     pytest.param(3, marks=PINNED_BY_BOUNDS)],
+)  # fmt: skip
+def test_no_bounds_pin_a_suppressed_count(seed: int) -> None:
+    assert bounds_attack(random_lattice(seed)) == set()
 
 
 def test_the_adversary_finds_what_per_table_suppression_leaves_open() -> None:
