@@ -22,6 +22,7 @@ from authz.categories import Action, Category
 from errors import BadUserInput, Forbidden
 from models import BirthFigure, Setting
 from resolvers.context import Context
+from resolvers.form import calendar_for
 from resolvers.ids import decode_key
 from resolvers.report_counts import atoms_of
 from resolvers.report_data import EARLIER, Dim, Dimension, Window, axes_of, dims_of
@@ -48,6 +49,7 @@ class Measure(StrEnum):
     ATTENDERS = "ATTENDERS"
     CONTACTS = "CONTACTS"
     PENETRATION_RATE = "PENETRATION_RATE"
+    ENTRIES = "ENTRIES"  # forms, registers and contact sheets due in the period (standards 5)
 
 
 class Period(StrEnum):
@@ -93,7 +95,7 @@ async def report(
     codes = dict((await ctx.session.execute(select(Setting.id, Setting.code))).all())
     settings = _reported_settings(reach, setting_id, codes)
     axes = axes_of(measure, dims, window)
-    atoms = await atoms_of(ctx.session, measure, dims, window)
+    atoms = await atoms_of(ctx.session, measure, dims, window, calendar_for(ctx.config.closure_days))
     top = _top(axes, dims, window, settings)
     # Suppressing a fine, sparse table can take seconds of CPU: off the event loop.
     lattice = await asyncio.to_thread(_lattice, axes, atoms, top, window.linked)
@@ -102,13 +104,15 @@ async def report(
     return Slicer(lattice, dims, window, settings, codes, births).report(measure, by, period, period_start)
 
 
-# The local authority's quarterly pack (issue 14; README "Reports"). Attendances by setting and
-# outcome type and contacts by setting join it with the activities tables.
+# The local authority's quarterly pack (issue 14; README "Reports").
 PACK = [
     ("REGISTERED_CHILDREN", ["AGE_BAND", "ETHNIC_GROUP"]),
     ("NEW_REGISTRATIONS", ["SETTING"]),
     ("REGISTERED_FAMILIES", ["SETTING"]),
     ("PENETRATION_RATE", ["REACH_AREA"]),
+    ("ATTENDANCES", ["SETTING", "OUTCOME_TYPE"]),  # standards 13
+    ("CONTACTS", ["SETTING"]),  # standards 5.5: home visits and other contacts
+    ("ENTRIES", ["SETTING", "TIMELINESS"]),  # standards 5.1-5.5: entry timeliness
 ]
 QUARTER = re.compile(r"(\d{4})-Q([1-4])")
 
