@@ -35,6 +35,7 @@ from resolvers.suppression import (
     Lattice,
     Reason,
     Table,
+    TooFine,
     display,
     is_primary,
     rate,
@@ -98,7 +99,13 @@ async def report(
     atoms = await atoms_of(ctx.session, measure, dims, window, calendar_for(ctx.config.closure_days))
     top = _top(axes, dims, window, settings)
     # Suppressing a fine, sparse table can take seconds of CPU: off the event loop.
-    lattice = await asyncio.to_thread(_lattice, axes, atoms, top, window.linked)
+    try:
+        lattice = await asyncio.to_thread(_lattice, axes, atoms, top, window.linked)
+    except TooFine:
+        raise BadUserInput(
+            "This report is too fine to suppress: use fewer or coarser dimensions (ETHNIC_GROUP, REACH_AREA)",
+            "input.by",
+        ) from None
     births = await _births(ctx, window) if measure == Measure.PENETRATION_RATE else None
     ctx.audit.read("report", "Report", None, category=Category.REPORTING, changes={"measure": measure, "by": by})
     return Slicer(lattice, dims, window, settings, codes, births).report(measure, by, period, period_start)

@@ -27,6 +27,10 @@ from itertools import product
 THRESHOLD = 4  # counts 1..THRESHOLD-1 are suppressed (standards: "less than 4")
 
 
+class TooFine(Exception):
+    """The lattice would hold more than MAX_CELLS cells."""
+
+
 class Reason(StrEnum):
     PRIMARY = "PRIMARY"
     SECONDARY = "SECONDARY"
@@ -34,6 +38,7 @@ class Reason(StrEnum):
 
 PRIMARY, SECONDARY = Reason.PRIMARY, Reason.SECONDARY
 PRIMARY_TOKEN, SECONDARY_TOKEN = "<4", "*"
+MAX_CELLS = 10_000  # a lattice past this takes minutes of CPU to suppress (measured at 10,000 families)
 PATIENCE = 3  # audit rounds of one complement per open cell before a table hides in bulk
 _PRIME = (1 << 61) - 1  # the audit's rank test runs modulo this prime: exact, no rounding
 _UNBOUNDED = 1 << 62
@@ -352,6 +357,8 @@ class Lattice:
                 )
                 sums[key] += n
             lattice.counts[table] = {k: n for k, n in sums.items() if n}
+            if sum(len(cells) for cells in lattice.counts.values()) > MAX_CELLS:
+                raise TooFine(f"more than {MAX_CELLS} cells")
         lattice._suppress(given or {})
         return lattice
 

@@ -348,3 +348,14 @@ def test_registered_families_at_period_ends_never_difference_into_a_hidden_new_r
             assert any(r is not None for _, r in ends), (setting, start, stop)
         elif all(r is None for _, r in ends):
             assert ends[1][0] - ends[0][0] >= 0
+
+
+def test_a_lattice_too_large_to_suppress_in_time_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    from resolvers import suppression
+
+    atoms: dict[Key, int] = {(s, lsoa): 2 for s in ["S1", "S2"] for lsoa in LSOAS}
+    axes = [Axis("SETTING", 1), Axis("LSOA", 2, lambda lsoa: (LSOAS[lsoa], lsoa))]
+    assert Lattice.of(axes, {frozenset(): atoms}).marks  # 1 + 2 + 5 + 2 + 4 + 10 cells
+    monkeypatch.setattr(suppression, "MAX_CELLS", 20)
+    with pytest.raises(suppression.TooFine):
+        Lattice.of(axes, {frozenset(): atoms})
