@@ -10,6 +10,7 @@ hierarchies (ethnic group > ethnicity, reach area > LSOA). A report over the set
 reports on is the sum of their slices: shown only when every part is shown.
 """
 
+import asyncio
 import re
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
@@ -21,6 +22,7 @@ from authz.categories import Action, Category
 from errors import BadUserInput, Forbidden
 from models import BirthFigure, Setting
 from resolvers.context import Context
+from resolvers.form import calendar_for
 from resolvers.ids import decode_key
 from resolvers.report_counts import atoms_of
 from resolvers.report_data import EARLIER, Dim, Dimension, Window, axes_of, dims_of
@@ -33,6 +35,7 @@ from resolvers.suppression import (
     Lattice,
     Reason,
     Table,
+    TooFine,
     display,
     is_primary,
     rate,
@@ -47,6 +50,7 @@ class Measure(StrEnum):
     ATTENDERS = "ATTENDERS"
     CONTACTS = "CONTACTS"
     PENETRATION_RATE = "PENETRATION_RATE"
+    ENTRIES = "ENTRIES"  # forms, registers and contact sheets due in the period (standards 5)
 
 
 class Period(StrEnum):
@@ -92,21 +96,30 @@ async def report(
     codes = dict((await ctx.session.execute(select(Setting.id, Setting.code))).all())
     settings = _reported_settings(reach, setting_id, codes)
     axes = axes_of(measure, dims, window)
-    atoms = await atoms_of(ctx.session, measure, dims, window)
+    atoms = await atoms_of(ctx.session, measure, dims, window, calendar_for(ctx.config.closure_days))
     top = _top(axes, dims, window, settings)
-    lattice = Lattice.of(axes, atoms, top, registered_before(axes, atoms, top) if window.linked else None)
+    # Suppressing a fine, sparse table can take seconds of CPU: off the event loop.
+    try:
+        lattice = await asyncio.to_thread(_lattice, axes, atoms, top, window.linked)
+    except TooFine:
+        raise BadUserInput(
+            "This report is too fine to suppress: use fewer or coarser dimensions (ETHNIC_GROUP, REACH_AREA)",
+            "input.by",
+        ) from None
     births = await _births(ctx, window) if measure == Measure.PENETRATION_RATE else None
     ctx.audit.read("report", "Report", None, category=Category.REPORTING, changes={"measure": measure, "by": by})
     return Slicer(lattice, dims, window, settings, codes, births).report(measure, by, period, period_start)
 
 
-# The local authority's quarterly pack (issue 14; README "Reports"). Attendances by setting and
-# outcome type and contacts by setting join it with the activities tables.
+# The local authority's quarterly pack (issue 14; README "Reports").
 PACK = [
     ("REGISTERED_CHILDREN", ["AGE_BAND", "ETHNIC_GROUP"]),
     ("NEW_REGISTRATIONS", ["SETTING"]),
     ("REGISTERED_FAMILIES", ["SETTING"]),
     ("PENETRATION_RATE", ["REACH_AREA"]),
+    ("ATTENDANCES", ["SETTING", "OUTCOME_TYPE"]),  # standards 13
+    ("CONTACTS", ["SETTING"]),  # standards 5.5: home visits and other contacts
+    ("ENTRIES", ["SETTING", "TIMELINESS"]),  # standards 5.1-5.5: entry timeliness
 ]
 QUARTER = re.compile(r"(\d{4})-Q([1-4])")
 
@@ -129,6 +142,10 @@ def _top(axes: list[Axis], dims: list[Dim], window: Window, settings: list[int] 
         top[dim.axis] = dim.level
     top[1] = window.time_top(any(d.name == "MONTH" for d in dims))
     return tuple(top)
+
+
+def _lattice(axes: list[Axis], atoms: Atoms, top: Table, linked: bool) -> Lattice:
+    return Lattice.of(axes, atoms, top, registered_before(axes, atoms, top) if linked else None)
 
 
 def registered_before(axes: list[Axis], atoms: Atoms, top: Table) -> dict[Cell, Reason | None]:

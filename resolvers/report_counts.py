@@ -10,11 +10,11 @@ setting and current affiliations) holds the setting they count in (standards 13)
 """
 
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from itertools import combinations
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, String, and_, case, cast, func, literal, null, or_, select
+from sqlalchemy import ColumnElement, Select, String, and_, case, cast, func, literal, null, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute, aliased
 
@@ -27,9 +27,11 @@ from models import (
     Child,
     Contact,
     Family,
+    Form,
     PostcodeArea,
     SubjectCode,
 )
+from models.base import UtcDateTime
 from resolvers.report_data import (
     ACTIVITY_MEASURES,
     AGE_BANDS,
@@ -43,6 +45,8 @@ from resolvers.report_data import (
     month_key,
 )
 from resolvers.suppression import Key
+from resolvers.validation import LONDON, today
+from resolvers.working_days import WORKING_DAYS_ALLOWED, Deadline, WorkingCalendar
 
 _NULL = cast(null(), String(1))
 Expr = ColumnElement[Any] | InstrumentedAttribute[Any]
@@ -65,9 +69,11 @@ class Source:
 
 
 async def atoms_of(
-    session: AsyncSession, measure: str, dims: list[Dim], window: Window
+    session: AsyncSession, measure: str, dims: list[Dim], window: Window, calendar: WorkingCalendar
 ) -> dict[frozenset[int], dict[Key, int]]:
     """Counts by the finest keys of every axis; for every set of overlapping axes also without them."""
+    if measure == "ENTRIES":
+        return {frozenset(): await _entries(session, dims, window, calendar)}
     overlapping = [dim.axis for dim in dims if not dim.partition]
     atoms: dict[frozenset[int], dict[Key, int]] = {}
     for size in range(len(overlapping) + 1):
@@ -258,3 +264,60 @@ def _time_column(day: Expr, dims: list[Dim], window: Window) -> ColumnElement[An
     whens = [(day < window.start, literal(EARLIER))] if window.stock else []
     whens += [(day < month_add(m, 1), literal(month_key(m))) for m in months]
     return case(*whens, else_=_NULL)
+
+
+async def _entries(session: AsyncSession, dims: list[Dim], window: Window, calendar: WorkingCalendar) -> dict[Key, int]:
+    """Forms received, registers of sessions held and contacts made in the financial year, by
+    setting, month and timeliness: entered by the end of the deadline's last working day
+    (London), after it, or not yet. One statement; the deadlines are computed here per day."""
+    days = [window.year_start + timedelta(days=i) for i in range((window.year_end - window.year_start).days)]
+    allowed = sorted(set(WORKING_DAYS_ALLOWED.values()))
+    forms = select(
+        Form.setting_id.label("setting"),
+        Form.received_on.label("day"),
+        case(*[(Form.kind == kind, n) for kind, n in WORKING_DAYS_ALLOWED.items()]).label("allowed"),
+        Form.entered_at.label("entered"),
+    )
+    registers = (
+        select(
+            Activity.setting_id,
+            ActivitySession.date,
+            literal(WORKING_DAYS_ALLOWED[Deadline.REGISTER]),
+            ActivitySession.register_entered_at,
+        )
+        .join(Activity, Activity.id == ActivitySession.activity_id)
+        .where(ActivitySession.date <= today())
+    )
+    contacts = select(
+        Contact.setting_id, Contact.date, literal(WORKING_DAYS_ALLOWED[Deadline.HOME_VISIT]), Contact.entered_at
+    )
+    items = union_all(
+        *[q.where(column >= window.year_start, column < window.year_end) for q, column in
+          [(forms, Form.received_on), (registers, ActivitySession.date), (contacts, Contact.date)]]
+    ).subquery()  # fmt: skip
+
+    def cutoff(n: int) -> ColumnElement[Any]:
+        """The instant an item received on its day is late from: midnight after its deadline."""
+        return case(*[(items.c.day == day, literal(_midnight_after(calendar.add_working_days(day, n)), UtcDateTime()))
+                      for day in days])  # fmt: skip
+
+    late_from = case(*[(items.c.allowed == n, cutoff(n)) for n in allowed])
+    timeliness = case(
+        (items.c.entered.is_(None), literal("OUTSTANDING")),
+        (items.c.entered < late_from, literal("ON_TIME")),
+        else_=literal("LATE"),
+    )
+    month = case(*[(items.c.day < month_add(m, 1), literal(month_key(m))) for m in window.year_months()], else_=_NULL)
+    by_timeliness = any(d.name == "TIMELINESS" for d in dims)
+    keys = [items.c.setting, month.label("time"), (timeliness if by_timeliness else _NULL).label("timeliness")]
+    inner = select(*keys).subquery()  # grouped outside: see _count
+    rows = await session.execute(select(*inner.c, func.count().label("n")).group_by(*inner.c))
+    result: dict[Key, int] = {}
+    for row in rows.mappings():
+        key: Key = (str(row["setting"]), row["time"], *([row["timeliness"]] if by_timeliness else []))
+        result[key] = result.get(key, 0) + int(row["n"])
+    return result
+
+
+def _midnight_after(day: date) -> datetime:
+    return datetime.combine(day + timedelta(days=1), time(0), tzinfo=LONDON).astimezone(UTC)

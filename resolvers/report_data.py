@@ -15,7 +15,7 @@ from enum import StrEnum
 from errors import BadUserInput
 from resolvers.suppression import Axis
 
-FLOWS = {"NEW_REGISTRATIONS", "PENETRATION_RATE", "ATTENDANCES", "CONTACTS"}
+FLOWS = {"NEW_REGISTRATIONS", "PENETRATION_RATE", "ATTENDANCES", "CONTACTS", "ENTRIES"}
 STOCKS = {"REGISTERED_FAMILIES", "REGISTERED_CHILDREN"}  # counted at the period's end
 # Registered families at a period's end and new registrations share one lattice per financial
 # year, whose time axis starts with the families registered before it ("earlier"): the families
@@ -25,6 +25,10 @@ LINKED = {"REGISTERED_FAMILIES", "NEW_REGISTRATIONS"}
 FAMILY_UNITS = {"REGISTERED_FAMILIES", "NEW_REGISTRATIONS", "CONTACTS"}  # described by the main carer
 ACTIVITY_MEASURES = {"ATTENDANCES", "ATTENDERS"}
 ACTIVITY_DIMENSIONS = {"OUTCOME_TYPE", "EVENT_TYPE"}
+# Entries (standards 5.1-5.5): forms, registers and contact sheets due in the period, by setting
+# and month, on time, late or still outstanding; nothing about a family describes them.
+ENTRY_DIMENSIONS = {"SETTING", "MONTH", "TIMELINESS"}
+TIMELINESS = ["ON_TIME", "LATE", "OUTSTANDING"]
 # A person attends in several months and activities: unique attenders do not add up along these.
 OVERLAPPING = {"HARD_TO_REACH_GROUP"}
 OVERLAPPING_ATTENDERS = {"HARD_TO_REACH_GROUP", "MONTH", "OUTCOME_TYPE", "EVENT_TYPE"}
@@ -58,6 +62,7 @@ class Dimension(StrEnum):
     EVENT_TYPE = "EVENT_TYPE"
     HARD_TO_REACH_GROUP = "HARD_TO_REACH_GROUP"
     MONTH = "MONTH"
+    TIMELINESS = "TIMELINESS"  # entries only: ON_TIME, LATE, OUTSTANDING
 
 
 def month_add(day: date, months: int) -> date:
@@ -177,6 +182,10 @@ def dims_of(measure: str, by: list[str]) -> list[Dim]:
         raise BadUserInput("A report's dimensions must differ and not be levels of one hierarchy", "input.by")
     if ACTIVITY_DIMENSIONS & set(by) and measure not in ACTIVITY_MEASURES:
         raise BadUserInput("OUTCOME_TYPE and EVENT_TYPE describe attendances and attenders only", "input.by")
+    if measure == "ENTRIES" and not set(by) <= ENTRY_DIMENSIONS:
+        raise BadUserInput("ENTRIES is reported by SETTING, MONTH and TIMELINESS only", "input.by")
+    if measure != "ENTRIES" and "TIMELINESS" in by:
+        raise BadUserInput("TIMELINESS describes entries only", "input.by")
     overlapping = OVERLAPPING_ATTENDERS if measure == "ATTENDERS" else OVERLAPPING
     dims, axis = [], 2
     for name in by:
@@ -187,7 +196,7 @@ def dims_of(measure: str, by: list[str]) -> list[Dim]:
             dims.append(Dim(name, 1, level, partition=name not in overlapping))
         else:
             level = 2 if name in {"ETHNICITY", "LSOA"} else 1
-            known = {"AGE_BAND": AGE_BANDS, "GENDER": GENDERS}.get(name, [])
+            known = {"AGE_BAND": AGE_BANDS, "GENDER": GENDERS, "TIMELINESS": TIMELINESS}.get(name, [])
             dims.append(Dim(name, axis, level, known, name not in overlapping))
             axis += 1
     return dims

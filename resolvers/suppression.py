@@ -27,6 +27,10 @@ from itertools import product
 THRESHOLD = 4  # counts 1..THRESHOLD-1 are suppressed (standards: "less than 4")
 
 
+class TooFine(Exception):
+    """The lattice would hold more than MAX_CELLS cells."""
+
+
 class Reason(StrEnum):
     PRIMARY = "PRIMARY"
     SECONDARY = "SECONDARY"
@@ -34,6 +38,8 @@ class Reason(StrEnum):
 
 PRIMARY, SECONDARY = Reason.PRIMARY, Reason.SECONDARY
 PRIMARY_TOKEN, SECONDARY_TOKEN = "<4", "*"
+MAX_CELLS = 10_000  # a lattice past this takes minutes of CPU to suppress (measured at 10,000 families)
+PATIENCE = 3  # audit rounds of one complement per open cell before a table hides in bulk
 _PRIME = (1 << 61) - 1  # the audit's rank test runs modulo this prime: exact, no rounding
 _UNBOUNDED = 1 << 62
 
@@ -89,12 +95,11 @@ def suppress_table(
         )
 
     def complement(candidates: Iterable[Cell], zeros: bool = False) -> bool:
-        shown = [
-            c for c in candidates if c in own and c not in marks and (zeros or values.get(c, 0) > 0) and lockable(c)
-        ]
-        if not shown:
+        shown = [c for c in candidates if c in own and c not in marks and (zeros or values.get(c, 0) > 0)]
+        # The smallest that can be locked (checked in that order: a line may have hundreds).
+        chosen = next((c for c in sorted(shown, key=lambda c: (values.get(c, 0), order(c))) if lockable(c)), None)
+        if chosen is None:
             return False
-        chosen = min(shown, key=lambda c: (values.get(c, 0), order(c)))
         marks[chosen] = SECONDARY
         dirty.update(id(line) for line in by_member[chosen])
         return True
@@ -115,8 +120,11 @@ def suppress_table(
                         stack.append(m)
         return list(found.values())
 
+    covered: set[Cell]
+    bulk: set[Cell]
     audited: dict[frozenset[Cell], set[Cell]] = {}  # a group of hidden cells' audit, kept while it is unchanged
     dirty = {id(line) for line in lines}  # lines with a member hidden since they were last looked at
+    rounds = 0
     while True:
         changed = False
         todo = [line for line in lines if id(line) in dirty]
@@ -131,6 +139,21 @@ def suppress_table(
         open_cells = sorted(exposed(values, lines, marks, own, audited), key=order)
         if not open_cells:
             return marks
+        rounds += 1
+        if rounds > PATIENCE:
+            # Sparse tables (most cells small) would take a round per complement: hide every
+            # shown non-zero cell of this table on the lines of each open group at once.
+            covered = set()
+            bulk = set()
+            for cell in open_cells:
+                if cell not in covered:
+                    bulk |= {m for line in linked(cell, covered) for m in line.members}
+            bulk = {c for c in bulk if c in own and c not in marks and values.get(c, 0) > 0 and lockable(c)}
+            for c in bulk:
+                marks[c] = SECONDARY
+                dirty.update(id(line) for line in by_member[c])
+            if bulk:
+                continue
         for zeros in (False, True):
             # A hidden cell pinned on a line whose other cells are all hidden or zero: a hidden
             # zero leaves the line's sum open (SECONDARY may be 0 or at least THRESHOLD).
@@ -141,7 +164,7 @@ def suppress_table(
             # Determined through a chain of lines: in each open cell's group of linked hidden
             # cells, hide the smallest shown cell of this table on a line of the group; when no
             # group has one, nothing here can help.
-            covered: set[Cell] = set()
+            covered = set()
             hid = False
             for cell in open_cells:
                 if cell not in covered:
@@ -191,8 +214,9 @@ def exposed(
         # The same hidden cells have the same lines (those with a member among them).
         cells = frozenset(groups[group])
         if cells not in audited:
-            open_cells = determined(by_group[group], groups[group])
-            audited[cells] = open_cells | pinned(values, by_group[group], {c: marks[c] for c in groups[group]})
+            # Bounds first: cells they pin are fixed this round, and the exact test waits.
+            open_cells = pinned(values, by_group[group], {c: marks[c] for c in groups[group]})
+            audited[cells] = open_cells or determined(by_group[group], groups[group])
         found |= audited[cells]
     return found
 
@@ -266,6 +290,7 @@ def pinned(
         unknown = [(c, sign) for c, sign in [(line.parent, 1), *((c, -1) for c in line.children)] if c in box]
         equations.append((unknown, -sum(sign * values.get(c, 0) for c, sign in unknown)))
     for _ in range(rounds):
+        before = dict(box)
         for unknown, known in equations:
             # sign*x + (the other unknowns) + known = 0; the others' range is the whole range
             # less the cell's own part.
@@ -277,6 +302,8 @@ def pinned(
                 lo, hi = sorted((-(known + rest_hi) * sign, -(known + rest_lo) * sign))
                 old = box[cell]
                 box[cell] = narrow(marks[cell], max(old[0], lo), min(old[1], hi))
+        if box == before:
+            break
     return {c for c, (lo, hi) in box.items() if lo >= hi}
 
 
@@ -330,6 +357,8 @@ class Lattice:
                 )
                 sums[key] += n
             lattice.counts[table] = {k: n for k, n in sums.items() if n}
+            if sum(len(cells) for cells in lattice.counts.values()) > MAX_CELLS:
+                raise TooFine(f"more than {MAX_CELLS} cells")
         lattice._suppress(given or {})
         return lattice
 

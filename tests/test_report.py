@@ -2,12 +2,14 @@
 and that no pair of served reports differs by a suppressed count."""
 
 from collections.abc import AsyncIterator, Iterator
+from datetime import date
 from typing import Any
 
 import httpx
 import pytest
 
 from config import AppConfig
+from resolvers.validation import today
 from server import create_app
 from tests.conftest import Api, World, build_world, config_for, fresh_database
 from tests.factories import fresh_centre, fresh_setting, fresh_user, unique_name
@@ -268,6 +270,9 @@ async def test_the_quarterly_pack_holds_its_tables(api: Api, world: World) -> No
         ("NEW_REGISTRATIONS", ["SETTING"]),
         ("REGISTERED_FAMILIES", ["SETTING"]),
         ("PENETRATION_RATE", ["REACH_AREA"]),
+        ("ATTENDANCES", ["SETTING", "OUTCOME_TYPE"]),
+        ("CONTACTS", ["SETTING"]),
+        ("ENTRIES", ["SETTING", "TIMELINESS"]),
     ]
     assert {t["periodStart"] for t in pack} == {"2026-07-01"}
     body = await api.post(query, {"q": "2026-Q5"}, world.tokens["LA_REPORTING"])
@@ -308,7 +313,15 @@ async def test_exports_serve_the_api_numbers_as_csv_and_xlsx(api: Api, world: Wo
     pack = await api.client.post(
         "/reports/export", json={"quarterlyPack": "2026-Q3", "format": "xlsx"}, headers=headers
     )
-    assert len(load_workbook(io.BytesIO(pack.content)).worksheets) == 4
+    sheets = load_workbook(io.BytesIO(pack.content)).worksheets
+    assert [sheet.title for sheet in sheets] == [
+        "1 REGISTERED_CHILDREN", "2 NEW_REGISTRATIONS", "3 REGISTERED_FAMILIES", "4 PENETRATION_RATE",
+        "5 ATTENDANCES", "6 CONTACTS", "7 ENTRIES",
+    ]  # fmt: skip
+    pack_csv = await api.client.post(
+        "/reports/export", json={"quarterlyPack": "2026-Q3", "format": "csv"}, headers=headers
+    )
+    assert pack_csv.text.count("Measure,") == 7 and "Measure,ENTRIES" in pack_csv.text
 
     refused = await api.client.post("/reports/export", json=payload, headers={"Authorization": f"Bearer {admin}"})
     assert refused.status_code == 403
@@ -365,3 +378,35 @@ async def test_registered_families_at_month_ends_do_not_difference_into_new_regi
     cells = {tuple(c["keys"]): c for c in by_month["cells"]}
     assert cells[("2026-08",)]["display"] == "<4" and cells[("earlier",)]["display"] == "0"
     assert by_month["total"]["value"] in (13, None)
+
+
+LOG_FORM = "mutation($input: FormReceivedInput!) { logFormReceived(input: $input) { id } }"
+
+
+async def test_entries_are_on_time_late_or_outstanding(api: Api, world: World) -> None:
+    """Standards 5.1: an initial contact form is entered within 2 working days. Four families
+    received on 5 October 2026 and entered since (late), five forms received on 6 October and
+    never entered (outstanding), four received and entered today (on time)."""
+    centre = await fresh_centre(api, world)
+    await families(api, centre.manager, centre.setting_id, [[child("2025-05-05")]] * 4, receivedOn="2026-10-05")
+    logged = {"settingId": centre.setting_id, "kind": "INITIAL_CONTACT", "receivedOn": "2026-10-06"}
+    for _ in range(5):
+        await api.ok(LOG_FORM, {"input": logged}, centre.manager)
+    now = today()
+    await families(api, centre.manager, centre.setting_id, [[child("2025-05-05")]] * 4, receivedOn=now.isoformat())
+    token = world.tokens["LA_REPORTING"]
+    year = {"measure": "ENTRIES", "by": ["TIMELINESS"], "period": "YEAR", "settingId": centre.setting_id}
+    report = await run(api, token, **year, periodStart="2026-04-01")
+    cells = by_key(report)
+    assert cells[("LATE",)] == "4" and cells[("OUTSTANDING",)] == "5"
+    year_start = date(now.year if now.month >= 4 else now.year - 1, 4, 1)
+    current = by_key(await run(api, token, **year, periodStart=year_start.isoformat()))
+    assert current[("ON_TIME",)] == "4"
+    if year_start == date(2026, 4, 1):
+        assert report["total"]["value"] == 13
+    body = await api.post(
+        REPORT,
+        {"input": {**year, "by": ["GENDER"], "periodStart": "2026-04-01"}},
+        token,
+    )
+    assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"

@@ -221,16 +221,27 @@ def test_no_differencing_attack_recovers_a_suppressed_count(seed: int) -> None:
         assert not 0 < n < 4, (table, key, n)
 
 
-@pytest.mark.xfail(
-    reason="a table's only fix may be a cell of a table below it, fixed earlier so that a table looks the "
-    "same in every report: a chain of several sums, or bounds, can then still pin a cell (issue 14, left open)",
-    strict=False,
-)
 @pytest.mark.parametrize("seed", range(4))
-def test_no_combination_of_sums_or_bounds_recovers_a_suppressed_count(seed: int) -> None:
-    lattice = random_lattice(seed)
-    assert linear_attack(lattice) == set()
-    assert bounds_attack(lattice) == set()
+def test_no_combination_of_sums_recovers_a_suppressed_count(seed: int) -> None:
+    assert linear_attack(random_lattice(seed)) == set()
+
+
+# Open (issue 14): a table is suppressed from the tables below it and can no longer change them
+# (so that it looks the same in every report that serves it). When a finer table's line has a
+# shown total fixed below, e.g. 5 = 4 + 1, no choice of its own cells hides the 1: the reader
+# knows "*" is 0 or at least 4 and "<4" is 1 to 3. Seeds 0, 1 and 3 have cells so pinned; seed 2 none.
+PINNED_BY_BOUNDS = pytest.mark.xfail(
+    strict=True, reason="bounds pin a cell of a finer table under a total fixed below it (issue 14, open)"
+)
+
+
+@pytest.mark.parametrize(
+    "seed",
+    [pytest.param(0, marks=PINNED_BY_BOUNDS), pytest.param(1, marks=PINNED_BY_BOUNDS), 2,
+     pytest.param(3, marks=PINNED_BY_BOUNDS)],
+)  # fmt: skip
+def test_no_bounds_pin_a_suppressed_count(seed: int) -> None:
+    assert bounds_attack(random_lattice(seed)) == set()
 
 
 def test_the_adversary_finds_what_per_table_suppression_leaves_open() -> None:
@@ -337,3 +348,14 @@ def test_registered_families_at_period_ends_never_difference_into_a_hidden_new_r
             assert any(r is not None for _, r in ends), (setting, start, stop)
         elif all(r is None for _, r in ends):
             assert ends[1][0] - ends[0][0] >= 0
+
+
+def test_a_lattice_too_large_to_suppress_in_time_is_refused(monkeypatch: pytest.MonkeyPatch) -> None:
+    from resolvers import suppression
+
+    atoms: dict[Key, int] = {(s, lsoa): 2 for s in ["S1", "S2"] for lsoa in LSOAS}
+    axes = [Axis("SETTING", 1), Axis("LSOA", 2, lambda lsoa: (LSOAS[lsoa], lsoa))]
+    assert Lattice.of(axes, {frozenset(): atoms}).marks  # 1 + 2 + 5 + 2 + 4 + 10 cells
+    monkeypatch.setattr(suppression, "MAX_CELLS", 20)
+    with pytest.raises(suppression.TooFine):
+        Lattice.of(axes, {frozenset(): atoms})
