@@ -1,0 +1,146 @@
+"""The differential oracle of compiled execution (issue 17): under ESTART_EXECUTION=oracle, the
+test suite's default (tests/conftest.py), every query a plan covers runs twice in its request,
+first by its plan (schema/compiled.py: the answer the client gets) and then by graphql-core
+and Strawberry as they run without plans, and the two must agree exactly: the data with its
+key order, the errors (message, path, locations, extensions, the exception behind each), the
+denials in their order (the FORBIDDEN errors made after execution) and the read-audit events.
+
+The second run is the shadow of the first: it gets fresh data loaders, so both start cold
+and interleave their awaits alike; a denial list and read-audit list of its own, put back
+afterwards, so the request writes and answers only the first run's; and its statements are
+not counted by the tests' statement counter (`in_shadow`). A mismatch fails the test that
+made the request (tests/conftest.py); the run ends with the counts (`summary`)."""
+
+from collections import Counter
+from collections.abc import Awaitable
+from contextvars import ContextVar
+from copy import copy
+from typing import Any
+
+import orjson
+from graphql import ExecutionResult, GraphQLError
+from graphql.execution.executor import CollectedErrors
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+
+from authz.guard import Denials
+from resolvers.loaders import Loaders
+from schema.compiled import EXECUTORS, CompiledExecutor, Plan, Unsupported, plan_for
+
+ORACLE = "oracle"
+_shadow: ContextVar[bool] = ContextVar("estart_oracle_shadow", default=False)
+outcomes: Counter[str] = Counter()  # "compared", "standard: <why>"
+mismatches: list[str] = []
+
+
+def in_shadow() -> bool:
+    """Whether the code running is the oracle's second, standard run of a request."""
+    return _shadow.get()
+
+
+def _error(error: GraphQLError) -> tuple[Any, ...]:
+    original = error.original_error
+    return (
+        error.message,
+        error.path,
+        [tuple(location) for location in error.locations or ()],
+        error.extensions,
+        type(original).__name__,
+        str(original) if original is not None else None,
+    )
+
+
+def _json(value: Any) -> bytes:
+    try:
+        return orjson.dumps(value)
+    except TypeError:
+        return repr(value).encode()
+
+
+def _reads(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    return [{name: value for name, value in event.items() if name != "at"} for event in events]
+
+
+async def _awaited(value: Any) -> Any:
+    return await value if isinstance(value, Awaitable) else value
+
+
+class OracleExecutor(CompiledExecutor):
+    def execute_operation(self, serially: bool | None = None) -> Any:
+        if serially is not None:
+            return super().execute_operation(serially)
+        try:
+            plan = plan_for(self)
+        except Unsupported as unsupported:
+            outcomes[f"standard: {unsupported}"] += 1
+            return StrawberryGraphQLCoreExecutionContext.execute_operation(self, serially)
+        return self._both(plan)
+
+    async def _both(self, plan: Plan) -> Any:
+        context = self.context_value
+        audit = context.audit
+        denials, loaders = context.denials, context.loaders
+        reads_before, seen_before, denied_before = (
+            list(audit.pending_reads),
+            set(audit.reads_seen),
+            list(denials.entries),
+        )
+        compiled: ExecutionResult = await _awaited(self.run_plan(plan))
+        compiled_denials, compiled_reads = list(denials.entries), list(audit.pending_reads)
+        pending_reads, reads_seen = audit.pending_reads, audit.reads_seen
+        twin = copy(self)
+        twin.collected_errors = CollectedErrors()
+        twin._relevant_sub_fields = {}
+        context.denials, context.loaders = Denials(denied_before), Loaders(context.reader)
+        audit.pending_reads, audit.reads_seen = reads_before, seen_before
+        token = _shadow.set(True)
+        try:
+            standard: ExecutionResult = await _awaited(StrawberryGraphQLCoreExecutionContext.execute_operation(twin))
+        except Exception as error:
+            standard = ExecutionResult(None, [GraphQLError(f"standard run raised {error!r}")])
+        finally:
+            _shadow.reset(token)
+            standard_denials, standard_reads = list(context.denials.entries), list(audit.pending_reads)
+            context.denials, context.loaders = denials, loaders
+            audit.pending_reads, audit.reads_seen = pending_reads, reads_seen
+        outcomes["compared"] += 1
+        self._compare(compiled, standard, compiled_denials, standard_denials, compiled_reads, standard_reads)
+        return compiled
+
+    def _compare(
+        self,
+        compiled: ExecutionResult,
+        standard: ExecutionResult,
+        compiled_denials: list[Any],
+        standard_denials: list[Any],
+        compiled_reads: list[dict[str, Any]],
+        standard_reads: list[dict[str, Any]],
+    ) -> None:
+        name = self.operation.name.value if self.operation.name else "(anonymous)"
+        differences = []
+        if _json(compiled.data) != _json(standard.data):
+            differences.append(
+                f"data:\n  compiled {_json(compiled.data)[:2000]!r}\n  standard {_json(standard.data)[:2000]!r}"
+            )
+        compiled_errors = [_error(e) for e in compiled.errors or ()]
+        standard_errors = [_error(e) for e in standard.errors or ()]
+        if compiled_errors != standard_errors:
+            differences.append(f"errors:\n  compiled {compiled_errors}\n  standard {standard_errors}")
+        if compiled_denials != standard_denials:
+            differences.append(f"denials:\n  compiled {compiled_denials}\n  standard {standard_denials}")
+        if _reads(compiled_reads) != _reads(standard_reads):
+            differences.append(f"read audit:\n  compiled {compiled_reads}\n  standard {standard_reads}")
+        if differences:
+            mismatches.append(f"operation {name}: " + "\n".join(differences))
+
+
+EXECUTORS[ORACLE] = OracleExecutor
+
+
+def summary() -> str:
+    compared = outcomes["compared"]
+    fallbacks = {reason: count for reason, count in sorted(outcomes.items()) if reason != "compared"}
+    lines = [f"compiled-execution oracle: {compared} operations run by plan and by graphql-core, compared"]
+    lines.append(f"  ran by graphql-core alone: {sum(fallbacks.values())}")
+    lines.extend(f"    {reason}: {count}" for reason, count in fallbacks.items())
+    lines.append(f"  mismatches: {len(mismatches)}")
+    return "\n".join(lines)
