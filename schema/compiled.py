@@ -96,6 +96,7 @@ class Step:
     attribute: str = ""  # ATTRIBUTE: the attribute to read
     resolve: Any = None  # RESOLVER: the resolver (the guarded one's own, behind its guard)
     direct: Callable[[Any], Any] | None = None  # RESOLVER: called with the source alone
+    direct_info: Callable[[Any, Any], Any] | None = None  # RESOLVER: with the source and graphql-core's info
     arguments: dict[str, Any] | None = None  # literal arguments, coerced once; None: per request
     has_arguments: bool = False
     coerce: Coerce | None = None  # a leaf: its completion, which needs no path
@@ -305,31 +306,41 @@ class Planner:
                 step.kind, step.attribute = ATTRIBUTE, definition.python_name
                 return
         step.resolve = resolve or self.executor.field_resolver
-        step.direct = self._direct(definition, step)
+        self._direct(definition, step)
 
-    def _direct(self, definition: Any, step: Step) -> Callable[[Any], Any] | None:
-        """A Strawberry resolver taking only self and root/parent: called as Strawberry would
-        (strawberry.schema.schema_converter get_arguments), without an Info it never reads."""
+    def _direct(self, definition: Any, step: Step) -> None:
+        """A Strawberry resolver without arguments or field extensions, called as Strawberry
+        calls it (strawberry.schema.schema_converter from_resolver and get_arguments: the source
+        as self and as root/parent, Strawberry's Info when it asks for one) without the wrapper
+        that converts arguments it does not have."""
         if not isinstance(definition, StrawberryField) or step.has_arguments:
-            return None
+            return
         resolver = definition.base_resolver
-        if resolver is None or definition.extensions or definition.arguments or resolver.is_async:
-            return None
-        if resolver.info_parameter is not None or not callable(resolver.wrapped_func):
-            return None
+        if resolver is None or definition.extensions or definition.arguments or not callable(resolver.wrapped_func):
+            return
         strawberry_schema = getattr(self.schema, "_strawberry_schema", None)
         converter = getattr(strawberry_schema, "schema_converter", None)
-        if converter is None or converter._get_field_exception_handlers(definition):
-            return None  # Strawberry would route the resolver's exceptions to a handler
+        if strawberry_schema is None or converter is None or converter._get_field_exception_handlers(definition):
+            return  # Strawberry would route the resolver's exceptions to a handler
         function = resolver.wrapped_func
-        names = [p.name for p in (resolver.parent_parameter, resolver.root_parameter) if p is not None]
-        with_self = resolver.self_parameter is not None
-        if with_self and len(names) == 1:
-            name = names[0]
-            return lambda source: function(source, **{name: source})
-        if with_self and not names:
-            return lambda source: function(source)
-        return lambda source: function(*((source,) if with_self else ()), **dict.fromkeys(names, source))
+        names = tuple(dict.fromkeys(p.name for p in (resolver.parent_parameter, resolver.root_parameter) if p))
+        lead = 1 if resolver.self_parameter is not None else 0
+        info_parameter = resolver.info_parameter
+        if info_parameter is None:
+            if lead and len(names) == 1:
+                name = names[0]
+                step.direct = lambda source: function(source, **{name: source})
+            else:
+                step.direct = lambda source: function(*(source,) * lead, **dict.fromkeys(names, source))
+            return
+        make_info, info_name = strawberry_schema.config.info_class, info_parameter.name
+
+        def call(source: Any, raw_info: Any) -> Any:
+            arguments = dict.fromkeys(names, source)
+            arguments[info_name] = make_info(_raw_info=raw_info, _field=definition)
+            return function(*(source,) * lead, **arguments)
+
+        step.direct_info = call
 
     def completer(self, return_type: GraphQLOutputType, step: Step, not_null: str) -> Complete:
         """graphql-core's complete_value for one type, decided once."""
@@ -464,6 +475,9 @@ class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
                             result = None
                         elif step.direct is not None:
                             result = step.direct(source)
+                        elif step.direct_info is not None:
+                            info = self.build_resolve_info(step.field_def, step.nodes, step.parent_type, field_path)
+                            result = step.direct_info(source, info)
                         else:
                             info = self.build_resolve_info(step.field_def, step.nodes, step.parent_type, field_path)
                             result = (
