@@ -174,6 +174,17 @@ def plan_for(executor: "CompiledExecutor") -> Plan:
     return planned
 
 
+def planned(executor: "CompiledExecutor") -> Plan | None:
+    """The operation's plan, or None when graphql-core runs it; counted in `executions`."""
+    try:
+        plan = plan_for(executor)
+    except Unsupported as unsupported:
+        executions[f"standard: {unsupported}"] += 1
+        return None
+    executions["compiled"] += 1
+    return plan
+
+
 FAST_LEAVES: dict[int, type] = {id(GraphQLString): str, id(GraphQLID): str, id(GraphQLBoolean): bool}
 INT_MIN, INT_MAX = -(2**31), 2**31 - 1
 
@@ -396,15 +407,10 @@ class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
     """Strawberry's graphql-core executor, running planned queries by their plan."""
 
     def execute_operation(self, serially: bool | None = None) -> Any:
-        if serially is None:
-            try:
-                plan = plan_for(self)
-            except Unsupported as unsupported:
-                executions[f"standard: {unsupported}"] += 1
-            else:
-                executions["compiled"] += 1
-                return self.run_plan(plan)
-        return super().execute_operation(serially)
+        plan = planned(self) if serially is None else None
+        if plan is None:
+            return super().execute_operation(serially)
+        return self.run_plan(plan)
 
     def run_plan(self, plan: Plan) -> Any:
         """graphql-core's execute_operation for a query, by the plan."""

@@ -12,7 +12,6 @@ not counted by the tests' statement counter (`in_shadow`). A mismatch fails the 
 made the request (tests/conftest.py); the run ends with the counts (`summary`)."""
 
 import logging
-from collections import Counter
 from collections.abc import Awaitable
 from contextvars import ContextVar
 from copy import copy
@@ -26,13 +25,13 @@ from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 
 from authz.guard import Denials
 from resolvers.loaders import Loaders
-from schema.compiled import EXECUTORS, CompiledExecutor, Plan, Unsupported, plan_for
+from schema.compiled import EXECUTORS, CompiledExecutor, Plan, executions, planned
 
 ORACLE = "oracle"
 MISMATCH = "compiled execution differs from graphql-core:"
 logger = logging.getLogger("estart.oracle")
 _shadow: ContextVar[bool] = ContextVar("estart_oracle_shadow", default=False)
-outcomes: Counter[str] = Counter()  # "compared", "standard: <why>"
+compared = 0  # operations run both ways (schema.compiled.executions counts the rest)
 mismatches: list[str] = []
 
 
@@ -91,12 +90,8 @@ async def _awaited(value: Any) -> Any:
 
 class OracleExecutor(CompiledExecutor):
     def execute_operation(self, serially: bool | None = None) -> Any:
-        if serially is not None:
-            return super().execute_operation(serially)
-        try:
-            plan = plan_for(self)
-        except Unsupported as unsupported:
-            outcomes[f"standard: {unsupported}"] += 1
+        plan = planned(self) if serially is None else None
+        if plan is None:
             return StrawberryGraphQLCoreExecutionContext.execute_operation(self, serially)
         return self._both(plan)
 
@@ -127,7 +122,8 @@ class OracleExecutor(CompiledExecutor):
             standard_denials, standard_reads = list(context.denials.entries), list(audit.pending_reads)
             context.denials, context.loaders = denials, loaders
             audit.pending_reads, audit.reads_seen = pending_reads, reads_seen
-        outcomes["compared"] += 1
+        global compared
+        compared += 1
         self._compare(compiled, standard, compiled_denials, standard_denials, compiled_reads, standard_reads)
         return compiled
 
@@ -163,8 +159,7 @@ EXECUTORS[ORACLE] = OracleExecutor
 
 
 def summary() -> str:
-    compared = outcomes["compared"]
-    fallbacks = {reason: count for reason, count in sorted(outcomes.items()) if reason != "compared"}
+    fallbacks = {reason: count for reason, count in sorted(executions.items()) if reason != "compiled"}
     lines = [f"compiled-execution oracle: {compared} operations run by plan and by graphql-core, compared"]
     lines.append(f"  ran by graphql-core alone: {sum(fallbacks.values())}")
     lines.extend(f"    {reason}: {count}" for reason, count in fallbacks.items())
