@@ -115,9 +115,16 @@ EXECUTORS: dict[str, type[StrawberryGraphQLCoreExecutionContext]] = {
 }
 
 
+default_mode = "compiled"  # when ESTART_EXECUTION is unset; tests/conftest.py makes it "oracle"
+
+
+def execution_mode() -> str:
+    return os.environ.get(EXECUTION) or default_mode
+
+
 def execution_class() -> type[StrawberryGraphQLCoreExecutionContext]:
     """The executor the schema runs with, as ESTART_EXECUTION asks (default: compiled)."""
-    mode = os.environ.get(EXECUTION, "compiled")
+    mode = execution_mode()
     if mode not in EXECUTORS:
         raise ValueError(f"{EXECUTION} must be one of {', '.join(EXECUTORS)}, not {mode!r}")
     return EXECUTORS[mode]

@@ -26,16 +26,16 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from config import AppConfig, Limits
-from schema.compiled import EXECUTION
-from tests import oracle
-
-os.environ.setdefault(EXECUTION, oracle.ORACLE)
 from models.migrate import upgrade
 from resolvers.validation import today
+from schema import compiled
 from server import create_app
+from tests import oracle
 
 if TYPE_CHECKING:
     from tests.grid import Grid
+
+compiled.default_mode = oracle.ORACLE  # in this process; the servers tests start run compiled
 
 
 async def _admin_execute(server_url: str, statement: str) -> None:
@@ -126,7 +126,7 @@ def compiled_execution_agrees() -> Iterator[None]:
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
-    if os.environ.get(EXECUTION) == oracle.ORACLE:
+    if compiled.execution_mode() == oracle.ORACLE:
         terminalreporter.write_line(oracle.summary())
 
 

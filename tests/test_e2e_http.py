@@ -18,7 +18,7 @@ import pytest
 from config import AppConfig
 from demo.seed import DEMO_PASSWORD, seed_demo
 from models.migrate import upgrade
-from schema.compiled import EXECUTION
+from schema.compiled import EXECUTION, execution_mode
 from tests import oracle
 from tests.assertions import codes
 
@@ -64,7 +64,8 @@ def serving_demo(folder: Path) -> Iterator[tuple[str, Path]]:
     port = free_port()
     log = folder / "serve.log"
     command = [str(ESTART), "serve", "--host", "127.0.0.1", "--port", str(port)]
-    if env.get(EXECUTION) == oracle.ORACLE:  # the server runs the oracle too (tests/oracle.py)
+    if execution_mode() == oracle.ORACLE:  # the server runs the oracle too (tests/oracle.py)
+        env[EXECUTION] = oracle.ORACLE
         env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")])
         command = [sys.executable, "-c", "import sys, tests.oracle, server; server.main(sys.argv[1:])", *command[1:]]
     with log.open("wb") as output:
