@@ -48,6 +48,35 @@ class Denials:
     def deny(self, info: Info, category: Category) -> None:
         self.entries.append((info.path.as_list(), category))
 
+    def deny_at(self, path: Path, category: Category) -> None:
+        self.entries.append((path, category))
+
+
+def allows(category: Category, source: Any) -> bool:
+    """The guard's decision on one field of one record: the record's access (its memoized
+    grants in the family's scope, authz.grants.Access) reads the field's category."""
+    return category in source.access.read
+
+
+@dataclass(frozen=True, slots=True)
+class FieldGuard:
+    """What a guarded field's resolver does, for an executor that applies the same decision
+    itself (schema/compiled.py): when `allows(category, source)`, read `attribute` or, when
+    the field has a resolver of its own, call `resolve`; else deny at the field's path."""
+
+    category: Category
+    attribute: str | None
+    resolve: Resolver | None
+
+
+FIELD_GUARD = "__estart_field_guard__"
+
+
+def field_guard(resolve: Resolver | None) -> FieldGuard | None:
+    """The guard a field's resolver applies, if it is one the guard installed."""
+    guard = getattr(resolve, FIELD_GUARD, None)
+    return guard if isinstance(guard, FieldGuard) else None
+
 
 class SchemaGuardError(TypeError):
     """The schema does not say how one of its types or fields is guarded: it does not build."""
@@ -204,17 +233,19 @@ def _guard(category: Category, resolve: Resolver | None, attribute: str | None) 
         read = attrgetter(attribute)
 
         def guard_attribute(source: Any, info: Info, **_: Any) -> Any:
-            if category in source.access.read:
+            if allows(category, source):
                 return read(source)
             info.context.denials.deny(info, category)
             return None
 
+        setattr(guard_attribute, FIELD_GUARD, FieldGuard(category, attribute, None))
         return guard_attribute
 
     def guard_resolver(source: Any, info: Info, **kwargs: Any) -> Any:
-        if category in source.access.read:
+        if allows(category, source):
             return resolve(source, info, **kwargs)
         info.context.denials.deny(info, category)
         return None
 
+    setattr(guard_resolver, FIELD_GUARD, FieldGuard(category, None, resolve))
     return guard_resolver

@@ -2,6 +2,7 @@
 
   floor      hand-written SQL + orjson, the same JSON (bench/floor.py)
   authz-off  create_app(config, schema=build_schema(guards=False)): the same app, no field guards
+  standard   the service with its queries executed by graphql-core, without compiled plans
   service    create_app(config): the service as deployed
 
 `InProcess` sends one request through the app's own view minus HTTP: a fresh session (as
@@ -25,6 +26,7 @@ from bench.floor import Floor
 from config import AppConfig, Limits
 from models.db import make_engine
 from schema import build_schema
+from schema.compiled import EXECUTORS
 from server import create_app
 
 
@@ -40,10 +42,14 @@ def bench_config(url: str) -> AppConfig:
 
 
 def graphql_app(impl: str, url: str) -> Starlette:
-    """The service, or its twin with no field guards (impl "authz-off")."""
+    """The service, its twin with no field guards (impl "authz-off"), or the service executing
+    every query on graphql-core with no compiled plan (impl "standard", schema/compiled.py)."""
     config = bench_config(url)
     if impl == "service":
         return create_app(config)
+    if impl == "standard":
+        standard = EXECUTORS["standard"]
+        return create_app(config, schema=build_schema(config.limits, execution_context_class=standard))
     if impl == "authz-off":
         return create_app(config, schema=build_schema(config.limits, guards=False))
     raise ValueError(f"not a GraphQL implementation: {impl!r}")
@@ -139,7 +145,7 @@ async def prepare(kind: str, n: int, reuse: bool, data_dir: Path) -> Setup:
     else:
         url, counts, seed_seconds = await seeding.seed(kind, n, data_dir)
         print(f"[{kind} N={n}] seeded in {seed_seconds:.1f} s: {counts}")
-    apps = {impl: graphql_app(impl, url) for impl in ("service", "authz-off")}
+    apps = {impl: graphql_app(impl, url) for impl in ("service", "standard", "authz-off")}
     floor = Floor(make_engine(url))
     c = counters()
     for app in apps.values():

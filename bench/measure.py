@@ -88,6 +88,13 @@ def check(
             raise _mismatch(
                 s, workload, {impl: first_bodies[impl], against: other}, f"{impl}'s data differs from {against}'s"
             )
+    if first_bodies["standard"] != first_bodies["service"]:  # compiled execution answers as graphql-core does
+        raise _mismatch(
+            s,
+            workload,
+            {"service": first_bodies["service"], "standard": first_bodies["standard"]},
+            "the service's answer differs from graphql-core's (standard) byte for byte",
+        )
     floor_denials, service_denials = denials(first_bodies["floor"]), denials(first_bodies["service"])
     if floor_denials != service_denials:
         raise _mismatch(
@@ -189,6 +196,7 @@ async def timed_rounds(
             print(
                 f"[{s.kind} N={s.n}] {w.title:<44} "
                 + "  ".join(f"{impl} {m.median(impl):8.2f} ms" for impl in IMPLS)
+                + f"  std/svc {m.median('standard') / m.median('service'):5.2f}"
                 + f"  svc/off {m.median('service') / m.median('authz-off'):5.2f}"
                 + f" (cpu {m.cpu_median('service') / m.cpu_median('authz-off'):5.2f})"
                 + f"  svc/floor {m.median('service') / m.median('floor'):5.2f}"

@@ -6,7 +6,7 @@ import statistics
 from dataclasses import dataclass, field
 from pathlib import Path
 
-IMPLS = ("floor", "authz-off", "service")
+IMPLS = ("floor", "authz-off", "standard", "service")
 
 
 def percentile(values: list[float], q: float) -> float:

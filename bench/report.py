@@ -8,7 +8,7 @@ from typing import Any
 from bench.records import IMPLS, HttpPoint, Measured, PeerResult, Run
 from bench.targets import MAIN, ratio, targets
 
-COLOURS = {"floor": "#2b8a3e", "authz-off": "#1971c2", "service": "#c92a2a"}
+COLOURS = {"floor": "#2b8a3e", "authz-off": "#1971c2", "standard": "#f08c00", "service": "#c92a2a"}
 
 
 def _cell(m: Measured, impl: str) -> str:
@@ -17,16 +17,18 @@ def _cell(m: Measured, impl: str) -> str:
 
 def in_process_table(res: dict[str, Measured], titles: dict[str, str]) -> list[str]:
     lines = [
-        "| workload | floor ms | authz-off ms | service ms | service / authz-off | service / floor "
+        "| workload | floor ms | authz-off ms | standard ms | service ms | standard / service "
+        "| service / authz-off | service / floor "
         "| SQL statements floor / off / service | enforce calls service: warm (cold) "
         "| peak MB floor / off / service | response KB | notes |",
-        "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|",
+        "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|",
     ]
     for key in (*MAIN, *(k for k in res if k not in MAIN)):
         m = res[key]
         title = titles.get(key, m.title or key)
         lines.append(
-            f"| {title} | {_cell(m, 'floor')} | {_cell(m, 'authz-off')} | {_cell(m, 'service')} "
+            f"| {title} | {_cell(m, 'floor')} | {_cell(m, 'authz-off')} | {_cell(m, 'standard')} "
+            f"| {_cell(m, 'service')} | **{ratio(m, 'standard', 'service'):.2f}** "
             f"| **{ratio(m, 'service', 'authz-off'):.2f}** | **{ratio(m, 'service', 'floor'):.2f}** "
             f"| {m.statements['floor']} / {m.statements['authz-off']} / {m.statements['service']} "
             f"| {m.enforce_warm['service']} ({m.enforce_cold['service']}) "

@@ -1,6 +1,6 @@
 """Bench-only launcher: one uvicorn worker serving one implementation, for workload (e).
 
-    python -m bench.serve --impl service|authz-off|floor --url DATABASE_URL --port 8101 [--cpu 0]
+    python -m bench.serve --impl service|standard|authz-off|floor --url DATABASE_URL --port 8101 [--cpu 0]
 
 service    create_app(config), the service as deployed
 authz-off  create_app(config, schema=build_schema(guards=False)), the same app with no field guards
@@ -48,7 +48,7 @@ def build(impl: str, url: str) -> Starlette:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--impl", choices=["service", "authz-off", "floor"], required=True)
+    parser.add_argument("--impl", choices=["service", "standard", "authz-off", "floor"], required=True)
     parser.add_argument("--url", required=True)
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--cpu", type=int, default=None, help="pin the server to this CPU")

@@ -128,13 +128,13 @@ class Workload:
 def workloads(s: Setup) -> list[Workload]:
     manager, half = s.tokens["manager"], s.tokens["half"]
     detail = encode_id("Family", seeding.detail_family_id(s.n))
-    same = {"authz-off": "floor", "service": "floor"}
+    same = {"authz-off": "floor", "standard": "floor", "service": "floor"}
 
     def trio(query: str, variables: dict[str, Any], token: str, floor: Call) -> dict[str, Call]:
         def gql(impl: str) -> Call:
             return lambda: s.impls[impl].request(query, variables, token)
 
-        return {"floor": floor, "authz-off": gql("authz-off"), "service": gql("service")}
+        return {"floor": floor, "authz-off": gql("authz-off"), "standard": gql("standard"), "service": gql("service")}
 
     def families(token: str, first: int, confidential: bool = False) -> Call:
         return lambda: s.floor.families(token, first, confidential)
@@ -145,7 +145,7 @@ def workloads(s: Setup) -> list[Workload]:
         # authz-off has no guard: it answers everything, as the floor does for the manager
         Workload("b", f"(b) {PAGE:,} families, half confidential denied", PAGE,
                  trio(CONFIDENTIAL_LIST_QUERY, {"first": PAGE}, half, families(half, PAGE, confidential=True)),
-                 {"service": "floor", "authz-off": "b:manager-floor"},
+                 {"service": "floor", "standard": "floor", "authz-off": "b:manager-floor"},
                  {"b:manager-floor": families(manager, PAGE, confidential=True)}),
         Workload("c", "(c) one family, all relations", 1,
                  trio(DETAIL_QUERY, {"id": detail}, manager, lambda: s.floor.family(manager, detail)), same),

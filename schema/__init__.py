@@ -16,6 +16,7 @@ from strawberry.types.field import StrawberryField
 from authz.categories import FieldCategory
 from authz.guard import TypeKind, install_guards
 from config import Limits
+from schema.compiled import execution_class
 from schema.extensions import AuthenticationGate, ErrorShaping, OperationFacts, shape_errors
 from schema.fields import CATEGORY, kind_of
 from schema.limits import query_limits
@@ -80,7 +81,7 @@ def _assemble(limits: Limits = DEFAULT_LIMITS, *, traced: bool = False, **kwargs
             lambda: ParserCache(maxsize=512),
             lambda: ValidationCache(maxsize=512),
         ],
-        **kwargs,
+        **{"execution_context_class": execution_class(), **kwargs},
     )
 
 

@@ -3,6 +3,7 @@ grows with the document): the document's measure (schema/measure.py: depth, alia
 an estimated cost, validation's comparisons), the strings and lists of inputs, and each user's
 estimated cost a minute."""
 
+from collections import OrderedDict
 from collections.abc import Iterator
 from typing import Any
 
@@ -22,6 +23,13 @@ from schema.measure import Measure, bad_input, measure_document
 from web.per_minute import PerMinute
 
 MAX_LIST_ITEMS = 1000  # items of one list in the variables: no input needs more than a page of them
+MEASURES_KEPT = 512  # documents whose measure is kept, as many as the parser and validation caches keep
+
+
+def _costed_with(variables: dict[str, Any]) -> tuple[tuple[str, Any], ...]:
+    """What of the variables a document's measure depends on: the integers that size pages,
+    and which variables were given at all (an absent one takes its default)."""
+    return tuple(sorted((name, value if isinstance(value, int) else ...) for name, value in variables.items()))
 
 
 def operation_to_run(document: DocumentNode, name: str | None) -> OperationDefinitionNode:
@@ -110,6 +118,24 @@ def _check_literal_strings(document: DocumentNode, limits: Limits) -> None:
 
 def query_limits(limits: Limits) -> type[SchemaExtension]:
     spent = PerMinute()  # estimated cost of each user's requests this minute; a refused one costs nothing
+    # A document passed is measured once (per operation and page sizes): its measure does not
+    # change between requests, only the variables' strings and lists, checked every time.
+    measured: OrderedDict[tuple[Any, ...], tuple[DocumentNode, Measure]] = OrderedDict()
+
+    def measure_of(
+        schema: GraphQLSchema, document: DocumentNode, variables: dict[str, Any], name: str | None
+    ) -> Measure:
+        key = (id(schema), id(document), name, _costed_with(variables))
+        known = measured.get(key)
+        if known is not None and known[0] is document:
+            _check_variables(variables, limits)
+            measured.move_to_end(key)
+            return known[1]
+        measure = check_limits(limits, schema, document, variables, name)
+        measured[key] = (document, measure)
+        if len(measured) > MEASURES_KEPT:
+            measured.popitem(last=False)
+        return measure
 
     class QueryLimits(SchemaExtension):
         def on_operation(self) -> Iterator[None]:
@@ -128,8 +154,7 @@ def query_limits(limits: Limits) -> type[SchemaExtension]:
         def on_validate(self) -> Iterator[None]:
             document = self.execution_context.graphql_document
             if document is not None:
-                measure = check_limits(
-                    limits,
+                measure = measure_of(
                     self.execution_context.schema._schema,
                     document,
                     self.execution_context.variables or {},

@@ -4,6 +4,10 @@ through the public API.
 
 ESTART_TEST_DATABASE_URL selects the server: unset means a fresh SQLite file; a PostgreSQL
 URL means a fresh database created on that server for this run and dropped after it.
+
+ESTART_EXECUTION selects how queries execute: unset means `oracle` (tests/oracle.py), every
+query run by its compiled plan and by graphql-core and the answers compared; a difference
+fails the test that sent it. `compiled` or `standard` runs the suite on one path alone.
 """
 
 import asyncio
@@ -24,10 +28,14 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from config import AppConfig, Limits
 from models.migrate import upgrade
 from resolvers.validation import today
+from schema import compiled
 from server import create_app
+from tests import oracle
 
 if TYPE_CHECKING:
     from tests.grid import Grid, Records
+
+compiled.default_mode = oracle.ORACLE  # in this process; the servers tests start run compiled
 
 
 async def _admin_execute(server_url: str, statement: str) -> None:
@@ -99,7 +107,37 @@ class StatementCounter:
         self.count = 0
 
     def __call__(self, *_: Any) -> None:
-        self.count += 1
+        if not oracle.in_shadow():  # the oracle's second run of a query is not the request's
+            self.count += 1
+
+
+_reported = 0
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        "concurrent_writes: the test's queries race other connections' writes, so a second run of a query "
+        "may read other rows: the oracle runs them compiled alone (tests/oracle.py)",
+    )
+
+
+@pytest.fixture(autouse=True)
+def compiled_execution_agrees(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Fails the test during which (or before which, in a fixture) a query's compiled answer
+    differed from graphql-core's (tests/oracle.py)."""
+    global _reported
+    oracle.comparing = request.node.get_closest_marker("concurrent_writes") is None
+    yield
+    oracle.comparing = True
+    new, _reported = oracle.mismatches[_reported:], len(oracle.mismatches)
+    if new:
+        pytest.fail("compiled execution differs from graphql-core:\n" + "\n\n".join(new), pytrace=False)
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if compiled.execution_mode() == oracle.ORACLE:
+        terminalreporter.write_line(oracle.summary())
 
 
 @pytest.fixture

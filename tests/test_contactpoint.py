@@ -181,6 +181,7 @@ async def test_each_fed_change_reaches_the_mirror(
     assert consumer.mirror == await current_children(app)
 
 
+@pytest.mark.concurrent_writes
 async def test_concurrent_writers_never_make_a_polling_consumer_skip_a_change(
     api: Api, app: Any, world: World, centre: Centre, feed_token: str
 ) -> None:

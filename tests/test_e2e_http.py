@@ -18,9 +18,12 @@ import pytest
 from config import AppConfig
 from demo.seed import DEMO_PASSWORD, seed_demo
 from models.migrate import upgrade
+from schema.compiled import EXECUTION, execution_mode
+from tests import oracle
 from tests.assertions import codes
 
 ESTART = Path(sys.executable).parent / "estart"
+ROOT = Path(__file__).resolve().parents[1]
 FAMILIES = "{ families { totalCount nodes { registeredSetting { code } carers { lastName } } } }"
 
 
@@ -60,11 +63,13 @@ def serving_demo(folder: Path) -> Iterator[tuple[str, Path]]:
     asyncio.run(seed_demo(AppConfig(database_url=env["ESTART_DATABASE_URL"])))
     port = free_port()
     log = folder / "serve.log"
+    command = [str(ESTART), "serve", "--host", "127.0.0.1", "--port", str(port)]
+    if execution_mode() == oracle.ORACLE:  # the server runs the oracle too (tests/oracle.py)
+        env[EXECUTION] = oracle.ORACLE
+        env["PYTHONPATH"] = os.pathsep.join([str(ROOT), env.get("PYTHONPATH", "")])
+        command = [sys.executable, "-c", "import sys, tests.oracle, server; server.main(sys.argv[1:])", *command[1:]]
     with log.open("wb") as output:
-        server = subprocess.Popen(
-            [str(ESTART), "serve", "--host", "127.0.0.1", "--port", str(port)],
-            stdout=output, stderr=subprocess.STDOUT, env=env, cwd=folder,
-        )  # fmt: skip
+        server = subprocess.Popen(command, stdout=output, stderr=subprocess.STDOUT, env=env, cwd=folder)
     try:
         url = f"http://127.0.0.1:{port}"
         wait_until_healthy(url, server, log)
@@ -76,6 +81,8 @@ def serving_demo(folder: Path) -> Iterator[tuple[str, Path]]:
         except subprocess.TimeoutExpired:
             server.kill()
             server.wait()
+    if oracle.MISMATCH in log.read_text(errors="replace"):
+        pytest.fail(f"the server's compiled execution differs from graphql-core:\n{log.read_text()}")
 
 
 @pytest.fixture(scope="module")

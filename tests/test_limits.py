@@ -8,6 +8,7 @@ from graphql import get_introspection_query, parse
 
 from config import Limits
 from schema import build_schema
+from schema import limits as limits_module
 from schema.limits import check_limits
 from tests.assertions import codes
 from tests.conftest import ADMIN, PASSWORD, Api, World
@@ -159,3 +160,27 @@ async def test_one_password_hashing_field_a_request_however_written(
     assert hashed == []
     assert await api.login(ADMIN, PASSWORD)  # one alone is served (and the password is unchanged)
     assert hashed == ["verify"]
+
+
+async def test_a_document_is_measured_once_per_page_size_and_its_strings_checked_every_time(
+    api: Api, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 17: a document's measure is cached with its page sizes; the variables' strings are
+    still checked on every request, and a larger page is measured (and costed) again."""
+    measured: list[dict[str, Any]] = []
+    check = limits_module.check_limits
+
+    def counting(limits: Limits, schema: Any, document: Any, variables: dict[str, Any], *rest: Any) -> Any:
+        measured.append(variables)
+        return check(limits, schema, document, variables, *rest)
+
+    monkeypatch.setattr(limits_module, "check_limits", counting)
+    query = "query Cached($n: Int, $s: ID) { families(first: $n, settingId: $s) { totalCount } }"
+    token = world.tokens["MANAGER"]
+    for _ in range(3):
+        assert "errors" not in await api.post(query, {"n": 3, "s": world.settings["A"]}, token)
+    assert len(measured) == 1
+    body = await api.post(query, {"n": 3, "s": "x" * 100_000}, token)  # the same page, an overlong string
+    assert [error["extensions"]["code"] for error in body["errors"]] == ["BAD_USER_INPUT"]
+    assert "errors" not in await api.post(query, {"n": 4, "s": world.settings["A"]}, token)
+    assert [variables["n"] for variables in measured] == [3, 4]

@@ -1,0 +1,31 @@
+"""Compiled execution (schema/compiled.py): which operations a plan runs, and the switch. That
+a plan answers exactly as graphql-core does is the oracle's to prove, over the whole suite
+(tests/oracle.py)."""
+
+import pytest
+
+from schema import build_schema
+from schema.compiled import EXECUTION, executions
+from tests.conftest import Api, World
+
+
+async def test_a_query_runs_by_its_plan_and_a_mutation_on_graphql_core(api: Api, world: World) -> None:
+    before = executions.copy()
+    token = world.tokens["MANAGER"]
+    await api.ok("query Page { families(first: 2) { nodes { id carers { firstName } } } }", token=token)
+    body = await api.post('mutation { createSetting(input: {code: "X", name: "X"}) { id } }', token=token)
+    assert body["errors"][0]["extensions"]["code"] == "FORBIDDEN"
+    assert executions["compiled"] - before["compiled"] == 1
+    assert executions["standard: mutation"] - before["standard: mutation"] == 1
+
+
+async def test_introspection_runs_on_graphql_core(api: Api, world: World) -> None:
+    before = executions.copy()
+    await api.ok("{ __schema { queryType { name } } }", token=world.tokens["MANAGER"])
+    assert executions["standard: introspection"] - before["standard: introspection"] == 1
+
+
+def test_an_unknown_execution_mode_stops_the_schema_from_building(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv(EXECUTION, "fast")
+    with pytest.raises(ValueError, match="ESTART_EXECUTION must be one of"):
+        build_schema()
