@@ -2,7 +2,7 @@
 the same request (r), and a page of activities with their sessions (p), each with its floor:
 hand-written SQLAlchemy Core, nested in Python, orjson, as bench/floor.py does.
 
-(r) Each implementation enters its own session's register (seed.py: "Bench register 1..6",
+(r) Each implementation enters its own session's register (seed.py: "Bench register 1..8",
 one per implementation and size, all on one date, so the answers are equal) with the same
 people, flipping `attended` on every call, so every call rewrites every entry and writes one
 audit event per entry; the registers start empty (reset here), so the first call inserts. The
@@ -30,6 +30,7 @@ from authz.scope import scope_of, shared_with
 from bench import seed as seeding
 from bench.apps import Setup
 from bench.floor import AUDIT, A, C, F, Floor, K, S, _setting
+from bench.records import GRAPHQL_IMPLS, IMPLS
 from bench.workloads import Call, Workload, graphql_call
 from config import AppConfig
 from models import Activity, ActivitySession, Attendance
@@ -374,11 +375,11 @@ async def workloads(s: Setup) -> list[Workload]:
     sessions = iter(await _register_sessions(s))
     people = await _attendees(s, REGISTER)
     small = people[: max(1, min(REGISTER_SMALL, len(people) // 4))]
-    same = {"authz-off": "floor", "service": "floor"}
+    same = {"authz-off": "floor", "standard": "floor", "service": "floor"}
     found = []
     for key, register in (("r", people), ("r-small", small)):
         calls: dict[str, Call] = {}
-        for impl in ("floor", "authz-off", "service"):
+        for impl in IMPLS:
             calls[impl] = _register_call(s, floor, impl, next(sessions), register, manager)
         found.append(
             Workload(key, f"({key}) register of {len(register)} entered, read back", len(register), calls, same)
@@ -387,8 +388,8 @@ async def workloads(s: Setup) -> list[Workload]:
         found.append(
             Workload(key, f"({key}) {first} activities with sessions", first,
                      {"floor": _page_call(floor, manager, first),
-                      "authz-off": graphql_call(s, "authz-off", ACTIVITIES_QUERY, {"first": first}, manager),
-                      "service": graphql_call(s, "service", ACTIVITIES_QUERY, {"first": first}, manager)}, same)
+                      **{impl: graphql_call(s, impl, ACTIVITIES_QUERY, {"first": first}, manager)
+                         for impl in GRAPHQL_IMPLS}}, same)
         )  # fmt: skip
     return found
 

@@ -150,7 +150,7 @@ async def workloads(s: Setup) -> list[Workload]:
         changes = int((await connection.execute(select(func.count()).select_from(CP))).scalar_one())
     first, small = (PAGE, PAGE_SMALL) if s.n >= 1000 else (QUICK_PAGE, QUICK_PAGE_SMALL)
     pages = max(1, math.ceil(changes / first))
-    same = {"authz-off": "floor", "service": "floor"}
+    same = {"authz-off": "floor", "standard": "floor", "service": "floor"}
 
     def pages_of(impl: str) -> Any:
         if impl == "floor":

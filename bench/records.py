@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 IMPLS = ("floor", "authz-off", "standard", "service")
+GRAPHQL_IMPLS = IMPLS[1:]  # the implementations answering through the GraphQL app
 
 
 def percentile(values: list[float], q: float) -> float:

@@ -19,6 +19,7 @@ from sqlalchemy import ColumnElement, case, func, insert, literal, or_, select
 from authz.categories import Action, Category
 from bench.apps import Setup
 from bench.floor import AUDIT, F, Floor, K, S
+from bench.records import GRAPHQL_IMPLS
 from bench.workloads import Call, Workload, graphql_call
 from models.base import utcnow
 
@@ -124,12 +125,12 @@ async def workloads(s: Setup) -> list[Workload]:
         }
         calls: dict[str, Call] = {
             "floor": _floor_call(s.floor, token, by),
-            "authz-off": graphql_call(s, "authz-off", REPORT_QUERY, variables, token),
-            "service": graphql_call(s, "service", REPORT_QUERY, variables, token),
+            **{impl: graphql_call(s, impl, REPORT_QUERY, variables, token) for impl in GRAPHQL_IMPLS},
         }
         found.append(
             Workload(key, f"({key}) children by {' × '.join(NAMES[b] for b in by)}, a quarter", 0, calls,
-                     {"authz-off": "service"}, check=lambda bodies: check(bodies["floor"], bodies["service"]))
+                     {"authz-off": "service", "standard": "service"},
+                     check=lambda bodies: check(bodies["floor"], bodies["service"]))
         )  # fmt: skip
     return found
 

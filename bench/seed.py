@@ -78,7 +78,7 @@ HALF = "bench-half"
 REPORTING = "bench-reporting"
 FEED = "bench-feed"
 REGISTER_SETTING = 1  # the setting of the registers workload's activities
-REGISTER_SESSIONS = 6  # "Bench register 1..6": one per implementation and register size
+REGISTER_SESSIONS = 8  # one per implementation (floor, authz-off, standard, service) and size
 REGISTER_DATE = date(2026, 11, 2)
 SEARCH_NAME = "Smith"  # workload (d): a surname a worker types before registering a family
 
