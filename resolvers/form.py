@@ -21,15 +21,20 @@ from resolvers.ids import decode_key
 from resolvers.validation import LONDON, clean_text, existing_setting, past_date, today
 from resolvers.working_days import Deadline, WorkingCalendar
 
-# Who may log or enter each kind of item: the category of the data it carries.
-KIND_CATEGORY = {
-    Deadline.INITIAL_CONTACT: Category.PRIMARY,
-    Deadline.PRIMARY_CHANGE: Category.PRIMARY,
-    Deadline.REFERRAL: Category.SECONDARY,
-    Deadline.SECONDARY_CHANGE: Category.SECONDARY,
-    Deadline.REGISTER: Category.SECONDARY,
-    Deadline.HOME_VISIT: Category.SECONDARY,
+# Who may log or enter each kind of item: the category of the data it carries, as the field that
+# data is read through declares it (authz/fields.py). A notice of change carries a change of the
+# category it is named for.
+CARRIED_BY = {
+    Deadline.INITIAL_CONTACT: ("Family", "address"),  # registers the family: its contact details
+    Deadline.REFERRAL: ("Family", "forms"),  # the referral's content is read on the form itself
+    Deadline.REGISTER: ("Child", "attendance"),
+    Deadline.HOME_VISIT: ("Family", "contacts"),
 }
+CHANGE_CATEGORY = {Deadline.PRIMARY_CHANGE: Category.PRIMARY, Deadline.SECONDARY_CHANGE: Category.SECONDARY}
+
+
+def kind_category(kind: Deadline) -> Category:
+    return CHANGE_CATEGORY[kind] if kind in CHANGE_CATEGORY else category_of(*CARRIED_BY[kind])
 
 
 # Forms whose content is entered only with them: closing one with nothing entered would game
@@ -126,7 +131,7 @@ async def log_received(
 ) -> Payload:
     """Record that something arrived, so it counts as outstanding until it is entered."""
     setting = await existing_setting(ctx.session, setting_id, "settingId")
-    principal = require(ctx.require_principal(), KIND_CATEGORY[kind], Action.WRITE, frozenset([setting]))
+    principal = require(ctx.require_principal(), kind_category(kind), Action.WRITE, frozenset([setting]))
     form = Form(
         kind=kind.value,
         setting_id=setting,
@@ -311,7 +316,7 @@ async def enter_logged(ctx: Context, form_id: str) -> Payload:
     if form is None or not principal.grants.allows(Category.SECONDARY, Action.READ, [form.setting_id]):
         raise NotFound("id: no such item")
     kind = Deadline(form.kind)
-    require(ctx.require_principal(), KIND_CATEGORY[kind], Action.WRITE, frozenset([form.setting_id]))
+    require(ctx.require_principal(), kind_category(kind), Action.WRITE, frozenset([form.setting_id]))
     if kind in ENTERED_BY_THEIR_OWN_MUTATION:
         raise BadUserInput(f"id: {ENTERED_BY_THEIR_OWN_MUTATION[kind]}", "id")
     await claim(ctx, form, "id")
