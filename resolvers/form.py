@@ -4,6 +4,7 @@ whether that was within the working days the standards allow."""
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import lru_cache
+from typing import Any
 
 from sqlalchemy import select, update
 
@@ -20,15 +21,20 @@ from resolvers.ids import decode_key
 from resolvers.validation import LONDON, clean_text, existing_setting, past_date, today
 from resolvers.working_days import Deadline, WorkingCalendar
 
-# Who may log or enter each kind of item: the category of the data it carries.
-KIND_CATEGORY = {
-    Deadline.INITIAL_CONTACT: Category.PRIMARY,
-    Deadline.PRIMARY_CHANGE: Category.PRIMARY,
-    Deadline.REFERRAL: Category.SECONDARY,
-    Deadline.SECONDARY_CHANGE: Category.SECONDARY,
-    Deadline.REGISTER: Category.SECONDARY,
-    Deadline.HOME_VISIT: Category.SECONDARY,
+# Who may log or enter each kind of item: the category of the data it carries, as the field that
+# data is read through declares it (authz/fields.py). A notice of change carries a change of the
+# category it is named for.
+CARRIED_BY = {
+    Deadline.INITIAL_CONTACT: ("Family", "address"),  # registers the family: its contact details
+    Deadline.REFERRAL: ("Family", "forms"),  # the referral's content is read on the form itself
+    Deadline.REGISTER: ("Child", "attendance"),
+    Deadline.HOME_VISIT: ("Family", "contacts"),
 }
+CHANGE_CATEGORY = {Deadline.PRIMARY_CHANGE: Category.PRIMARY, Deadline.SECONDARY_CHANGE: Category.SECONDARY}
+
+
+def kind_category(kind: Deadline) -> Category:
+    return CHANGE_CATEGORY[kind] if kind in CHANGE_CATEGORY else category_of(*CARRIED_BY[kind])
 
 
 # Forms whose content is entered only with them: closing one with nothing entered would game
@@ -46,14 +52,13 @@ def calendar_for(closures: tuple[date, ...]) -> WorkingCalendar:
 
 @dataclass(slots=True)
 class EnteredItem:
-    """A register or a contact sheet: timed from the session or contact itself, like a form
-    received on its date (standards 5.5). `type_name` types its id."""
+    """A register or a contact sheet, read as a forms row: timed from the session or contact
+    itself, like a form received on its date (standards 5.5)."""
 
     id: int
     kind: str
     received_on: date
     entered_at: datetime | None
-    type_name: str
     # What a form carries beyond its dates, which these items do not.
     description: None = None
     referral_type: None = None
@@ -64,26 +69,56 @@ class EnteredItem:
     consent_date: None = None
 
 
-def entered_on(form: Form | EnteredItem) -> date | None:
-    """The local (UK) date an item was entered; deadlines are counted in local days."""
-    return None if form.entered_at is None else form.entered_at.astimezone(LONDON).date()
-
-
-@dataclass(slots=True)
+@dataclass(frozen=True, slots=True)
 class FormRecord:
-    form: Form | EnteredItem
+    """Something received and its deadline: a form, or a register or contact sheet timed like
+    one (`type_name` types its id)."""
+
+    id: int
+    type_name: str
+    kind: Deadline
+    received_on: date
+    entered_at: datetime | None
     deadline: date
     late: bool
     outstanding: bool
+    description: str | None
+    referral_type: str | None
+    referrer_name: str | None
+    referrer_organisation: str | None
+    reason_code: str | None
+    consent_to_contact: bool | None
+    consent_date: date | None
 
 
-def form_record(ctx: Context, form: Form | EnteredItem, on: date | None = None) -> FormRecord:
-    calendar = calendar_for(ctx.config.closure_days)
-    kind = Deadline(form.kind)
-    deadline = calendar.deadline(kind, form.received_on)
-    done = entered_on(form)
-    late = done > deadline if done is not None else (on or today()) > deadline
-    return FormRecord(form, deadline, late, done is None)
+def form_record(ctx: Context, row: Any, type_name: str = "Form") -> FormRecord:
+    """`row`: a forms row, a Form just written, or an EnteredItem."""
+    kind = Deadline(row.kind)
+    deadline = calendar_for(ctx.config.closure_days).deadline(kind, row.received_on)
+    # deadlines are counted in local (UK) days
+    done = None if row.entered_at is None else row.entered_at.astimezone(LONDON).date()
+    late = done > deadline if done is not None else today() > deadline
+    return FormRecord(
+        id=row.id,
+        type_name=type_name,
+        kind=kind,
+        received_on=row.received_on,
+        entered_at=row.entered_at,
+        deadline=deadline,
+        late=late,
+        outstanding=done is None,
+        description=row.description,
+        referral_type=row.referral_type,
+        referrer_name=row.referrer_name,
+        referrer_organisation=row.referrer_organisation,
+        reason_code=row.reason_code,
+        consent_to_contact=row.consent_to_contact,
+        consent_date=row.consent_date,
+    )
+
+
+async def family_forms(ctx: Context, family_id: int) -> list[FormRecord]:
+    return [form_record(ctx, row) for row in await ctx.loaders.forms.load(family_id)]
 
 
 def form_payload(ctx: Context, form: Form, access: Access) -> Payload:
@@ -96,7 +131,7 @@ async def log_received(
 ) -> Payload:
     """Record that something arrived, so it counts as outstanding until it is entered."""
     setting = await existing_setting(ctx.session, setting_id, "settingId")
-    principal = require(ctx.require_principal(), KIND_CATEGORY[kind], Action.WRITE, frozenset([setting]))
+    principal = require(ctx.require_principal(), kind_category(kind), Action.WRITE, frozenset([setting]))
     form = Form(
         kind=kind.value,
         setting_id=setting,
@@ -202,20 +237,19 @@ async def timeliness(ctx: Context, setting_id: str, date_from: date, date_to: da
     if date_to < date_from:
         raise BadUserInput("to is before from", "to")
     rows = await ctx.reader.rows(
-        select(Form, User.display_name)
+        select(Form.__table__, User.display_name)
         .outerjoin(User, User.id == Form.entered_by_id)
         .where(Form.setting_id == setting, Form.received_on >= date_from, Form.received_on <= date_to)
         .order_by(Form.received_on, Form.id)
     )
-    items: list[tuple[Form | EnteredItem, str | None]] = [(row.Form, row.display_name) for row in rows]
+    items = [(form_record(ctx, row), row.display_name) for row in rows]
     items += await _registers_and_contacts(ctx, setting, date_from, date_to)
-    items.sort(key=lambda item: (item[0].received_on, item[0].kind, item[0].id))
+    items.sort(key=lambda item: (item[0].received_on, item[0].kind.value, item[0].id))
     kinds = {kind.value: KindTimeliness(kind.value) for kind in Deadline}
     users: dict[str, UserTimeliness] = {}
     report = Timeliness(setting, date_from, date_to)
-    for form, user_name in items:
-        item = form_record(ctx, form)
-        counts = kinds[form.kind]
+    for item, user_name in items:
+        counts = kinds[item.kind.value]
         counts.received += 1
         if item.outstanding:
             counts.outstanding += 1
@@ -235,7 +269,7 @@ async def timeliness(ctx: Context, setting_id: str, date_from: date, date_to: da
 
 async def _registers_and_contacts(
     ctx: Context, setting: int, date_from: date, date_to: date
-) -> list[tuple[Form | EnteredItem, str | None]]:
+) -> list[tuple[FormRecord, str | None]]:
     """The registers of the setting's sessions held by today, and the contacts made from the
     setting, in [from, to]: each is received on its date and entered when it was recorded."""
     sessions = await ctx.reader.rows(
@@ -254,11 +288,19 @@ async def _registers_and_contacts(
         .where(Contact.setting_id == setting, Contact.date >= date_from, Contact.date <= date_to)
     )
     registers = [
-        (EnteredItem(r.id, Deadline.REGISTER.value, r.date, r.register_entered_at, "ActivitySession"), r.display_name)
+        (
+            form_record(
+                ctx, EnteredItem(r.id, Deadline.REGISTER.value, r.date, r.register_entered_at), "ActivitySession"
+            ),
+            r.display_name,
+        )
         for r in sessions
     ]
     sheets = [
-        (EnteredItem(r.id, Deadline.HOME_VISIT.value, r.date, r.entered_at, "Contact"), r.display_name)
+        (
+            form_record(ctx, EnteredItem(r.id, Deadline.HOME_VISIT.value, r.date, r.entered_at), "Contact"),
+            r.display_name,
+        )
         for r in contacts
     ]
     return [*registers, *sheets]
@@ -274,7 +316,7 @@ async def enter_logged(ctx: Context, form_id: str) -> Payload:
     if form is None or not principal.grants.allows(Category.SECONDARY, Action.READ, [form.setting_id]):
         raise NotFound("id: no such item")
     kind = Deadline(form.kind)
-    require(ctx.require_principal(), KIND_CATEGORY[kind], Action.WRITE, frozenset([form.setting_id]))
+    require(ctx.require_principal(), kind_category(kind), Action.WRITE, frozenset([form.setting_id]))
     if kind in ENTERED_BY_THEIR_OWN_MUTATION:
         raise BadUserInput(f"id: {ENTERED_BY_THEIR_OWN_MUTATION[kind]}", "id")
     await claim(ctx, form, "id")

@@ -73,6 +73,7 @@ RELATIONSHIPS_OF_CARERS = (
 OPEN_CP_PLANS_OF_CHILDREN = select(ChildProtectionPlan.__table__).where(
     ChildProtectionPlan.child_id.in_(IDS), ChildProtectionPlan.end_date.is_(None)
 )
+FORMS_OF_FAMILIES = select(Form.__table__).where(Form.family_id.in_(IDS)).order_by(Form.received_on, Form.id)
 NOTES_OF_SUBJECTS = (
     with_setting(select(Note.__table__, User.display_name.label("author_name")), Note.setting_id)
     .join(User, User.id == Note.author_id)
@@ -150,7 +151,7 @@ class Loaders:
         return _loader(self._history)
 
     @cached_property
-    def forms(self) -> Loader[int, list[Form]]:
+    def forms(self) -> Loader[int, list[AnyRow]]:
         return _loader(self._forms)
 
     @cached_property
@@ -252,10 +253,9 @@ class Loaders:
         rows = await self.reader.rows(statement)
         return _grouped(keys, rows, lambda r: (r.AuditEvent.record_type, r.AuditEvent.record_id))
 
-    async def _forms(self, family_ids: list[int]) -> list[list[Form]]:
-        statement = select(Form).where(Form.family_id.in_(family_ids)).order_by(Form.received_on, Form.id)
-        forms: list[Form] = [row[0] for row in await self.reader.rows(statement)]
-        return _grouped(family_ids, forms, lambda f: f.family_id)
+    async def _forms(self, family_ids: list[int]) -> list[list[AnyRow]]:
+        rows = await self.reader.rows(FORMS_OF_FAMILIES, {"ids": family_ids})
+        return _grouped(family_ids, rows, lambda f: f.family_id)
 
     def _codes_of(self, subject_type: str) -> Callable[[list[tuple[int, str]]], Coroutine[Any, Any, list[list[str]]]]:
         """Codes set on subjects, keyed by (subject id, list name)."""

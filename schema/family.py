@@ -11,7 +11,7 @@ from resolvers import activity as activities
 from resolvers.activity import ContactRecord
 from resolvers.context import Context
 from resolvers.family import FamilyPage
-from resolvers.form import FormRecord, form_record
+from resolvers.form import FormRecord, family_forms
 from resolvers.history import HistoryEntryRecord, history_entries, visible
 from resolvers.ids import encode_id
 from resolvers.inputs import AddressData, FamilyChanges, NewFamily
@@ -108,7 +108,7 @@ class Family:
         description="forms received for this family and their deadlines (standards 5)",
     )
     async def forms(self, root: FamilyRoot, info: Info[Context, None]) -> list[FormRecord]:
-        return [form_record(info.context, form) for form in await info.context.loaders.forms.load(root.id)]
+        return await family_forms(info.context, root.id)
 
     @guarded(
         Category.SECONDARY,

@@ -5,7 +5,7 @@ from enum import StrEnum
 
 import strawberry
 
-from resolvers.form import EnteredItem, FormRecord
+from resolvers.form import FormRecord
 from resolvers.ids import encode_id
 from resolvers.inputs import ReferralData
 from resolvers.working_days import Deadline
@@ -31,47 +31,47 @@ class Form:
 
     @guarded(INHERITED)
     def id(self, root: FormRoot) -> strawberry.ID:
-        return strawberry.ID(encode_id("Form", root.form.id))
+        return strawberry.ID(encode_id(root.type_name, root.id))
 
     @guarded(INHERITED)
     def kind(self, root: FormRoot) -> Deadline:
-        return Deadline(root.form.kind)
+        return root.kind
 
     @guarded(INHERITED)
     def received_on(self, root: FormRoot) -> date:
-        return root.form.received_on
+        return root.received_on
 
     @guarded(INHERITED)
     def entered_at(self, root: FormRoot) -> datetime | None:
-        return root.form.entered_at
+        return root.entered_at
 
     @guarded(INHERITED)
     def description(self, root: FormRoot) -> str | None:
-        return root.form.description
+        return root.description
 
     @guarded(INHERITED)
     def referral_type(self, root: FormRoot) -> ReferralType | None:
-        return None if root.form.referral_type is None else ReferralType(root.form.referral_type)
+        return None if root.referral_type is None else ReferralType(root.referral_type)
 
     @guarded(INHERITED)
     def referrer_name(self, root: FormRoot) -> str | None:
-        return root.form.referrer_name
+        return root.referrer_name
 
     @guarded(INHERITED)
     def referrer_organisation(self, root: FormRoot) -> str | None:
-        return root.form.referrer_organisation
+        return root.referrer_organisation
 
     @guarded(INHERITED)
     def referral_reason(self, root: FormRoot) -> str | None:
-        return root.form.reason_code
+        return root.reason_code
 
     @guarded(INHERITED)
     def consent_to_contact(self, root: FormRoot) -> bool | None:
-        return root.form.consent_to_contact
+        return root.consent_to_contact
 
     @guarded(INHERITED)
     def consent_date(self, root: FormRoot) -> date | None:
-        return root.form.consent_date
+        return root.consent_date
 
 
 @root_checked  # timeliness: REPORTING and SECONDARY read in the setting
@@ -98,20 +98,19 @@ class LateItem:
 
     @resolved(description="a Form, or for a register or contact sheet the session or contact itself")
     def id(self, root: FormRoot) -> strawberry.ID:
-        type_name = root.form.type_name if isinstance(root.form, EnteredItem) else "Form"
-        return strawberry.ID(encode_id(type_name, root.form.id))
+        return strawberry.ID(encode_id(root.type_name, root.id))
 
     @strawberry.field
     def kind(self, root: FormRoot) -> Deadline:
-        return Deadline(root.form.kind)
+        return root.kind
 
     @strawberry.field
     def received_on(self, root: FormRoot) -> date:
-        return root.form.received_on
+        return root.received_on
 
     @strawberry.field
     def entered_at(self, root: FormRoot) -> datetime | None:
-        return root.form.entered_at
+        return root.entered_at
 
 
 @root_checked(description="How promptly a setting entered what it received (standards 5).")

@@ -14,9 +14,11 @@ from authz.categories import FAMILY_CATEGORIES, INHERITED, Category
 from authz.fields import UndeclaredFieldError, category_of
 from authz.grants import Access
 from authz.guard import Payload, install_guards
+from resolvers.form import kind_category
 from resolvers.history import FAMILY_FIELDS, PERSON_FIELDS, FieldMap, field_category
 from resolvers.note import KIND_FIELDS
 from resolvers.subject import GENERAL_NOTE, LIST_FIELDS, SUBJECTS
+from resolvers.working_days import Deadline
 from schema.fields import field, record
 from tests.conftest import Api, World
 from tests.factories import Centre, audit_events_since, fresh_centre, fresh_user, last_audit_id
@@ -40,11 +42,16 @@ def _named_fields() -> list[tuple[str, str, str]]:
     """(file, type, field) of every `category_of("Type", "field")` outside authz/ and schema/;
     both branches of a conditional field name count. resolvers/history.py's field_category,
     which reads the FieldMaps, is checked map by map above; resolvers/subject.py's, which names
-    the field of a family, carer or child alike, field by field below."""
+    the field of a family, carer or child alike, and resolvers/form.py's, which names the field
+    each kind of form carries, field by field below."""
     found: list[tuple[str, str, str]] = []
     for package in ("resolvers", "auth", "demo", "web"):
         for path in sorted((ROOT / package).glob("*.py")):
-            if path in (ROOT / "resolvers" / "history.py", ROOT / "resolvers" / "subject.py"):
+            if path.relative_to(ROOT).as_posix() in (
+                "resolvers/history.py",
+                "resolvers/subject.py",
+                "resolvers/form.py",
+            ):
                 continue
             for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
                 if not (isinstance(node, ast.Call) and getattr(node.func, "id", None) == "category_of"):
@@ -86,6 +93,19 @@ def test_every_field_a_subject_or_note_write_names_declares_a_category(subject_t
         "general_note": Category.SECONDARY,
         "notes": Category.SECONDARY,
         "confidential_notes": Category.CONFIDENTIAL,
+    }
+
+
+def test_each_kind_of_form_is_logged_and_entered_under_the_category_of_the_data_it_carries() -> None:
+    """logFormReceived and enterLoggedItem need WRITE on the category the field that reads the
+    item's content declares; a notice of change, on the category it is named for."""
+    assert {kind: kind_category(kind) for kind in Deadline} == {
+        Deadline.INITIAL_CONTACT: Category.PRIMARY,
+        Deadline.PRIMARY_CHANGE: Category.PRIMARY,
+        Deadline.REFERRAL: Category.SECONDARY,
+        Deadline.SECONDARY_CHANGE: Category.SECONDARY,
+        Deadline.REGISTER: Category.SECONDARY,
+        Deadline.HOME_VISIT: Category.SECONDARY,
     }
 
 
