@@ -91,3 +91,23 @@ def changed_pairs(changes: dict[str, Any] | None) -> set[tuple[Any, Any]]:
 
 def within(moment: datetime, start: datetime, end: datetime) -> bool:
     return start <= moment <= end
+
+
+def activity_input(setting_id: str, **changes: Any) -> dict[str, Any]:
+    """An ActivityInput of the nine fields of standards 9 and the event type; `changes` override."""
+    return {
+        "settingId": setting_id,
+        "description": "Stay and play",
+        "provider": "Northgate Children's Centre",
+        "projectLeader": "Paula Walsh",
+        "frequency": "WEEKLY",
+        "outcomeType": "SCHOOL_READINESS",
+        "outcome": "Children play and learn together",
+        "accessGroup": "OPEN",
+        "eventType": "STAY_AND_PLAY",
+        "startDate": "2026-09-07",
+        "startTime": "09:30:00",
+        "durationMinutes": 90,
+        "aims": "Early learning through play; parents meet other parents",
+        **changes,
+    }

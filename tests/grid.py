@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from tests.conftest import ADD_NOTE, AFFILIATE, STAFF_ROLES, Api, Family, World, register_family
-from tests.factories import fresh_setting, fresh_user, unique_name
+from tests.factories import activity_input, fresh_setting, fresh_user, unique_name
 from tests.matrix import ROLES, SCOPES, SETTING_SCOPES
 from tests.standards_support import SET_GENERAL_NOTE, add_lookup, set_codes_mutation
 
@@ -175,24 +175,6 @@ LEFT_ON, LEFT_REASON = "2026-11-10", "Moved out to live with her sister"
 SESSION_DAY = "2026-11-02"
 # The scopes whose families each setting's session registers: those whose scope holds the setting.
 REGISTERED = {"A": SETTING_SCOPES["A"], "B": SETTING_SCOPES["B"]}
-
-
-def activity_input(setting_id: str, description: str = "Stay and play") -> dict[str, Any]:
-    return {
-        "settingId": setting_id,
-        "description": description,
-        "provider": "Northgate Children's Centre",
-        "projectLeader": "Paula Walsh",
-        "frequency": "WEEKLY",
-        "outcomeType": "SCHOOL_READINESS",
-        "outcome": "Children play and learn together",
-        "accessGroup": "OPEN",
-        "eventType": "STAY_AND_PLAY",
-        "startDate": "2026-09-07",
-        "startTime": "09:30:00",
-        "durationMinutes": 90,
-        "aims": "Early learning through play",
-    }
 
 
 def contact_input(family: Family) -> dict[str, Any]:

@@ -12,6 +12,7 @@ import pytest
 from tests.conftest import Api, World, register_family
 from tests.factories import (
     Centre,
+    activity_input,
     audit_events_since,
     fresh_centre,
     fresh_user,
@@ -53,25 +54,6 @@ SERVICE = ["SYSTEM_ADMINISTRATOR", "CONTACTPOINT_FEED", "LA_REPORTING"]
 
 def codes(body: dict[str, Any]) -> list[str]:
     return [error["extensions"]["code"] for error in body.get("errors") or []]
-
-
-def activity_input(setting_id: str, **changes: Any) -> dict[str, Any]:
-    return {
-        "settingId": setting_id,
-        "description": "Stay and play",
-        "provider": "Northgate Children's Centre",
-        "projectLeader": "Paula Walsh",
-        "frequency": "WEEKLY",
-        "outcomeType": "SCHOOL_READINESS",
-        "outcome": "Children play and learn together",
-        "accessGroup": "OPEN",
-        "eventType": "STAY_AND_PLAY",
-        "startDate": "2026-09-07",
-        "startTime": "09:30:00",
-        "durationMinutes": 90,
-        "aims": "Early learning through play; parents meet other parents",
-        **changes,
-    }
 
 
 async def create(api: Api, token: str, setting_id: str, **changes: Any) -> dict[str, Any]:

@@ -16,6 +16,7 @@ import pytest
 
 from tests.assertions import assert_only_denials, assert_refused, codes
 from tests.conftest import Api, Family
+from tests.factories import activity_input
 from tests.grid import (
     ADD_SESSIONS as ADD_SESSION_IDS,
 )
@@ -27,7 +28,6 @@ from tests.grid import (
     SESSION_DAY,
     Grid,
     Records,
-    activity_input,
     contact_input,
 )
 from tests.matrix import (
@@ -215,7 +215,8 @@ async def activity_count(api: Api, grid: Grid, setting: str) -> int:
 async def test_create_an_activity(api: Api, grid: Grid, role: str, setting: str) -> None:
     allowed = writes_activity(role, setting)
     before = await activity_count(api, grid, setting)
-    body = await api.post(CREATE, {"input": activity_input(grid.settings[setting], "Baby massage")}, grid.tokens[role])
+    new = activity_input(grid.settings[setting], description="Baby massage")
+    body = await api.post(CREATE, {"input": new}, grid.tokens[role])
     after = await activity_count(api, grid, setting)
     if not allowed:
         refused_activity(body, "createActivity")
