@@ -9,13 +9,13 @@ from strawberry.types import Info
 from authz.grants import Access
 from resolvers import activity as activities
 from resolvers.activity import ContactRecord
+from resolvers.batching import AnyRow, Loader
 from resolvers.context import Context
 from resolvers.family import FamilyPage
 from resolvers.form import FormRecord, family_forms
 from resolvers.history import HistoryEntryRecord, history_entries, visible
 from resolvers.ids import encode_id
 from resolvers.inputs import AddressData, FamilyChanges, NewFamily
-from resolvers.loaders import AnyRow, Loader
 from resolvers.records import AffiliationRecord, FamilyRecord, NoteRecord, PersonRecord, SettingRecord, person_record
 from schema.activity import Contact
 from schema.affiliation import Affiliation
