@@ -21,11 +21,11 @@ from authz.grants import Access, Grants
 from authz.guard import Payload
 from authz.scope import load_for_write, require, require_anywhere, shared_with
 from errors import BadUserInput, Conflict, NotFound
-from models import Activity, ActivitySession, Attendance, AuditEvent, Carer, Child, Contact, Family
+from models import Activity, ActivitySession, Attendance, Carer, Child, Contact, Family
 from models.base import utcnow
 from resolvers import validation as v
 from resolvers.batching import Loader
-from resolvers.context import Context
+from resolvers.context import INSERT_EVENTS, Context
 from resolvers.form import calendar_for
 from resolvers.ids import decode_id, decode_key, encode_id
 from resolvers.inputs import ActivityChanges, AttendanceData, NewActivity, NewContact
@@ -639,7 +639,9 @@ async def record_attendance(ctx: Context, session_id: str, entries: list[Attenda
             changes={"register": {"before": None, "after": f"entered: {label}"}},
         )
     )
-    await ctx.session.execute(insert(AuditEvent), events)
+    # One executemany, one statement: the ORM's bulk insert would split off the register's event,
+    # whose family_id is None (it groups rows by the columns they give).
+    await ctx.session.execute(INSERT_EVENTS, events)
     await ctx.session.flush()  # atomic() commits, once the response is built
     return session_record(ctx, session, activity_access(principal.grants, setting))
 
