@@ -192,8 +192,13 @@ def flag(env: Mapping[str, str], name: str, default: bool) -> bool:
         raise ConfigError(f"{name}={value!r}: expected {FLAG_FORM}") from None
 
 
-def _checked(name: str, value: str, default: Any) -> None:
-    """Refuses a value that does not have the form of the setting's default."""
+# Whole numbers that cannot be 0: argon2 cannot hash with no pass or no lane (every login would
+# fail), and SQLAlchemy reads a pool_size of 0 as "no limit" on the connections it opens.
+AT_LEAST_ONE = ("argon2_time_cost", "argon2_parallelism", "db_pool_size")
+
+
+def _checked(name: str, value: str, default: Any, least: int = 0) -> None:
+    """Refuses a value that does not have the form of the setting's default, or is below `least`."""
     if isinstance(default, bool):
         flag({name: value}, name, default)
         return
@@ -204,8 +209,8 @@ def _checked(name: str, value: str, default: Any) -> None:
         number = int(value) if isinstance(default, int) else float(value)
     except ValueError:
         raise ConfigError(f"{name}={value!r}: expected {kind}, e.g. {default}") from None
-    if not 0 <= number < float("inf"):
-        raise ConfigError(f"{name}={value!r}: expected {kind} of 0 or more, e.g. {default}")
+    if not least <= number < float("inf"):
+        raise ConfigError(f"{name}={value!r}: expected {kind} of {least} or more, e.g. {default}")
 
 
 def _check(env: Mapping[str, str]) -> None:
@@ -218,7 +223,7 @@ def _check(env: Mapping[str, str]) -> None:
     for name, default in numbers.items():
         variable = f"ESTART_{name.upper()}"
         if variable in env:
-            _checked(variable, env[variable], default)
+            _checked(variable, env[variable], default, 1 if name in AT_LEAST_ONE else 0)
     if float(env.get("ESTART_SESSION_HOURS", "8")) <= 0:
         raise ConfigError(f"ESTART_SESSION_HOURS={env['ESTART_SESSION_HOURS']!r}: expected a number of hours above 0")
     _check_argon2(env)
@@ -246,18 +251,10 @@ def _check(env: Mapping[str, str]) -> None:
 
 
 def _check_argon2(env: Mapping[str, str]) -> None:
-    """Parameters argon2 can hash with (each password would otherwise fail at its login):
-    at least one pass and one lane, and 8 KiB of memory a lane."""
+    """Memory argon2 can hash with (each password would otherwise fail at its login): 8 KiB a lane."""
     defaults = AppConfig()
-    time_cost = int(env.get("ESTART_ARGON2_TIME_COST", defaults.argon2_time_cost))
     lanes = int(env.get("ESTART_ARGON2_PARALLELISM", defaults.argon2_parallelism))
     memory = int(env.get("ESTART_ARGON2_MEMORY_KIB", defaults.argon2_memory_kib))
-    for name, value, default in (
-        ("ESTART_ARGON2_TIME_COST", time_cost, defaults.argon2_time_cost),
-        ("ESTART_ARGON2_PARALLELISM", lanes, defaults.argon2_parallelism),
-    ):
-        if value < 1:
-            raise ConfigError(f"{name}={env[name]!r}: expected a whole number of 1 or more, e.g. {default}")
     if memory < 8 * lanes:
         raise ConfigError(
             f"ESTART_ARGON2_MEMORY_KIB={env.get('ESTART_ARGON2_MEMORY_KIB', str(memory))!r}: expected at least "

@@ -26,10 +26,10 @@ TWINS = {"r": "r-small", "p": "p-small", "f": "f-small"}
 ACTIVITY_OFF = 1.10
 # Statements besides authentication: (r) the session, the people's families (carers,
 # children), their scope, the first-entry mark, the entries there, their update or insert,
-# the audit inserts (2), the register read back and its families' affiliations; (p) the page
+# the audit insert, the register read back and its families' affiliations; (p) the page
 # with its count, its settings, the sessions; (f) per page: the changes, the affiliations, the
 # settings, the audit insert; (q) the setting codes, the GROUP BY, the audit insert.
-BOUNDS = {"r": 11, "p": 3, "f": 4, "q1": 3, "q2": 3}
+BOUNDS = {"r": 10, "p": 3, "f": 4, "q1": 3, "q2": 3}
 
 
 def _ok(flag: bool) -> str:

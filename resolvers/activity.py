@@ -10,7 +10,7 @@ import base64
 import binascii
 from dataclasses import dataclass
 from datetime import date, datetime, time
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, and_, exists, func, insert, or_, select, update
 from sqlalchemy.orm.attributes import set_committed_value
@@ -21,10 +21,11 @@ from authz.grants import Access, Grants
 from authz.guard import Payload
 from authz.scope import load_for_write, require, require_anywhere, shared_with
 from errors import BadUserInput, Conflict, NotFound
-from models import Activity, ActivitySession, Attendance, AuditEvent, Carer, Child, Contact, Family
+from models import Activity, ActivitySession, Attendance, Carer, Child, Contact, Family
 from models.base import utcnow
 from resolvers import validation as v
-from resolvers.context import Context
+from resolvers.batching import Loader
+from resolvers.context import INSERT_EVENTS, Context
 from resolvers.form import calendar_for
 from resolvers.ids import decode_id, decode_key, encode_id
 from resolvers.inputs import ActivityChanges, AttendanceData, NewActivity, NewContact
@@ -34,6 +35,7 @@ MAX_REGISTER = 500  # entries of one recordAttendance
 MAX_SESSIONS = 366  # dates of one addSessions
 MAX_MINUTES = 24 * 60
 AFFILIATION_REQUIRED = "AFFILIATION_REQUIRED"
+T = TypeVar("T")
 Day = date  # records below have a field named `date`
 
 # column -> API field name; the order of the API's fields
@@ -276,14 +278,22 @@ async def sessions_of(
     ]
 
 
+async def _loaded(loader: Loader[int, T | None], key: int) -> T:
+    """The row a foreign key names (a session's activity, an entry's session), so never missing."""
+    row = await loader.load(key)
+    if row is None:
+        raise NotFound()
+    return row
+
+
 async def activity_of(ctx: Context, session: ActivitySessionRecord) -> ActivityRecord:
-    row = await ctx.loaders.activities.activity.load(session.activity_id)
+    row = await _loaded(ctx.loaders.activities.activity, session.activity_id)
     return activity_record(row, ctx.require_principal().grants)
 
 
 async def session_of(ctx: Context, session_id: int) -> ActivitySessionRecord:
-    row = await ctx.loaders.activities.session.load(session_id)
-    activity = await ctx.loaders.activities.activity.load(row.activity_id)
+    row = await _loaded(ctx.loaders.activities.session, session_id)
+    activity = await _loaded(ctx.loaders.activities.activity, row.activity_id)
     return session_record(ctx, row, activity_access(ctx.require_principal().grants, activity.setting_id))
 
 
@@ -629,7 +639,9 @@ async def record_attendance(ctx: Context, session_id: str, entries: list[Attenda
             changes={"register": {"before": None, "after": f"entered: {label}"}},
         )
     )
-    await ctx.session.execute(insert(AuditEvent), events)
+    # One executemany, one statement: the ORM's bulk insert would split off the register's event,
+    # whose family_id is None (it groups rows by the columns they give).
+    await ctx.session.execute(INSERT_EVENTS, events)
     await ctx.session.flush()  # atomic() commits, once the response is built
     return session_record(ctx, session, activity_access(principal.grants, setting))
 

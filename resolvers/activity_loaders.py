@@ -1,36 +1,15 @@
 """Per-request loaders of activities, sessions, registers and contacts: one statement per
 relation per query level (resolvers/loaders.py keeps one of these as `loaders.activities`)."""
 
-from collections.abc import Callable, Coroutine
-from typing import Any
-
-from aiodataloader import DataLoader
-from sqlalchemy import and_, func, select
+from sqlalchemy import Select, and_, func, select
 from sqlalchemy.orm import aliased
 
 from models import Activity, ActivitySession, Attendance, Carer, Child, Contact, Family, User
+from resolvers.batching import AnyRow, Loader, by_key, grouped, loader
 from resolvers.reader import Reader
 
-AnyRow = Any
 
-
-def _loader(batch: Callable[[list[Any]], Coroutine[Any, Any, list[Any]]]) -> DataLoader[Any, Any]:
-    return DataLoader(batch_load_fn=batch)
-
-
-def _grouped(keys: list[Any], rows: Any, key_of: Callable[[Any], Any]) -> list[list[Any]]:
-    groups: dict[Any, list[Any]] = {}
-    for row in rows:
-        groups.setdefault(key_of(row), []).append(row)
-    return [groups.get(key, []) for key in keys]
-
-
-def _by_key(keys: list[Any], rows: Any, key_of: Callable[[Any], Any]) -> list[Any]:
-    found = {key_of(row): row for row in rows}
-    return [found.get(key) for key in keys]
-
-
-def register_statement() -> Any:
+def register_statement() -> Select[Attendance, str, str, int]:
     """Attendance rows with the attendee's name and family registration (for its scope)."""
     carer, child = aliased(Carer), aliased(Child)
     return (
@@ -49,34 +28,34 @@ def register_statement() -> Any:
 class ActivityLoaders:
     def __init__(self, reader: Reader) -> None:
         self.reader = reader
-        self.activity = _loader(self._activities)
-        self.session = _loader(self._sessions)
-        self.sessions = _loader(self._sessions_of)
-        self.register = _loader(self._registers)
-        self.attendance = _loader(self._attendance_of)
-        self.contacts = _loader(self._contacts_of)
+        self.activity: Loader[int, Activity | None] = loader(self._activities)
+        self.session: Loader[int, ActivitySession | None] = loader(self._sessions)
+        self.sessions: Loader[int, list[ActivitySession]] = loader(self._sessions_of)
+        self.register: Loader[int, list[AnyRow]] = loader(self._registers)
+        self.attendance: Loader[tuple[str, int], list[AnyRow]] = loader(self._attendance_of)
+        self.contacts: Loader[int, list[AnyRow]] = loader(self._contacts_of)
 
-    async def _activities(self, ids: list[int]) -> list[Any]:
+    async def _activities(self, ids: list[int]) -> list[Activity | None]:
         rows = await self.reader.rows(select(Activity).where(Activity.id.in_(ids)))
-        return _by_key(ids, (r[0] for r in rows), lambda a: a.id)
+        return by_key(ids, (r[0] for r in rows), lambda a: a.id)
 
-    async def _sessions(self, ids: list[int]) -> list[Any]:
+    async def _sessions(self, ids: list[int]) -> list[ActivitySession | None]:
         rows = await self.reader.rows(select(ActivitySession).where(ActivitySession.id.in_(ids)))
-        return _by_key(ids, (r[0] for r in rows), lambda s: s.id)
+        return by_key(ids, (r[0] for r in rows), lambda s: s.id)
 
-    async def _sessions_of(self, activity_ids: list[int]) -> list[list[Any]]:
+    async def _sessions_of(self, activity_ids: list[int]) -> list[list[ActivitySession]]:
         statement = (
             select(ActivitySession)
             .where(ActivitySession.activity_id.in_(activity_ids))
             .order_by(ActivitySession.date, ActivitySession.id)
         )
         rows = await self.reader.rows(statement)
-        return _grouped(activity_ids, (r[0] for r in rows), lambda s: s.activity_id)
+        return grouped(activity_ids, (r[0] for r in rows), lambda s: s.activity_id)
 
     async def _registers(self, session_ids: list[int]) -> list[list[AnyRow]]:
         statement = register_statement().where(Attendance.session_id.in_(session_ids)).order_by(Attendance.id)
         rows = await self.reader.rows(statement)
-        return _grouped(session_ids, rows, lambda r: r.Attendance.session_id)
+        return grouped(session_ids, rows, lambda r: r.Attendance.session_id)
 
     async def _attendance_of(self, keys: list[tuple[str, int]]) -> list[list[AnyRow]]:
         """A person's register entries, keyed by (Carer | Child, id), oldest session first."""
@@ -91,7 +70,7 @@ class ActivityLoaders:
             .order_by(ActivitySession.date, Attendance.id)
         )
         rows = await self.reader.rows(statement)
-        return _grouped(keys, rows, lambda r: (r.Attendance.person_type, r.Attendance.person_id))
+        return grouped(keys, rows, lambda r: (r.Attendance.person_type, r.Attendance.person_id))
 
     async def _contacts_of(self, family_ids: list[int]) -> list[list[AnyRow]]:
         statement = (
@@ -101,4 +80,4 @@ class ActivityLoaders:
             .order_by(Contact.date.desc(), Contact.id.desc())
         )
         rows = await self.reader.rows(statement)
-        return _grouped(family_ids, rows, lambda r: r.Contact.family_id)
+        return grouped(family_ids, rows, lambda r: r.Contact.family_id)

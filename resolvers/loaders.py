@@ -1,12 +1,10 @@
 """Per-request data loaders: one SQL statement per relation per query level, never per row."""
 
-from collections import defaultdict
-from collections.abc import Awaitable, Callable, Coroutine, Hashable, Iterable, Sequence
+from collections.abc import Callable, Coroutine, Iterable, Sequence
 from functools import cached_property, partial
-from typing import Any, Protocol, TypeVar
+from typing import Any
 
-from aiodataloader import DataLoader
-from sqlalchemy import BindParameter, Row, Select, bindparam, select
+from sqlalchemy import BindParameter, Select, bindparam, select
 
 from authz.grants import Access, Grants
 from authz.scope import access_of
@@ -26,13 +24,9 @@ from models import (
 )
 from models.audit import READ_SUFFIX
 from resolvers.activity_loaders import ActivityLoaders
+from resolvers.batching import AnyRow, Loader, by_key, grouped, loader
 from resolvers.reader import Reader
 from resolvers.records import AffiliationRecord, PlanRecord, SettingRecord, affiliation_record, plan_record
-
-K = TypeVar("K", bound=Hashable)
-V = TypeVar("V")
-Key = TypeVar("Key", bound=Hashable, contravariant=True)
-AnyRow = Row[Any]
 
 # Many-to-one settings are joined into the statement of the rows that name them (families,
 # affiliations, notes, search matches) and primed into the setting loader, so `setting { … }`
@@ -82,31 +76,6 @@ NOTES_OF_SUBJECTS = (
 )
 
 
-def _grouped(keys: Sequence[K], rows: Iterable[V], key_of: Callable[[V], Hashable]) -> list[list[V]]:
-    groups: dict[Hashable, list[V]] = defaultdict(list)
-    for row in rows:
-        groups[key_of(row)].append(row)
-    return [groups.get(key, []) for key in keys]
-
-
-def _by_key(keys: Sequence[K], rows: Iterable[V], key_of: Callable[[V], K]) -> list[V | None]:
-    found = {key_of(row): row for row in rows}
-    return [found.get(key) for key in keys]
-
-
-class Loader(Protocol[Key, V]):
-    """An aiodataloader DataLoader, as typed as its batch function (the package has no types)."""
-
-    def load(self, key: Key) -> Awaitable[V]: ...
-    def load_many(self, keys: Iterable[Key]) -> Awaitable[list[V]]: ...
-    def prime(self, key: Key, value: V) -> object: ...
-
-
-def _loader(batch: Callable[[list[K]], Coroutine[Any, Any, list[V]]]) -> Loader[K, V]:
-    loader: Loader[K, V] = DataLoader(batch_load_fn=batch)
-    return loader
-
-
 class Loaders:
     """Built fresh for every request, so nothing read is ever reused across requests."""
 
@@ -116,51 +85,51 @@ class Loaders:
     # Each loader is made when a request first needs it: most requests need few of them.
     @cached_property
     def setting(self) -> Loader[int, SettingRecord | None]:
-        return _loader(self._settings)
+        return loader(self._settings)
 
     @cached_property
     def family(self) -> Loader[int, AnyRow | None]:
-        return _loader(self._families)
+        return loader(self._families)
 
     @cached_property
     def affiliations(self) -> Loader[int, list[AffiliationRecord]]:
-        return _loader(self._affiliations)
+        return loader(self._affiliations)
 
     @cached_property
     def carers(self) -> Loader[int, list[AnyRow]]:
-        return _loader(partial(self.read_people, Carer))
+        return loader(partial(self.read_people, Carer))
 
     @cached_property
     def children(self) -> Loader[int, list[AnyRow]]:
-        return _loader(partial(self.read_people, Child))
+        return loader(partial(self.read_people, Child))
 
     @cached_property
     def relationships(self) -> Loader[int, list[AnyRow]]:
-        return _loader(self._relationships)
+        return loader(self._relationships)
 
     @cached_property
     def open_cp_plan(self) -> Loader[int, PlanRecord | None]:
-        return _loader(self._open_cp_plans)
+        return loader(self._open_cp_plans)
 
     @cached_property
     def all_cp_plans(self) -> Loader[int, list[PlanRecord]]:
-        return _loader(self._all_cp_plans)
+        return loader(self._all_cp_plans)
 
     @cached_property
     def history(self) -> Loader[tuple[str, int], list[AnyRow]]:
-        return _loader(self._history)
+        return loader(self._history)
 
     @cached_property
     def forms(self) -> Loader[int, list[AnyRow]]:
-        return _loader(self._forms)
+        return loader(self._forms)
 
     @cached_property
     def codes(self) -> dict[str, Loader[tuple[int, str], list[str]]]:
-        return {kind: _loader(self._codes_of(kind)) for kind in ("family", "carer", "child")}
+        return {kind: loader(self._codes_of(kind)) for kind in ("family", "carer", "child")}
 
     @cached_property
     def notes(self) -> Loader[tuple[str, int, str], list[AnyRow]]:
-        return _loader(self._notes)
+        return loader(self._notes)
 
     @cached_property
     def activities(self) -> ActivityLoaders:
@@ -190,30 +159,30 @@ class Loaders:
 
     async def _settings(self, ids: list[int]) -> list[SettingRecord | None]:
         rows = await self.reader.rows(SETTINGS_BY_ID, {"ids": ids})
-        return _by_key(ids, (SettingRecord(r.id, r.code, r.name) for r in rows), lambda r: r.id)
+        return by_key(ids, (SettingRecord(r.id, r.code, r.name) for r in rows), lambda r: r.id)
 
     async def _families(self, ids: list[int]) -> list[AnyRow | None]:
         rows = await self.reader.rows(FAMILIES_BY_ID, {"ids": ids})
         self.prime_settings(rows, "registered_setting_id")
-        return _by_key(ids, rows, lambda f: f.id)
+        return by_key(ids, rows, lambda f: f.id)
 
     async def _affiliations(self, family_ids: list[int]) -> list[list[AffiliationRecord]]:
         rows = await self.reader.rows(AFFILIATIONS_OF_FAMILIES, {"ids": family_ids})
         self.prime_settings(rows, "setting_id")
-        return _grouped(family_ids, map(affiliation_record, rows), lambda a: a.family_id)
+        return grouped(family_ids, map(affiliation_record, rows), lambda a: a.family_id)
 
     async def read_people(self, model: type[Carer] | type[Child], family_ids: list[int]) -> list[list[AnyRow]]:
         """The carers or children of each family, in one statement, past the loader's cache."""
         rows = await self.reader.rows(PEOPLE_OF_FAMILIES[model], {"ids": family_ids})
-        return _grouped(family_ids, rows, lambda p: p.family_id)
+        return grouped(family_ids, rows, lambda p: p.family_id)
 
     async def _relationships(self, carer_ids: list[int]) -> list[list[AnyRow]]:
         rows = await self.reader.rows(RELATIONSHIPS_OF_CARERS, {"ids": carer_ids})
-        return _grouped(carer_ids, rows, lambda r: r.carer_id)
+        return grouped(carer_ids, rows, lambda r: r.carer_id)
 
     async def _open_cp_plans(self, child_ids: list[int]) -> list[PlanRecord | None]:
         rows = await self.reader.rows(OPEN_CP_PLANS_OF_CHILDREN, {"ids": child_ids})
-        return _by_key(child_ids, map(plan_record, rows), lambda p: p.child_id)
+        return by_key(child_ids, map(plan_record, rows), lambda p: p.child_id)
 
     async def _notes(self, keys: list[tuple[str, int, str]]) -> list[list[AnyRow]]:
         """Notes of subjects of every type, keyed by (subject type, subject id, kind): the
@@ -225,7 +194,7 @@ class Loaders:
         }
         rows = await self.reader.rows(NOTES_OF_SUBJECTS, params)
         self.prime_settings(rows, "setting_id")
-        return _grouped(keys, rows, lambda r: (r.subject_type, r.subject_id, r.kind))
+        return grouped(keys, rows, lambda r: (r.subject_type, r.subject_id, r.kind))
 
     async def _all_cp_plans(self, child_ids: list[int]) -> list[list[PlanRecord]]:
         statement = (
@@ -233,7 +202,7 @@ class Loaders:
             .where(ChildProtectionPlan.child_id.in_(child_ids))
             .order_by(ChildProtectionPlan.start_date, ChildProtectionPlan.id)
         )
-        return _grouped(child_ids, map(plan_record, await self.reader.rows(statement)), lambda p: p.child_id)
+        return grouped(child_ids, map(plan_record, await self.reader.rows(statement)), lambda p: p.child_id)
 
     async def _history(self, keys: list[tuple[str, int]]) -> list[list[AnyRow]]:
         """Audit events of records, keyed by (record type, record id); administrative events
@@ -251,11 +220,11 @@ class Loaders:
             .order_by(AuditEvent.at, AuditEvent.id)
         )
         rows = await self.reader.rows(statement)
-        return _grouped(keys, rows, lambda r: (r.AuditEvent.record_type, r.AuditEvent.record_id))
+        return grouped(keys, rows, lambda r: (r.AuditEvent.record_type, r.AuditEvent.record_id))
 
     async def _forms(self, family_ids: list[int]) -> list[list[AnyRow]]:
         rows = await self.reader.rows(FORMS_OF_FAMILIES, {"ids": family_ids})
-        return _grouped(family_ids, rows, lambda f: f.family_id)
+        return grouped(family_ids, rows, lambda f: f.family_id)
 
     def _codes_of(self, subject_type: str) -> Callable[[list[tuple[int, str]]], Coroutine[Any, Any, list[list[str]]]]:
         """Codes set on subjects, keyed by (subject id, list name)."""
@@ -271,6 +240,6 @@ class Loaders:
                 .order_by(SubjectCode.code)
             )
             rows = await self.reader.rows(statement)
-            return [[r.code for r in group] for group in _grouped(keys, rows, lambda r: (r.subject_id, r.list_name))]
+            return [[r.code for r in group] for group in grouped(keys, rows, lambda r: (r.subject_id, r.list_name))]
 
         return load

@@ -4,7 +4,7 @@ SECONDARY data of a family, reached only through fields that decided it."""
 
 from datetime import date, datetime, time
 from enum import StrEnum
-from typing import TYPE_CHECKING, Annotated
+from typing import Annotated
 
 import strawberry
 from strawberry.types import Info
@@ -16,12 +16,10 @@ from resolvers.ids import encode_id
 from resolvers.inputs import ActivityChanges, AttendanceData, NewActivity, NewContact
 from resolvers.records import SettingRecord
 from schema.fields import INHERITED, Category, field, guarded, public, record
+from schema.page import PageInfo, page_info_of
 from schema.setting import Setting
 
 Day = date  # classes below have a field named `date`
-if TYPE_CHECKING:
-    from schema.family import PageInfo
-
 From = Annotated[date | None, strawberry.argument(name="from")]
 To = Annotated[date | None, strawberry.argument(name="to")]
 
@@ -139,14 +137,7 @@ class Activity:
 class ActivityConnection:
     nodes: list[Activity]
     total_count: int
-
-    @strawberry.field
-    def page_info(
-        self, root: strawberry.Parent[activities.ActivityPage]
-    ) -> Annotated["PageInfo", strawberry.lazy("schema.family")]:  # the schema's one PageInfo
-        from schema.family import PageInfo
-
-        return PageInfo(has_next_page=root.has_next_page, end_cursor=root.end_cursor)
+    page_info: PageInfo = strawberry.field(resolver=page_info_of)
 
 
 @record

@@ -7,7 +7,7 @@ from datetime import date, datetime
 import strawberry
 from strawberry.types import Info
 
-from resolvers.admin_views import AuditEventRecord, AuditPage, UserPage
+from resolvers.admin_views import AuditEventRecord
 from resolvers.context import Context
 from resolvers.ids import encode_id
 from resolvers.inputs import AuditFilterData, NewUserRequest
@@ -15,9 +15,9 @@ from resolvers.records import SettingRecord
 from resolvers.user import UserRecord, user_record
 from resolvers.user_requests import Kind, Status, UserRequestRecord
 from schema.enums import Category
-from schema.family import PageInfo
 from schema.fields import resolved, root_checked
 from schema.history import FieldChange
+from schema.page import PageInfo, page_info_of
 from schema.setting import Setting
 from schema.user import AssignmentRecord, RoleAssignment, RoleInput, User
 
@@ -108,10 +108,7 @@ class UserRequestReport:
 class UserConnection:
     nodes: list[User]
     total_count: int
-
-    @strawberry.field
-    def page_info(self, root: strawberry.Parent[UserPage]) -> PageInfo:
-        return PageInfo(has_next_page=root.has_next_page, end_cursor=root.end_cursor)
+    page_info: PageInfo = strawberry.field(resolver=page_info_of)
 
 
 @root_checked(
@@ -147,10 +144,7 @@ class AuditEvent:
 @root_checked
 class AuditEventConnection:
     nodes: list[AuditEvent]
-
-    @strawberry.field
-    def page_info(self, root: strawberry.Parent[AuditPage]) -> PageInfo:
-        return PageInfo(has_next_page=root.has_next_page, end_cursor=root.end_cursor)
+    page_info: PageInfo = strawberry.field(resolver=page_info_of)
 
 
 @strawberry.input

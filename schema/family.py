@@ -9,13 +9,12 @@ from strawberry.types import Info
 from authz.grants import Access
 from resolvers import activity as activities
 from resolvers.activity import ContactRecord
+from resolvers.batching import AnyRow, Loader
 from resolvers.context import Context
-from resolvers.family import FamilyPage
 from resolvers.form import FormRecord, family_forms
 from resolvers.history import HistoryEntryRecord, history_entries, visible
 from resolvers.ids import encode_id
 from resolvers.inputs import AddressData, FamilyChanges, NewFamily
-from resolvers.loaders import AnyRow, Loader
 from resolvers.records import AffiliationRecord, FamilyRecord, NoteRecord, PersonRecord, SettingRecord, person_record
 from schema.activity import Contact
 from schema.affiliation import Affiliation
@@ -24,6 +23,7 @@ from schema.fields import INHERITED, Category, field, guarded, public, record
 from schema.form import Form, ReferralInput
 from schema.history import HistoryEntry, audit_history_read
 from schema.note import Note, notes_of
+from schema.page import PageInfo, page_info_of
 from schema.person import Carer, CarerInput, Child, ChildInput
 from schema.setting import Setting
 
@@ -153,20 +153,11 @@ async def _people(loader: Loader[int, list[AnyRow]], type_name: str, root: Famil
     return [person_record(type_name, row, root.access) for row in await loader.load(root.id)]
 
 
-@public
-class PageInfo:
-    has_next_page: bool
-    end_cursor: str | None
-
-
 @public  # its nodes are records, guarded field by field
 class FamilyConnection:
     nodes: list[Family]
     total_count: int
-
-    @strawberry.field
-    def page_info(self, root: strawberry.Parent[FamilyPage]) -> PageInfo:
-        return PageInfo(has_next_page=root.has_next_page, end_cursor=root.end_cursor)
+    page_info: PageInfo = strawberry.field(resolver=page_info_of)
 
 
 @strawberry.input

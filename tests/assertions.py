@@ -1,7 +1,8 @@
 """The assertions every test file shares: the error codes of an answer, the field at a path of
-an answer, "the only errors are these denials", a refused field and a refused input."""
+an answer, "the only errors are these denials", a refused field, a refused input and a refused
+write that changed nothing."""
 
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Any
 
 import httpx
@@ -44,3 +45,32 @@ def assert_bad_input(body: Mapping[str, Any], field: str, input_field: str) -> N
     assert body["data"] is None or body["data"].get(field) is None, body
     assert codes(body) == ["BAD_USER_INPUT"], body
     assert body["errors"][0]["extensions"].get("field") == input_field, body["errors"][0]
+
+
+Write = Callable[[], Awaitable[Mapping[str, Any]]]
+
+
+async def assert_writes_refused(
+    state: Callable[[], Awaitable[object]],
+    writes: Mapping[str, Write],
+    forbidden: set[str] | None = None,
+    *,
+    code: str = "FORBIDDEN",
+    reason: str | None = None,
+) -> None:
+    """Each write, sent in turn and named by its root field, is refused, and `state` reads the
+    same after them as before. Refused: FORBIDDEN naming one of the `forbidden` categories
+    (assert_refused); or, for another `code`, no result and that code alone, with `reason`
+    when one is given."""
+    assert (code == "FORBIDDEN") == (forbidden is not None), "the categories go with FORBIDDEN alone"
+    before = await state()
+    for field, write in writes.items():
+        body = await write()
+        if forbidden is not None:
+            assert_refused(body, field, forbidden)
+            continue
+        assert body["data"] is None or body["data"].get(field) is None, body
+        assert codes(body) == [code], body
+        if reason is not None:
+            assert body["errors"][0]["extensions"].get("reason") == reason, body["errors"][0]
+    assert await state() == before

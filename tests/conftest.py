@@ -52,7 +52,8 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 
 def fresh_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """A migrated database of its own: an SQLite file, or a database created on the server
-    ESTART_TEST_DATABASE_URL names and dropped afterwards."""
+    ESTART_TEST_DATABASE_URL names and dropped afterwards. Each pytest-xdist worker has its
+    own (its own temporary directory; a random name, which names the worker too)."""
     requested = os.environ.get("ESTART_TEST_DATABASE_URL")
     if not requested:
         path = Path(tmp_path_factory.mktemp("db")) / "estart-test.db"
@@ -61,7 +62,8 @@ def fresh_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         yield url
         return
     server = make_url(requested)
-    name = f"estart_test_{uuid.uuid4().hex[:12]}"
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "main")
+    name = f"estart_test_{worker}_{uuid.uuid4().hex[:12]}"
     asyncio.run(_admin_execute(server.render_as_string(hide_password=False), f'CREATE DATABASE "{name}"'))
     url = server.set(database=name).render_as_string(hide_password=False)
     try:
@@ -135,9 +137,26 @@ def compiled_execution_agrees(request: pytest.FixtureRequest) -> Iterator[None]:
         pytest.fail("compiled execution differs from graphql-core:\n" + "\n\n".join(new), pytrace=False)
 
 
+# The oracle's counts of each pytest-xdist worker, gathered in the controller as workers finish.
+_worker_tallies: list[dict[str, Any]] = []
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    worker_output = getattr(session.config, "workeroutput", None)  # set in an xdist worker only
+    if worker_output is not None:
+        worker_output["oracle"] = oracle.tally()
+
+
+@pytest.hookimpl(optionalhook=True)  # pytest-xdist's hook, in the controller
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    tally = getattr(node, "workeroutput", {}).get("oracle")
+    if tally is not None:
+        _worker_tallies.append(tally)
+
+
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     if compiled.execution_mode() == oracle.ORACLE:
-        terminalreporter.write_line(oracle.summary())
+        terminalreporter.write_line(oracle.summary(_worker_tallies or [oracle.tally()]))
 
 
 @pytest.fixture

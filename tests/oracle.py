@@ -12,6 +12,7 @@ not counted by the tests' statement counter (`in_shadow`). A mismatch fails the 
 made the request (tests/conftest.py); the run ends with the counts (`summary`)."""
 
 import logging
+from collections import Counter
 from collections.abc import Awaitable
 from contextvars import ContextVar
 from copy import copy
@@ -166,11 +167,22 @@ class OracleExecutor(CompiledExecutor):
 EXECUTORS[ORACLE] = OracleExecutor
 
 
-def summary() -> str:
-    fallbacks = {reason: count for reason, count in sorted(executions.items()) if reason != "compiled"}
-    lines = [f"compiled-execution oracle: {compared} operations run by plan and by graphql-core, compared"]
-    lines.append(f"  run compiled alone, racing concurrent writes (concurrent_writes): {uncompared}")
+def tally() -> dict[str, Any]:
+    """This process's counts (under pytest-xdist each worker sends its own to the controller)."""
+    counts = {"compared": compared, "uncompared": uncompared, "mismatches": len(mismatches)}
+    return {**counts, "executions": dict(executions)}
+
+
+def summary(tallies: list[dict[str, Any]]) -> str:
+    """The counts of the processes that ran the tests, added up."""
+    runs: Counter[str] = Counter()
+    for counts in tallies:
+        runs.update(counts["executions"])
+    fallbacks = {reason: count for reason, count in sorted(runs.items()) if reason != "compiled"}
+    total = {name: sum(counts[name] for counts in tallies) for name in ("compared", "uncompared", "mismatches")}
+    lines = [f"compiled-execution oracle: {total['compared']} operations run by plan and by graphql-core, compared"]
+    lines.append(f"  run compiled alone, racing concurrent writes (concurrent_writes): {total['uncompared']}")
     lines.append(f"  ran by graphql-core alone: {sum(fallbacks.values())}")
     lines.extend(f"    {reason}: {count}" for reason, count in fallbacks.items())
-    lines.append(f"  mismatches: {len(mismatches)}")
+    lines.append(f"  mismatches: {total['mismatches']}")
     return "\n".join(lines)

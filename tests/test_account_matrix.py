@@ -14,12 +14,13 @@ Every refused write leaves what it aimed at as it was."""
 import csv
 import io
 from datetime import timedelta
+from functools import partial
 from typing import Any
 
 import pytest
 
 from resolvers.validation import today
-from tests.assertions import assert_refused, codes
+from tests.assertions import assert_refused, assert_writes_refused
 from tests.conftest import Api, World, create_user
 from tests.factories import fresh_user, unique_name
 from tests.grid import Grid
@@ -203,23 +204,25 @@ async def test_request_changes_to_a_user(
     the right elsewhere only finds no such user (NOT_FOUND), like an id naming nobody."""
     user_id = subjects[target]
     token = grid.tokens[role]
-    before = [r for r in await outstanding(api, world) if (r["user"] or {}).get("id") == user_id]
+
+    async def requests_about_the_user() -> list[dict[str, Any]]:
+        return [r for r in await outstanding(api, world) if (r["user"] or {}).get("id") == user_id]
+
     roles = [{"role": "SENIOR_ADMINISTRATOR", "settingId": grid.settings[target]}]
-    bodies = {
-        "requestRoleChange": await api.post(ROLE_CHANGE, {"u": user_id, "roles": roles}, token),
-        "requestPasswordReset": await api.post(RESET, {"u": user_id}, token),
-        "requestTermination": await api.post(TERMINATE, {"u": user_id, "r": "Left the service"}, token),
+    writes = {
+        "requestRoleChange": partial(api.post, ROLE_CHANGE, {"u": user_id, "roles": roles}, token),
+        "requestPasswordReset": partial(api.post, RESET, {"u": user_id}, token),
+        "requestTermination": partial(api.post, TERMINATE, {"u": user_id, "r": "Left the service"}, token),
     }
-    after = [r for r in await outstanding(api, world) if (r["user"] or {}).get("id") == user_id]
     if not asks(role, target):
-        for field, body in bodies.items():
-            if reach(role, USER_REQUEST, "write") == NONE:
-                assert_refused(body, field, {USER_REQUEST})
-            else:
-                assert body["data"] is None or body["data"].get(field) is None, body
-                assert codes(body) == ["NOT_FOUND"], body
-        assert after == before
+        if reach(role, USER_REQUEST, "write") == NONE:
+            await assert_writes_refused(requests_about_the_user, writes, {USER_REQUEST})
+        else:
+            await assert_writes_refused(requests_about_the_user, writes, code="NOT_FOUND")
         return
+    before = await requests_about_the_user()
+    bodies = {field: await write() for field, write in writes.items()}
+    after = await requests_about_the_user()
     for body in bodies.values():
         assert not body.get("errors"), body["errors"]
     kinds = [body["data"][field]["kind"] for field, body in bodies.items()]
@@ -346,14 +349,18 @@ async def test_record_compliance(api: Api, world: World, grid: Grid, renewing: t
     on a day of its own, so that a refused one that went through would show."""
     username, user_id = renewing
     renewed = (today() - timedelta(days=1 + ROLES.index(role))).isoformat()
-    [before] = (await api.ok(USERS, {"q": username}, world.admin_token))["users"]["nodes"]
-    assert before["crbCheckedOn"] != renewed
-    body = await api.post(COMPLIANCE, {"u": user_id, "d": renewed}, grid.tokens[role])
-    [after] = (await api.ok(USERS, {"q": username}, world.admin_token))["users"]["nodes"]
+
+    async def compliance() -> dict[str, Any]:
+        [user] = (await api.ok(USERS, {"q": username}, world.admin_token))["users"]["nodes"]
+        return user  # type: ignore[no-any-return]
+
+    assert (await compliance())["crbCheckedOn"] != renewed
+    record = partial(api.post, COMPLIANCE, {"u": user_id, "d": renewed}, grid.tokens[role])
     if not decides(role):
-        assert_refused(body, "recordCompliance", {USER_ADMIN})
-        assert after == before
+        await assert_writes_refused(compliance, {"recordCompliance": record}, {USER_ADMIN})
         return
+    body = await record()
+    after = await compliance()
     assert not body.get("errors"), body["errors"]
     assert body["data"]["recordCompliance"] == {"id": user_id, "crbCheckedOn": renewed}
     assert after == {"id": user_id, "crbCheckedOn": renewed}

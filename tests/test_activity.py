@@ -8,7 +8,10 @@ from datetime import date, timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import event
 
+from authz.enforcer import policy_in_force
+from tests import oracle
 from tests.conftest import Api, World, register_family
 from tests.factories import (
     Centre,
@@ -329,6 +332,34 @@ async def test_a_family_is_entered_once_affiliated(api: Api, world: World, centr
     await api.ok(AFFILIATE, {"input": consent}, world.manager_b)
     data = await api.ok(RECORD, {"s": session["id"], "e": entries(visitor.child_id)}, centre.manager)
     assert [e["personId"] for e in data["recordAttendance"]["register"]] == [visitor.child_id]
+
+
+async def test_a_registers_audit_events_are_written_in_one_insert(api: Api, app: Any, centre: Centre) -> None:
+    """One event per entry written and one for the register, each with the policy in force, in
+    one statement whatever the number of entries (the register's event has no family)."""
+    activity = await create(api, centre.manager, centre.setting_id)
+    (session,) = await sessions_on(api, centre.manager, activity["id"], "2026-11-06")
+    family = await centre.family(api)
+    inserts: list[str] = []
+
+    def count(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if statement.lstrip().upper().startswith("INSERT INTO AUDIT_EVENTS") and not oracle.in_shadow():
+            inserts.append(statement)
+
+    mark = await last_audit_id(app)
+    event.listen(app.state.engine.sync_engine, "before_cursor_execute", count)
+    try:
+        await api.ok(RECORD, {"s": session["id"], "e": entries(family.carer_id, family.child_id)}, centre.manager)
+    finally:
+        event.remove(app.state.engine.sync_engine, "before_cursor_execute", count)
+    assert len(inserts) == 1, inserts
+    written = await audit_events_since(app, mark)
+    assert [(e.action, e.record_type, e.family_id) for e in written] == [
+        ("attendance.record", "Carer", key_of(family.id, "Family")),
+        ("attendance.record", "Child", key_of(family.id, "Family")),
+        ("register.record", "ActivitySession", None),
+    ]
+    assert {e.policy_version for e in written} == {policy_in_force()}
 
 
 async def test_re_entering_a_person_replaces_their_entry_and_is_audited_with_before_and_after(

@@ -10,11 +10,12 @@ registers the own and affiliated families, one of B registering the other, affil
 revoked families, and a home visit on each. Refused writes try the records' own activities and
 bare families and leave them as they were; allowed writes act on fresh ones."""
 
+from functools import partial
 from typing import Any
 
 import pytest
 
-from tests.assertions import assert_only_denials, assert_refused, codes
+from tests.assertions import assert_only_denials, assert_refused, assert_writes_refused
 from tests.conftest import Api, Family
 from tests.factories import activity_input
 from tests.grid import (
@@ -200,12 +201,6 @@ WRITE_CASES = [
 ]
 
 
-def refused_activity(body: dict[str, Any], field: str) -> None:
-    """A refused activity write: FORBIDDEN naming ACTIVITY (a caller who may not even read
-    activities is told so for the lookup)."""
-    assert_refused(body, field, {ACTIVITY})
-
-
 async def activity_count(api: Api, grid: Grid, setting: str) -> int:
     data = await api.ok(LIST, {"s": grid.settings[setting]}, grid.manager_in(setting))
     return data["activities"]["totalCount"]  # type: ignore[no-any-return]
@@ -213,19 +208,24 @@ async def activity_count(api: Api, grid: Grid, setting: str) -> int:
 
 @pytest.mark.parametrize(("role", "setting"), WRITE_CASES)
 async def test_create_an_activity(api: Api, grid: Grid, role: str, setting: str) -> None:
-    allowed = writes_activity(role, setting)
-    before = await activity_count(api, grid, setting)
+    count = partial(activity_count, api, grid, setting)
     new = activity_input(grid.settings[setting], description="Baby massage")
-    body = await api.post(CREATE, {"input": new}, grid.tokens[role])
-    after = await activity_count(api, grid, setting)
-    if not allowed:
-        refused_activity(body, "createActivity")
-        assert after == before
+    create = partial(api.post, CREATE, {"input": new}, grid.tokens[role])
+    if not writes_activity(role, setting):
+        # a caller who may not even read activities is told ACTIVITY too, for the lookup
+        await assert_writes_refused(count, {"createActivity": create}, {ACTIVITY})
         return
+    before = await count()
+    body = await create()
+    after = await count()
     assert not body.get("errors"), body["errors"]
     made = body["data"]["createActivity"]
     assert (made["description"], made["setting"]) == ("Baby massage", {"id": grid.settings[setting]})
     assert after == before + 1
+
+
+async def activity_state(api: Api, activity_id: str, reader: str) -> dict[str, Any]:
+    return (await api.ok(ACTIVITY_QUERY, {"id": activity_id}, reader))["activity"]  # type: ignore[no-any-return]
 
 
 @pytest.mark.parametrize(("role", "setting"), WRITE_CASES)
@@ -239,18 +239,19 @@ async def test_change_an_activity_and_add_sessions(
         activity_id = made["createActivity"]["id"]
     else:
         activity_id = records.activities[setting]
-    before = (await api.ok(ACTIVITY_QUERY, {"id": activity_id}, owner))["activity"]
+    state = partial(activity_state, api, activity_id, owner)
+    before = await state()
     token = grid.tokens[role]
-    updated = await api.post(
-        UPDATE, {"id": activity_id, "v": before["version"], "input": {"description": "Messy play"}}, token
-    )
-    added = await api.post(ADD_SESSIONS, {"a": activity_id, "d": ["2026-11-16", "2026-11-23"]}, token)
-    after = (await api.ok(ACTIVITY_QUERY, {"id": activity_id}, owner))["activity"]
+    update = {"id": activity_id, "v": before["version"], "input": {"description": "Messy play"}}
+    writes = {
+        "updateActivity": partial(api.post, UPDATE, update, token),
+        "addSessions": partial(api.post, ADD_SESSIONS, {"a": activity_id, "d": ["2026-11-16", "2026-11-23"]}, token),
+    }
     if not allowed:
-        refused_activity(updated, "updateActivity")
-        refused_activity(added, "addSessions")
-        assert after == before
+        await assert_writes_refused(state, writes, {ACTIVITY})
         return
+    updated, added = [await write() for write in writes.values()]
+    after = await state()
     for body in (updated, added):
         assert not body.get("errors"), body["errors"]
     assert updated["data"]["updateActivity"] == {
@@ -301,25 +302,32 @@ async def test_enter_a_register(api: Api, grid: Grid, records: Records, role: st
     ]["id"]
     session = (await api.ok(ADD_SESSION_IDS, {"a": activity, "d": [SESSION_DAY]}, manager))["addSessions"][0]["id"]
     family: Family = (await grid.fresh_family(api, scope))[0] if outcome == "can" else records.bare[scope]
-    child_before = await api.ok(ATTENDANCE, {"id": family.id}, grid.owner(scope))
-    body = await api.post(
-        RECORD, {"s": session, "e": [{"personId": family.child_id, "attended": True}]}, grid.tokens[role]
-    )
-    state = (await api.ok(SESSION_STATE, {"id": activity}, manager))["activity"]["sessions"][0]
+    entries = [{"personId": family.child_id, "attended": True}]
+    record = partial(api.post, RECORD, {"s": session, "e": entries}, grid.tokens[role])
+
+    async def session_state() -> dict[str, Any]:
+        sessions = (await api.ok(SESSION_STATE, {"id": activity}, manager))["activity"]["sessions"]
+        return sessions[0]  # type: ignore[no-any-return]
+
+    async def state() -> tuple[dict[str, Any], dict[str, Any]]:
+        return await session_state(), await api.ok(ATTENDANCE, {"id": family.id}, grid.owner(scope))
+
     if outcome != "can":
         if outcome == "cannot":
             needs = {ACTIVITY, SECONDARY} if reads_family_data(role) else {ACTIVITY}
-            assert_refused(body, "recordAttendance", needs)
+            await assert_writes_refused(state, {"recordAttendance": record}, needs)
         else:
-            assert codes(body) == ["BAD_USER_INPUT"], body
-            assert body["errors"][0]["extensions"]["reason"] == "AFFILIATION_REQUIRED"
-        assert (state["registerEnteredAt"], state["register"]) == (None, [])
-        assert await api.ok(ATTENDANCE, {"id": family.id}, grid.owner(scope)) == child_before
+            await assert_writes_refused(
+                state, {"recordAttendance": record}, code="BAD_USER_INPUT", reason="AFFILIATION_REQUIRED"
+            )
+        unchanged = await session_state()
+        assert (unchanged["registerEnteredAt"], unchanged["register"]) == (None, [])
         return
+    body = await record()
     assert not body.get("errors"), body["errors"]
     entered = body["data"]["recordAttendance"]
     assert entered["register"] == [{"personId": family.child_id, "attended": True}]
-    assert state["registerEnteredAt"] == entered["registerEnteredAt"] is not None
+    assert (await session_state())["registerEnteredAt"] == entered["registerEnteredAt"] is not None
     after = (await api.ok(ATTENDANCE, {"id": family.id}, grid.owner(scope)))["family"]
     assert after["children"][0]["attendance"] == [{"personId": family.child_id, "attended": True}]
 
@@ -338,13 +346,18 @@ async def test_record_a_contact(api: Api, grid: Grid, records: Records, role: st
     """recordContact: SECONDARY write in a setting of the family's scope (the contact's setting)."""
     allowed = allows(role, SECONDARY, "write", scope)
     family, reader = await grid.fresh_family(api, scope) if allowed else (records.bare[scope], grid.owner(scope))
-    before = (await api.ok(ATTENDANCE, {"id": family.id}, reader))["family"]["contacts"]
-    body = await api.post(RECORD_CONTACT, {"input": contact_input(family)}, grid.tokens[role])
-    after = (await api.ok(ATTENDANCE, {"id": family.id}, reader))["family"]["contacts"]
+
+    async def contacts() -> list[dict[str, Any]]:
+        return (await api.ok(ATTENDANCE, {"id": family.id}, reader))["family"]["contacts"]  # type: ignore[no-any-return]
+
+    record = partial(api.post, RECORD_CONTACT, {"input": contact_input(family)}, grid.tokens[role])
     if not allowed:
-        assert_refused(body, "recordContact", {SECONDARY} if reads_family_data(role) else {SECONDARY, PRIMARY})
-        assert after == before
+        needs = {SECONDARY} if reads_family_data(role) else {SECONDARY, PRIMARY}
+        await assert_writes_refused(contacts, {"recordContact": record}, needs)
         return
+    before = await contacts()
+    body = await record()
+    after = await contacts()
     assert not body.get("errors"), body["errors"]
     contact = body["data"]["recordContact"]
     # Recorded in the setting the writer holds the right in: A for the grid's users.

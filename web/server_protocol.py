@@ -13,10 +13,18 @@ reads its deadline from the environment (ESTART_HTTP_REQUEST_TIMEOUT_SECONDS), a
 import asyncio
 import functools
 import importlib.util
-from typing import Any
+from typing import Any, Protocol, cast
 
 import h11
 from uvicorn.protocols.http.h11_impl import H11Protocol
+
+
+class _Connection(Protocol):
+    """What the deadline needs of the uvicorn protocol it is mixed into (h11's or httptools')."""
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None: ...
+    def on_response_complete(self) -> None: ...
+    def connection_lost(self, exc: Exception | None) -> None: ...
 
 
 def httptools_available() -> bool:
@@ -24,12 +32,31 @@ def httptools_available() -> bool:
 
 
 class _Deadline:
-    """The timer; `seconds` comes from the concrete class."""
+    """The timer, armed when a connection opens and after each response, disarmed once a whole
+    request is in (the parser's subclass says when) and when the connection closes; `seconds`
+    comes from the concrete class. Put before a uvicorn protocol in the bases."""
 
     seconds: float = 0.0
     deadline: asyncio.TimerHandle | None = None
     loop: asyncio.AbstractEventLoop
     transport: asyncio.Transport
+
+    def _protocol(self) -> _Connection:
+        """The uvicorn protocol next in the method resolution order."""
+        return cast(_Connection, super())
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:  # asyncio.Protocol's signature
+        self._protocol().connection_made(transport)
+        self._arm()
+
+    def on_response_complete(self) -> None:
+        self._protocol().on_response_complete()
+        if not self.transport.is_closing():
+            self._arm()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self._disarm()
+        self._protocol().connection_lost(exc)
 
     def _arm(self) -> None:
         self._disarm()
@@ -54,23 +81,10 @@ class _Deadline:
 
 
 class DeadlineH11Protocol(_Deadline, H11Protocol):
-    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-        super().connection_made(transport)
-        self._arm()
-
     def data_received(self, data: bytes) -> None:
         super().data_received(data)
         if self.conn.their_state in {h11.DONE, h11.MUST_CLOSE, h11.CLOSED, h11.ERROR}:
             self._disarm()  # the whole request is in; the app's time is not the client's
-
-    def on_response_complete(self) -> None:
-        super().on_response_complete()
-        if not self.transport.is_closing():
-            self._arm()
-
-    def connection_lost(self, exc: Exception | None) -> None:
-        self._disarm()
-        super().connection_lost(exc)
 
     def _waiting(self) -> bool:
         return self.conn.their_state in {h11.IDLE, h11.SEND_BODY}
@@ -80,22 +94,9 @@ def _httptools_protocol() -> type[Any]:
     from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 
     class DeadlineHttpToolsProtocol(_Deadline, HttpToolsProtocol):
-        def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
-            super().connection_made(transport)
-            self._arm()
-
         def on_message_complete(self) -> None:
             self._disarm()  # the whole request is in; the app's time is not the client's
             super().on_message_complete()
-
-        def on_response_complete(self) -> None:
-            super().on_response_complete()
-            if not self.transport.is_closing():
-                self._arm()
-
-        def connection_lost(self, exc: Exception | None) -> None:
-            self._disarm()
-            super().connection_lost(exc)
 
     return DeadlineHttpToolsProtocol
 
