@@ -4,7 +4,7 @@ on PostgreSQL one statement text whatever their number."""
 from collections.abc import AsyncIterator
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import delete, event, insert, select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from models import Setting
@@ -18,13 +18,11 @@ SETTINGS = select(Setting.id, Setting.code).where(in_keys(Setting.code, "codes")
 async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
     made = make_engine(database_url)
     async with made.begin() as connection:
-        await connection.execute(Setting.__table__.delete().where(Setting.code.like("KEYS%")))
-        await connection.execute(
-            Setting.__table__.insert(), [{"code": f"KEYS{n}", "name": f"Keys centre {n}"} for n in range(4)]
-        )
+        await connection.execute(delete(Setting).where(Setting.code.like("KEYS%")))
+        await connection.execute(insert(Setting), [{"code": f"KEYS{n}", "name": f"Keys centre {n}"} for n in range(4)])
     yield made
     async with made.begin() as connection:
-        await connection.execute(Setting.__table__.delete().where(Setting.code.like("KEYS%")))
+        await connection.execute(delete(Setting).where(Setting.code.like("KEYS%")))
     await made.dispose()
 
 
