@@ -98,7 +98,8 @@ class Sessions:
         now = utcnow()
         idle_since = now - timedelta(minutes=self.config.session_idle_minutes)
         params = {"token_hash": token_hash(token), "now": now, "idle_since": idle_since}
-        rows = (await session.execute(PRINCIPAL, params)).all()
+        # as Core on the session's connection: no ORM set-up for a select of columns (resolvers/reader.py)
+        rows = (await (await session.connection()).execute(PRINCIPAL, params)).all()
         if not rows:
             return None
         first = rows[0]

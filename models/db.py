@@ -3,8 +3,9 @@
 How the service meets a database that fails (issue 18):
 - SQL parameters never reach a log (`hide_parameters`): they carry note text and password hashes;
   nor do the values PostgreSQL quotes in its error details (`loggable`).
-- A pooled connection is tested before use (`pool_pre_ping`), so a database restart costs no
-  request; connecting, one command and the wait for a pooled connection are bounded.
+- A pooled connection is tested before use (`pool_pre_ping`; on PostgreSQL models/round_trips.py,
+  which also keeps reads out of transactions), so a database restart costs no request;
+  connecting, one command and the wait for a pooled connection are bounded.
 - SQLite writers are serialised in the process by one lock, taken at a transaction's first
   write and released at its end; a writer that waits too long gets `DatabaseUnavailable`.
 - A SQLite file that was deleted or replaced under the server fails closed: its connections are
@@ -25,6 +26,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.util import await_only
 
 from config import AppConfig
+from models import round_trips
 
 
 class DatabaseUnavailable(Exception):
@@ -110,8 +112,9 @@ def make_engine(
     `config`: the service's connection settings (timeouts, pool); without it, the defaults."""
     settings = config or AppConfig()
     kwargs.setdefault("hide_parameters", True)
-    kwargs.setdefault("pool_pre_ping", settings.db_pool_pre_ping)
-    if url.startswith("postgresql+asyncpg"):
+    pre_ping = kwargs.pop("pool_pre_ping", settings.db_pool_pre_ping)
+    asyncpg = url.startswith("postgresql+asyncpg")
+    if asyncpg:
         connect_args = {
             "timeout": settings.db_connect_timeout_seconds,
             "command_timeout": settings.db_command_timeout_seconds,
@@ -123,7 +126,10 @@ def make_engine(
         if kwargs.get("poolclass") is None:
             kwargs.setdefault("pool_size", settings.db_pool_size)
             kwargs.setdefault("pool_timeout", settings.db_pool_timeout_seconds)
-    engine = create_async_engine(url, **kwargs)
+    # asyncpg: round_trips pings without the adapter's transaction around it, and less often
+    engine = create_async_engine(url, pool_pre_ping=pre_ping and not asyncpg, **kwargs)
+    if asyncpg:
+        round_trips.install(engine, pre_ping)
 
     @event.listens_for(engine.sync_engine.pool, "reset")
     def _end_abandoned_transaction(dbapi_connection: Any, _record: Any, state: Any) -> None:

@@ -14,6 +14,7 @@ from config import AppConfig
 from errors import Unauthenticated
 from models import AuditEvent
 from models.base import utcnow
+from models.round_trips import SINGLE_STATEMENT
 from resolvers.loaders import Loaders
 from resolvers.reader import Reader
 
@@ -73,7 +74,9 @@ class Audit:
         if self.pending_reads:
             events, self.pending_reads = self.pending_reads, []
             # One executemany for the whole request: a page of 200 families reads hundreds.
-            await self.session.execute(INSERT_EVENTS, events)
+            # A query's events, with no transaction open, commit as they are inserted: one round trip.
+            options = SINGLE_STATEMENT if commit else {}
+            await self.session.execute(INSERT_EVENTS, events, execution_options=options)
             if commit:  # a mutation's events commit with its writes (resolvers/transaction.py)
                 await self.session.commit()
 

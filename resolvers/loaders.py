@@ -4,7 +4,7 @@ from collections.abc import Callable, Coroutine, Iterable, Sequence
 from functools import cached_property, partial
 from typing import Any
 
-from sqlalchemy import BindParameter, Select, bindparam, select
+from sqlalchemy import Select, select
 
 from authz.grants import Access, Grants
 from authz.scope import access_of
@@ -23,6 +23,7 @@ from models import (
     User,
 )
 from models.audit import READ_SUFFIX
+from models.keys import in_keys
 from resolvers.activity_loaders import ActivityLoaders
 from resolvers.batching import AnyRow, Loader, by_key, grouped, loader
 from resolvers.reader import Reader
@@ -43,35 +44,34 @@ def with_setting(statement: Select[Any], setting_id: Any) -> Select[Any]:
 
 # The hot reads are built once, here, with their keys as bound parameters: a statement object
 # built per request costs its construction and its cache key (~0.5 ms each) on every request;
-# one built once keeps its cache key, so a request only binds the keys.
-IDS: BindParameter[list[Any]] = bindparam("ids", expanding=True)
-KINDS: BindParameter[list[str]] = bindparam("kinds", expanding=True)
-SETTINGS_BY_ID = select(Setting.id, Setting.code, Setting.name).where(Setting.id.in_(IDS))
-FAMILIES_BY_ID = with_setting(select(Family.__table__), Family.registered_setting_id).where(Family.id.in_(IDS))
+# one built once keeps its cache key, so a request only binds the keys. The keys are one array
+# on PostgreSQL (models/keys.py): the statement's text does not change with their number.
+SETTINGS_BY_ID = select(Setting.id, Setting.code, Setting.name).where(in_keys(Setting.id, "ids"))
+FAMILIES_BY_ID = with_setting(select(Family.__table__), Family.registered_setting_id).where(in_keys(Family.id, "ids"))
 AFFILIATIONS_OF_FAMILIES = (
     with_setting(select(Affiliation.__table__), Affiliation.setting_id)
-    .where(Affiliation.family_id.in_(IDS))
+    .where(in_keys(Affiliation.family_id, "ids"))
     .order_by(Affiliation.id)
 )
 # a person who left is no longer among the family's people
 PEOPLE_OF_FAMILIES = {
-    model: select(model.__table__).where(model.family_id.in_(IDS), model.left_on.is_(None)).order_by(model.id)
+    model: select(model.__table__).where(in_keys(model.family_id, "ids"), model.left_on.is_(None)).order_by(model.id)
     for model in (Carer, Child)
 }
 RELATIONSHIPS_OF_CARERS = (
     select(CarerChild.carer_id, CarerChild.relationship, *Child.__table__.c)
     .join(Child, Child.id == CarerChild.child_id)
-    .where(CarerChild.carer_id.in_(IDS), Child.left_on.is_(None))
+    .where(in_keys(CarerChild.carer_id, "ids"), Child.left_on.is_(None))
     .order_by(CarerChild.id)
 )
 OPEN_CP_PLANS_OF_CHILDREN = select(ChildProtectionPlan.__table__).where(
-    ChildProtectionPlan.child_id.in_(IDS), ChildProtectionPlan.end_date.is_(None)
+    in_keys(ChildProtectionPlan.child_id, "ids"), ChildProtectionPlan.end_date.is_(None)
 )
-FORMS_OF_FAMILIES = select(Form.__table__).where(Form.family_id.in_(IDS)).order_by(Form.received_on, Form.id)
+FORMS_OF_FAMILIES = select(Form.__table__).where(in_keys(Form.family_id, "ids")).order_by(Form.received_on, Form.id)
 NOTES_OF_SUBJECTS = (
     with_setting(select(Note.__table__, User.display_name.label("author_name")), Note.setting_id)
     .join(User, User.id == Note.author_id)
-    .where(Note.subject_type.in_(bindparam("types", expanding=True)), Note.subject_id.in_(IDS), Note.kind.in_(KINDS))
+    .where(in_keys(Note.subject_type, "types"), in_keys(Note.subject_id, "ids"), in_keys(Note.kind, "kinds"))
     .order_by(Note.created_at, Note.id)
 )
 

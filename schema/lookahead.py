@@ -1,32 +1,42 @@
 """Look-ahead: which fields a query asks for below the current one, so a resolver can read a
 page's relations in one go. Fragments and inline fragments count; a field skipped by a
-directive may be read needlessly, never missed."""
+directive may be read needlessly, never missed.
+
+Read from graphql-core's syntax tree of the (cached) document: Strawberry's `selected_fields`
+converts the whole selection below the field, arguments and directives included, on every
+request (~5% of a one-family request's CPU), where two levels of names are all that is needed."""
 
 from collections.abc import Iterable, Iterator
 
+from graphql import FieldNode, FragmentDefinitionNode, FragmentSpreadNode, InlineFragmentNode, SelectionSetNode
 from strawberry.types import Info
-from strawberry.types.nodes import SelectedField, Selection
 
 
-def _fields(selections: Iterable[Selection]) -> Iterator[SelectedField]:
-    for selection in selections:
-        if isinstance(selection, SelectedField):
-            yield selection
-        else:
-            yield from _fields(selection.selections)
+def _fields(
+    selection_sets: Iterable[SelectionSetNode | None], fragments: dict[str, FragmentDefinitionNode]
+) -> Iterator[FieldNode]:
+    for selection_set in selection_sets:
+        for selection in selection_set.selections if selection_set is not None else ():
+            if isinstance(selection, FieldNode):
+                yield selection
+            elif isinstance(selection, InlineFragmentNode):
+                yield from _fields((selection.selection_set,), fragments)
+            elif isinstance(selection, FragmentSpreadNode) and selection.name.value in fragments:
+                yield from _fields((fragments[selection.name.value].selection_set,), fragments)
+
+
+def _children(info: Info) -> tuple[list[FieldNode], dict[str, FragmentDefinitionNode]]:
+    raw = info._raw_info
+    return list(_fields((node.selection_set for node in raw.field_nodes), raw.fragments)), raw.fragments
 
 
 def requested_under(info: Info, name: str) -> frozenset[str]:
     """Names of the fields selected under `name` in the current field's selection."""
-    return frozenset(
-        inner.name
-        for current in _fields(info.selected_fields)
-        for child in _fields(current.selections)
-        if child.name == name
-        for inner in _fields(child.selections)
-    )
+    children, fragments = _children(info)
+    under = (child.selection_set for child in children if child.name.value == name)
+    return frozenset(inner.name.value for inner in _fields(under, fragments))
 
 
 def requested(info: Info) -> frozenset[str]:
     """Names of the fields selected in the current field's selection."""
-    return frozenset(child.name for current in _fields(info.selected_fields) for child in _fields(current.selections))
+    return frozenset(child.name.value for child in _children(info)[0])
