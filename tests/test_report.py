@@ -431,3 +431,25 @@ async def test_entries_are_on_time_late_or_outstanding(api: Api, world: World) -
         token,
     )
     assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+async def test_an_export_waits_for_a_password_set_by_someone_else_to_be_changed(api: Api, world: World) -> None:
+    """Found by probing: POST /reports/export answered a session whose password an administrator
+    set (mustChangePassword), which may run only changePassword, logout and me."""
+    from tests.conftest import INITIAL_PASSWORD, PASSWORD
+
+    username = f"export-{unique_name().lower()}"
+    roles = [{"role": "ADMIN_OFFICER", "settingId": world.settings["A"]}]
+    data = {"username": username, "displayName": "Export Probe", "password": INITIAL_PASSWORD,
+            "crbCheckedOn": "2026-09-01", "dataProtectionTrainedOn": "2026-09-02", "roles": roles}  # fmt: skip
+    await api.ok("mutation($i: UserInput!) { createUser(input: $i) { id } }", {"i": data}, world.admin_token)
+    token = await api.login(username, INITIAL_PASSWORD)
+    payload = {"quarterlyPack": "2026-Q3", "format": "csv"}
+    refused = await api.client.post("/reports/export", json=payload, headers={"Authorization": f"Bearer {token}"})
+    assert refused.status_code == 403
+    assert refused.json()["errors"][0]["extensions"]["reason"] == "PASSWORD_CHANGE_REQUIRED"
+    change = "mutation($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) }"
+    await api.ok(change, {"c": INITIAL_PASSWORD, "n": PASSWORD}, token)
+    token = await api.login(username, PASSWORD)
+    served = await api.client.post("/reports/export", json=payload, headers={"Authorization": f"Bearer {token}"})
+    assert served.status_code == 200
