@@ -5,7 +5,8 @@ or child protection plans, nor any right in every setting, nor the administrator
 - A request is signed by someone holding USER_REQUEST where its roles are held (a setting
   manager) and approved by an administrator (USER_ADMIN) who is neither the requester nor the
   user it is about.
-- A request giving a role in all settings or an administrative right needs a second, different
+- A request giving a role in all settings (or one whose rights reach every setting wherever it is
+  held: senior management, LA reporting, the feed) or an administrative right needs a second, different
   administrator's approval (AWAITING_SECOND_APPROVAL after the first).
 - The direct path (createUser, one administrator) gives only roles that are none of these:
   no confidential notes or CP plans, no right in all settings, no administrative right.
@@ -15,7 +16,7 @@ What counts is read from the policy (the grants a role folds to), never from rol
 
 from collections.abc import Iterable
 
-from authz.categories import Action, Category
+from authz.categories import SHARED_CATEGORIES, Action, Category
 from authz.grants import Assignment, GrantBook
 from errors import Forbidden, ServiceError
 
@@ -40,10 +41,18 @@ def gives_guarded_reads(book: GrantBook, assignments: Iterable[Assignment]) -> b
     return any(grants.allows_anywhere(category, Action.READ) for category in GUARDED_READS)
 
 
+def reaches_every_setting(book: GrantBook, assignments: Iterable[Assignment]) -> bool:
+    """A right that holds in every setting wherever the role is held (policy reach "all"),
+    beyond the reads every staff role has everywhere (primary data, activities): senior
+    management, LA reporting, the ContactPoint feed, even when held "in" one setting."""
+    grants = book.grants_for(assignments)
+    return any(category not in SHARED_CATEGORIES or action is not Action.READ for category, action in grants.everywhere)
+
+
 def is_wide(book: GrantBook, assignments: Iterable[Assignment]) -> bool:
-    """A role held in all settings, or an administrative right."""
+    """A role held in all settings, a right reaching every setting, or an administrative right."""
     assignments = list(assignments)
-    if any(setting is None for _, setting in assignments):
+    if any(setting is None for _, setting in assignments) or reaches_every_setting(book, assignments):
         return True
     grants = book.grants_for(assignments)
     return any(grants.allows_anywhere(category, action) for category in ADMINISTRATIVE for action in Action)

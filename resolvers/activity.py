@@ -33,6 +33,7 @@ from resolvers.working_days import Deadline
 
 MAX_REGISTER = 500  # entries of one recordAttendance
 MAX_SESSIONS = 366  # dates of one addSessions
+LAST_SESSION_DAY = date(9999, 11, 30)  # a register deadline (5 working days, holidays aside) still fits in a date
 MAX_MINUTES = 24 * 60
 AFFILIATION_REQUIRED = "AFFILIATION_REQUIRED"
 T = TypeVar("T")
@@ -455,6 +456,8 @@ async def add_sessions(ctx: Context, activity_id: str, dates: list[date]) -> lis
         field = f"dates[{index}]"
         if day < activity.start_date:
             raise BadUserInput(f"{field} is before the activity starts ({activity.start_date.isoformat()})", field)
+        if day > LAST_SESSION_DAY:  # its register's deadline would fall past the calendar's end
+            raise BadUserInput(f"{field} is after {LAST_SESSION_DAY.isoformat()}", field)
         if day in seen or day in taken:
             raise BadUserInput(f"{field}: the activity already has a session on {day.isoformat()}", field)
         seen.add(day)

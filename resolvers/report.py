@@ -129,6 +129,8 @@ async def quarterly_pack(ctx: Context, quarter: str) -> list[ReportData]:
     match = QUARTER.fullmatch(quarter.strip())
     if match is None:
         raise BadUserInput("quarter must look like 2026-Q3", "quarter")
+    if int(match[1]) == 0:
+        raise BadUserInput("quarter must look like 2026-Q3", "quarter")
     start = date(int(match[1]), 3 * int(match[2]) - 2, 1)
     return [await report(ctx, measure, by, "QUARTER", start, None) for measure, by in PACK]
 

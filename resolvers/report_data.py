@@ -65,6 +65,12 @@ class Dimension(StrEnum):
     TIMELINESS = "TIMELINESS"  # entries only: ON_TIME, LATE, OUTSTANDING
 
 
+FIRST_YEAR_START, LAST_YEAR_START = (
+    date(1, 4, 1),
+    date(9999, 4, 1),
+)  # the financial years a report may cover (the last one excluded)
+
+
 def month_add(day: date, months: int) -> date:
     index = day.year * 12 + day.month - 1 + months
     return date(index // 12, index % 12 + 1, 1)
@@ -100,6 +106,10 @@ class Window:
         months = {"MONTH": 1, "QUARTER": 3, "YEAR": 12}[period]
         if start.day != 1 or (period == "QUARTER" and start.month % 3 != 1) or (period == "YEAR" and start.month != 4):
             raise BadUserInput(f"periodStart is not the first day of a {period.lower()}", "input.periodStart")
+        if not FIRST_YEAR_START <= start < LAST_YEAR_START:  # its financial year must fit in a date
+            raise BadUserInput(
+                f"periodStart must be on or after {FIRST_YEAR_START} and before {LAST_YEAR_START}", "input.periodStart"
+            )
         year_start = date(start.year if start.month >= 4 else start.year - 1, 4, 1)
         level = {"YEAR": 0, "QUARTER": 1, "MONTH": 2}[period]
         flow, stock, linked = measure in FLOWS, measure in STOCKS, measure in LINKED

@@ -26,7 +26,7 @@ from sqlalchemy import delete, select, update
 
 from auth.account import issue_one_time_password
 from authz.categories import Action, Category
-from authz.duties import SeparationOfDuties, approvals_needed, is_wide
+from authz.duties import SeparationOfDuties, approvals_needed, is_wide, reaches_every_setting
 from authz.scope import require, require_anywhere
 from errors import BadUserInput, Conflict, Forbidden, NotFound
 from models import RoleAssignment, User, UserRequest
@@ -123,10 +123,12 @@ def record_of(row: UserRequest, today: date, one_time_password: str | None = Non
 
 
 def _require_request_right(ctx: Context, roles: Roles) -> None:
-    """USER_REQUEST in every setting of `roles`; everywhere for a role in all settings."""
+    """USER_REQUEST in every setting of `roles`; everywhere for a role in all settings or one
+    whose rights reach every setting wherever it is held (authz/duties.py)."""
     principal = require_anywhere(ctx.require_principal(), Category.USER_REQUEST, Action.WRITE)
-    for _, setting in roles:
-        if setting is None:
+    book = ctx.authenticator.sessions.grant_book
+    for role, setting in roles:
+        if setting is None or reaches_every_setting(book, [(role, setting)]):
             if principal.grants.settings_for(Category.USER_REQUEST, Action.WRITE) is not None:
                 raise Forbidden(Category.USER_REQUEST.name, "Only who may ask in every setting asks for this role")
         else:

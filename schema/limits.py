@@ -100,9 +100,35 @@ def check_limits(
         running: OperationDefinitionNode | None = operation_to_run(document, operation_name)
     except GraphQLError:  # refused at parsing already; when called alone, the first
         running = next((d for d in document.definitions if isinstance(d, OperationDefinitionNode)), None)
+    _check_switches(switch_variables(document), variables)
     measure_document(limits, schema, document, _variable_values(running, variables), measure)
     _check_literal_strings(document, limits)
     return measure
+
+
+def switch_variables(document: DocumentNode) -> frozenset[str]:
+    """The variables an @skip or @include of the document reads."""
+    from graphql import visit
+    from graphql.language import DirectiveNode, VariableNode, Visitor
+
+    names: set[str] = set()
+
+    class Switches(Visitor):
+        def enter_directive(self, node: DirectiveNode, *_: Any) -> None:
+            if node.name.value in ("skip", "include"):
+                names.update(a.value.name.value for a in node.arguments or () if isinstance(a.value, VariableNode))
+
+    visit(document, Switches())
+    return frozenset(names)
+
+
+def _check_switches(names: frozenset[str], variables: dict[str, Any]) -> None:
+    """A variable given null where @skip/@include reads it is refused before anything runs:
+    graphql-core finds it only while completing the field above the directive, after that
+    field's resolver ran (a mutation's write included), and answered INTERNAL (found by probing)."""
+    for name in names:
+        if name in variables and variables[name] is None:
+            raise bad_input(f"Variable '${name}' of @skip or @include must be true or false, not null")
 
 
 def _check_literal_strings(document: DocumentNode, limits: Limits) -> None:
@@ -120,7 +146,7 @@ def query_limits(limits: Limits) -> type[SchemaExtension]:
     spent = PerMinute()  # estimated cost of each user's requests this minute; a refused one costs nothing
     # A document passed is measured once (per operation and page sizes): its measure does not
     # change between requests, only the variables' strings and lists, checked every time.
-    measured: OrderedDict[tuple[Any, ...], tuple[DocumentNode, Measure]] = OrderedDict()
+    measured: OrderedDict[tuple[Any, ...], tuple[DocumentNode, Measure, frozenset[str]]] = OrderedDict()
 
     def measure_of(
         schema: GraphQLSchema, document: DocumentNode, variables: dict[str, Any], name: str | None
@@ -129,10 +155,11 @@ def query_limits(limits: Limits) -> type[SchemaExtension]:
         known = measured.get(key)
         if known is not None and known[0] is document:
             _check_variables(variables, limits)
+            _check_switches(known[2], variables)
             measured.move_to_end(key)
             return known[1]
         measure = check_limits(limits, schema, document, variables, name)
-        measured[key] = (document, measure)
+        measured[key] = (document, measure, switch_variables(document))
         if len(measured) > MEASURES_KEPT:
             measured.popitem(last=False)
         return measure

@@ -73,6 +73,7 @@ class _Size:
     cost: int = 0
     fields: int = 0
     hashing: int = 0  # password-hashing root fields (PASSWORD_HASHING_FIELDS)
+    lists: frozenset[tuple[str, str]] = frozenset()  # the unpaged lists selected in it (_unpaged)
 
 
 # response name -> [fields of that name in a selection set (fragments and inline fragments
@@ -152,6 +153,7 @@ class Measurer:
         own = names is None
         names = {} if names is None else names
         depth = aliases = cost = fields = hashing = 0
+        lists: frozenset[tuple[str, str]] = frozenset()
         for selection in selection_set.selections:
             self.measure.visits += 1
             self._directives(selection)
@@ -176,9 +178,10 @@ class Measurer:
             cost += 1 + size.cost  # every selection counts, a spread or inline fragment too
             fields += size.fields
             hashing += size.hashing
+            lists |= size.lists
         if own:
             self._compare(names)
-        return self.checked(_Size(depth, aliases, cost, fields, hashing))
+        return self.checked(_Size(depth, aliases, cost, fields, hashing, lists))
 
     def _compare(self, names: _Names) -> None:
         """Count the comparisons validation makes in one selection set: two fields of one name
@@ -217,11 +220,20 @@ class Measurer:
         inner = self._selection_set(node.selection_set, get_named_type(definition.type))
         items = self._items(node, definition, parent)
         cost = items * inner.cost
+        lists = inner.lists
+        unpaged = self._unpaged(node, definition, parent)
+        if unpaged is not None:
+            if unpaged in inner.lists:
+                raise too_complex(
+                    f"The query selects {'.'.join(unpaged)} within itself: its answer would multiply by the "
+                    "list's length at every level; select it once"
+                )
+            lists = lists | {unpaged}
         if definition is SchemaMetaFieldDef:
             # The whole schema, whatever is selected of it: GraphiQL and code generators need one
             # a request; three or more are refused (25 aliased copies cost 0.9 s of CPU, issue 10).
             cost = max(cost, self.limits.max_cost // 3)
-        return _Size(inner.depth + 1, alias + inner.aliases, cost, 1 + inner.fields, hashing)
+        return _Size(inner.depth + 1, alias + inner.aliases, cost, 1 + inner.fields, hashing, lists)
 
     @staticmethod
     def _field_definition(parent: Any, name: str) -> Any:
@@ -230,6 +242,17 @@ class Measurer:
             return meta
         fields = getattr(parent, "fields", None)
         return None if fields is None else fields.get(name)
+
+    @staticmethod
+    def _unpaged(node: FieldNode, definition: Any, parent: Any) -> tuple[str, str] | None:
+        """(type, field) of a list of records without a `first`, whose length no argument bounds
+        (an activity's sessions, a register): the estimate assumes its length, so one selected
+        within itself, through a back-reference (activity { sessions { activity { sessions } } }),
+        would multiply the answer by its real length at every level: refused."""
+        parent_name = getattr(parent, "name", "")
+        if parent_name.startswith("__") or node.name.value == "nodes" or "first" in definition.args:
+            return None
+        return (parent_name, node.name.value) if is_list_type(get_nullable_type(definition.type)) else None
 
     def _items(self, node: FieldNode, definition: Any, parent: Any) -> int:
         """How many items a field multiplies what is below it by: its `first` (a page: as

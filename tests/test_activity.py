@@ -254,6 +254,9 @@ async def test_sessions_have_a_register_deadline_of_five_working_days(api: Api, 
     assert codes(refused) == ["FORBIDDEN"]
     sessions = (await api.ok(SESSIONS, {"id": made["id"]}, centre.head_of_centre))["activity"]["sessions"]
     assert [s["date"] for s in sessions] == ["2026-11-02", "2026-11-06", tomorrow]
+    # Found by probing: a session at the end of the calendar has no deadline (INTERNAL before).
+    last = await api.post(ADD_SESSIONS, {"a": made["id"], "d": ["9999-12-31"]}, centre.manager)
+    assert codes(last) == ["BAD_USER_INPUT"] and last["errors"][0]["extensions"]["field"] == "dates[0]"
 
 
 # --- registers -----------------------------------------------------------------------------------

@@ -154,6 +154,27 @@ async def test_periods_start_on_their_first_day(api: Api, world: World) -> None:
         assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT", period
 
 
+async def test_periods_at_the_ends_of_the_calendar_are_refused_not_internal(api: Api, world: World) -> None:
+    """A period whose financial year starts before year 1 or ends after 9999 cannot be
+    computed: BAD_USER_INPUT, not INTERNAL (found by probing: year 10000 is out of range)."""
+    token = world.tokens["LA_REPORTING"]
+    for period, start in [("YEAR", "9999-04-01"), ("MONTH", "9999-12-01"), ("MONTH", "0001-03-01")]:
+        body = await api.post(
+            REPORT,
+            {"input": {"measure": "REGISTERED_FAMILIES", "by": [], "period": period, "periodStart": start}},
+            token,
+        )
+        assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT", (period, start)
+        assert body["errors"][0]["extensions"]["field"] == "input.periodStart"
+    for start in ["0001-04-01", "9999-03-01"]:  # the first and the last month that fit
+        await api.ok(
+            REPORT, {"input": {"measure": "ATTENDERS", "by": ["MONTH"], "period": "MONTH", "periodStart": start}}, token
+        )
+    for quarter in ["9999-Q2", "0000-Q1"]:
+        body = await api.post("query($q: String!) { quarterlyPack(quarter: $q) { measure } }", {"q": quarter}, token)
+        assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT", quarter
+
+
 async def test_statements_do_not_grow_with_the_families(api: Api, world: World, count_statements: Any) -> None:
     centre = await fresh_centre(api, world)
     token = world.tokens["LA_REPORTING"]
@@ -410,3 +431,25 @@ async def test_entries_are_on_time_late_or_outstanding(api: Api, world: World) -
         token,
     )
     assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
+
+
+async def test_an_export_waits_for_a_password_set_by_someone_else_to_be_changed(api: Api, world: World) -> None:
+    """Found by probing: POST /reports/export answered a session whose password an administrator
+    set (mustChangePassword), which may run only changePassword, logout and me."""
+    from tests.conftest import INITIAL_PASSWORD, PASSWORD
+
+    username = f"export-{unique_name().lower()}"
+    roles = [{"role": "ADMIN_OFFICER", "settingId": world.settings["A"]}]
+    data = {"username": username, "displayName": "Export Probe", "password": INITIAL_PASSWORD,
+            "crbCheckedOn": "2026-09-01", "dataProtectionTrainedOn": "2026-09-02", "roles": roles}  # fmt: skip
+    await api.ok("mutation($i: UserInput!) { createUser(input: $i) { id } }", {"i": data}, world.admin_token)
+    token = await api.login(username, INITIAL_PASSWORD)
+    payload = {"quarterlyPack": "2026-Q3", "format": "csv"}
+    refused = await api.client.post("/reports/export", json=payload, headers={"Authorization": f"Bearer {token}"})
+    assert refused.status_code == 403
+    assert refused.json()["errors"][0]["extensions"]["reason"] == "PASSWORD_CHANGE_REQUIRED"
+    change = "mutation($c: String!, $n: String!) { changePassword(currentPassword: $c, newPassword: $n) }"
+    await api.ok(change, {"c": INITIAL_PASSWORD, "n": PASSWORD}, token)
+    token = await api.login(username, PASSWORD)
+    served = await api.client.post("/reports/export", json=payload, headers={"Authorization": f"Bearer {token}"})
+    assert served.status_code == 200

@@ -3,6 +3,7 @@ exporter: the HTTP request, the GraphQL operation and its SQL statements make on
 correlated with the request id of the response and the log; no span holds a variable, a value
 of the document, the client's address or user agent. Switched off, nothing is imported."""
 
+import json
 import logging
 import os
 import subprocess
@@ -136,6 +137,43 @@ async def test_a_login_span_holds_neither_username_nor_password(
         assert (operation.attributes or {}).get("estart.outcome") == "UNAUTHENTICATED"
         said = everything_said(spans)
         assert USERNAME not in said and PASSWORD not in said
+
+
+async def test_no_span_holds_the_query_string_or_a_credential_even_with_headers_captured(
+    config: AppConfig, exporter: InMemorySpanExporter, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Found by probing: the HTTP span's http.url kept the query string (a client's refused GET
+    carries the document and its variables there), and OpenTelemetry's header capture, an
+    operator's setting, recorded the bearer token, cookies and the forwarded client address.
+    The caller's traceparent is still continued."""
+    monkeypatch.setenv("OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SERVER_REQUEST", ".*")
+    app = create_app(AppConfig(database_url=config.database_url, allowed_hosts=("testserver",), log_format="json",
+                               trace_exporters=("otlp",)))  # fmt: skip
+    token, trace_id = world.tokens["MANAGER"], "0af7651916cd43dd8448eb211c80319c"
+    headers = {
+        "authorization": f"Bearer {token}",
+        "cookie": "session=cookie-secret-41",
+        "x-forwarded-for": "198.51.100.23",
+        "traceparent": f"00-{trace_id}-b7ad6b7169203331-01",
+    }
+    try:
+        transport = httpx.ASGITransport(app=app, client=("203.0.113.9", 51234))
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            exporter.clear()
+            posted = await client.post(
+                f"/graphql?name={SURNAME}", json={"query": "{ me { username } }"}, headers=headers
+            )
+            assert posted.status_code == 200
+            variables = json.dumps({"name": SURNAME})
+            await client.get("/graphql", params={"query": SEARCH, "variables": variables}, headers=headers)
+    finally:
+        await app.state.engine.dispose()
+    spans = list(exporter.get_finished_spans())
+    (http, *_) = [s for s in spans if s.kind is trace.SpanKind.SERVER]
+    assert http.context is not None and trace.format_trace_id(http.context.trace_id) == trace_id
+    said = everything_said(spans)
+    for secret in (SURNAME, token, "cookie-secret-41", "198.51.100.23", "203.0.113.9"):
+        assert secret not in said, secret
 
 
 async def test_probes_make_no_spans(traced_client: httpx.AsyncClient, exporter: InMemorySpanExporter) -> None:

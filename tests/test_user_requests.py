@@ -173,6 +173,30 @@ async def test_a_role_in_all_settings_needs_a_second_administrator(api: Api, wor
     assert second["user"]["roles"][0]["setting"] is None
 
 
+async def test_a_role_whose_rights_reach_every_setting_is_wide_wherever_it_is_held(api: Api, world: World) -> None:
+    """Senior management, LA reporting and the ContactPoint feed read every setting (policy reach
+    "all") even when the role is held in one setting: found by probing, one administrator gave
+    them with createUser and a setting manager asked for them, so a user "of setting A" read the
+    secondary data of every family, or the whole feed."""
+    admin, setting = world.admin_token, world.settings["A"]
+    for role in ("SENIOR_MANAGEMENT", "LA_REPORTING", "CONTACTPOINT_FEED"):
+        data = {**new_user_input(world, role), "password": PASSWORD}
+        assert only_error(await api.post(CREATE_USER, {"input": data}, admin)) == {
+            "code": "FORBIDDEN",
+            "reason": "SEPARATION_OF_DUTIES",
+        }, role
+        # A manager of A asks only for rights in A.
+        error = only_error(
+            await api.post(REQUEST_USER, {"input": new_user_input(world, role)}, world.tokens["MANAGER"])
+        )
+        assert error["code"] == "FORBIDDEN", role
+        asked = await api.ok(REQUEST_USER, {"input": new_user_input(world, role)}, world.tokens["SENIOR_MANAGEMENT"])
+        assert asked["requestUser"]["approvalsNeeded"] == 2, role
+    # A role reading in its own settings only stays a setting manager's request, one approval.
+    asked = await api.ok(REQUEST_USER, {"input": new_user_input(world, "HEAD_OF_CENTRE")}, world.tokens["MANAGER"])
+    assert asked["requestUser"]["approvalsNeeded"] == 1 and setting
+
+
 async def test_no_administrator_alone_gives_confidential_access(api: Api, world: World) -> None:
     admin = world.admin_token
     for role, setting in (("MANAGER", world.settings["A"]), ("PARENT_SUPPORT_WORKER", world.settings["A"]),

@@ -17,12 +17,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.types import Receive, Scope, Send
 
-from errors import BadUserInput, Code, ServiceError
+from errors import PASSWORD_CHANGE_REQUIRED, BadUserInput, Code, ServiceError
 from resolvers import report as reports
 from resolvers.context import Context
 from resolvers.report import Measure, Period, ReportData
 from resolvers.report_data import Dimension
-from web.transport import send_error
+from web.transport import respond, send_error
 
 RULE = (
     "Counts of 1 to 3 are shown as <4; cells that would let one be worked out from the table's rows, "
@@ -128,6 +128,13 @@ class ReportExport:
             await send_error(send, 400, Code.BAD_USER_INPUT, "Send a JSON object")
             return
         ctx = await self.context_of(request)
+        if ctx.principal is not None and ctx.principal.must_change_password:  # as the GraphQL gate refuses
+            error = {"code": Code.FORBIDDEN, "reason": PASSWORD_CHANGE_REQUIRED}
+            message = "Change your password first (changePassword)"
+            await respond(
+                send, 403, orjson.dumps({"data": None, "errors": [{"message": message, "extensions": error}]})
+            )
+            return
         try:
             data, form = await exported(ctx, payload)
         except ServiceError as error:

@@ -41,6 +41,10 @@ MODULES = {
 UNTRACED_PATHS = ("/healthz", "/readyz", "/metrics")
 # Outcomes that are the service's failure rather than the caller's (the span's status: ERROR).
 FAILURES = {"INTERNAL", "UNAVAILABLE", "TIMEOUT"}
+# The only request headers the HTTP span's middleware sees: never a credential (authorization,
+# cookie), the client's address (x-forwarded-for) or user agent, even when an operator switches
+# on OpenTelemetry's header capture (OTEL_INSTRUMENTATION_HTTP_CAPTURE_HEADERS_SERVER_REQUEST).
+TRACED_HEADERS = frozenset({b"host", b"traceparent", b"tracestate", b"content-type", b"content-length"})
 
 
 def missing_packages() -> list[str]:
@@ -144,8 +148,9 @@ def _http_spans(app: ASGIApp) -> ASGIApp:
 
 
 class _Anonymous:
-    """Hides the client's address and user agent from the HTTP span; the app still sees them
-    (the rate limits count by address). Probes and metrics are not traced, nor their statements."""
+    """Hides the client's address, user agent, credentials and query string (a refused GET's
+    document and variables) from the HTTP span; the app still sees them (the rate limits count
+    by address). Probes and metrics are not traced, nor their statements."""
 
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
@@ -160,8 +165,9 @@ class _Anonymous:
             with suppress_instrumentation():
                 await self.app(scope, receive, send)
             return
-        headers = [(name, value) for name, value in scope.get("headers", []) if name.lower() != b"user-agent"]
-        await self.app({**scope, "client": None, "headers": headers, "estart.scope": scope}, receive, send)
+        headers = [(name, value) for name, value in scope.get("headers", []) if name.lower() in TRACED_HEADERS]
+        traced = {**scope, "client": None, "headers": headers, "query_string": b"", "estart.scope": scope}
+        await self.app(traced, receive, send)
 
 
 class _Correlated:
