@@ -299,28 +299,42 @@ def narrow(reason: Reason, lo: int, hi: int) -> tuple[int, int]:
 def pinned(
     values: Mapping[Cell, int], lines: Sequence[Line], marks: Mapping[Cell, Reason], rounds: int = 4
 ) -> set[Cell]:
-    """Hidden cells whose bounds, tightened through the lines, leave one value."""
+    """Hidden cells whose bounds, tightened through the lines, leave one value. Each round
+    passes over the lines in order, skipping those none of whose cells' bounds changed since
+    they were last passed (they would change nothing)."""
     box = {c: bounds(r) for c, r in marks.items()}
-    equations = []
+    equations: list[tuple[list[tuple[Cell, int]], int]] = []
+    of_cell: dict[Cell, list[int]] = defaultdict(list)
     for line in lines:
         # parent - children = 0, so the shown members add up to minus the hidden ones.
         unknown = [(c, sign) for c, sign in [(line.parent, 1), *((c, -1) for c in line.children)] if c in box]
+        for c, _ in unknown:
+            of_cell[c].append(len(equations))
         equations.append((unknown, -sum(sign * values.get(c, 0) for c, sign in unknown)))
+    dirty = set(range(len(equations)))
     for _ in range(rounds):
-        before = dict(box)
-        for unknown, known in equations:
+        if not dirty:
+            break
+        for index in range(len(equations)):
+            if index not in dirty:
+                continue
+            dirty.discard(index)
+            unknown, known = equations[index]
             # sign*x + (the other unknowns) + known = 0; the others' range is the whole range
             # less the cell's own part.
-            low = [sign * box[c][0 if sign > 0 else 1] for c, sign in unknown]
-            high = [sign * box[c][1 if sign > 0 else 0] for c, sign in unknown]
+            low = [box[c][0] if sign > 0 else -box[c][1] for c, sign in unknown]
+            high = [box[c][1] if sign > 0 else -box[c][0] for c, sign in unknown]
             all_lo, all_hi = sum(low), sum(high)
             for (cell, sign), own_lo, own_hi in zip(unknown, low, high, strict=True):
-                rest_lo, rest_hi = all_lo - own_lo, all_hi - own_hi
-                lo, hi = sorted((-(known + rest_hi) * sign, -(known + rest_lo) * sign))
+                if sign > 0:
+                    lo, hi = -known - (all_hi - own_hi), -known - (all_lo - own_lo)
+                else:
+                    lo, hi = known + all_lo - own_lo, known + all_hi - own_hi
                 old = box[cell]
-                box[cell] = narrow(marks[cell], max(old[0], lo), min(old[1], hi))
-        if box == before:
-            break
+                new = narrow(marks[cell], max(old[0], lo), min(old[1], hi))
+                if new != old:
+                    box[cell] = new
+                    dirty.update(of_cell[cell])
     return {c for c, (lo, hi) in box.items() if lo >= hi}
 
 
