@@ -93,6 +93,19 @@ def test_a_complement_that_bounds_would_pin_is_not_enough() -> None:
     assert marks == {x: PRIMARY, y: SECONDARY, z: SECONDARY}
 
 
+def test_a_total_a_finer_line_pins_through_is_hidden_along_a_closed_axis_only() -> None:
+    """5 = S1 + S2 with S1 = 1: "<4" and "*" under a shown 5 pin the 1 (S2 is 0 or at least 4),
+    and no other cell of the line can help: along the (closed) setting axis the total goes too.
+    Along an open axis (a report's own dimension) the total is left as other reports serve it."""
+    atoms: dict[frozenset[int], dict[Key, int]] = {frozenset(): {("S1",): 1, ("S2",): 4}}
+    closed = Lattice.of([Axis("SETTING", 1)], atoms)
+    assert closed.marks == {((1,), ("S1",)): PRIMARY, ((1,), ("S2",)): SECONDARY, ((0,), (None,)): SECONDARY}
+    assert bounds_attack(Published.of(closed)) == set()
+    open_ = Lattice.of([Axis("SETTING", 1, closed=False)], atoms)
+    assert open_.reason((0,), (None,)) is None
+    assert bounds_attack(Published.of(open_)) == {((1,), ("S2",))}  # 4, so S1 is 5 - 4
+
+
 def test_rates_are_suppressed_with_their_numerator_or_a_small_base() -> None:
     assert rate(30, None, 80) == (37.5, None)
     assert rate(2, PRIMARY, 80) == (None, PRIMARY)
