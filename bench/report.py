@@ -239,7 +239,7 @@ def write(r: Run, out: Path, command: str, with_chart: bool = True) -> list[Path
         f" scope meets settings 1–{HALF_SETTINGS}). Activities (bench/seed.py): N / 400 per setting (at"
         " least one), 10 weekly sessions each, registers of 8 people in the setting's scope; the ContactPoint"
         " outbox holds an UPSERT per child and a second one for a fifth of them. (r), (p) as `bench-manager`;"
-        " (f) as `bench-feed` (CONTACTPOINT_FEED); (q1), (q2) as `bench-reporting` (LA_REPORTING).",
+        " (f) as `bench-feed` (CONTACTPOINT_FEED); (q1), (q2), (q3) as `bench-reporting` (LA_REPORTING).",
         "",
     ]
     lines += ["## Targets", "", "| target | measured | verdict |", "|---|---|---|"]

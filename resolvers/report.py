@@ -155,7 +155,7 @@ def registered_before(axes: list[Axis], atoms: Atoms, top: Table) -> dict[Cell, 
     the previous year's lattice serves them as its total, suppressed from its coarsest tables
     alone, so here they take that suppression (the same lattice without a time axis) and are
     never hidden as a complement."""
-    before = [*axes[:1], Axis("MONTH", 0), *axes[2:]]
+    before = [*axes[:1], Axis("MONTH", 0, closed=False), *axes[2:]]
     opening = {
         dropped: {(k[0], None, *k[2:]): n for k, n in counts.items() if k[1] == EARLIER}
         for dropped, counts in atoms.items()

@@ -217,21 +217,27 @@ def _quarter_of(month: str) -> str:
 
 
 def axes_of(measure: str, dims: list[Dim], window: Window) -> list[Axis]:
+    """The setting axis is closed (every report's lattice holds every setting's slice); the time
+    axis and the dimensions are open: other reports hold their margins without their levels."""
     if window.linked:
-        time = Axis("MONTH", 3, lambda m: (EARLIER,) * 3 if m == EARLIER else (YEAR, _quarter_of(m), m))
+        time = Axis("MONTH", 3, lambda m: (EARLIER,) * 3 if m == EARLIER else (YEAR, _quarter_of(m), m), closed=False)
     elif window.flow:
-        time = Axis("MONTH", 2, lambda m: (_quarter_of(m), m))
+        time = Axis("MONTH", 2, lambda m: (_quarter_of(m), m), closed=False)
     else:
         month = next((d for d in dims if d.name == "MONTH"), None)
-        time = Axis("MONTH", 0) if month is None else Axis("MONTH", 1, partition=month.partition)
+        time = (
+            Axis("MONTH", 0, closed=False)
+            if month is None
+            else Axis("MONTH", 1, partition=month.partition, closed=False)
+        )
     axes = [Axis("SETTING", 1), time]
     for dim in dims:
         if dim.axis < 2:
             continue
         if dim.name in {"ETHNICITY", "ETHNIC_GROUP"}:
-            axes.append(Axis(dim.name, dim.level, lambda code: (ethnic_group(code), code)))
+            axes.append(Axis(dim.name, dim.level, lambda code: (ethnic_group(code), code), closed=False))
         elif dim.name in {"REACH_AREA", "LSOA"}:
-            axes.append(Axis(dim.name, dim.level, lambda fine: tuple(fine.split(SEP))))
+            axes.append(Axis(dim.name, dim.level, lambda fine: tuple(fine.split(SEP)), closed=False))
         else:
-            axes.append(Axis(dim.name, 1, partition=dim.partition))
+            axes.append(Axis(dim.name, 1, partition=dim.partition, closed=False))
     return axes

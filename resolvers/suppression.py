@@ -6,9 +6,14 @@ Every report is a slice or a margin of one *lattice* of tables over the same uni
 its finest keys, and a table is one level per axis. A coarser table's cell is the sum of the
 finer cells it groups (a *line*), except along an axis whose keys overlap (hard-to-reach
 groups: a family may be in two). Tables are suppressed coarsest first, each from its own counts
-and the already-fixed patterns of the tables below it, never from a table above or beside it:
-so a table looks the same in every report that serves it, and differencing two reports meets
-the same suppressed cells.
+and the already-fixed patterns of the tables below it. A finer line whose total is fixed below
+can leave a hidden cell determined that no cell of its table can protect (5 = "<4" + "*" pins
+the 1): then the total is hidden too and the tables above it suppressed again, until stable.
+That happens only along *closed* axes, those every lattice that holds the total builds whole
+(the setting): so a table still looks the same in every report that serves it, and differencing
+two reports meets the same suppressed cells. Along an open axis (a report's own dimension, whose
+margins other reports serve without it) the total stays as it is: closing those needs one
+suppressed cube over every dimension of a measure (issue 14).
 
 For each table: PRIMARY marks every count of 1 to 3; then, until stable, a line with exactly one
 hidden member hides its smallest shown non-zero cell of this table (SECONDARY); and an audit
@@ -78,7 +83,19 @@ def suppress_table(
     """The reasons of the hidden cells of a table: `cells` are the table's own (the only ones
     this may hide), `lines` those of its down-set, `fixed` the reasons already decided for the
     cells of the tables below it. Returns the reasons of `fixed` and of `cells`."""
-    marks = dict(fixed or {})
+    return _suppress_table(values, cells, lines, fixed or {}, order)[0]
+
+
+def _suppress_table(
+    values: Mapping[Cell, int],
+    cells: Sequence[Cell],
+    lines: Sequence[Line],
+    fixed: Mapping[Cell, Reason],
+    order: Callable[[Cell], str] = str,
+) -> tuple[dict[Cell, Reason], list[Cell]]:
+    """`suppress_table`, and the hidden cells still determined that no cell of this table can
+    protect (the lattice then hides a coarser total: see `Lattice._suppress`)."""
+    marks = dict(fixed)
     own = set(cells)
     for cell in cells:
         if is_primary(values.get(cell, 0)):
@@ -138,7 +155,7 @@ def suppress_table(
             continue
         open_cells = sorted(exposed(values, lines, marks, own, audited), key=order)
         if not open_cells:
-            return marks
+            return marks, []
         rounds += 1
         if rounds > PATIENCE:
             # Sparse tables (most cells small) would take a round per complement: hide every
@@ -171,7 +188,7 @@ def suppress_table(
                     group_lines = linked(cell, covered)
                     hid |= complement(m for line in group_lines for m in line.members)
             if not hid:
-                return marks
+                return marks, open_cells
 
 
 # The audit ---------------------------------------------------------------------------------------
@@ -282,28 +299,42 @@ def narrow(reason: Reason, lo: int, hi: int) -> tuple[int, int]:
 def pinned(
     values: Mapping[Cell, int], lines: Sequence[Line], marks: Mapping[Cell, Reason], rounds: int = 4
 ) -> set[Cell]:
-    """Hidden cells whose bounds, tightened through the lines, leave one value."""
+    """Hidden cells whose bounds, tightened through the lines, leave one value. Each round
+    passes over the lines in order, skipping those none of whose cells' bounds changed since
+    they were last passed (they would change nothing)."""
     box = {c: bounds(r) for c, r in marks.items()}
-    equations = []
+    equations: list[tuple[list[tuple[Cell, int]], int]] = []
+    of_cell: dict[Cell, list[int]] = defaultdict(list)
     for line in lines:
         # parent - children = 0, so the shown members add up to minus the hidden ones.
         unknown = [(c, sign) for c, sign in [(line.parent, 1), *((c, -1) for c in line.children)] if c in box]
+        for c, _ in unknown:
+            of_cell[c].append(len(equations))
         equations.append((unknown, -sum(sign * values.get(c, 0) for c, sign in unknown)))
+    dirty = set(range(len(equations)))
     for _ in range(rounds):
-        before = dict(box)
-        for unknown, known in equations:
+        if not dirty:
+            break
+        for index in range(len(equations)):
+            if index not in dirty:
+                continue
+            dirty.discard(index)
+            unknown, known = equations[index]
             # sign*x + (the other unknowns) + known = 0; the others' range is the whole range
             # less the cell's own part.
-            low = [sign * box[c][0 if sign > 0 else 1] for c, sign in unknown]
-            high = [sign * box[c][1 if sign > 0 else 0] for c, sign in unknown]
+            low = [box[c][0] if sign > 0 else -box[c][1] for c, sign in unknown]
+            high = [box[c][1] if sign > 0 else -box[c][0] for c, sign in unknown]
             all_lo, all_hi = sum(low), sum(high)
             for (cell, sign), own_lo, own_hi in zip(unknown, low, high, strict=True):
-                rest_lo, rest_hi = all_lo - own_lo, all_hi - own_hi
-                lo, hi = sorted((-(known + rest_hi) * sign, -(known + rest_lo) * sign))
+                if sign > 0:
+                    lo, hi = -known - (all_hi - own_hi), -known - (all_lo - own_lo)
+                else:
+                    lo, hi = known + all_lo - own_lo, known + all_hi - own_hi
                 old = box[cell]
-                box[cell] = narrow(marks[cell], max(old[0], lo), min(old[1], hi))
-        if box == before:
-            break
+                new = narrow(marks[cell], max(old[0], lo), min(old[1], hi))
+                if new != old:
+                    box[cell] = new
+                    dirty.update(of_cell[cell])
     return {c for c, (lo, hi) in box.items() if lo >= hi}
 
 
@@ -313,12 +344,18 @@ def pinned(
 @dataclass(frozen=True, slots=True)
 class Axis:
     """A dimension of the lattice. `path(key)` gives a finest key's keys at levels 1..n (the
-    last is the key itself); `partition` is False when a unit may have several keys."""
+    last is the key itself); `partition` is False when a unit may have several keys.
+
+    `closed`: every lattice that holds a table holds its refinements along this axis (the
+    lattice is always built to the axis's depth), so a line along it that the bounds pin may
+    hide its total, and every report still serves that total with the same mark. An open axis
+    (a report's own dimension: other reports hold its margins without it) never hides a total."""
 
     name: str
     depth: int
     path: Callable[[str], tuple[str, ...]] = lambda key: (key,)
     partition: bool = True
+    closed: bool = True
 
 
 @dataclass(slots=True)
@@ -341,11 +378,11 @@ class Lattice:
     ) -> "Lattice":
         """`atoms[dropped]`: counts by finest keys, with None on the overlapping axes in
         `dropped` (counted once per unit there); atoms[frozenset()] holds every finest key.
-        Only `top` and the tables below it are built (a table depends on those alone).
+        Only `top` and the tables below it are built, but every closed axis to its depth.
         `given` cells are suppressed as another lattice decided (None: shown) and are never
-        hidden as a complement here."""
+        hidden here."""
         lattice = cls(tuple(axes))
-        limits = top if top is not None else tuple(a.depth for a in axes)
+        limits = tuple(a.depth if top is None or a.closed else top[i] for i, a in enumerate(axes))
         paths: dict[tuple[int, str], tuple[str, ...]] = {}
         for table in product(*(range(limit + 1) for limit in limits)):
             dropped = frozenset(i for i, a in enumerate(axes) if not a.partition and table[i] == 0)
@@ -388,22 +425,75 @@ class Lattice:
         return lines
 
     def _suppress(self, given: Mapping[Cell, Reason | None]) -> None:
+        """Each table from its own counts and the tables below it, coarsest first; then, while a
+        table leaves a hidden cell determined (bounds: 5 = "<4" + "*" pins the 1, whatever else
+        of its line is hidden), hide the smallest shown total of the cell's lines along a closed
+        axis, and suppress again the tables above it."""
         values = {(t, k): n for t, cells in self.counts.items() for k, n in cells.items()}
         lines_of = {t: self.lines_of(t) for t in self.counts}
         self.marks.update({c: r for c, r in given.items() if r is not None and c[0] in self.counts})
-        for table in self.tables():
-            below = [t for t in self.counts if all(a <= b for a, b in zip(t, table, strict=True))]
-            lines = [line for t in below for line in lines_of[t]]
-            fixed = {c: r for c, r in self.marks.items() if c[0] in below}
-            own = {c for line in lines_of[table] for c in line.children} | {(table, k) for k in self.counts[table]}
-            cells = sorted(own - given.keys(), key=str)
-            self.marks.update(suppress_table(values, cells, lines, fixed))
+        tables = self.tables()
+        below = {t: [u for u in tables if _under(u, t)] for t in tables}
+        todo = set(tables)
+        while todo:
+            repairs: set[Cell] = set()
+            for table in tables:
+                if table not in todo:
+                    continue
+                lines = [line for t in below[table] for line in lines_of[t]]
+                down = set(below[table])
+                fixed = {c: r for c, r in self.marks.items() if c[0] in down}
+                own = {c for line in lines_of[table] for c in line.children} | {(table, k) for k in self.counts[table]}
+                marks, open_cells = _suppress_table(values, sorted(own - given.keys(), key=str), lines, fixed)
+                self.marks.update(marks)
+                repairs |= {c for c in map(self._total_to_hide(values, lines, given), open_cells) if c}
+            self.marks.update(dict.fromkeys(repairs, SECONDARY))
+            todo = {t for t in tables if any(_under(c[0], t) for c in repairs)}
+
+    def _total_to_hide(
+        self, values: Mapping[Cell, int], lines: Sequence[Line], given: Mapping[Cell, Reason | None]
+    ) -> Callable[[Cell], Cell | None]:
+        """For a determined hidden cell: the smallest shown total of its lines along closed axes
+        that hiding can protect (no line fixes it from cells its table cannot hide)."""
+        by_member: dict[Cell, list[Line]] = defaultdict(list)
+        for line in lines:
+            for member in line.members:
+                by_member[member].append(line)
+
+        def fixed(m: Cell, table: Table) -> bool:
+            return m not in self.marks and (m in given or (m[0] != table and _under(m[0], table)))
+
+        def lockable(total: Cell) -> bool:
+            return not any(all(m == total or fixed(m, total[0]) for m in line.members) for line in by_member[total])
+
+        def total(cell: Cell) -> Cell | None:
+            totals = [
+                line.parent
+                for line in by_member[cell]
+                if line.parent != cell
+                and line.parent not in self.marks
+                and line.parent not in given
+                and self.axes[_axis_of(line)].closed
+                and lockable(line.parent)
+            ]
+            return min(totals, key=lambda c: (values.get(c, 0), str(c)), default=None)
+
+        return total
 
     def value(self, table: Table, key: Key) -> int:
         return self.counts[table].get(key, 0)
 
     def reason(self, table: Table, key: Key) -> Reason | None:
         return self.marks.get((table, key))
+
+
+def _under(low: Table, high: Table) -> bool:
+    return all(a <= b for a, b in zip(low, high, strict=True))
+
+
+def _axis_of(line: Line) -> int:
+    """The axis a line sums along: where its total's table is one level coarser."""
+    return next(i for i, (a, b) in enumerate(zip(line.parent[0], line.children[0][0], strict=True)) if a != b)
 
 
 def display(value: int, reason: Reason | None) -> str:
