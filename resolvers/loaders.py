@@ -1,9 +1,10 @@
 """Per-request data loaders: one SQL statement per relation per query level, never per row."""
 
+from asyncio import Future
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Coroutine, Hashable, Iterable, Sequence
 from functools import cached_property, partial
-from typing import Any, Protocol, TypeVar
+from typing import Any, Protocol, TypeAlias, TypeVar
 
 from aiodataloader import DataLoader
 from sqlalchemy import BindParameter, Row, Select, bindparam, select
@@ -33,6 +34,9 @@ K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 Key = TypeVar("Key", bound=Hashable, contravariant=True)
 AnyRow = Row[Any]
+# A value read already, or the loader's future of it: a resolver returning it makes no
+# awaitable (a coroutine and a task per row in a list) for what the request has in hand.
+Known: TypeAlias = V | Awaitable[V]
 
 # Many-to-one settings are joined into the statement of the rows that name them (families,
 # affiliations, notes, search matches) and primed into the setting loader, so `setting { … }`
@@ -97,9 +101,16 @@ def _by_key(keys: Sequence[K], rows: Iterable[V], key_of: Callable[[V], K]) -> l
 class Loader(Protocol[Key, V]):
     """An aiodataloader DataLoader, as typed as its batch function (the package has no types)."""
 
-    def load(self, key: Key) -> Awaitable[V]: ...
+    def load(self, key: Key) -> "Future[V]": ...
     def load_many(self, keys: Iterable[Key]) -> Awaitable[list[V]]: ...
     def prime(self, key: Key, value: V) -> object: ...
+
+
+def known(future: "Future[V]") -> Known[V]:
+    """The future's value when it has one, else the future, awaited by graphql-core."""
+    if future.done() and not future.cancelled() and future.exception() is None:
+        return future.result()
+    return future
 
 
 def _loader(batch: Callable[[list[K]], Coroutine[Any, Any, list[V]]]) -> Loader[K, V]:
@@ -165,6 +176,11 @@ class Loaders:
     @cached_property
     def activities(self) -> ActivityLoaders:
         return ActivityLoaders(self.reader)
+
+    def setting_of(self, setting_id: int) -> Known[SettingRecord | None]:
+        """The setting, at once when this request read it already (the rows naming it prime
+        it: families, affiliations, notes), else the loader's future of it."""
+        return known(self.setting.load(setting_id))
 
     def prime_settings(self, rows: Iterable[AnyRow], attribute: str) -> None:
         """Seed the setting loader from rows read `with_setting` on their `attribute`."""

@@ -15,7 +15,7 @@ from resolvers.form import FormRecord, family_forms
 from resolvers.history import HistoryEntryRecord, history_entries, visible
 from resolvers.ids import encode_id
 from resolvers.inputs import AddressData, FamilyChanges, NewFamily
-from resolvers.loaders import AnyRow, Loader
+from resolvers.loaders import AnyRow, Known, Loader
 from resolvers.records import AffiliationRecord, FamilyRecord, NoteRecord, PersonRecord, SettingRecord, person_record
 from schema.activity import Contact
 from schema.affiliation import Affiliation
@@ -64,8 +64,8 @@ class Family:
         return strawberry.ID(encode_id("Family", root.id))
 
     @guarded(Category.PRIMARY, graphql_type=Setting)
-    async def registered_setting(self, root: FamilyRoot, info: Info[Context, None]) -> SettingRecord | None:
-        return await info.context.loaders.setting.load(root.registered_setting_id)
+    def registered_setting(self, root: FamilyRoot, info: Info[Context, None]) -> Known[SettingRecord | None]:
+        return info.context.loaders.setting_of(root.registered_setting_id)
 
     # carers and children: the list preloaded with a page (resolvers.family.preload), so no
     # awaitable is made per family; else a coroutine reading through the request's loader,

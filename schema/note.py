@@ -5,6 +5,7 @@ from strawberry.types import Info
 
 from resolvers.context import Context
 from resolvers.ids import encode_id
+from resolvers.loaders import Known
 from resolvers.records import NoteRecord, SettingRecord, note_record
 from schema.enums import NoteKind
 from schema.fields import INHERITED, field, guarded, record
@@ -29,8 +30,8 @@ class Note:
         return None if root.corrects_note_id is None else strawberry.ID(encode_id("Note", root.corrects_note_id))
 
     @guarded(INHERITED, graphql_type=Setting)
-    async def setting(self, root: strawberry.Parent[NoteRecord], info: Info[Context, None]) -> SettingRecord | None:
-        return await info.context.loaders.setting.load(root.setting_id)
+    def setting(self, root: strawberry.Parent[NoteRecord], info: Info[Context, None]) -> Known[SettingRecord | None]:
+        return info.context.loaders.setting_of(root.setting_id)
 
 
 async def notes_of(info: Info[Context, None], subject_type: str, subject_id: int, kind: str) -> list[NoteRecord]:
