@@ -32,11 +32,15 @@ import os
 from collections import Counter, OrderedDict
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
+from datetime import date, datetime
+from enum import EnumMeta
+from inspect import Parameter, signature
 from typing import Any
 
 from graphql import (
     FieldNode,
     GraphQLBoolean,
+    GraphQLEnumType,
     GraphQLError,
     GraphQLField,
     GraphQLID,
@@ -81,6 +85,12 @@ Coerce = Callable[[Any], Any]
 
 ATTRIBUTE, RESOLVER, TYPENAME = 1, 2, 3
 
+# graphql-core's Path is a NamedTuple, whose __new__ is a Python function: a large list makes
+# tens of thousands of them, so they are made as the tuples they are.
+new_tuple = tuple.__new__
+# Values of these classes are never awaitable: checked before graphql-core's is_awaitable.
+PLAIN: frozenset[type] = frozenset({str, int, float, bool, list, dict, type(None), date, datetime})
+
 
 @dataclass(slots=True, eq=False)
 class Step:
@@ -102,6 +112,7 @@ class Step:
     coerce: Coerce | None = None  # a leaf: its completion, which needs no path
     complete: Complete | None = None  # anything else
     typename: str = ""  # TYPENAME: the answer
+    parent_name: str = ""
 
 
 @dataclass(slots=True)
@@ -202,10 +213,15 @@ def _leaf(leaf_type: GraphQLLeafType, not_null: str | None) -> Coerce:
     coerce_output = leaf_type.coerce_output_value
     exact = FAST_LEAVES.get(id(leaf_type))
     is_int = leaf_type is GraphQLInt
+    members = _enum_names(leaf_type)
 
     def coerce(result: Any) -> Any:
         if result.__class__ is exact or (is_int and result.__class__ is int and INT_MIN <= result <= INT_MAX):
             return result
+        if members and result.__class__ is members[0]:
+            name = members[1].get(result)
+            if name is not None:
+                return name
         if isinstance(result, Exception):
             raise result
         if result is None or result is Undefined:
@@ -221,6 +237,22 @@ def _leaf(leaf_type: GraphQLLeafType, not_null: str | None) -> Coerce:
         return coerced
 
     return coerce
+
+
+def _enum_names(leaf_type: GraphQLLeafType) -> tuple[type, dict[Any, str]] | None:
+    """For a Strawberry enum, the names its coerce_output_value gives the members of the Python
+    enum it wraps (the first GraphQL value with the member's value)."""
+    wrapped = getattr(leaf_type, "wrapped_cls", None)
+    if not isinstance(leaf_type, GraphQLEnumType) or not isinstance(wrapped, EnumMeta):
+        return None
+    names: dict[Any, str] = {}
+    member: Any
+    for member in wrapped:
+        for name, value in leaf_type.values.items():
+            if member.value == value.value:
+                names[member] = name
+                break
+    return wrapped, names
 
 
 class Planner:
@@ -271,6 +303,7 @@ class Planner:
         if field_def is None:
             raise Unsupported(f"unknown field {parent_type.name}.{name}")
         step = Step(key, RESOLVER, parent_type, field_def, details, [detail.node for detail in details])
+        step.parent_name = parent_type.name
         if name == "__typename":
             step.kind, step.typename = TYPENAME, parent_type.name
             return step
@@ -342,6 +375,12 @@ class Planner:
         names = tuple(dict.fromkeys(p.name for p in (resolver.parent_parameter, resolver.root_parameter) if p))
         lead = 1 if resolver.self_parameter is not None else 0
         info_parameter = resolver.info_parameter
+        parameters = list(signature(function).parameters.values())
+        positional = (Parameter.POSITIONAL_ONLY, Parameter.POSITIONAL_OR_KEYWORD)
+        if info_parameter is None and len(parameters) == lead + len(names) == 2 and lead:
+            if all(p.kind in positional for p in parameters) and parameters[1].name == names[0]:
+                step.direct = lambda source: function(source, source)  # (self, root): positionally
+                return
         if info_parameter is None:
             if lead and len(names) == 1:
                 name = names[0]
@@ -471,30 +510,33 @@ class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
                         if category is None or allows(category, source):
                             result = getattr(source, step.attribute)
                         else:
-                            field_path = Path(path, key, step.parent_type.name)
+                            field_path = new_tuple(Path, (path, key, step.parent_name))
                             self._denials.deny_at(field_path.as_list(), category)
                             result = None
                     elif kind == TYPENAME:
                         results[key] = step.typename
                         continue
                     else:
-                        field_path = Path(path, key, step.parent_type.name)
                         arguments = self.arguments_of(step) if step.has_arguments else None
                         category = step.category
                         if category is not None and not allows(category, source):
+                            field_path = new_tuple(Path, (path, key, step.parent_name))
                             self._denials.deny_at(field_path.as_list(), category)
                             result = None
                         elif step.direct is not None:
                             result = step.direct(source)
-                        elif step.direct_info is not None:
-                            info = self.build_resolve_info(step.field_def, step.nodes, step.parent_type, field_path)
-                            result = step.direct_info(source, info)
                         else:
+                            field_path = new_tuple(Path, (path, key, step.parent_name))
                             info = self.build_resolve_info(step.field_def, step.nodes, step.parent_type, field_path)
-                            result = (
-                                step.resolve(source, info, **arguments) if arguments else step.resolve(source, info)
-                            )
-                        if is_awaitable(result):
+                            if step.direct_info is not None:
+                                result = step.direct_info(source, info)
+                            elif arguments:
+                                result = step.resolve(source, info, **arguments)
+                            else:
+                                result = step.resolve(source, info)
+                        if result.__class__ not in PLAIN and is_awaitable(result):
+                            if field_path is None:
+                                field_path = new_tuple(Path, (path, key, step.parent_name))
                             results[key] = self.complete_awaitable(step, field_path, result)
                             waiting.append(key)
                             continue
@@ -503,17 +545,17 @@ class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
                         results[key] = coerce(result)
                         continue
                     if field_path is None:
-                        field_path = Path(path, key, step.parent_type.name)
+                        field_path = new_tuple(Path, (path, key, step.parent_name))
                     assert step.complete is not None
                     completed = step.complete(self, field_path, result)
-                    if is_awaitable(completed):
+                    if completed.__class__ not in PLAIN and is_awaitable(completed):
                         results[key] = self.await_completed(step, field_path, completed)
                         waiting.append(key)
                     else:
                         results[key] = completed
                 except Exception as raw_error:
                     if field_path is None:
-                        field_path = Path(path, key, step.parent_type.name)
+                        field_path = new_tuple(Path, (path, key, step.parent_name))
                     self.handle_field_error(raw_error, step.field_def.type, step.details, field_path)
                     results[key] = None
         except Exception:
@@ -580,14 +622,14 @@ class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
         waiting: list[int] = []
         try:
             for index, value in enumerate(result):
-                item_path = Path(path, index, None)
-                if is_awaitable(value):
+                item_path = new_tuple(Path, (path, index, None))
+                if value.__class__ not in PLAIN and is_awaitable(value):
                     append(self.complete_awaitable_item(step, item_type, item, item_path, value))
                     waiting.append(index)
                     continue
                 try:
                     completed = item(self, item_path, value)
-                    if is_awaitable(completed):
+                    if completed.__class__ not in PLAIN and is_awaitable(completed):
                         append(self.await_completed_item(step, item_type, item_path, completed))
                         waiting.append(index)
                     else:
