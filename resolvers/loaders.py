@@ -4,6 +4,7 @@ from asyncio import Future
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Coroutine, Hashable, Iterable, Sequence
 from functools import cached_property, partial
+from operator import attrgetter, itemgetter
 from typing import Any, Protocol, TypeAlias, TypeVar
 
 from aiodataloader import DataLoader
@@ -98,6 +99,11 @@ def _by_key(keys: Sequence[K], rows: Iterable[V], key_of: Callable[[V], K]) -> l
     return [found.get(key) for key in keys]
 
 
+def column(rows: Sequence[AnyRow], name: str) -> Callable[[AnyRow], Any]:
+    """A reader of one column of rows of one statement, by position (a Row's attribute costs ~0.5 µs)."""
+    return itemgetter(rows[0]._fields.index(name)) if rows else attrgetter(name)
+
+
 class Loader(Protocol[Key, V]):
     """An aiodataloader DataLoader, as typed as its batch function (the package has no types)."""
 
@@ -111,6 +117,15 @@ def known(future: "Future[V]") -> Known[V]:
     if future.done() and not future.cancelled() and future.exception() is None:
         return future.result()
     return future
+
+
+async def loaded(futures: "list[Future[V]]") -> list[V]:
+    """The values of a loader's futures: what DataLoader.load_many gathers (a callback and a
+    wake-up per future), awaiting only the ones not resolved yet, which one batch resolves."""
+    for future in futures:
+        if not future.done():
+            await future
+    return [future.result() for future in futures]
 
 
 def _loader(batch: Callable[[list[K]], Coroutine[Any, Any, list[V]]]) -> Loader[K, V]:
@@ -198,7 +213,7 @@ class Loaders:
     ) -> list[tuple[Access, list[AffiliationRecord]]]:
         """The caller's access to each family (rows with `id` and `registered_setting_id`) and
         the affiliations, revoked ones too, its scope was read from: one statement for all."""
-        affiliations = await self.affiliations.load_many([family.id for family in families])
+        affiliations = await loaded([self.affiliations.load(family.id) for family in families])
         return [
             (access_of(grants, family.registered_setting_id, affs), affs)
             for family, affs in zip(families, affiliations, strict=True)
@@ -221,7 +236,7 @@ class Loaders:
     async def read_people(self, model: type[Carer] | type[Child], family_ids: list[int]) -> list[list[AnyRow]]:
         """The carers or children of each family, in one statement, past the loader's cache."""
         rows = await self.reader.rows(PEOPLE_OF_FAMILIES[model], {"ids": family_ids})
-        return _grouped(family_ids, rows, lambda p: p.family_id)
+        return _grouped(family_ids, rows, column(rows, "family_id"))
 
     async def _relationships(self, carer_ids: list[int]) -> list[list[AnyRow]]:
         rows = await self.reader.rows(RELATIONSHIPS_OF_CARERS, {"ids": carer_ids})

@@ -16,7 +16,7 @@ from resolvers.history import HistoryEntryRecord, history_entries, visible
 from resolvers.ids import encode_id
 from resolvers.inputs import AddressData, FamilyChanges, NewFamily
 from resolvers.loaders import AnyRow, Known, Loader
-from resolvers.records import AffiliationRecord, FamilyRecord, NoteRecord, PersonRecord, SettingRecord, person_record
+from resolvers.records import AffiliationRecord, FamilyRecord, NoteRecord, PersonRecord, SettingRecord, person_records
 from schema.activity import Contact
 from schema.affiliation import Affiliation
 from schema.enums import FormSource
@@ -150,7 +150,7 @@ class Family:
 
 
 async def _people(loader: Loader[int, list[AnyRow]], type_name: str, root: FamilyRecord) -> list[PersonRecord]:
-    return [person_record(type_name, row, root.access) for row in await loader.load(root.id)]
+    return person_records(type_name, await loader.load(root.id), root.access)
 
 
 @public

@@ -13,7 +13,7 @@ from resolvers.context import Context
 from resolvers.history import HistoryEntryRecord, history_entries, visible
 from resolvers.ids import encode_id
 from resolvers.inputs import PersonChanges, PersonData, RelationshipData
-from resolvers.records import NoteRecord, PersonRecord, PlanRecord, person_record
+from resolvers.records import NoteRecord, PersonRecord, PlanRecord, person_records
 from schema.activity import Attendance
 from schema.cp_plan import ChildProtectionPlan
 from schema.enums import Gender, Relationship
@@ -148,7 +148,8 @@ class Carer(PersonFields):
     @guarded(Category.PRIMARY, graphql_type=list[CarerRelationship])
     async def relationships(self, root: Person, info: Info[Context, None]) -> list[RelationshipRecord]:
         rows = await info.context.loaders.relationships.load(root.id)
-        return [RelationshipRecord(person_record("Child", row, root.access), row.relationship) for row in rows]
+        children = person_records("Child", rows, root.access)
+        return [RelationshipRecord(child, row.relationship) for child, row in zip(children, rows, strict=True)]
 
 
 @strawberry.input
