@@ -23,7 +23,7 @@ from resolvers.ids import decode_key, encode_id
 from resolvers.inputs import AddressData, FamilyChanges, NewFamily, PersonData, ReferralData
 from resolvers.loaders import with_setting
 from resolvers.locking import bump_version
-from resolvers.records import FamilyRecord, family_record, person_records
+from resolvers.records import FamilyRecord, family_record, maker_of
 from resolvers.working_days import Deadline
 
 # A household's people in one registration; more is a mistake or an attack, never a family.
@@ -51,9 +51,11 @@ async def preload(ctx: Context, records: list[FamilyRecord], relations: Collecti
     for relation, model, loader in (("carers", Carer, ctx.loaders.carers), ("children", Child, ctx.loaders.children)):
         if relation not in relations:
             continue
-        for record, rows in zip(records, await ctx.loaders.read_people(model, ids), strict=True):
+        groups = await ctx.loaders.read_people(model, ids)
+        make = maker_of(model.__name__, groups)
+        for record, rows in zip(records, groups, strict=True):
             loader.prime(record.id, rows)  # a later `family(id)` of the same request reads no more
-            setattr(record, relation, person_records(model.__name__, rows, record.access))
+            setattr(record, relation, [make(row, record.access) for row in rows])
 
 
 async def get_family(ctx: Context, family_id: str, relations: Collection[str] = ()) -> FamilyRecord:

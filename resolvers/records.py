@@ -1,7 +1,7 @@
 """Read-side records handed to the schema: plain slotted objects, each carrying the caller's
 `access` to the family it belongs to, which the field guard consults."""
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
@@ -157,11 +157,18 @@ def person_maker(type_name: str, columns: tuple[str, ...]) -> PersonMaker:
     return lambda row, access: new(type_name, *head(row), note(row), False, access, *tail(row))
 
 
+def maker_of(type_name: str, groups: Iterable[Sequence[Row[Any]]]) -> PersonMaker:
+    """person_maker for rows of one statement, however grouped (a Row's `_fields` is built anew
+    on each call, so it is read once)."""
+    for rows in groups:
+        if rows:
+            return person_maker(type_name, rows[0]._fields)
+    return lambda row, access: person_record(type_name, row, access)  # there are no rows
+
+
 def person_records(type_name: str, rows: Sequence[Row[Any]], access: Access) -> list[PersonRecord]:
     """person_record of each row, rows of one statement (they share their columns)."""
-    if not rows:
-        return []
-    make = person_maker(type_name, rows[0]._fields)
+    make = maker_of(type_name, (rows,))
     return [make(row, access) for row in rows]
 
 

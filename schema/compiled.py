@@ -11,8 +11,9 @@ the field, how to read it and how to complete its type. Running it:
 - reads an attribute directly (Strawberry's basic fields, the guard's attribute fields),
   calls a resolver that needs no `info` directly, and builds a GraphQLResolveInfo only for
   the resolvers that take one;
-- applies the guard's decision inline (authz.guard.allows on the record's memoized access,
-  the decision the installed guard takes) and records a denial at the field's path;
+- applies the guard's decision inline (authz.guard.allows: the field's category among those
+  authz.guard.readable gives for the record, read once per object) and records a denial at
+  the field's path;
 - completes leaves with a check of the value's class before graphql-core's coercion;
 - keeps graphql-core's order of evaluation: fields in document order, awaitables gathered
   per object and per list as graphql-core gathers them, errors located and propagated to the
@@ -33,8 +34,9 @@ from collections import Counter, OrderedDict
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from datetime import date, datetime
-from enum import EnumMeta
+from enum import Enum, EnumMeta
 from inspect import Parameter, signature
+from types import GeneratorType
 from typing import Any
 
 from graphql import (
@@ -66,7 +68,7 @@ from graphql.pyutils import Path, gather_with_cancel, inspect
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types.field import StrawberryField
 
-from authz.guard import allows, field_guard
+from authz.guard import field_guard, readable
 
 EXECUTION = "ESTART_EXECUTION"  # compiled (the default) | standard
 DEFINITION = "strawberry-definition"
@@ -88,8 +90,21 @@ ATTRIBUTE, RESOLVER, TYPENAME = 1, 2, 3
 # graphql-core's Path is a NamedTuple, whose __new__ is a Python function: a large list makes
 # tens of thousands of them, so they are made as the tuples they are.
 new_tuple = tuple.__new__
-# Values of these classes are never awaitable: checked before graphql-core's is_awaitable.
+# Values of these classes are never awaitable: checked before graphql-core's is_awaitable, and
+# learned (`_awaitable`): a class whose instances hold no attributes of their own and that has
+# no __await__ (slotted records), or an enum.
 PLAIN: frozenset[type] = frozenset({str, int, float, bool, list, dict, type(None), date, datetime})
+never_awaitable: set[type] = set(PLAIN)
+
+
+def _awaitable(is_awaitable: Callable[[Any], bool], value: Any) -> bool:
+    if is_awaitable(value):
+        return True
+    cls = value.__class__
+    if not hasattr(cls, "__await__") and not issubclass(cls, GeneratorType):
+        if cls.__dictoffset__ == 0 or issubclass(cls, Enum):
+            never_awaitable.add(cls)
+    return False
 
 
 @dataclass(slots=True, eq=False)
@@ -106,6 +121,7 @@ class Step:
     attribute: str = ""  # ATTRIBUTE: the attribute to read
     resolve: Any = None  # RESOLVER: the resolver (the guarded one's own, behind its guard)
     direct: Callable[[Any], Any] | None = None  # RESOLVER: called with the source alone
+    self_root: Callable[[Any, Any], Any] | None = None  # RESOLVER: called as (self, root), both the source
     direct_info: Callable[[Any, Any], Any] | None = None  # RESOLVER: with the source and graphql-core's info
     arguments: dict[str, Any] | None = None  # literal arguments, coerced once; None: per request
     has_arguments: bool = False
@@ -379,7 +395,7 @@ class Planner:
         positional = (Parameter.POSITIONAL_ONLY, Parameter.POSITIONAL_OR_KEYWORD)
         if info_parameter is None and len(parameters) == lead + len(names) == 2 and lead:
             if all(p.kind in positional for p in parameters) and parameters[1].name == names[0]:
-                step.direct = lambda source: function(source, source)  # (self, root): positionally
+                step.self_root = function
                 return
         if info_parameter is None:
             if lead and len(names) == 1:
@@ -499,6 +515,7 @@ class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
         results: dict[str, Any] = {}
         is_awaitable = self.is_awaitable
         waiting: list[str] = []
+        reads: Any = None  # readable(source), once the first guarded field asks
         try:
             for step in steps:
                 key = step.key
@@ -507,7 +524,9 @@ class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
                 try:
                     if kind == ATTRIBUTE:
                         category = step.category
-                        if category is None or allows(category, source):
+                        if category is not None and reads is None:
+                            reads = readable(source)
+                        if category is None or category in reads:
                             result = getattr(source, step.attribute)
                         else:
                             field_path = new_tuple(Path, (path, key, step.parent_name))
@@ -519,10 +538,14 @@ class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
                     else:
                         arguments = self.arguments_of(step) if step.has_arguments else None
                         category = step.category
-                        if category is not None and not allows(category, source):
+                        if category is not None and reads is None:
+                            reads = readable(source)
+                        if category is not None and category not in reads:
                             field_path = new_tuple(Path, (path, key, step.parent_name))
                             self._denials.deny_at(field_path.as_list(), category)
                             result = None
+                        elif step.self_root is not None:
+                            result = step.self_root(source, source)
                         elif step.direct is not None:
                             result = step.direct(source)
                         else:
@@ -534,7 +557,7 @@ class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
                                 result = step.resolve(source, info, **arguments)
                             else:
                                 result = step.resolve(source, info)
-                        if result.__class__ not in PLAIN and is_awaitable(result):
+                        if result.__class__ not in never_awaitable and _awaitable(is_awaitable, result):
                             if field_path is None:
                                 field_path = new_tuple(Path, (path, key, step.parent_name))
                             results[key] = self.complete_awaitable(step, field_path, result)
@@ -548,7 +571,7 @@ class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
                         field_path = new_tuple(Path, (path, key, step.parent_name))
                     assert step.complete is not None
                     completed = step.complete(self, field_path, result)
-                    if completed.__class__ not in PLAIN and is_awaitable(completed):
+                    if completed.__class__ not in never_awaitable and _awaitable(is_awaitable, completed):
                         results[key] = self.await_completed(step, field_path, completed)
                         waiting.append(key)
                     else:
@@ -623,13 +646,13 @@ class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
         try:
             for index, value in enumerate(result):
                 item_path = new_tuple(Path, (path, index, None))
-                if value.__class__ not in PLAIN and is_awaitable(value):
+                if value.__class__ not in never_awaitable and _awaitable(is_awaitable, value):
                     append(self.complete_awaitable_item(step, item_type, item, item_path, value))
                     waiting.append(index)
                     continue
                 try:
                     completed = item(self, item_path, value)
-                    if completed.__class__ not in PLAIN and is_awaitable(completed):
+                    if completed.__class__ not in never_awaitable and _awaitable(is_awaitable, completed):
                         append(self.await_completed_item(step, item_type, item_path, completed))
                         waiting.append(index)
                     else:
