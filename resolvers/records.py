@@ -61,6 +61,7 @@ class FamilyRecord:
     affiliations: list[AffiliationRecord]  # read with the scope, which they define
     carers: "list[PersonRecord] | None" = None  # preloaded for a page (resolvers.family.preload)
     children: "list[PersonRecord] | None" = None
+    notes: "dict[str, list[NoteRecord]] | None" = None  # by kind, preloaded for a page (preload_notes)
 
 
 @dataclass(slots=True)

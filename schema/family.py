@@ -127,26 +127,47 @@ class Family:
         entries = visible(history_entries(await info.context.loaders.history.load(("Family", root.id))), root.access)
         return audit_history_read(info, "Family", root, entries)
 
+    # notes: read with a page (resolvers.family.preload_notes), else a coroutine reading through
+    # the request's loader
     @guarded(Category.SECONDARY, graphql_type=list[Note] | None)
-    async def notes(self, root: FamilyRoot, info: Info[Context, None]) -> list[NoteRecord]:
-        return await notes_of(info, "family", root.id, "HISTORY")
+    def notes(self, root: FamilyRoot, info: Info[Context, None]) -> Known[list[NoteRecord]]:
+        return _family_notes(info, root, "HISTORY")
 
     @guarded(Category.CONFIDENTIAL, graphql_type=list[Note] | None)
-    async def confidential_notes(self, root: FamilyRoot, info: Info[Context, None]) -> list[NoteRecord]:
-        notes = await notes_of(info, "family", root.id, "CONFIDENTIAL")
-        info.context.audit.read(
-            "confidential_notes.read",
-            "Family",
-            root.id,
-            family_id=root.id,
-            setting_id=root.access.setting,
-            category=Category.CONFIDENTIAL,
-        )
-        return notes
+    def confidential_notes(self, root: FamilyRoot, info: Info[Context, None]) -> Known[list[NoteRecord]]:
+        notes = _family_notes(info, root, "CONFIDENTIAL")
+        if isinstance(notes, list):
+            _audit_confidential_read(info, root)
+            return notes
+        return _audited(info, root, notes)
 
     @guarded(Category.PRIMARY, graphql_type=AccessView)
     def access(self, root: FamilyRoot) -> Access:
         return root.access
+
+
+def _family_notes(info: Info[Context, None], root: FamilyRecord, kind: str) -> Known[list[NoteRecord]]:
+    preloaded = None if root.notes is None else root.notes.get(kind)
+    return preloaded if preloaded is not None else notes_of(info, "family", root.id, kind)
+
+
+async def _audited(
+    info: Info[Context, None], root: FamilyRecord, notes: Awaitable[list[NoteRecord]]
+) -> list[NoteRecord]:
+    read = await notes
+    _audit_confidential_read(info, root)
+    return read
+
+
+def _audit_confidential_read(info: Info[Context, None], root: FamilyRecord) -> None:
+    info.context.audit.read(
+        "confidential_notes.read",
+        "Family",
+        root.id,
+        family_id=root.id,
+        setting_id=root.access.setting,
+        category=Category.CONFIDENTIAL,
+    )
 
 
 async def _people(loader: Loader[int, list[AnyRow]], type_name: str, root: FamilyRecord) -> list[PersonRecord]:
