@@ -111,7 +111,7 @@ async def list_families(
             raise BadUserInput("after is not a cursor of this list", "after")
         conditions.append(Family.id > position)
     statement = with_setting(select(Family.__table__, total.label("total_count")), Family.registered_setting_id)
-    families = list(await ctx.reader.rows(statement.where(*conditions).order_by(Family.id).limit(first + 1)))
+    families = list(await ctx.reader.table_rows(statement.where(*conditions).order_by(Family.id).limit(first + 1)))
     if not families:  # past the end: no row to carry the count
         families_total = (await ctx.reader.rows(select(total)))[0][0]
     else:

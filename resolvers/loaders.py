@@ -28,6 +28,7 @@ from models import (
 )
 from models.audit import READ_SUFFIX
 from resolvers.activity_loaders import ActivityLoaders
+from resolvers.among import among_ids
 from resolvers.reader import Reader
 from resolvers.records import AffiliationRecord, PlanRecord, SettingRecord, affiliation_record, plan_record
 
@@ -55,34 +56,33 @@ def with_setting(statement: Select[Any], setting_id: Any) -> Select[Any]:
 # The hot reads are built once, here, with their keys as bound parameters: a statement object
 # built per request costs its construction and its cache key (~0.5 ms each) on every request;
 # one built once keeps its cache key, so a request only binds the keys.
-IDS: BindParameter[list[Any]] = bindparam("ids", expanding=True)
 KINDS: BindParameter[list[str]] = bindparam("kinds", expanding=True)
-SETTINGS_BY_ID = select(Setting.id, Setting.code, Setting.name).where(Setting.id.in_(IDS))
-FAMILIES_BY_ID = with_setting(select(Family.__table__), Family.registered_setting_id).where(Family.id.in_(IDS))
+SETTINGS_BY_ID = select(Setting.id, Setting.code, Setting.name).where(among_ids(Setting.id))
+FAMILIES_BY_ID = with_setting(select(Family.__table__), Family.registered_setting_id).where(among_ids(Family.id))
 AFFILIATIONS_OF_FAMILIES = (
     with_setting(select(Affiliation.__table__), Affiliation.setting_id)
-    .where(Affiliation.family_id.in_(IDS))
+    .where(among_ids(Affiliation.family_id))
     .order_by(Affiliation.id)
 )
 # a person who left is no longer among the family's people
 PEOPLE_OF_FAMILIES = {
-    model: select(model.__table__).where(model.family_id.in_(IDS), model.left_on.is_(None)).order_by(model.id)
+    model: select(model.__table__).where(among_ids(model.family_id), model.left_on.is_(None)).order_by(model.id)
     for model in (Carer, Child)
 }
 RELATIONSHIPS_OF_CARERS = (
     select(CarerChild.carer_id, CarerChild.relationship, *Child.__table__.c)
     .join(Child, Child.id == CarerChild.child_id)
-    .where(CarerChild.carer_id.in_(IDS), Child.left_on.is_(None))
+    .where(among_ids(CarerChild.carer_id), Child.left_on.is_(None))
     .order_by(CarerChild.id)
 )
 OPEN_CP_PLANS_OF_CHILDREN = select(ChildProtectionPlan.__table__).where(
-    ChildProtectionPlan.child_id.in_(IDS), ChildProtectionPlan.end_date.is_(None)
+    among_ids(ChildProtectionPlan.child_id), ChildProtectionPlan.end_date.is_(None)
 )
-FORMS_OF_FAMILIES = select(Form.__table__).where(Form.family_id.in_(IDS)).order_by(Form.received_on, Form.id)
+FORMS_OF_FAMILIES = select(Form.__table__).where(among_ids(Form.family_id)).order_by(Form.received_on, Form.id)
 NOTES_OF_SUBJECTS = (
     with_setting(select(Note.__table__, User.display_name.label("author_name")), Note.setting_id)
     .join(User, User.id == Note.author_id)
-    .where(Note.subject_type.in_(bindparam("types", expanding=True)), Note.subject_id.in_(IDS), Note.kind.in_(KINDS))
+    .where(Note.subject_type.in_(bindparam("types", expanding=True)), among_ids(Note.subject_id), Note.kind.in_(KINDS))
     .order_by(Note.created_at, Note.id)
 )
 
@@ -220,30 +220,30 @@ class Loaders:
         ]
 
     async def _settings(self, ids: list[int]) -> list[SettingRecord | None]:
-        rows = await self.reader.rows(SETTINGS_BY_ID, {"ids": ids})
+        rows = await self.reader.table_rows(SETTINGS_BY_ID, {"ids": ids})
         return _by_key(ids, (SettingRecord(r.id, r.code, r.name) for r in rows), lambda r: r.id)
 
     async def _families(self, ids: list[int]) -> list[AnyRow | None]:
-        rows = await self.reader.rows(FAMILIES_BY_ID, {"ids": ids})
+        rows = await self.reader.table_rows(FAMILIES_BY_ID, {"ids": ids})
         self.prime_settings(rows, "registered_setting_id")
         return _by_key(ids, rows, lambda f: f.id)
 
     async def _affiliations(self, family_ids: list[int]) -> list[list[AffiliationRecord]]:
-        rows = await self.reader.rows(AFFILIATIONS_OF_FAMILIES, {"ids": family_ids})
+        rows = await self.reader.table_rows(AFFILIATIONS_OF_FAMILIES, {"ids": family_ids})
         self.prime_settings(rows, "setting_id")
         return _grouped(family_ids, map(affiliation_record, rows), lambda a: a.family_id)
 
     async def read_people(self, model: type[Carer] | type[Child], family_ids: list[int]) -> list[list[AnyRow]]:
         """The carers or children of each family, in one statement, past the loader's cache."""
-        rows = await self.reader.rows(PEOPLE_OF_FAMILIES[model], {"ids": family_ids})
+        rows = await self.reader.table_rows(PEOPLE_OF_FAMILIES[model], {"ids": family_ids})
         return _grouped(family_ids, rows, column(rows, "family_id"))
 
     async def _relationships(self, carer_ids: list[int]) -> list[list[AnyRow]]:
-        rows = await self.reader.rows(RELATIONSHIPS_OF_CARERS, {"ids": carer_ids})
+        rows = await self.reader.table_rows(RELATIONSHIPS_OF_CARERS, {"ids": carer_ids})
         return _grouped(carer_ids, rows, lambda r: r.carer_id)
 
     async def _open_cp_plans(self, child_ids: list[int]) -> list[PlanRecord | None]:
-        rows = await self.reader.rows(OPEN_CP_PLANS_OF_CHILDREN, {"ids": child_ids})
+        rows = await self.reader.table_rows(OPEN_CP_PLANS_OF_CHILDREN, {"ids": child_ids})
         return _by_key(child_ids, map(plan_record, rows), lambda p: p.child_id)
 
     async def _notes(self, keys: list[tuple[str, int, str]]) -> list[list[AnyRow]]:
@@ -254,7 +254,7 @@ class Loaders:
             "ids": sorted({subject_id for _, subject_id, _ in keys}),
             "kinds": sorted({kind for _, _, kind in keys}),
         }
-        rows = await self.reader.rows(NOTES_OF_SUBJECTS, params)
+        rows = await self.reader.table_rows(NOTES_OF_SUBJECTS, params)
         self.prime_settings(rows, "setting_id")
         return _grouped(keys, rows, lambda r: (r.subject_type, r.subject_id, r.kind))
 
@@ -285,7 +285,7 @@ class Loaders:
         return _grouped(keys, rows, lambda r: (r.AuditEvent.record_type, r.AuditEvent.record_id))
 
     async def _forms(self, family_ids: list[int]) -> list[list[AnyRow]]:
-        rows = await self.reader.rows(FORMS_OF_FAMILIES, {"ids": family_ids})
+        rows = await self.reader.table_rows(FORMS_OF_FAMILIES, {"ids": family_ids})
         return _grouped(family_ids, rows, lambda f: f.family_id)
 
     def _codes_of(self, subject_type: str) -> Callable[[list[tuple[int, str]]], Coroutine[Any, Any, list[list[str]]]]:
