@@ -129,6 +129,7 @@ class Step:
     complete: Complete | None = None  # anything else
     typename: str = ""  # TYPENAME: the answer
     parent_name: str = ""
+    info_head: tuple[Any, ...] = ()  # a GraphQLResolveInfo's fields before the path
 
 
 @dataclass(slots=True)
@@ -320,6 +321,7 @@ class Planner:
             raise Unsupported(f"unknown field {parent_type.name}.{name}")
         step = Step(key, RESOLVER, parent_type, field_def, details, [detail.node for detail in details])
         step.parent_name = parent_type.name
+        step.info_head = (name, step.nodes, field_def.type, parent_type)
         if name == "__typename":
             step.kind, step.typename = TYPENAME, parent_type.name
             return step
@@ -475,6 +477,7 @@ class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
     def run_plan(self, plan: Plan) -> Any:
         """graphql-core's execute_operation for a query, by the plan."""
         self._arguments: dict[int, dict[str, Any]] = {}
+        self._info_layout: tuple[type, tuple[Any, ...]] | None = None
         self._denials: Any = getattr(self.context_value, "denials", None)
         try:
             result = self.run_steps(plan.steps, self.root_value, None)
@@ -498,6 +501,17 @@ class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
             self.collected_errors.add(error, None)
             return self.finish(self.build_response(None))
         return self.finish(self.build_response(data))
+
+    def resolve_info(self, step: Step, path: Path) -> Any:
+        """build_resolve_info, for a field of a large list: its fields after the path are the
+        request's (the first one built tells them), so the others are made as the tuples they are."""
+        layout = self._info_layout
+        if layout is None:
+            info = self.build_resolve_info(step.field_def, step.nodes, step.parent_type, path)
+            if isinstance(info, tuple) and info[:5] == (*step.info_head, path):
+                self._info_layout = (info.__class__, info[5:])
+            return info
+        return new_tuple(layout[0], (*step.info_head, path, *layout[1]))
 
     def arguments_of(self, step: Step) -> dict[str, Any]:
         if step.arguments is not None:
@@ -550,7 +564,7 @@ class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
                             result = step.direct(source)
                         else:
                             field_path = new_tuple(Path, (path, key, step.parent_name))
-                            info = self.build_resolve_info(step.field_def, step.nodes, step.parent_type, field_path)
+                            info = self.resolve_info(step, field_path)
                             if step.direct_info is not None:
                                 result = step.direct_info(source, info)
                             elif arguments:
