@@ -23,12 +23,13 @@ from resolvers.ids import decode_key, encode_id
 from resolvers.inputs import AddressData, FamilyChanges, NewFamily, PersonData, ReferralData
 from resolvers.loaders import loaded, with_setting
 from resolvers.locking import bump_version
-from resolvers.records import FamilyRecord, family_record, maker_of, note_record
+from resolvers.records import FamilyRecord, PersonRecord, family_record, maker_of, note_record
 from resolvers.working_days import Deadline
 
 # A household's people in one registration; more is a mistake or an attack, never a family.
 MAX_CARERS, MAX_CHILDREN = 10, 20
 PERSON_TYPE = {"carers": "Carer", "children": "Child"}
+PEOPLE = {"carer": "carers", "child": "children"}  # a family's relations holding its people, by subject type
 
 
 @dataclass(slots=True)
@@ -63,17 +64,26 @@ NOTE_FIELDS = {"notes": ("HISTORY", Category.SECONDARY), "confidentialNotes": ("
 
 
 async def preload_notes(ctx: Context, records: list[FamilyRecord], relations: Collection[str]) -> None:
-    """Read a page's notes (those `relations` name) in one statement, for the families whose
-    guard shows them, so the fields resolve without an awaitable per family."""
-    wanted = [NOTE_FIELDS[name] for name in NOTE_FIELDS if name in relations]
-    keys = [(record, kind) for kind, category in wanted for record in records if allows(category, record)]
+    """Read the notes a page asks for (`relations`: notes, carers.notes, …) in one statement,
+    of the families and people whose guard shows them, so the fields resolve without an
+    awaitable per record."""
+    subjects: list[tuple[str, FamilyRecord | PersonRecord]] = [("family", record) for record in records]
+    for relation, subject_type in (("carers", "carer"), ("children", "child")):
+        subjects += [(subject_type, person) for record in records for person in getattr(record, relation) or ()]
+    keys = [
+        (subject_type, subject, kind)
+        for name, (kind, category) in NOTE_FIELDS.items()
+        for subject_type, subject in subjects
+        if (name if subject_type == "family" else f"{PEOPLE[subject_type]}.{name}") in relations
+        and allows(category, subject)
+    ]
     if not keys:
         return
-    read = await loaded([ctx.loaders.notes.load(("family", record.id, kind)) for record, kind in keys])
-    for (record, kind), rows in zip(keys, read, strict=True):
-        if record.notes is None:
-            record.notes = {}
-        record.notes[kind] = [note_record(row) for row in rows]
+    read = await loaded([ctx.loaders.notes.load((subject_type, s.id, kind)) for subject_type, s, kind in keys])
+    for (_, subject, kind), rows in zip(keys, read, strict=True):
+        if subject.notes is None:
+            subject.notes = {}
+        subject.notes[kind] = [note_record(row) for row in rows]
 
 
 async def get_family(ctx: Context, family_id: str, relations: Collection[str] = ()) -> FamilyRecord:

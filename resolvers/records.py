@@ -81,6 +81,7 @@ class PersonRecord:
     version: int = 1
     left_on: date | None = None
     left_reason: str | None = None
+    notes: "dict[str, list[NoteRecord]] | None" = None  # by kind, preloaded with a page (preload_notes)
 
 
 @dataclass(slots=True)

@@ -2,6 +2,7 @@
 
 from collections.abc import Awaitable
 from datetime import date
+from functools import partial
 
 import strawberry
 from strawberry.types import Info
@@ -23,7 +24,7 @@ from schema.enums import FormSource
 from schema.fields import INHERITED, Category, field, guarded, public, record
 from schema.form import Form, ReferralInput
 from schema.history import HistoryEntry, audit_history_read
-from schema.note import Note, notes_of
+from schema.note import Note, audited, known_notes
 from schema.person import Carer, CarerInput, Child, ChildInput
 from schema.setting import Setting
 
@@ -131,43 +132,24 @@ class Family:
     # the request's loader
     @guarded(Category.SECONDARY, graphql_type=list[Note] | None)
     def notes(self, root: FamilyRoot, info: Info[Context, None]) -> Known[list[NoteRecord]]:
-        return _family_notes(info, root, "HISTORY")
+        return known_notes(info, root, "family", "HISTORY")
 
     @guarded(Category.CONFIDENTIAL, graphql_type=list[Note] | None)
     def confidential_notes(self, root: FamilyRoot, info: Info[Context, None]) -> Known[list[NoteRecord]]:
-        notes = _family_notes(info, root, "CONFIDENTIAL")
-        if isinstance(notes, list):
-            _audit_confidential_read(info, root)
-            return notes
-        return _audited(info, root, notes)
+        audit = partial(
+            info.context.audit.read,
+            "confidential_notes.read",
+            "Family",
+            root.id,
+            family_id=root.id,
+            setting_id=root.access.setting,
+            category=Category.CONFIDENTIAL,
+        )
+        return audited(known_notes(info, root, "family", "CONFIDENTIAL"), audit)
 
     @guarded(Category.PRIMARY, graphql_type=AccessView)
     def access(self, root: FamilyRoot) -> Access:
         return root.access
-
-
-def _family_notes(info: Info[Context, None], root: FamilyRecord, kind: str) -> Known[list[NoteRecord]]:
-    preloaded = None if root.notes is None else root.notes.get(kind)
-    return preloaded if preloaded is not None else notes_of(info, "family", root.id, kind)
-
-
-async def _audited(
-    info: Info[Context, None], root: FamilyRecord, notes: Awaitable[list[NoteRecord]]
-) -> list[NoteRecord]:
-    read = await notes
-    _audit_confidential_read(info, root)
-    return read
-
-
-def _audit_confidential_read(info: Info[Context, None], root: FamilyRecord) -> None:
-    info.context.audit.read(
-        "confidential_notes.read",
-        "Family",
-        root.id,
-        family_id=root.id,
-        setting_id=root.access.setting,
-        category=Category.CONFIDENTIAL,
-    )
 
 
 async def _people(loader: Loader[int, list[AnyRow]], type_name: str, root: FamilyRecord) -> list[PersonRecord]:
