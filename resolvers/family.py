@@ -23,7 +23,7 @@ from resolvers.ids import decode_key, encode_id
 from resolvers.inputs import AddressData, FamilyChanges, NewFamily, PersonData, ReferralData
 from resolvers.loaders import loaded, with_setting
 from resolvers.locking import bump_version
-from resolvers.records import FamilyRecord, PersonRecord, family_record, maker_of, note_record
+from resolvers.records import FamilyRecord, PersonRecord, family_records, maker_of, note_record
 from resolvers.working_days import Deadline
 
 # A household's people in one registration; more is a mistake or an attack, never a family.
@@ -41,8 +41,7 @@ class FamilyPage:
 
 
 async def as_records(ctx: Context, rows: list[Any]) -> list[FamilyRecord]:
-    scopes = await ctx.loaders.family_access(ctx.require_principal().grants, rows)
-    return [family_record(row, access, affs) for row, (access, affs) in zip(rows, scopes, strict=True)]
+    return family_records(rows, await ctx.loaders.family_access(ctx.require_principal().grants, rows))
 
 
 async def preload(ctx: Context, records: list[FamilyRecord], relations: Collection[str]) -> None:

@@ -118,6 +118,30 @@ def family_record(row: Any, access: Access, affiliations: list[AffiliationRecord
     )
 
 
+FamilyMaker = Callable[[Any, Access, list[AffiliationRecord]], FamilyRecord]
+FAMILY_HEAD = ("id", "version", "registered_setting_id")
+FAMILY_ADDRESS = ("address_line1", "address_line2", "town", "postcode")
+FAMILY_TAIL = ("general_note", "consent_to_contact")
+
+
+@lru_cache(maxsize=16)
+def family_maker(columns: tuple[str, ...]) -> FamilyMaker:
+    """family_record for rows with these columns, reading them by position (as person_maker)."""
+    head, address, tail = (
+        itemgetter(*map(columns.index, names)) for names in (FAMILY_HEAD, FAMILY_ADDRESS, FAMILY_TAIL)
+    )
+    new: Callable[..., FamilyRecord] = FamilyRecord  # positionally, in the order of its fields
+    return lambda row, access, affiliations: new(
+        *head(row), AddressRecord(*address(row)), *tail(row), access, affiliations
+    )
+
+
+def family_records(rows: Sequence[Any], scopes: Sequence[tuple[Access, list[AffiliationRecord]]]) -> list[FamilyRecord]:
+    """family_record of each row (a page's Rows by position, anything else by attribute)."""
+    make = family_maker(rows[0]._fields) if rows and isinstance(rows[0], Row) else family_record
+    return [make(row, access, affiliations) for row, (access, affiliations) in zip(rows, scopes, strict=True)]
+
+
 def person_record(type_name: str, row: Any, access: Access) -> PersonRecord:
     """A carer's or a child's record from a row of its table (carers have no provisional name)."""
     return PersonRecord(

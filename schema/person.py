@@ -24,6 +24,7 @@ from schema.history import HistoryEntry, audit_history_read
 from schema.note import Note, audited, known_notes
 
 Person = strawberry.Parent[PersonRecord]
+GENDERS = {gender.value: gender for gender in Gender}  # a lookup, not Enum's __call__, for a page's people
 
 
 @strawberry.type
@@ -46,7 +47,7 @@ class PersonFields:
 
     @guarded(Category.PRIMARY)
     def gender(self, root: Person) -> Gender | None:
-        return Gender(root.gender)
+        return GENDERS.get(root.gender) or Gender(root.gender)
 
     @guarded(Category.SECONDARY, graphql_type=list[Note] | None)
     def notes(self, root: Person, info: Info[Context, None]) -> Known[list[NoteRecord]]:
