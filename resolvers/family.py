@@ -48,13 +48,12 @@ async def preload(ctx: Context, records: list[FamilyRecord], relations: Collecti
     """Read a page's carers and children (those of `relations`) in one statement each, so the
     fields resolve without an awaitable per family. The guard still decides every field."""
     ids = [record.id for record in records]
-    for relation, model, loader in (("carers", Carer, ctx.loaders.carers), ("children", Child, ctx.loaders.children)):
+    for relation, model in (("carers", Carer), ("children", Child)):
         if relation not in relations:
             continue
-        groups = await ctx.loaders.read_people(model, ids)
+        groups = await ctx.loaders.read_people(model, ids)  # kept for the loaders: a later `family(id)` reads no more
         make = maker_of(model.__name__, groups)
         for record, rows in zip(records, groups, strict=True):
-            loader.prime(record.id, rows)  # a later `family(id)` of the same request reads no more
             setattr(record, relation, [make(row, record.access) for row in rows])
 
 

@@ -138,6 +138,9 @@ class Loaders:
 
     def __init__(self, reader: Reader) -> None:
         self.reader = reader
+        # carers and children read past their loaders (a page's: resolvers.family.preload), by
+        # family: the loaders answer from them, so a later `family(id)` of the request reads no more
+        self.people_read: dict[type, dict[int, list[AnyRow]]] = {Carer: {}, Child: {}}
 
     # Each loader is made when a request first needs it: most requests need few of them.
     @cached_property
@@ -154,11 +157,11 @@ class Loaders:
 
     @cached_property
     def carers(self) -> Loader[int, list[AnyRow]]:
-        return _loader(partial(self.read_people, Carer))
+        return _loader(partial(self._people, Carer))
 
     @cached_property
     def children(self) -> Loader[int, list[AnyRow]]:
-        return _loader(partial(self.read_people, Child))
+        return _loader(partial(self._people, Child))
 
     @cached_property
     def relationships(self) -> Loader[int, list[AnyRow]]:
@@ -234,9 +237,20 @@ class Loaders:
         return _grouped(family_ids, map(affiliation_record, rows), lambda a: a.family_id)
 
     async def read_people(self, model: type[Carer] | type[Child], family_ids: list[int]) -> list[list[AnyRow]]:
-        """The carers or children of each family, in one statement, past the loader's cache."""
+        """The carers or children of each family, in one statement, past the loader's cache
+        (kept in `people_read` for it)."""
         rows = await self.reader.table_rows(PEOPLE_OF_FAMILIES[model], {"ids": family_ids})
-        return _grouped(family_ids, rows, column(rows, "family_id"))
+        groups = _grouped(family_ids, rows, column(rows, "family_id"))
+        self.people_read[model].update(zip(family_ids, groups, strict=True))
+        return groups
+
+    async def _people(self, model: type[Carer] | type[Child], family_ids: list[int]) -> list[list[AnyRow]]:
+        """The loader's batch: the people read already, else read now."""
+        known = self.people_read[model]
+        missing = [family_id for family_id in family_ids if family_id not in known]
+        if missing:
+            await self.read_people(model, missing)
+        return [known[family_id] for family_id in family_ids]
 
     async def _relationships(self, carer_ids: list[int]) -> list[list[AnyRow]]:
         rows = await self.reader.table_rows(RELATIONSHIPS_OF_CARERS, {"ids": carer_ids})
