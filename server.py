@@ -3,6 +3,7 @@
 import argparse
 import asyncio
 import contextlib
+import gc
 import logging
 import sys
 from collections.abc import AsyncIterator
@@ -185,6 +186,16 @@ class DatabaseSession:
                 logger.warning("closing a request's database session failed (%s)", type(exc).__name__)
 
 
+def settle_heap() -> None:
+    """What start-up made (modules, the schema, compiled statements) lives as long as the
+    process: moved out of the garbage collector's generations (gc.freeze), so the full
+    collections a large response's allocations set off traverse only what requests made. A page
+    of 1,000 families with half its confidential notes denied cost ~120 ms CPU, and ~270 ms every
+    other request, which a full collection of the whole heap ran in."""
+    gc.collect()
+    gc.freeze()
+
+
 def create_app(config: AppConfig, schema: EstartSchema | None = None) -> Starlette:
     """The service; `schema` lets bench/ substitute its authorization-off twin."""
     engine = make_engine(config.database_url, statement_timeout_ms=config.statement_timeout_ms, config=config)
@@ -217,6 +228,7 @@ def create_app(config: AppConfig, schema: EstartSchema | None = None) -> Starlet
 
     @contextlib.asynccontextmanager
     async def lifespan(_: Starlette) -> AsyncIterator[None]:
+        settle_heap()
         yield
         await engine.dispose()
 

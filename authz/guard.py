@@ -13,7 +13,7 @@ resolver returns a Payload naming the category and the caller's access, and the 
 decides after awaiting it, so a mutation returns only what the caller may read.
 """
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from enum import StrEnum
 from inspect import isawaitable
@@ -52,10 +52,16 @@ class Denials:
         self.entries.append((path, category))
 
 
+def readable(source: Any) -> Collection[Category]:
+    """The categories the caller reads on a record: its access (its memoized grants in the
+    family's scope, authz.grants.Access)."""
+    return source.access.read  # type: ignore[no-any-return]
+
+
 def allows(category: Category, source: Any) -> bool:
-    """The guard's decision on one field of one record: the record's access (its memoized
-    grants in the family's scope, authz.grants.Access) reads the field's category."""
-    return category in source.access.read
+    """The guard's decision on one field of one record: the record's access reads the field's
+    category."""
+    return category in readable(source)
 
 
 @dataclass(frozen=True, slots=True)

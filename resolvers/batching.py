@@ -1,9 +1,11 @@
 """What every per-request loader is made of: a DataLoader typed as its batch function, and the
 batch function's answer, rows put back in the order of the keys asked for."""
 
+from asyncio import Future
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Coroutine, Hashable, Iterable, Sequence
-from typing import Any, Protocol, TypeVar
+from operator import attrgetter, itemgetter
+from typing import Any, Protocol, TypeAlias, TypeVar
 
 from aiodataloader import DataLoader
 from sqlalchemy import Row
@@ -12,12 +14,15 @@ K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
 Key = TypeVar("Key", bound=Hashable, contravariant=True)
 AnyRow = Row[Any]
+# A value read already, or the loader's future of it: a resolver returning it makes no
+# awaitable (a coroutine and a task per row in a list) for what the request has in hand.
+Known: TypeAlias = V | Awaitable[V]
 
 
 class Loader(Protocol[Key, V]):
     """An aiodataloader DataLoader, as typed as its batch function (the package has no types)."""
 
-    def load(self, key: Key) -> Awaitable[V]: ...
+    def load(self, key: Key) -> "Future[V]": ...
     def load_many(self, keys: Iterable[Key]) -> Awaitable[list[V]]: ...
     def prime(self, key: Key, value: V) -> object: ...
 
@@ -39,3 +44,24 @@ def by_key(keys: Sequence[K], rows: Iterable[V], key_of: Callable[[V], K]) -> li
     """For each key, the row whose key it is, or None."""
     found = {key_of(row): row for row in rows}
     return [found.get(key) for key in keys]
+
+
+def column(rows: Sequence[AnyRow], name: str) -> Callable[[AnyRow], Any]:
+    """A reader of one column of rows of one statement, by position (a Row's attribute costs ~0.5 µs)."""
+    return itemgetter(rows[0]._fields.index(name)) if rows else attrgetter(name)
+
+
+def known(future: "Future[V]") -> Known[V]:
+    """The future's value when it has one, else the future, awaited by graphql-core."""
+    if future.done() and not future.cancelled() and future.exception() is None:
+        return future.result()
+    return future
+
+
+async def loaded(futures: "list[Future[V]]") -> list[V]:
+    """The values of a loader's futures: what DataLoader.load_many gathers (a callback and a
+    wake-up per future), awaiting only the ones not resolved yet, which one batch resolves."""
+    for future in futures:
+        if not future.done():
+            await future
+    return [future.result() for future in futures]

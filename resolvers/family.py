@@ -9,13 +9,14 @@ from sqlalchemy import func, select, update
 
 from authz.categories import Action, Category
 from authz.fields import category_of
-from authz.guard import Payload
+from authz.guard import Payload, allows
 from authz.scope import listed, load_for_write, require, require_anywhere
 from errors import BadUserInput, NotFound
 from models import Carer, CarerChild, Child, Family, Form
 from models.base import utcnow
 from resolvers import contactpoint
 from resolvers import validation as v
+from resolvers.batching import loaded
 from resolvers.context import Context
 from resolvers.form import form_payload, log_change_entered, mark_entered, outstanding_form
 from resolvers.history import FAMILY_FIELDS, PERSON_FIELDS, record_changes, written_categories
@@ -23,12 +24,13 @@ from resolvers.ids import decode_key, encode_id
 from resolvers.inputs import AddressData, FamilyChanges, NewFamily, PersonData, ReferralData
 from resolvers.loaders import with_setting
 from resolvers.locking import bump_version
-from resolvers.records import FamilyRecord, family_record, person_record
+from resolvers.records import FamilyRecord, PersonRecord, family_records, maker_of, note_record
 from resolvers.working_days import Deadline
 
 # A household's people in one registration; more is a mistake or an attack, never a family.
 MAX_CARERS, MAX_CHILDREN = 10, 20
 PERSON_TYPE = {"carers": "Carer", "children": "Child"}
+PEOPLE = {"carer": "carers", "child": "children"}  # a family's relations holding its people, by subject type
 
 
 @dataclass(slots=True)
@@ -40,20 +42,47 @@ class FamilyPage:
 
 
 async def as_records(ctx: Context, rows: list[Any]) -> list[FamilyRecord]:
-    scopes = await ctx.loaders.family_access(ctx.require_principal().grants, rows)
-    return [family_record(row, access, affs) for row, (access, affs) in zip(rows, scopes, strict=True)]
+    return family_records(rows, await ctx.loaders.family_access(ctx.require_principal().grants, rows))
 
 
 async def preload(ctx: Context, records: list[FamilyRecord], relations: Collection[str]) -> None:
     """Read a page's carers and children (those of `relations`) in one statement each, so the
     fields resolve without an awaitable per family. The guard still decides every field."""
     ids = [record.id for record in records]
-    for relation, model, loader in (("carers", Carer, ctx.loaders.carers), ("children", Child, ctx.loaders.children)):
+    for relation, model in (("carers", Carer), ("children", Child)):
         if relation not in relations:
             continue
-        for record, rows in zip(records, await ctx.loaders.read_people(model, ids), strict=True):
-            loader.prime(record.id, rows)  # a later `family(id)` of the same request reads no more
-            setattr(record, relation, [person_record(model.__name__, row, record.access) for row in rows])
+        groups = await ctx.loaders.read_people(model, ids)  # kept for the loaders: a later `family(id)` reads no more
+        make = maker_of(model.__name__, groups)
+        for record, rows in zip(records, groups, strict=True):
+            setattr(record, relation, [make(row, record.access) for row in rows])
+
+
+# The notes a page of families may ask for: field -> (kind, the category the field is guarded by)
+NOTE_FIELDS = {"notes": ("HISTORY", Category.SECONDARY), "confidentialNotes": ("CONFIDENTIAL", Category.CONFIDENTIAL)}
+
+
+async def preload_notes(ctx: Context, records: list[FamilyRecord], relations: Collection[str]) -> None:
+    """Read the notes a page asks for (`relations`: notes, carers.notes, …) in one statement,
+    of the families and people whose guard shows them, so the fields resolve without an
+    awaitable per record."""
+    subjects: list[tuple[str, FamilyRecord | PersonRecord]] = [("family", record) for record in records]
+    for relation, subject_type in (("carers", "carer"), ("children", "child")):
+        subjects += [(subject_type, person) for record in records for person in getattr(record, relation) or ()]
+    keys = [
+        (subject_type, subject, kind)
+        for name, (kind, category) in NOTE_FIELDS.items()
+        for subject_type, subject in subjects
+        if (name if subject_type == "family" else f"{PEOPLE[subject_type]}.{name}") in relations
+        and allows(category, subject)
+    ]
+    if not keys:
+        return
+    read = await loaded([ctx.loaders.notes.load((subject_type, s.id, kind)) for subject_type, s, kind in keys])
+    for (_, subject, kind), rows in zip(keys, read, strict=True):
+        if subject.notes is None:
+            subject.notes = {}
+        subject.notes[kind] = [note_record(row) for row in rows]
 
 
 async def get_family(ctx: Context, family_id: str, relations: Collection[str] = ()) -> FamilyRecord:
@@ -99,6 +128,7 @@ async def list_families(
         ctx.loaders.prime_settings(families, "registered_setting_id")
     nodes = await as_records(ctx, families[:first])
     await preload(ctx, nodes, relations)
+    await preload_notes(ctx, nodes, relations)
     return FamilyPage(
         nodes=nodes,
         has_next_page=len(families) > first,

@@ -5,10 +5,12 @@ import base64
 import binascii
 
 MAX_KEY = 2**31 - 1  # keys are 32-bit INTEGER columns; a larger one names nothing
+URL_SAFE = bytes.maketrans(b"+/", b"-_")
 
 
 def encode_id(type_name: str, key: int) -> str:
-    return base64.urlsafe_b64encode(f"{type_name}:{key}".encode()).decode().rstrip("=")
+    # base64.urlsafe_b64encode, without its two Python calls: a page of 1,000 families has ~6,000 ids
+    return binascii.b2a_base64(f"{type_name}:{key}".encode(), newline=False).translate(URL_SAFE).rstrip(b"=").decode()
 
 
 def decode_id(value: str, *type_names: str) -> tuple[str, int] | None:

@@ -25,7 +25,7 @@ from models import (
 from models.audit import READ_SUFFIX
 from models.keys import in_keys
 from resolvers.activity_loaders import ActivityLoaders
-from resolvers.batching import AnyRow, Loader, by_key, grouped, loader
+from resolvers.batching import AnyRow, Known, Loader, by_key, column, grouped, known, loaded, loader
 from resolvers.reader import Reader
 from resolvers.records import AffiliationRecord, PlanRecord, SettingRecord, affiliation_record, plan_record
 
@@ -81,6 +81,9 @@ class Loaders:
 
     def __init__(self, reader: Reader) -> None:
         self.reader = reader
+        # carers and children read past their loaders (a page's: resolvers.family.preload), by
+        # family: the loaders answer from them, so a later `family(id)` of the request reads no more
+        self.people_read: dict[type, dict[int, list[AnyRow]]] = {Carer: {}, Child: {}}
 
     # Each loader is made when a request first needs it: most requests need few of them.
     @cached_property
@@ -97,11 +100,11 @@ class Loaders:
 
     @cached_property
     def carers(self) -> Loader[int, list[AnyRow]]:
-        return loader(partial(self.read_people, Carer))
+        return loader(partial(self._people, Carer))
 
     @cached_property
     def children(self) -> Loader[int, list[AnyRow]]:
-        return loader(partial(self.read_people, Child))
+        return loader(partial(self._people, Child))
 
     @cached_property
     def relationships(self) -> Loader[int, list[AnyRow]]:
@@ -135,6 +138,11 @@ class Loaders:
     def activities(self) -> ActivityLoaders:
         return ActivityLoaders(self.reader)
 
+    def setting_of(self, setting_id: int) -> Known[SettingRecord | None]:
+        """The setting, at once when this request read it already (the rows naming it prime
+        it: families, affiliations, notes), else the loader's future of it."""
+        return known(self.setting.load(setting_id))
+
     def prime_settings(self, rows: Iterable[AnyRow], attribute: str) -> None:
         """Seed the setting loader from rows read `with_setting` on their `attribute`."""
         seen: set[int] = set()
@@ -151,7 +159,7 @@ class Loaders:
     ) -> list[tuple[Access, list[AffiliationRecord]]]:
         """The caller's access to each family (rows with `id` and `registered_setting_id`) and
         the affiliations, revoked ones too, its scope was read from: one statement for all."""
-        affiliations = await self.affiliations.load_many([family.id for family in families])
+        affiliations = await loaded([self.affiliations.load(family.id) for family in families])
         return [
             (access_of(grants, family.registered_setting_id, affs), affs)
             for family, affs in zip(families, affiliations, strict=True)
@@ -172,9 +180,20 @@ class Loaders:
         return grouped(family_ids, map(affiliation_record, rows), lambda a: a.family_id)
 
     async def read_people(self, model: type[Carer] | type[Child], family_ids: list[int]) -> list[list[AnyRow]]:
-        """The carers or children of each family, in one statement, past the loader's cache."""
+        """The carers or children of each family, in one statement, past the loader's cache
+        (kept in `people_read` for it)."""
         rows = await self.reader.rows(PEOPLE_OF_FAMILIES[model], {"ids": family_ids})
-        return grouped(family_ids, rows, lambda p: p.family_id)
+        groups = grouped(family_ids, rows, column(rows, "family_id"))
+        self.people_read[model].update(zip(family_ids, groups, strict=True))
+        return groups
+
+    async def _people(self, model: type[Carer] | type[Child], family_ids: list[int]) -> list[list[AnyRow]]:
+        """The loader's batch: the people read already, else read now."""
+        known = self.people_read[model]
+        missing = [family_id for family_id in family_ids if family_id not in known]
+        if missing:
+            await self.read_people(model, missing)
+        return [known[family_id] for family_id in family_ids]
 
     async def _relationships(self, carer_ids: list[int]) -> list[list[AnyRow]]:
         rows = await self.reader.rows(RELATIONSHIPS_OF_CARERS, {"ids": carer_ids})

@@ -3,6 +3,7 @@ from datetime import date, datetime
 import strawberry
 from strawberry.types import Info
 
+from resolvers.batching import Known
 from resolvers.context import Context
 from resolvers.ids import encode_id
 from resolvers.records import AffiliationRecord, SettingRecord
@@ -21,10 +22,10 @@ class Affiliation:
         return strawberry.ID(encode_id("Affiliation", root.id))
 
     @guarded(INHERITED, graphql_type=Setting)
-    async def setting(
+    def setting(
         self, root: strawberry.Parent[AffiliationRecord], info: Info[Context, None]
-    ) -> SettingRecord | None:
-        return await info.context.loaders.setting.load(root.setting_id)
+    ) -> Known[SettingRecord | None]:
+        return info.context.loaders.setting_of(root.setting_id)
 
 
 @strawberry.input

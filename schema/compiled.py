@@ -11,8 +11,9 @@ the field, how to read it and how to complete its type. Running it:
 - reads an attribute directly (Strawberry's basic fields, the guard's attribute fields),
   calls a resolver that needs no `info` directly, and builds a GraphQLResolveInfo only for
   the resolvers that take one;
-- applies the guard's decision inline (authz.guard.allows on the record's memoized access,
-  the decision the installed guard takes) and records a denial at the field's path;
+- applies the guard's decision inline (authz.guard.allows: the field's category among those
+  authz.guard.readable gives for the record, read once per object) and records a denial at
+  the field's path;
 - completes leaves with a check of the value's class before graphql-core's coercion;
 - keeps graphql-core's order of evaluation: fields in document order, awaitables gathered
   per object and per list as graphql-core gathers them, errors located and propagated to the
@@ -32,11 +33,16 @@ import os
 from collections import Counter, OrderedDict
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
+from datetime import date, datetime
+from enum import Enum, EnumMeta
+from inspect import Parameter, signature
+from types import GeneratorType
 from typing import Any
 
 from graphql import (
     FieldNode,
     GraphQLBoolean,
+    GraphQLEnumType,
     GraphQLError,
     GraphQLField,
     GraphQLID,
@@ -62,7 +68,7 @@ from graphql.pyutils import Path, gather_with_cancel, inspect
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types.field import StrawberryField
 
-from authz.guard import allows, field_guard
+from authz.guard import field_guard, readable
 
 EXECUTION = "ESTART_EXECUTION"  # compiled (the default) | standard
 DEFINITION = "strawberry-definition"
@@ -81,6 +87,25 @@ Coerce = Callable[[Any], Any]
 
 ATTRIBUTE, RESOLVER, TYPENAME = 1, 2, 3
 
+# graphql-core's Path is a NamedTuple, whose __new__ is a Python function: a large list makes
+# tens of thousands of them, so they are made as the tuples they are.
+new_tuple = tuple.__new__
+# Values of these classes are never awaitable: checked before graphql-core's is_awaitable, and
+# learned (`_awaitable`): a class whose instances hold no attributes of their own and that has
+# no __await__ (slotted records), or an enum.
+PLAIN: frozenset[type] = frozenset({str, int, float, bool, list, dict, type(None), date, datetime})
+never_awaitable: set[type] = set(PLAIN)
+
+
+def _awaitable(is_awaitable: Callable[[Any], bool], value: Any) -> bool:
+    if is_awaitable(value):
+        return True
+    cls = value.__class__
+    if not hasattr(cls, "__await__") and not issubclass(cls, GeneratorType):
+        if cls.__dictoffset__ == 0 or issubclass(cls, Enum):
+            never_awaitable.add(cls)
+    return False
+
 
 @dataclass(slots=True, eq=False)
 class Step:
@@ -96,12 +121,15 @@ class Step:
     attribute: str = ""  # ATTRIBUTE: the attribute to read
     resolve: Any = None  # RESOLVER: the resolver (the guarded one's own, behind its guard)
     direct: Callable[[Any], Any] | None = None  # RESOLVER: called with the source alone
+    self_root: Callable[[Any, Any], Any] | None = None  # RESOLVER: called as (self, root), both the source
     direct_info: Callable[[Any, Any], Any] | None = None  # RESOLVER: with the source and graphql-core's info
     arguments: dict[str, Any] | None = None  # literal arguments, coerced once; None: per request
     has_arguments: bool = False
     coerce: Coerce | None = None  # a leaf: its completion, which needs no path
     complete: Complete | None = None  # anything else
     typename: str = ""  # TYPENAME: the answer
+    parent_name: str = ""
+    info_head: tuple[Any, ...] = ()  # a GraphQLResolveInfo's fields before the path
 
 
 @dataclass(slots=True)
@@ -202,10 +230,15 @@ def _leaf(leaf_type: GraphQLLeafType, not_null: str | None) -> Coerce:
     coerce_output = leaf_type.coerce_output_value
     exact = FAST_LEAVES.get(id(leaf_type))
     is_int = leaf_type is GraphQLInt
+    members = _enum_names(leaf_type)
 
     def coerce(result: Any) -> Any:
         if result.__class__ is exact or (is_int and result.__class__ is int and INT_MIN <= result <= INT_MAX):
             return result
+        if members and result.__class__ is members[0]:
+            name = members[1].get(result)
+            if name is not None:
+                return name
         if isinstance(result, Exception):
             raise result
         if result is None or result is Undefined:
@@ -221,6 +254,22 @@ def _leaf(leaf_type: GraphQLLeafType, not_null: str | None) -> Coerce:
         return coerced
 
     return coerce
+
+
+def _enum_names(leaf_type: GraphQLLeafType) -> tuple[type, dict[Any, str]] | None:
+    """For a Strawberry enum, the names its coerce_output_value gives the members of the Python
+    enum it wraps (the first GraphQL value with the member's value)."""
+    wrapped = getattr(leaf_type, "wrapped_cls", None)
+    if not isinstance(leaf_type, GraphQLEnumType) or not isinstance(wrapped, EnumMeta):
+        return None
+    names: dict[Any, str] = {}
+    member: Any
+    for member in wrapped:
+        for name, value in leaf_type.values.items():
+            if member.value == value.value:
+                names[member] = name
+                break
+    return wrapped, names
 
 
 class Planner:
@@ -271,6 +320,8 @@ class Planner:
         if field_def is None:
             raise Unsupported(f"unknown field {parent_type.name}.{name}")
         step = Step(key, RESOLVER, parent_type, field_def, details, [detail.node for detail in details])
+        step.parent_name = parent_type.name
+        step.info_head = (name, step.nodes, field_def.type, parent_type)
         if name == "__typename":
             step.kind, step.typename = TYPENAME, parent_type.name
             return step
@@ -342,6 +393,12 @@ class Planner:
         names = tuple(dict.fromkeys(p.name for p in (resolver.parent_parameter, resolver.root_parameter) if p))
         lead = 1 if resolver.self_parameter is not None else 0
         info_parameter = resolver.info_parameter
+        parameters = list(signature(function).parameters.values())
+        positional = (Parameter.POSITIONAL_ONLY, Parameter.POSITIONAL_OR_KEYWORD)
+        if info_parameter is None and len(parameters) == lead + len(names) == 2 and lead:
+            if all(p.kind in positional for p in parameters) and parameters[1].name == names[0]:
+                step.self_root = function
+                return
         if info_parameter is None:
             if lead and len(names) == 1:
                 name = names[0]
@@ -420,6 +477,7 @@ class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
     def run_plan(self, plan: Plan) -> Any:
         """graphql-core's execute_operation for a query, by the plan."""
         self._arguments: dict[int, dict[str, Any]] = {}
+        self._info_layout: tuple[type, tuple[Any, ...]] | None = None
         self._denials: Any = getattr(self.context_value, "denials", None)
         try:
             result = self.run_steps(plan.steps, self.root_value, None)
@@ -444,6 +502,17 @@ class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
             return self.finish(self.build_response(None))
         return self.finish(self.build_response(data))
 
+    def resolve_info(self, step: Step, path: Path) -> Any:
+        """build_resolve_info, for a field of a large list: its fields after the path are the
+        request's (the first one built tells them), so the others are made as the tuples they are."""
+        layout = self._info_layout
+        if layout is None:
+            info = self.build_resolve_info(step.field_def, step.nodes, step.parent_type, path)
+            if isinstance(info, tuple) and info[:5] == (*step.info_head, path):
+                self._info_layout = (info.__class__, info[5:])
+            return info
+        return new_tuple(layout[0], (*step.info_head, path, *layout[1]))
+
     def arguments_of(self, step: Step) -> dict[str, Any]:
         if step.arguments is not None:
             return step.arguments
@@ -460,6 +529,7 @@ class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
         results: dict[str, Any] = {}
         is_awaitable = self.is_awaitable
         waiting: list[str] = []
+        reads: Any = None  # readable(source), once the first guarded field asks
         try:
             for step in steps:
                 key = step.key
@@ -468,33 +538,42 @@ class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
                 try:
                     if kind == ATTRIBUTE:
                         category = step.category
-                        if category is None or allows(category, source):
+                        if category is not None and reads is None:
+                            reads = readable(source)
+                        if category is None or category in reads:
                             result = getattr(source, step.attribute)
                         else:
-                            field_path = Path(path, key, step.parent_type.name)
+                            field_path = new_tuple(Path, (path, key, step.parent_name))
                             self._denials.deny_at(field_path.as_list(), category)
                             result = None
                     elif kind == TYPENAME:
                         results[key] = step.typename
                         continue
                     else:
-                        field_path = Path(path, key, step.parent_type.name)
                         arguments = self.arguments_of(step) if step.has_arguments else None
                         category = step.category
-                        if category is not None and not allows(category, source):
+                        if category is not None and reads is None:
+                            reads = readable(source)
+                        if category is not None and category not in reads:
+                            field_path = new_tuple(Path, (path, key, step.parent_name))
                             self._denials.deny_at(field_path.as_list(), category)
                             result = None
+                        elif step.self_root is not None:
+                            result = step.self_root(source, source)
                         elif step.direct is not None:
                             result = step.direct(source)
-                        elif step.direct_info is not None:
-                            info = self.build_resolve_info(step.field_def, step.nodes, step.parent_type, field_path)
-                            result = step.direct_info(source, info)
                         else:
-                            info = self.build_resolve_info(step.field_def, step.nodes, step.parent_type, field_path)
-                            result = (
-                                step.resolve(source, info, **arguments) if arguments else step.resolve(source, info)
-                            )
-                        if is_awaitable(result):
+                            field_path = new_tuple(Path, (path, key, step.parent_name))
+                            info = self.resolve_info(step, field_path)
+                            if step.direct_info is not None:
+                                result = step.direct_info(source, info)
+                            elif arguments:
+                                result = step.resolve(source, info, **arguments)
+                            else:
+                                result = step.resolve(source, info)
+                        if result.__class__ not in never_awaitable and _awaitable(is_awaitable, result):
+                            if field_path is None:
+                                field_path = new_tuple(Path, (path, key, step.parent_name))
                             results[key] = self.complete_awaitable(step, field_path, result)
                             waiting.append(key)
                             continue
@@ -503,17 +582,17 @@ class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
                         results[key] = coerce(result)
                         continue
                     if field_path is None:
-                        field_path = Path(path, key, step.parent_type.name)
+                        field_path = new_tuple(Path, (path, key, step.parent_name))
                     assert step.complete is not None
                     completed = step.complete(self, field_path, result)
-                    if is_awaitable(completed):
+                    if completed.__class__ not in never_awaitable and _awaitable(is_awaitable, completed):
                         results[key] = self.await_completed(step, field_path, completed)
                         waiting.append(key)
                     else:
                         results[key] = completed
                 except Exception as raw_error:
                     if field_path is None:
-                        field_path = Path(path, key, step.parent_type.name)
+                        field_path = new_tuple(Path, (path, key, step.parent_name))
                     self.handle_field_error(raw_error, step.field_def.type, step.details, field_path)
                     results[key] = None
         except Exception:
@@ -580,14 +659,14 @@ class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
         waiting: list[int] = []
         try:
             for index, value in enumerate(result):
-                item_path = Path(path, index, None)
-                if is_awaitable(value):
+                item_path = new_tuple(Path, (path, index, None))
+                if value.__class__ not in never_awaitable and _awaitable(is_awaitable, value):
                     append(self.complete_awaitable_item(step, item_type, item, item_path, value))
                     waiting.append(index)
                     continue
                 try:
                     completed = item(self, item_path, value)
-                    if is_awaitable(completed):
+                    if completed.__class__ not in never_awaitable and _awaitable(is_awaitable, completed):
                         append(self.await_completed_item(step, item_type, item_path, completed))
                         waiting.append(index)
                     else:

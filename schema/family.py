@@ -2,6 +2,7 @@
 
 from collections.abc import Awaitable
 from datetime import date
+from functools import partial
 
 import strawberry
 from strawberry.types import Info
@@ -9,20 +10,20 @@ from strawberry.types import Info
 from authz.grants import Access
 from resolvers import activity as activities
 from resolvers.activity import ContactRecord
-from resolvers.batching import AnyRow, Loader
+from resolvers.batching import AnyRow, Known, Loader
 from resolvers.context import Context
 from resolvers.form import FormRecord, family_forms
 from resolvers.history import HistoryEntryRecord, history_entries, visible
 from resolvers.ids import encode_id
 from resolvers.inputs import AddressData, FamilyChanges, NewFamily
-from resolvers.records import AffiliationRecord, FamilyRecord, NoteRecord, PersonRecord, SettingRecord, person_record
+from resolvers.records import AffiliationRecord, FamilyRecord, NoteRecord, PersonRecord, SettingRecord, person_records
 from schema.activity import Contact
 from schema.affiliation import Affiliation
 from schema.enums import FormSource
 from schema.fields import INHERITED, Category, field, guarded, public, record
 from schema.form import Form, ReferralInput
 from schema.history import HistoryEntry, audit_history_read
-from schema.note import Note, notes_of
+from schema.note import Note, audited, known_notes
 from schema.page import PageInfo, page_info_of
 from schema.person import Carer, CarerInput, Child, ChildInput
 from schema.setting import Setting
@@ -64,8 +65,8 @@ class Family:
         return strawberry.ID(encode_id("Family", root.id))
 
     @guarded(Category.PRIMARY, graphql_type=Setting)
-    async def registered_setting(self, root: FamilyRoot, info: Info[Context, None]) -> SettingRecord | None:
-        return await info.context.loaders.setting.load(root.registered_setting_id)
+    def registered_setting(self, root: FamilyRoot, info: Info[Context, None]) -> Known[SettingRecord | None]:
+        return info.context.loaders.setting_of(root.registered_setting_id)
 
     # carers and children: the list preloaded with a page (resolvers.family.preload), so no
     # awaitable is made per family; else a coroutine reading through the request's loader,
@@ -127,14 +128,16 @@ class Family:
         entries = visible(history_entries(await info.context.loaders.history.load(("Family", root.id))), root.access)
         return audit_history_read(info, "Family", root, entries)
 
+    # notes: read with a page (resolvers.family.preload_notes), else a coroutine reading through
+    # the request's loader
     @guarded(Category.SECONDARY, graphql_type=list[Note] | None)
-    async def notes(self, root: FamilyRoot, info: Info[Context, None]) -> list[NoteRecord]:
-        return await notes_of(info, "family", root.id, "HISTORY")
+    def notes(self, root: FamilyRoot, info: Info[Context, None]) -> Known[list[NoteRecord]]:
+        return known_notes(info, root, "family", "HISTORY")
 
     @guarded(Category.CONFIDENTIAL, graphql_type=list[Note] | None)
-    async def confidential_notes(self, root: FamilyRoot, info: Info[Context, None]) -> list[NoteRecord]:
-        notes = await notes_of(info, "family", root.id, "CONFIDENTIAL")
-        info.context.audit.read(
+    def confidential_notes(self, root: FamilyRoot, info: Info[Context, None]) -> Known[list[NoteRecord]]:
+        audit = partial(
+            info.context.audit.read,
             "confidential_notes.read",
             "Family",
             root.id,
@@ -142,7 +145,7 @@ class Family:
             setting_id=root.access.setting,
             category=Category.CONFIDENTIAL,
         )
-        return notes
+        return audited(known_notes(info, root, "family", "CONFIDENTIAL"), audit)
 
     @guarded(Category.PRIMARY, graphql_type=AccessView)
     def access(self, root: FamilyRoot) -> Access:
@@ -150,7 +153,7 @@ class Family:
 
 
 async def _people(loader: Loader[int, list[AnyRow]], type_name: str, root: FamilyRecord) -> list[PersonRecord]:
-    return [person_record(type_name, row, root.access) for row in await loader.load(root.id)]
+    return person_records(type_name, await loader.load(root.id), root.access)
 
 
 @public  # its nodes are records, guarded field by field

@@ -2,6 +2,7 @@
 
 from dataclasses import dataclass
 from datetime import date
+from functools import partial
 from typing import Annotated
 
 import strawberry
@@ -9,19 +10,21 @@ from strawberry.types import Info
 
 from resolvers import activity as activities
 from resolvers.activity import AttendanceRecord
+from resolvers.batching import Known
 from resolvers.context import Context
 from resolvers.history import HistoryEntryRecord, history_entries, visible
 from resolvers.ids import encode_id
 from resolvers.inputs import PersonChanges, PersonData, RelationshipData
-from resolvers.records import NoteRecord, PersonRecord, PlanRecord, person_record
+from resolvers.records import NoteRecord, PersonRecord, PlanRecord, person_records
 from schema.activity import Attendance
 from schema.cp_plan import ChildProtectionPlan
 from schema.enums import Gender, Relationship
 from schema.fields import INHERITED, Category, field, guarded, record
 from schema.history import HistoryEntry, audit_history_read
-from schema.note import Note, notes_of
+from schema.note import Note, audited, known_notes
 
 Person = strawberry.Parent[PersonRecord]
+GENDERS = {gender.value: gender for gender in Gender}  # a lookup, not Enum's __call__, for a page's people
 
 
 @strawberry.type
@@ -44,11 +47,11 @@ class PersonFields:
 
     @guarded(Category.PRIMARY)
     def gender(self, root: Person) -> Gender | None:
-        return Gender(root.gender)
+        return GENDERS.get(root.gender) or Gender(root.gender)
 
     @guarded(Category.SECONDARY, graphql_type=list[Note] | None)
-    async def notes(self, root: Person, info: Info[Context, None]) -> list[NoteRecord]:
-        return await notes_of(info, root.type_name.lower(), root.id, "HISTORY")
+    def notes(self, root: Person, info: Info[Context, None]) -> Known[list[NoteRecord]]:
+        return known_notes(info, root, root.type_name.lower(), "HISTORY")
 
     @guarded(Category.SECONDARY)
     async def warnings(self, root: Person, info: Info[Context, None]) -> list[str] | None:
@@ -86,9 +89,9 @@ class PersonFields:
         return audit_history_read(info, root.type_name, root, visible(history_entries(rows), root.access))
 
     @guarded(Category.CONFIDENTIAL, graphql_type=list[Note] | None)
-    async def confidential_notes(self, root: Person, info: Info[Context, None]) -> list[NoteRecord]:
-        notes = await notes_of(info, root.type_name.lower(), root.id, "CONFIDENTIAL")
-        info.context.audit.read(
+    def confidential_notes(self, root: Person, info: Info[Context, None]) -> Known[list[NoteRecord]]:
+        audit = partial(
+            info.context.audit.read,
             "confidential_notes.read",
             root.type_name,
             root.id,
@@ -96,7 +99,7 @@ class PersonFields:
             setting_id=root.access.setting,
             category=Category.CONFIDENTIAL,
         )
-        return notes
+        return audited(known_notes(info, root, root.type_name.lower(), "CONFIDENTIAL"), audit)
 
 
 @record
@@ -148,7 +151,8 @@ class Carer(PersonFields):
     @guarded(Category.PRIMARY, graphql_type=list[CarerRelationship])
     async def relationships(self, root: Person, info: Info[Context, None]) -> list[RelationshipRecord]:
         rows = await info.context.loaders.relationships.load(root.id)
-        return [RelationshipRecord(person_record("Child", row, root.access), row.relationship) for row in rows]
+        children = person_records("Child", rows, root.access)
+        return [RelationshipRecord(child, row.relationship) for child, row in zip(children, rows, strict=True)]
 
 
 @strawberry.input

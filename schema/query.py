@@ -39,7 +39,7 @@ from schema.contactpoint import ContactPointPage
 from schema.family import Family, FamilyConnection
 from schema.fields import resolved
 from schema.form import Timeliness
-from schema.lookahead import requested, requested_under
+from schema.lookahead import requested, requested_below
 from schema.lookup import LookupValue
 from schema.person import Carer, Child
 from schema.report import Report, ReportInput
@@ -80,7 +80,7 @@ class Query:
         after: str | None = None,
     ) -> FamilyPage:
         first = 50 if first is None else first
-        relations = requested_under(info, "nodes")
+        relations = requested_below(info, "nodes", family.PEOPLE.values())
         return await family.list_families(info.context, setting_id, first, after, relations)
 
     @resolved(

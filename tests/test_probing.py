@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from resolvers.ids import decode_id, encode_id
 from tests.assertions import codes
 from tests.conftest import REGISTER, Api, World
 
@@ -107,6 +108,14 @@ async def test_an_id_has_one_spelling(api: Api, world: World) -> None:
     assert (await api.ok(query, {"id": own}, world.tokens["MANAGER"]))["family"]["id"] == own
     body = await api.post(query, {"id": padded}, world.tokens["MANAGER"])
     assert body["data"] == {"family": None} and codes(body) == ["NOT_FOUND"]
+
+
+@pytest.mark.parametrize("key", [0, 1, 7, 99, 12345, 2**31 - 1])
+@pytest.mark.parametrize("type_name", ["Family", "Carer", "Child", "Note", "Cursor"])
+def test_an_id_is_base64url_of_type_and_key_unpadded(type_name: str, key: int) -> None:
+    encoded = encode_id(type_name, key)
+    assert encoded == base64.urlsafe_b64encode(f"{type_name}:{key}".encode()).decode().rstrip("=")
+    assert decode_id(encoded, type_name) == (type_name, key)
 
 
 async def test_a_registration_holds_a_household_not_a_crowd(api: Api, world: World) -> None:
