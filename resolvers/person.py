@@ -27,9 +27,11 @@ REQUIRED = {"first_name": "firstName", "last_name": "lastName", "gender": "gende
 
 
 async def _get(ctx: Context, type_name: str, key: int) -> Carer | Child | None:
+    # Through the Reader: `carer(id)` and `child(id)` in one query resolve concurrently, and the
+    # request's session allows one operation at a time (InvalidRequestError, seen on PostgreSQL).
     if type_name == "Carer":
-        return await ctx.session.get(Carer, key)
-    return await ctx.session.get(Child, key)
+        return await ctx.reader.get(Carer, key)
+    return await ctx.reader.get(Child, key)
 
 
 async def person_for_write(
@@ -51,7 +53,7 @@ async def get_person(ctx: Context, person_id: str, type_name: str) -> PersonReco
     row = None if key is None else await _get(ctx, type_name, key)
     if row is None:
         raise NotFound()
-    family = await ctx.session.get(Family, row.family_id)
+    family = await ctx.reader.get(Family, row.family_id)
     assert family is not None
     access = (await as_records(ctx, [family]))[0].access
     return person_record(type_name, row, access)

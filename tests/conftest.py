@@ -119,6 +119,11 @@ _reported = 0
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
         "markers",
+        "own_sqlite: the test runs on SQLite files of its own whatever ESTART_TEST_DATABASE_URL names, so a "
+        "PostgreSQL run repeats its SQLite run exactly: CI runs it once, with the SQLite suite (.ci/run)",
+    )
+    config.addinivalue_line(
+        "markers",
         "concurrent_writes: the test's queries race other connections' writes, so a second run of a query "
         "may read other rows: the oracle runs them compiled alone (tests/oracle.py)",
     )

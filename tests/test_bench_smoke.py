@@ -10,9 +10,12 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
 RATIO = r"(\d+\.\d\d)"
+pytestmark = pytest.mark.own_sqlite
 
 
 def files_under(folder: Path) -> dict[Path, int]:

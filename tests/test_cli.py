@@ -11,6 +11,7 @@ import pytest
 
 from demo.seed import DEMO_PASSWORD, USERS
 
+pytestmark = pytest.mark.own_sqlite
 ESTART = Path(sys.executable).parent / "estart"
 
 
@@ -151,17 +152,6 @@ def test_a_wrong_database_url_is_one_plain_line(tmp_path: Path, kind: str) -> No
     result = estart(tmp_path / "unused.db", "migrate", env={"ESTART_DATABASE_URL": url})
     assert expected in one_plain_line(result)
     assert "s3cret" not in result.stderr + result.stdout
-
-
-def test_a_database_that_does_not_exist_on_the_server_is_named(tmp_path: Path) -> None:
-    server = os.environ.get("ESTART_TEST_DATABASE_URL", "")
-    if not server.startswith("postgresql"):
-        pytest.skip("needs ESTART_TEST_DATABASE_URL naming a PostgreSQL server")
-    from sqlalchemy.engine import make_url
-
-    url = make_url(server).set(database="estart_no_such_database").render_as_string(hide_password=False)
-    line = one_plain_line(estart(tmp_path / "unused.db", "migrate", env={"ESTART_DATABASE_URL": url}))
-    assert "'estart_no_such_database' does not exist" in line and "createdb estart_no_such_database" in line
 
 
 def test_every_command_says_which_database_it_uses_with_the_password_masked(tmp_path: Path) -> None:

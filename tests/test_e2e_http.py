@@ -22,6 +22,7 @@ from schema.compiled import EXECUTION, execution_mode
 from tests import oracle
 from tests.assertions import codes
 
+pytestmark = pytest.mark.own_sqlite
 ESTART = Path(sys.executable).parent / "estart"
 ROOT = Path(__file__).resolve().parents[1]
 FAMILIES = "{ families { totalCount nodes { registeredSetting { code } carers { lastName } } } }"

@@ -90,6 +90,7 @@ def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str,
         yield served
 
 
+@pytest.mark.own_sqlite  # the demo server runs on an SQLite file of its own
 def test_serve_says_where_graphiql_is(demo_server: tuple[str, Path]) -> None:
     url, log = demo_server
     assert f"GraphiQL: {url}/graphql" in log.read_text()
@@ -128,6 +129,7 @@ async def offline_page(base_url: str) -> AsyncIterator[tuple[Any, list[str], lis
             await browser.close()
 
 
+@pytest.mark.own_sqlite  # the demo server runs on an SQLite file of its own
 async def test_a_browser_logs_in_gets_autocomplete_and_runs_a_query_offline(demo_server: tuple[str, Path]) -> None:
     base_url, _ = demo_server
     async with offline_page(base_url) as (page, elsewhere, problems):
@@ -175,6 +177,7 @@ async def test_a_browser_logs_in_gets_autocomplete_and_runs_a_query_offline(demo
         assert elsewhere == [] and problems == [], (elsewhere, problems)
 
 
+@pytest.mark.own_sqlite  # the demo server runs on an SQLite file of its own
 async def test_a_password_an_administrator_set_is_changed_in_the_login_box_then_the_schema_loads(
     demo_server: tuple[str, Path],
 ) -> None:
