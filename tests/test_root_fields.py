@@ -82,3 +82,47 @@ async def test_a_dashboard_query_keeps_me_and_settings_whatever_the_role_is_refu
     assert all(data[name] is None for name in refused)
     if role in REFUSED:
         assert refused == REFUSED[role]
+
+
+# Every root field of Query in one document, as a dashboard might ask: they resolve
+# concurrently on the request's one session, each answers or is refused on its own, and the
+# read audit they write is the same whichever execution path ran them (tests/oracle.py).
+EVERYTHING = """query Everything($setting: ID!, $family: ID!, $carer: ID!, $child: ID!) {
+  me { username }
+  settings { code }
+  family(id: $family) { id }
+  carer(id: $carer) { id }
+  child(id: $child) { id }
+  families { totalCount }
+  activities { totalCount }
+  searchPeople(name: "Own") { personId }
+  lookups(list: ETHNICITY) { code }
+  timeliness(settingId: $setting, from: "2026-01-01", to: "2026-01-31") { lateItems { kind } }
+  childProtectionList(settingId: $setting) { id }
+  loginLocks { kind }
+  contactPointChanges(first: 1) { hasMore }
+  userRequests { id }
+  users { totalCount }
+  auditEvents(first: 1) { nodes { action } }
+  report(input: {measure: REGISTERED_FAMILIES, by: [SETTING], period: QUARTER, periodStart: "2026-04-01"}) {
+    total { display }
+  }
+  quarterlyPack(quarter: "2026-Q1") { measure }
+}"""
+
+
+@pytest.mark.parametrize("role", ["SENIOR_MANAGEMENT", "MANAGER", "SYSTEM_ADMINISTRATOR", "LA_REPORTING"])
+async def test_every_root_field_in_one_query_answers_or_is_refused(api: Api, world: World, role: str) -> None:
+    own = await api.post("{ families { nodes { id carers { id } children { id } } } }", token=world.tokens["MANAGER"])
+    family = next(f for f in own["data"]["families"]["nodes"] if f["carers"] and f["children"])
+    variables = {
+        "setting": world.settings["A"],
+        "family": family["id"],
+        "carer": family["carers"][0]["id"],
+        "child": family["children"][0]["id"],
+    }
+    for _ in range(3):  # the race, when there is one, is not on every request
+        body = await asyncio.wait_for(api.post(EVERYTHING, variables, token=world.tokens[role]), timeout=60)
+        assert body["data"] is not None, body
+        assert body["data"]["me"]["username"]
+        assert {e["extensions"]["code"] for e in body.get("errors", [])} <= {"FORBIDDEN"}, body["errors"]
