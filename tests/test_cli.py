@@ -176,7 +176,7 @@ def test_every_command_says_which_database_it_uses_with_the_password_masked(tmp_
         ("ESTART_ARGON2_PARALLELISM", "0", "ESTART_ARGON2_PARALLELISM='0': expected a whole number of 1 or more"),
         ("ESTART_ARGON2_TIME_COST", "0", "ESTART_ARGON2_TIME_COST='0': expected a whole number of 1 or more"),
         # SQLAlchemy would read 0 as a pool without a limit
-        ("ESTART_DB_POOL_SIZE", "0", "ESTART_DB_POOL_SIZE='0': expected a whole number of 1 or more, e.g. 5"),
+        ("ESTART_DB_POOL_SIZE", "0", "ESTART_DB_POOL_SIZE='0': expected a whole number of 1 or more, e.g. 10"),
         ("OTEL_TRACES_EXPORTER", "zipkin", "OTEL_TRACES_EXPORTER='zipkin': expected otlp, console"),
     ],
 )
