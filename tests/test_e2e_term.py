@@ -21,6 +21,8 @@ SESSION = """query($id: ID!) { activity(id: $id) { description setting { code }
   sessions { id date deadline late registerEnteredAt register { personId familyId attended } } } }"""
 RECORD = """mutation($session: ID!, $entries: [AttendanceInput!]!) {
   recordAttendance(sessionId: $session, entries: $entries) { registerEnteredAt register { personId attended } } }"""
+pytestmark = pytest.mark.own_sqlite  # the demo server runs on an SQLite file of its own
+
 CHILD_ATTENDANCE = "query($id: ID!) { child(id: $id) { firstName attendance { attended } } }"  # the demo's too
 
 
