@@ -453,3 +453,11 @@ async def test_an_export_waits_for_a_password_set_by_someone_else_to_be_changed(
     token = await api.login(username, PASSWORD)
     served = await api.client.post("/reports/export", json=payload, headers={"Authorization": f"Bearer {token}"})
     assert served.status_code == 200
+
+
+@pytest.mark.parametrize("sign", ["=", "+", "-", "@", "\t", "\r", "＝", "＋", "－", "＠"])
+def test_a_cell_a_spreadsheet_could_read_as_a_formula_is_neutralised(sign: str) -> None:
+    from web.export import neutralised
+
+    assert neutralised(f"{sign}HYPERLINK(1)") == f"'{sign}HYPERLINK(1)"
+    assert neutralised("Northgate") == "Northgate"

@@ -28,7 +28,9 @@ RULE = (
     "Counts of 1 to 3 are shown as <4; cells that would let one be worked out from the table's rows, "
     "columns or total are shown as *; a rate is suppressed with its numerator or when its base is below 4."
 )
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+# What a spreadsheet may read as the start of a formula (OWASP's CSV injection list), and the
+# fullwidth forms some spreadsheets read as the same signs.
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r", "\uff1d", "\uff0b", "\uff0d", "\uff20")
 STATUS = {Code.UNAUTHENTICATED: 401, Code.FORBIDDEN: 403, Code.BAD_USER_INPUT: 400, Code.NOT_FOUND: 404}
 MEDIA = {
     "csv": "text/csv; charset=utf-8",
