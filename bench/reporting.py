@@ -19,11 +19,12 @@ import orjson
 from sqlalchemy import ColumnElement, Table, case, func, insert, literal, or_, select, text, union_all
 
 from authz.categories import Action, Category
+from bench.activities import ACT, ATT, SES
 from bench.apps import Setup
 from bench.floor import AUDIT, A, F, Floor, K, S
 from bench.records import GRAPHQL_IMPLS
 from bench.workloads import Call, Workload, graphql_call
-from models import Activity, ActivitySession, Attendance, Contact, Form, PostcodeArea
+from models import Contact, Form, PostcodeArea
 from models.base import utcnow
 from resolvers.report_data import ETHNIC_GROUPS
 
@@ -39,9 +40,6 @@ PACK_QUERY = """query Pack($quarter: String!) {
     total { keys value suppressed reason display }
   }
 }"""
-ATTENDANCE: Table = Attendance.__table__  # type: ignore[assignment]
-SESSION: Table = ActivitySession.__table__  # type: ignore[assignment]
-ACTIVITY: Table = Activity.__table__  # type: ignore[assignment]
 CONTACT: Table = Contact.__table__  # type: ignore[assignment]
 FORM: Table = Form.__table__  # type: ignore[assignment]
 AREA: Table = PostcodeArea.__table__  # type: ignore[assignment]
@@ -182,21 +180,21 @@ def pack_statements() -> dict[str, Any]:
     """One GROUP BY per table of the pack (resolvers/report.py PACK), keyed by measure."""
     group = case(*[(K.c.ethnicity == code, literal(g)) for code, g in ETHNIC_GROUPS.items()], else_=literal("UNKNOWN"))
     attended = (
-        select(S.c.code, ACTIVITY.c.outcome_type, func.count().label("n"))
-        .select_from(ATTENDANCE)
-        .join(SESSION, SESSION.c.id == ATTENDANCE.c.session_id)
-        .join(ACTIVITY, ACTIVITY.c.id == SESSION.c.activity_id)
-        .join(F, F.c.id == ATTENDANCE.c.family_id)
-        .join(S, S.c.id == ACTIVITY.c.setting_id)
-        .where(ATTENDANCE.c.attended.is_(True), SESSION.c.date >= PERIOD_START, SESSION.c.date < PERIOD_END)
-        .where(_in_scope(F.c.id, ACTIVITY.c.setting_id))
-        .group_by(S.c.code, ACTIVITY.c.outcome_type)
+        select(S.c.code, ACT.c.outcome_type, func.count().label("n"))
+        .select_from(ATT)
+        .join(SES, SES.c.id == ATT.c.session_id)
+        .join(ACT, ACT.c.id == SES.c.activity_id)
+        .join(F, F.c.id == ATT.c.family_id)
+        .join(S, S.c.id == ACT.c.setting_id)
+        .where(ATT.c.attended.is_(True), SES.c.date >= PERIOD_START, SES.c.date < PERIOD_END)
+        .where(_in_scope(F.c.id, ACT.c.setting_id))
+        .group_by(S.c.code, ACT.c.outcome_type)
     )
     items = union_all(
         select(FORM.c.setting_id.label("setting"))
         .where(FORM.c.received_on >= PERIOD_START, FORM.c.received_on < PERIOD_END),
-        select(ACTIVITY.c.setting_id).join(SESSION, SESSION.c.activity_id == ACTIVITY.c.id)
-        .where(SESSION.c.date >= PERIOD_START, SESSION.c.date < PERIOD_END, SESSION.c.date <= date.today()),
+        select(ACT.c.setting_id).join(SES, SES.c.activity_id == ACT.c.id)
+        .where(SES.c.date >= PERIOD_START, SES.c.date < PERIOD_END, SES.c.date <= date.today()),
         select(CONTACT.c.setting_id).where(CONTACT.c.date >= PERIOD_START, CONTACT.c.date < PERIOD_END),
     ).subquery()  # fmt: skip
     children = select(age_band().label("band"), group.label("group"), func.count().label("n"))
