@@ -92,6 +92,32 @@ class PeerResult:
         return self.median("service") / self.median("postgraphile")
 
 
+@dataclass
+class Scaling:
+    """The service with 1 and 2 workers (bench/scaling.py): a point and the server's CPU
+    seconds per worker count."""
+
+    cpus: int
+    points: dict[int, HttpPoint] = field(default_factory=dict)
+    cpu_seconds: dict[int, float] = field(default_factory=dict)
+
+    def add(self, workers: int, point: HttpPoint, cpu_seconds: float) -> None:
+        point.impl = f"{workers} workers"
+        if workers in self.points:
+            self.points[workers].add(point)
+        else:
+            self.points[workers] = point
+        self.cpu_seconds[workers] = self.cpu_seconds.get(workers, 0.0) + cpu_seconds
+
+    def cpu_ms(self, workers: int) -> float:
+        """The server's CPU per request."""
+        return 1000 * self.cpu_seconds[workers] / max(1, self.points[workers].requests)
+
+    def ratio(self) -> float:
+        """Requests per second with 2 workers over 1."""
+        return self.points[2].rps / self.points[1].rps
+
+
 Key = tuple[str, int]  # (database kind, N)
 
 
@@ -112,6 +138,7 @@ class Run:
     http_errors: dict[Key, str] = field(default_factory=dict)
     peer: dict[Key, list[PeerResult]] = field(default_factory=dict)
     peer_errors: dict[Key, str] = field(default_factory=dict)
+    scaling: dict[Key, Scaling] = field(default_factory=dict)
     seeds: dict[Key, tuple[dict[str, int], float | None]] = field(default_factory=dict)
     profiles: list[Path] = field(default_factory=list)
     env: dict[str, str] = field(default_factory=dict)

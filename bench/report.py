@@ -5,7 +5,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench.records import IMPLS, HttpPoint, Measured, PeerResult, Run
+from bench.records import IMPLS, HttpPoint, Measured, PeerResult, Run, Scaling
 from bench.targets import MAIN, ratio, targets
 
 COLOURS = {"floor": "#2b8a3e", "authz-off": "#1971c2", "standard": "#f08c00", "service": "#c92a2a"}
@@ -79,6 +79,16 @@ def peer_table(results: list[PeerResult]) -> list[str]:
                 f"**{p.ratio():.2f}× the latency**",
             ]
         lines.append(f"| {p.title} | " + " | ".join(cells) + f" | {p.peer_statements:g} | {size} |")
+    return lines
+
+
+def scaling_table(scaled: Scaling) -> list[str]:
+    lines = ["| workers | req/s | p50 ms | p99 ms | server CPU ms per request | failed |", "|--:|--:|--:|--:|--:|--:|"]
+    for workers, p in scaled.points.items():
+        lines.append(
+            f"| {workers} | {p.rps:,.0f} | {p.pct(0.5):.2f} | {p.pct(0.99):.2f} | {scaled.cpu_ms(workers):.2f} "
+            f"| {p.failures} |"
+        )
     return lines
 
 
@@ -179,6 +189,13 @@ def to_json(r: Run) -> dict[str, Any]:
                 for p in results
             ]
             for (kind, n), results in r.peer.items()
+        },
+        "workers": {
+            f"{kind}/{n}": {
+                str(workers): {"rps": p.rps, "p50_ms": p.pct(0.5), "server_cpu_ms": scaled.cpu_ms(workers)}
+                for workers, p in scaled.points.items()
+            }
+            for (kind, n), scaled in r.scaling.items()
         },
     }
 
@@ -285,6 +302,17 @@ def write(r: Run, out: Path, command: str, with_chart: bool = True) -> list[Path
                     " interleaved rounds on one keep-alive connection each, medians; the concurrent point as (e)):",
                     "",
                     *peer_table(r.peer[(kind, n)]),
+                    "",
+                ]
+            if (kind, n) in r.scaling:
+                scaled = r.scaling[(kind, n)]
+                lines += [
+                    "**Workers** (bench/scaling.py: the service as `estart serve --workers N` runs it,"
+                    f" {scaled.points[1].concurrency}"
+                    f" clients on (c), interleaved rounds, nothing pinned; the {scaled.cpus} CPUs are shared with the"
+                    " client and PostgreSQL; the server's CPU is its processes' from /proc):",
+                    "",
+                    *scaling_table(scaled),
                     "",
                 ]
         lines += ["**SQL statements per request against N** (floor / authz-off / service):", ""]

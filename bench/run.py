@@ -31,13 +31,14 @@ import time
 from pathlib import Path
 
 from bench import activities, feed, reporting
-from bench.apps import prepare
+from bench.apps import Setup, prepare
 from bench.environment import environment, load_average, pg_version
 from bench.http_rounds import CONCURRENCY, http_workload
 from bench.measure import Group, families, measure
 from bench.peer import peer_workload
 from bench.profiling import profile
 from bench.records import Run
+from bench.scaling import scaling
 from bench.targets import targets
 
 HERE = Path(__file__).resolve().parent
@@ -83,11 +84,7 @@ async def run(args: argparse.Namespace) -> Run:
                         r.http_errors[(kind, n)] = f"{error.__class__.__name__}: {error}"
                         print(f"[{kind} N={n}] (e) HTTP failed: {r.http_errors[(kind, n)]}")
                 if args.peer and kind == "postgresql":
-                    try:
-                        r.peer[(kind, n)] = await peer_workload(s, args.peer_rounds, 1, r.http_seconds, r.http_rounds)
-                    except Exception as error:  # report it and go on
-                        r.peer_errors[(kind, n)] = f"{error.__class__.__name__}: {error}"
-                        print(f"[{kind} N={n}] peer failed: {r.peer_errors[(kind, n)]}")
+                    await against_postgraphile(r, s, args.peer_rounds)
                 if profile_target == (kind, n):
                     r.profiles = await profile(s, args.out or HERE, args.profile_repeats)
             finally:
@@ -95,6 +92,21 @@ async def run(args: argparse.Namespace) -> Run:
     r.seconds = time.perf_counter() - started
     r.env["load average (1, 5, 15 min) at end"] = load_average()
     return r
+
+
+async def against_postgraphile(r: Run, s: Setup, rounds: int) -> None:
+    """Issue 17's comparison (bench/peer.py) and the workers point (bench/scaling.py); a failure
+    is reported and the run goes on with the other databases and sizes."""
+    key = (s.kind, s.n)
+    try:
+        r.peer[key] = await peer_workload(s, rounds, 1, r.http_seconds, r.http_rounds)
+        r.scaling[key] = scaled = await scaling(s, r.http_seconds, r.http_rounds)
+        print(f"[{s.kind} N={s.n}] workers " + "  ".join(
+            f"{w}: {p.rps:6.0f} req/s, {scaled.cpu_ms(w):.2f} ms CPU/request" for w, p in scaled.points.items()
+        ))  # fmt: skip
+    except Exception as error:
+        r.peer_errors[key] = f"{error.__class__.__name__}: {error}"
+        print(f"[{s.kind} N={s.n}] peer failed: {r.peer_errors[key]}")
 
 
 def parse(argv: list[str] | None = None) -> argparse.Namespace:

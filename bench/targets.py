@@ -119,6 +119,12 @@ def targets(r: Run) -> list[tuple[str, str, str]]:
                     (f"ours / PostGraphile latency ≤ {TARGETS['peer_latency']} — {p.key}, {kind}, N={n:,}",
                      f"{p.ratio():.2f}", _ok(p.ratio() <= TARGETS["peer_latency"]))
                 )  # fmt: skip
+    for (kind, n), scaled in r.scaling.items():
+        rows.append(
+            (f"workers 2 / 1, requests per second at {scaled.points[1].concurrency} clients — {kind}, N={n:,}",
+             f"{scaled.ratio():.2f} (server CPU per request {scaled.cpu_ms(1):.2f} / {scaled.cpu_ms(2):.2f} ms;"
+             f" {scaled.cpus} CPUs shared with the client and PostgreSQL)", "measured")
+        )  # fmt: skip
     return rows
 
 

@@ -1,14 +1,23 @@
 """The helpers of bench/'s workloads for issues 12-14 that decide what a run reports: the feed
-replay's paging, the reports' check against their GROUP BY, and the seed's registers."""
+replay's paging, the reports' check against their GROUP BY, the seed's registers, and the workers
+point's counting (issue 17)."""
 
+import os
+import signal
+import subprocess
+import sys
+import time
 from collections.abc import Awaitable, Callable
+from pathlib import Path
 
 import orjson
 import pytest
 
 from bench import seed as seeding
 from bench.feed import replay
+from bench.records import HttpPoint, Scaling
 from bench.reporting import age_band, check
+from bench.scaling import cpu_seconds
 
 
 def page_answer(changes: list[int], end: int | None, more: bool) -> bytes:
@@ -104,3 +113,31 @@ def test_the_seed_gives_registers_people_in_scope_and_the_feed_every_child() -> 
     fed = [row["child_id"] for row in data.rows["contactpoint_changes"]]
     assert set(fed) == {row["id"] for row in data.rows["children"]}
     assert [row["seq"] for row in data.rows["contactpoint_changes"]] == list(range(1, len(fed) + 1))
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+def test_the_workers_point_counts_the_cpu_of_the_server_and_its_workers() -> None:
+    """bench/scaling.py's server CPU per request adds the supervisor's children: a child that
+    spins for a while shows in its parent's total."""
+    spin = "import time\nend = time.process_time() + 0.3\nwhile time.process_time() < end: pass\ntime.sleep(30)"
+    parent = subprocess.Popen(
+        [sys.executable, "-c", f"import subprocess, sys; subprocess.run([sys.executable, '-c', {spin!r}])"]
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while cpu_seconds(parent.pid) < 0.3 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert cpu_seconds(parent.pid) >= 0.3
+    finally:
+        for child in Path(f"/proc/{parent.pid}/task/{parent.pid}/children").read_text().split():
+            os.kill(int(child), signal.SIGTERM)
+        parent.wait(timeout=10)
+
+
+def test_the_workers_ratio_is_of_requests_per_second_and_cpu_is_per_request() -> None:
+    scaled = Scaling(2)
+    for workers, requests, cpu in ((1, 100, 0.5), (2, 150, 0.8), (1, 100, 0.5)):
+        scaled.add(workers, HttpPoint("", 10, requests, 1.0, [], 0), cpu)
+    assert scaled.ratio() == pytest.approx(150 / 100)
+    assert scaled.cpu_ms(1) == pytest.approx(5.0)
+    assert scaled.cpu_ms(2) == pytest.approx(1000 * 0.8 / 150)
