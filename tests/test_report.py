@@ -461,3 +461,4 @@ def test_a_cell_a_spreadsheet_could_read_as_a_formula_is_neutralised(sign: str) 
 
     assert neutralised(f"{sign}HYPERLINK(1)") == f"'{sign}HYPERLINK(1)"
     assert neutralised("Northgate") == "Northgate"
+    assert neutralised("-") == "-"  # a rate with no base: no formula

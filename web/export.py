@@ -26,7 +26,8 @@ from web.transport import respond, send_error
 
 RULE = (
     "Counts of 1 to 3 are shown as <4; cells that would let one be worked out from the table's rows, "
-    "columns or total are shown as *; a rate is suppressed with its numerator or when its base is below 4."
+    "columns or total are shown as *; a rate is suppressed with its numerator or when its base is below 4,"
+    " and shown as - where there is no base (no births figure)."
 )
 # What a spreadsheet may read as the start of a formula (OWASP's CSV injection list), and the
 # fullwidth forms some spreadsheets read as the same signs.
@@ -41,7 +42,9 @@ ContextFactory = Callable[[Request], Awaitable[Context]]
 
 
 def neutralised(value: str) -> str:
-    return "'" + value if value.startswith(FORMULA_START) else value
+    """A cell a spreadsheet would read as a formula, quoted; "-" alone (a rate with no base) is
+    no formula and is left as the API shows it."""
+    return "'" + value if value.startswith(FORMULA_START) and value != "-" else value
 
 
 def header_block(r: ReportData) -> list[list[str]]:
