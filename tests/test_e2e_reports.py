@@ -3,14 +3,15 @@ would try it against the demo: three centres register families through a quarter
 authority's reporting account runs every measure by every dimension, downloads the quarterly
 pack as CSV and XLSX, and then attacks what it was served — adjacent periods (a quarter against
 its months), all settings minus the others, nested areas (a reach area against its LSOAs), a
-table's total against its cells, one report's cells against another's — and recovers no count
-between 1 and 3.
+table's total against its cells, one report's cells against another's.
 
 The attacker knows only what the API serves: each cell is a count of a set of units (families,
 children, registrations), named by the measure, the settings, the months and the dimension keys
 it covers; two cells naming the same set are the same count, and a set split into parts is the
-sum of theirs. It solves those equations exactly (a hidden count is recovered when the shown
-counts determine it) and by bounds ("<4" lies in 1..3, "*" is at least 0)."""
+sum of theirs. Solving those equations exactly (differencing) recovers no count. Bounds do:
+"<4" is 1 to 3 and zero is shown, so a "<4" whose parts are three "<4" (a quarter and its three
+months, all settings and the three, a reach area and its three LSOAs, a total and three cells)
+is 3 = 1 + 1 + 1 — a strict xfail, open in issue 14."""
 
 import csv
 import io
@@ -388,8 +389,8 @@ def test_differencing_recovers_no_count(attack: tuple[Served, list[Equation]]) -
 
 @pytest.mark.xfail(
     strict=True,
-    reason="issue 14, open: a '<4' total over three '<4' cells pins each to 1, and chains from there;"
-    " API.md's '<4' (1 to 3) and 'zero is shown' leave no marking that hides it (domain.md §5.1 rule 3)",
+    reason="issue 14, open: a '<4' over three '<4' parts (months, settings, LSOAs or cells) pins each to 1,"
+    " and chains from there; API.md's '<4' (1 to 3) and 'zero is shown' leave no marking that hides it",
 )
 def test_bounds_recover_no_count(attack: tuple[Served, list[Equation]]) -> None:
     served, found = attack
