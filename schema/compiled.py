@@ -6,11 +6,12 @@ looked up by name, a GraphQLResolveInfo, the resolver through Strawberry's wrapp
 awaitable check, then value completion by type dispatch. A plan does that dispatch once per
 document (keyed by the operation node the parser cache keeps, and by the values of the
 variables its @skip/@include read): for every response key of every selection set it knows
-the field, how to read it and how to complete its type. Running it:
+the field, how to read it and how to complete its type, and each selection set becomes one
+generated Python function (schema/codegen.py) answering its fields in document order. Running it:
 
 - reads an attribute directly (Strawberry's basic fields, the guard's attribute fields),
-  calls a resolver that needs no `info` directly, and builds a GraphQLResolveInfo only for
-  the resolvers that take one;
+  calls a Strawberry resolver without arguments directly, not through Strawberry's wrapper,
+  and builds a GraphQLResolveInfo (and Strawberry's Info) only for the resolvers that take one;
 - applies the guard's decision inline (authz.guard.allows: the field's category among those
   authz.guard.readable gives for the record, read once per object) and records a denial at
   the field's path;
