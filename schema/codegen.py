@@ -80,6 +80,8 @@ def selection(type_name: str, steps: list[Step]) -> Selection:
     ]
     source = "\n".join(lines) + "\n"
     namespace = writer.namespace
+    # The text is the planner's own: GraphQL names (validated by the parser), literals by repr,
+    # and the values it calls held in `namespace`, never spelled into the source.
     exec(compile(source, f"<plan: {name}>", "exec"), namespace)
     select: Select = namespace[name]
     return Selection(select, source)
@@ -103,6 +105,9 @@ class Writer:
         return name
 
     def field(self, index: int, step: Step, first_guarded: bool) -> list[str]:
+        """The lines answering one field, in a try of its own: its arguments, then the guard's
+        decision (`readable` read at the first guarded field and, if that failed, again at the
+        next, as the loop it replaces did), then the read and the completion."""
         key = repr(step.key)
         if step.kind == TYPENAME:
             return [f"    results[{key}] = {step.typename!r}"]
