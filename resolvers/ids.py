@@ -3,13 +3,17 @@ wrong type decodes to nothing, exactly like one that does not exist."""
 
 import base64
 import binascii
+from functools import lru_cache
 
 MAX_KEY = 2**31 - 1  # keys are 32-bit INTEGER columns; a larger one names nothing
 URL_SAFE = bytes.maketrans(b"+/", b"-_")
 
 
+# A page of 1,000 families has ~6,500 ids, the same on every read of the page: remembered, an id
+# costs a cache hit (~0.1 µs) instead of its encoding (~0.5 µs). Bounded: ~30 MB at most.
+@lru_cache(maxsize=2**16)
 def encode_id(type_name: str, key: int) -> str:
-    # base64.urlsafe_b64encode, without its two Python calls: a page of 1,000 families has ~6,000 ids
+    # base64.urlsafe_b64encode, without its two Python calls
     return binascii.b2a_base64(f"{type_name}:{key}".encode(), newline=False).translate(URL_SAFE).rstrip(b"=").decode()
 
 

@@ -6,11 +6,12 @@ looked up by name, a GraphQLResolveInfo, the resolver through Strawberry's wrapp
 awaitable check, then value completion by type dispatch. A plan does that dispatch once per
 document (keyed by the operation node the parser cache keeps, and by the values of the
 variables its @skip/@include read): for every response key of every selection set it knows
-the field, how to read it and how to complete its type. Running it:
+the field, how to read it and how to complete its type, and each selection set becomes one
+generated Python function (schema/codegen.py) answering its fields in document order. Running it:
 
 - reads an attribute directly (Strawberry's basic fields, the guard's attribute fields),
-  calls a resolver that needs no `info` directly, and builds a GraphQLResolveInfo only for
-  the resolvers that take one;
+  calls a Strawberry resolver without arguments directly, not through Strawberry's wrapper,
+  and builds a GraphQLResolveInfo (and Strawberry's Info) only for the resolvers that take one;
 - applies the guard's decision inline (authz.guard.allows: the field's category among those
   authz.guard.readable gives for the record, read once per object) and records a denial at
   the field's path;
@@ -31,44 +32,47 @@ ESTART_EXECUTION=standard turns the plans off (graphql-core for everything).
 
 import os
 from collections import Counter, OrderedDict
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Iterable
 from dataclasses import dataclass
-from datetime import date, datetime
-from enum import Enum, EnumMeta
 from inspect import Parameter, signature
-from types import GeneratorType
 from typing import Any
 
 from graphql import (
     FieldNode,
-    GraphQLBoolean,
-    GraphQLEnumType,
     GraphQLError,
     GraphQLField,
-    GraphQLID,
-    GraphQLInt,
     GraphQLLeafType,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
     GraphQLOutputType,
-    GraphQLString,
     OperationType,
     Undefined,
     VariableNode,
     get_argument_values,
     is_leaf_type,
-    is_non_null_type,
-    is_object_type,
     visit,
 )
 from graphql.execution.collect_fields import FieldDetailsList, collect_fields, collect_subfields
 from graphql.language import Visitor
-from graphql.pyutils import Path, gather_with_cancel, inspect
+from graphql.pyutils import Path, gather_with_cancel
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.types.field import StrawberryField
 
-from authz.guard import field_guard, readable
+from authz.guard import field_guard
+from schema.codegen import Select, selection
+from schema.steps import (
+    ATTRIBUTE,
+    RESOLVER,
+    TYPENAME,
+    Complete,
+    Direct,
+    Step,
+    awaitable,
+    leaf_completion,
+    never_awaitable,
+    new_tuple,
+)
 
 EXECUTION = "ESTART_EXECUTION"  # compiled (the default) | standard
 DEFINITION = "strawberry-definition"
@@ -82,59 +86,10 @@ class Unsupported(Exception):
     """The plan does not cover this operation; graphql-core runs it."""
 
 
-Complete = Callable[["CompiledExecutor", Path, Any], Any]
-Coerce = Callable[[Any], Any]
-
-ATTRIBUTE, RESOLVER, TYPENAME = 1, 2, 3
-
-# graphql-core's Path is a NamedTuple, whose __new__ is a Python function: a large list makes
-# tens of thousands of them, so they are made as the tuples they are.
-new_tuple = tuple.__new__
-# Values of these classes are never awaitable: checked before graphql-core's is_awaitable, and
-# learned (`_awaitable`): a class whose instances hold no attributes of their own and that has
-# no __await__ (slotted records), or an enum.
-PLAIN: frozenset[type] = frozenset({str, int, float, bool, list, dict, type(None), date, datetime})
-never_awaitable: set[type] = set(PLAIN)
-
-
-def _awaitable(is_awaitable: Callable[[Any], bool], value: Any) -> bool:
-    if is_awaitable(value):
-        return True
-    cls = value.__class__
-    if not hasattr(cls, "__await__") and not issubclass(cls, GeneratorType):
-        if cls.__dictoffset__ == 0 or issubclass(cls, Enum):
-            never_awaitable.add(cls)
-    return False
-
-
-@dataclass(slots=True, eq=False)
-class Step:
-    """One response key of a selection set on one object type, and how to answer it."""
-
-    key: str
-    kind: int
-    parent_type: GraphQLObjectType
-    field_def: GraphQLField
-    details: FieldDetailsList
-    nodes: list[FieldNode]
-    category: Any = None  # the guard's category when the field is guarded
-    attribute: str = ""  # ATTRIBUTE: the attribute to read
-    resolve: Any = None  # RESOLVER: the resolver (the guarded one's own, behind its guard)
-    direct: Callable[[Any], Any] | None = None  # RESOLVER: called with the source alone
-    self_root: Callable[[Any, Any], Any] | None = None  # RESOLVER: called as (self, root), both the source
-    direct_info: Callable[[Any, Any], Any] | None = None  # RESOLVER: with the source and graphql-core's info
-    arguments: dict[str, Any] | None = None  # literal arguments, coerced once; None: per request
-    has_arguments: bool = False
-    coerce: Coerce | None = None  # a leaf: its completion, which needs no path
-    complete: Complete | None = None  # anything else
-    typename: str = ""  # TYPENAME: the answer
-    parent_name: str = ""
-    info_head: tuple[Any, ...] = ()  # a GraphQLResolveInfo's fields before the path
-
-
 @dataclass(slots=True)
 class Plan:
-    steps: list[Step]
+    select: Select  # the root selection set's (schema/codegen.py)
+    sources: list[str]  # the code of its selection sets, for inspection
 
 
 # The executors ESTART_EXECUTION names; tests/oracle.py adds "oracle" (both, compared).
@@ -220,62 +175,11 @@ def planned(executor: "CompiledExecutor") -> Plan | None:
     return plan
 
 
-FAST_LEAVES: dict[int, type] = {id(GraphQLString): str, id(GraphQLID): str, id(GraphQLBoolean): bool}
-INT_MIN, INT_MAX = -(2**31), 2**31 - 1
-
-
-def _leaf(leaf_type: GraphQLLeafType, not_null: str | None) -> Coerce:
-    """graphql-core's completion of a leaf (complete_value, complete_leaf_value), with the
-    value's class checked first: a str for String and ID, an int in range for Int."""
-    coerce_output = leaf_type.coerce_output_value
-    exact = FAST_LEAVES.get(id(leaf_type))
-    is_int = leaf_type is GraphQLInt
-    members = _enum_names(leaf_type)
-
-    def coerce(result: Any) -> Any:
-        if result.__class__ is exact or (is_int and result.__class__ is int and INT_MIN <= result <= INT_MAX):
-            return result
-        if members and result.__class__ is members[0]:
-            name = members[1].get(result)
-            if name is not None:
-                return name
-        if isinstance(result, Exception):
-            raise result
-        if result is None or result is Undefined:
-            if not_null is not None:
-                raise TypeError(not_null)
-            return None
-        coerced = coerce_output(result)
-        if coerced is Undefined or coerced is None:
-            raise TypeError(
-                f"Expected `{inspect(leaf_type)}.coerce_output_value({inspect(result)})` to return"
-                f" non-nullable value, returned: {inspect(coerced)}"
-            )
-        return coerced
-
-    return coerce
-
-
-def _enum_names(leaf_type: GraphQLLeafType) -> tuple[type, dict[Any, str]] | None:
-    """For a Strawberry enum, the names its coerce_output_value gives the members of the Python
-    enum it wraps (the first GraphQL value with the member's value)."""
-    wrapped = getattr(leaf_type, "wrapped_cls", None)
-    if not isinstance(leaf_type, GraphQLEnumType) or not isinstance(wrapped, EnumMeta):
-        return None
-    names: dict[Any, str] = {}
-    member: Any
-    for member in wrapped:
-        for name, value in leaf_type.values.items():
-            if member.value == value.value:
-                names[member] = name
-                break
-    return wrapped, names
-
-
 class Planner:
     def __init__(self, executor: "CompiledExecutor") -> None:
         self.executor = executor
         self.schema = executor.schema
+        self.sources: list[str] = []
 
     def plan(self) -> Plan:
         executor = self.executor
@@ -300,16 +204,21 @@ class Planner:
             raise Unsupported("defer")
         if any(name.startswith("__") and name != "__typename" for name in self._field_names(grouped)):
             raise Unsupported("introspection")
-        return Plan(self.steps(root_type, grouped))
+        select = self.selection(root_type, grouped)
+        return Plan(select, self.sources)
 
     @staticmethod
     def _field_names(grouped: dict[str, FieldDetailsList]) -> Iterable[str]:
         return (details[0].node.name.value for details in grouped.values())
 
-    def steps(self, parent_type: GraphQLObjectType, grouped: dict[str, FieldDetailsList]) -> list[Step]:
+    def selection(self, parent_type: GraphQLObjectType, grouped: dict[str, FieldDetailsList]) -> Select:
+        """The function answering a selection set (schema/codegen.py), its source kept."""
         if parent_type.is_type_of is not None:
             raise Unsupported("is_type_of")
-        return [self.step(parent_type, key, details) for key, details in grouped.items()]
+        steps = [self.step(parent_type, key, details) for key, details in grouped.items()]
+        written = selection(parent_type.name, steps)
+        self.sources.append(written.source)
+        return written.select
 
     def step(self, parent_type: GraphQLObjectType, key: str, details: FieldDetailsList) -> Step:
         if any(detail.fragment_variable_values is not None or detail.defer_usage is not None for detail in details):
@@ -330,11 +239,11 @@ class Planner:
             step.arguments = self._static_arguments(field_def, node)
         self._how_to_read(step)
         not_null = f"Cannot return null for non-nullable field {parent_type}.{name}."
-        if is_leaf_type(field_def.type) or (is_non_null_type(field_def.type) and is_leaf_type(field_def.type.of_type)):
-            if is_non_null_type(field_def.type):
-                step.coerce = _leaf(field_def.type.of_type, not_null)
-            else:
-                step.coerce = _leaf(field_def.type, None)  # type: ignore[arg-type]
+        step.nullable = not isinstance(field_def.type, GraphQLNonNull)
+        named = field_def.type.of_type if isinstance(field_def.type, GraphQLNonNull) else field_def.type
+        if isinstance(named, GraphQLLeafType):
+            step.leaf = named
+            step.coerce = leaf_completion(named, None if step.nullable else not_null)
         else:
             step.complete = self.completer(field_def.type, step, not_null)
         return step
@@ -392,32 +301,23 @@ class Planner:
         function = resolver.wrapped_func
         names = tuple(dict.fromkeys(p.name for p in (resolver.parent_parameter, resolver.root_parameter) if p))
         lead = 1 if resolver.self_parameter is not None else 0
-        info_parameter = resolver.info_parameter
         parameters = list(signature(function).parameters.values())
         positional = (Parameter.POSITIONAL_ONLY, Parameter.POSITIONAL_OR_KEYWORD)
-        if info_parameter is None and len(parameters) == lead + len(names) == 2 and lead:
-            if all(p.kind in positional for p in parameters) and parameters[1].name == names[0]:
-                step.self_root = function
-                return
+        if lead and len(names) == 1 and len(parameters) >= 2 and parameters[1].name == names[0]:
+            if all(p.kind in positional for p in parameters[:2]):  # (self, root): both positionally
+                lead, names = 2, ()
+        info_parameter = resolver.info_parameter
         if info_parameter is None:
-            if lead and len(names) == 1:
-                name = names[0]
-                step.direct = lambda source: function(source, **{name: source})
-            else:
-                step.direct = lambda source: function(*(source,) * lead, **dict.fromkeys(names, source))
+            step.direct = Direct(function, lead, names)
             return
-        make_info, info_name = strawberry_schema.config.info_class, info_parameter.name
-
-        def call(source: Any, raw_info: Any) -> Any:
-            arguments = dict.fromkeys(names, source)
-            arguments[info_name] = make_info(_raw_info=raw_info, _field=definition)
-            return function(*(source,) * lead, **arguments)
-
-        step.direct_info = call
+        make_info = strawberry_schema.config.info_class
+        step.direct = Direct(function, lead, names, info_parameter.name, make_info, definition)
 
     def completer(self, return_type: GraphQLOutputType, step: Step, not_null: str) -> Complete:
         """graphql-core's complete_value for one type, decided once."""
         if isinstance(return_type, GraphQLNonNull):
+            if isinstance(return_type.of_type, GraphQLObjectType):
+                return object_completion(self.selection_for(return_type.of_type, step), not_null)
             inner = self.completer(return_type.of_type, step, not_null)
 
             def complete_non_null(executor: "CompiledExecutor", path: Path, result: Any) -> Any:
@@ -428,38 +328,54 @@ class Planner:
 
             return complete_non_null
         if is_leaf_type(return_type):
-            coerce = _leaf(return_type, None)
+            coerce = leaf_completion(return_type, None)
             return lambda _executor, _path, result: coerce(result)
         if isinstance(return_type, GraphQLList):
             item_type = return_type.of_type
-            item = self.completer(item_type, step, not_null)
+            named = item_type.of_type if isinstance(item_type, GraphQLNonNull) else item_type
+            select = None
+            if isinstance(named, GraphQLObjectType):  # complete_list answers its objects by `select`
+                select = self.selection_for(named, step)
+                item = object_completion(select, None if named is item_type else not_null)
+            else:
+                item = self.completer(item_type, step, not_null)
             return lambda executor, path, result: executor.complete_list(
-                step, return_type, item_type, item, path, result
+                step, return_type, item_type, item, path, result, select
             )
-        if is_object_type(return_type):
-            assert isinstance(return_type, GraphQLObjectType)
-            sub, defer_usages, _ = collect_subfields(
-                self.schema,
-                self.executor.fragments,
-                self.executor.variable_values,
-                self.executor.operation,
-                return_type,
-                step.details,
-                self.executor.hide_suggestions,
-            )
-            if defer_usages:
-                raise Unsupported("defer")
-            steps = self.steps(return_type, sub)
-
-            def complete_object(executor: "CompiledExecutor", path: Path, result: Any) -> Any:
-                if isinstance(result, Exception):
-                    raise result
-                if result is None or result is Undefined:
-                    return None
-                return executor.run_steps(steps, result, path)
-
-            return complete_object
+        if isinstance(return_type, GraphQLObjectType):
+            return object_completion(self.selection_for(return_type, step), None)
         raise Unsupported(f"abstract type {return_type}")
+
+    def selection_for(self, object_type: GraphQLObjectType, step: Step) -> Select:
+        """The function of the selection set of a field of an object type."""
+        sub, defer_usages, _ = collect_subfields(
+            self.schema,
+            self.executor.fragments,
+            self.executor.variable_values,
+            self.executor.operation,
+            object_type,
+            step.details,
+            self.executor.hide_suggestions,
+        )
+        if defer_usages:
+            raise Unsupported("defer")
+        return self.selection(object_type, sub)
+
+
+def object_completion(select: Select, not_null: str | None) -> Complete:
+    """complete_value for an object type (wrapped in a non-null one when `not_null` says what a
+    null raises): its selection set's function, called on a value."""
+
+    def complete_object(executor: "CompiledExecutor", path: Path, result: Any) -> Any:
+        if isinstance(result, Exception):
+            raise result
+        if result is None or result is Undefined:
+            if not_null is not None:
+                raise TypeError(not_null)
+            return None
+        return select(executor, result, path)
+
+    return complete_object
 
 
 # --- execution -----------------------------------------------------------------------------------
@@ -480,7 +396,7 @@ class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
         self._info_layout: tuple[type, tuple[Any, ...]] | None = None
         self._denials: Any = getattr(self.context_value, "denials", None)
         try:
-            result = self.run_steps(plan.steps, self.root_value, None)
+            result = plan.select(self, self.root_value, None)
             if self.is_awaitable(result):
 
                 async def await_result() -> Any:
@@ -524,93 +440,64 @@ class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
             self._arguments[id(step)] = known
         return known
 
-    def run_steps(self, steps: list[Step], source: Any, path: Path | None) -> Any:
-        """graphql-core's execute_fields (with execute_field inlined) over a planned selection."""
-        results: dict[str, Any] = {}
-        is_awaitable = self.is_awaitable
-        waiting: list[str] = []
-        reads: Any = None  # readable(source), once the first guarded field asks
+    # What the selection sets' code (schema/codegen.py) hands over, as graphql-core's
+    # execute_fields and execute_field do it.
+
+    def deny(self, step: Step, path: Path | None) -> None:
+        """The guard's denial of a field, recorded at its path (authz.guard.Denials)."""
+        self._denials.deny_at(new_tuple(Path, (path, step.key, step.parent_name)).as_list(), step.category)
+
+    def call(self, step: Step, source: Any, path: Path | None, arguments: dict[str, Any] | None) -> Any:
+        """A resolver called as graphql-core calls it, with its info (and its arguments)."""
+        info = self.resolve_info(step, new_tuple(Path, (path, step.key, step.parent_name)))
+        if arguments:
+            return step.resolve(source, info, **arguments)
+        return step.resolve(source, info)
+
+    def complete_field(
+        self, step: Step, path: Path | None, value: Any, results: dict[str, Any], waiting: list[str]
+    ) -> None:
+        """results[key]: a field's value completed, or an awaitable of it (its key put in
+        `waiting`). An attribute's value is not awaited (graphql-core's would not be awaitable)."""
+        key = step.key
+        field_path = new_tuple(Path, (path, key, step.parent_name))
+        if step.kind != ATTRIBUTE and value.__class__ not in never_awaitable and awaitable(self.is_awaitable, value):
+            results[key] = self.complete_awaitable(step, field_path, value)
+            waiting.append(key)
+            return
+        self.complete_later(step, field_path, self._complete(step, field_path, value), results, waiting)
+
+    def complete_later(
+        self, step: Step, field_path: Path, completed: Any, results: dict[str, Any], waiting: list[str]
+    ) -> None:
+        """results[key]: a field's completion, awaited when it is awaitable (its key put in `waiting`)."""
+        if completed.__class__ not in never_awaitable and awaitable(self.is_awaitable, completed):
+            results[step.key] = self.await_completed(step, field_path, completed)
+            waiting.append(step.key)
+        else:
+            results[step.key] = completed
+
+    def fail(
+        self, error: Exception, step: Step, path: Path | None, results: dict[str, Any], waiting: list[str]
+    ) -> None:
+        """A field's error, located at its path; raised on (the object's awaited fields left to
+        settle) when the field is non-null, as graphql-core propagates it to the nullable parent."""
         try:
-            for step in steps:
-                key = step.key
-                kind = step.kind
-                field_path = None
-                try:
-                    if kind == ATTRIBUTE:
-                        category = step.category
-                        if category is not None and reads is None:
-                            reads = readable(source)
-                        if category is None or category in reads:
-                            result = getattr(source, step.attribute)
-                        else:
-                            field_path = new_tuple(Path, (path, key, step.parent_name))
-                            self._denials.deny_at(field_path.as_list(), category)
-                            result = None
-                    elif kind == TYPENAME:
-                        results[key] = step.typename
-                        continue
-                    else:
-                        arguments = self.arguments_of(step) if step.has_arguments else None
-                        category = step.category
-                        if category is not None and reads is None:
-                            reads = readable(source)
-                        if category is not None and category not in reads:
-                            field_path = new_tuple(Path, (path, key, step.parent_name))
-                            self._denials.deny_at(field_path.as_list(), category)
-                            result = None
-                        elif step.self_root is not None:
-                            result = step.self_root(source, source)
-                        elif step.direct is not None:
-                            result = step.direct(source)
-                        else:
-                            field_path = new_tuple(Path, (path, key, step.parent_name))
-                            info = self.resolve_info(step, field_path)
-                            if step.direct_info is not None:
-                                result = step.direct_info(source, info)
-                            elif arguments:
-                                result = step.resolve(source, info, **arguments)
-                            else:
-                                result = step.resolve(source, info)
-                        if result.__class__ not in never_awaitable and _awaitable(is_awaitable, result):
-                            if field_path is None:
-                                field_path = new_tuple(Path, (path, key, step.parent_name))
-                            results[key] = self.complete_awaitable(step, field_path, result)
-                            waiting.append(key)
-                            continue
-                    coerce = step.coerce
-                    if coerce is not None:
-                        results[key] = coerce(result)
-                        continue
-                    if field_path is None:
-                        field_path = new_tuple(Path, (path, key, step.parent_name))
-                    assert step.complete is not None
-                    completed = step.complete(self, field_path, result)
-                    if completed.__class__ not in never_awaitable and _awaitable(is_awaitable, completed):
-                        results[key] = self.await_completed(step, field_path, completed)
-                        waiting.append(key)
-                    else:
-                        results[key] = completed
-                except Exception as raw_error:
-                    if field_path is None:
-                        field_path = new_tuple(Path, (path, key, step.parent_name))
-                    self.handle_field_error(raw_error, step.field_def.type, step.details, field_path)
-                    results[key] = None
+            field_path = new_tuple(Path, (path, step.key, step.parent_name))
+            self.handle_field_error(error, step.field_def.type, step.details, field_path)
         except Exception:
             if waiting:
                 self.settle_in_background([results[key] for key in waiting])
             raise
-        if not waiting:
-            return results
 
-        async def get_results() -> dict[str, Any]:
-            if len(waiting) == 1:
-                results[waiting[0]] = await results[waiting[0]]
-            else:
-                awaited = await gather_with_cancel(*(results[key] for key in waiting))
-                results.update(zip(waiting, awaited, strict=True))
-            return results
-
-        return get_results()
+    async def gather(self, results: dict[str, Any], waiting: list[str]) -> dict[str, Any]:
+        """The object's results, its awaited fields in."""
+        if len(waiting) == 1:
+            results[waiting[0]] = await results[waiting[0]]
+        else:
+            awaited = await gather_with_cancel(*(results[key] for key in waiting))
+            results.update(zip(waiting, awaited, strict=True))
+        return results
 
     def _complete(self, step: Step, path: Path, result: Any) -> Any:
         if step.coerce is not None:
@@ -644,8 +531,10 @@ class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
         item: Complete,
         path: Path,
         result: Any,
+        select: Select | None,
     ) -> Any:
-        """graphql-core's complete_list_value and complete_iterable_value for a list."""
+        """graphql-core's complete_list_value and complete_iterable_value for a list; for a list
+        of objects (`select`: their selection set's), an object is answered by it directly."""
         if isinstance(result, Exception):
             raise result
         if result is None or result is Undefined:
@@ -660,13 +549,17 @@ class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
         try:
             for index, value in enumerate(result):
                 item_path = new_tuple(Path, (path, index, None))
-                if value.__class__ not in never_awaitable and _awaitable(is_awaitable, value):
+                if value.__class__ in never_awaitable:
+                    is_object = select is not None and value is not None and value is not Undefined
+                elif awaitable(is_awaitable, value):
                     append(self.complete_awaitable_item(step, item_type, item, item_path, value))
                     waiting.append(index)
                     continue
+                else:
+                    is_object = False
                 try:
-                    completed = item(self, item_path, value)
-                    if completed.__class__ not in never_awaitable and _awaitable(is_awaitable, completed):
+                    completed = select(self, value, item_path) if is_object else item(self, item_path, value)  # type: ignore[misc]
+                    if completed.__class__ not in never_awaitable and awaitable(is_awaitable, completed):
                         append(self.await_completed_item(step, item_type, item_path, completed))
                         waiting.append(index)
                     else:

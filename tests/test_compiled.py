@@ -5,7 +5,7 @@ a plan answers exactly as graphql-core does is the oracle's to prove, over the w
 import pytest
 
 from schema import build_schema
-from schema.compiled import EXECUTION, executions
+from schema.compiled import EXECUTION, Plan, _plans, executions
 from tests.conftest import Api, World
 
 
@@ -29,3 +29,17 @@ def test_an_unknown_execution_mode_stops_the_schema_from_building(monkeypatch: p
     monkeypatch.setenv(EXECUTION, "fast")
     with pytest.raises(ValueError, match="ESTART_EXECUTION must be one of"):
         build_schema()
+
+
+async def test_a_plan_keeps_the_code_of_its_selection_sets(api: Api, world: World) -> None:
+    document = "query Kept { kept: families(first: 1) { nodes { id carers { firstName } } } }"
+    await api.ok(document, token=world.tokens["MANAGER"])
+    sources = [plan.sources for _, plan in _plans.values() if isinstance(plan, Plan)]
+    kept = next(source for source in sources if '"""Query { kept }"""' in source[-1])
+    assert [text.split("(", 1)[0] for text in kept] == [
+        "def select_Carer",
+        "def select_Family",
+        "def select_FamilyConnection",
+        "def select_Query",
+    ]
+    assert "# firstName: Carer.firstName, attribute first_name, guarded: primary" in kept[0]
