@@ -46,13 +46,16 @@ async def as_records(ctx: Context, rows: list[Any]) -> list[FamilyRecord]:
 
 
 async def preload(ctx: Context, records: list[FamilyRecord], relations: Collection[str]) -> None:
-    """Read a page's carers and children (those of `relations`) in one statement each, so the
-    fields resolve without an awaitable per family. The guard still decides every field."""
-    ids = [record.id for record in records]
-    for relation, model in (("carers", Carer), ("children", Child)):
-        if relation not in relations:
-            continue
-        groups = await ctx.loaders.read_people(model, ids)  # kept for the loaders: a later `family(id)` reads no more
+    """Read a page's carers and children (those of `relations`) in one statement, so the fields
+    resolve without an awaitable per family. The guard still decides every field."""
+    wanted = [
+        (relation, model) for relation, model in (("carers", Carer), ("children", Child)) if relation in relations
+    ]
+    if not wanted:
+        return
+    # kept for the loaders: a later `family(id)` reads no more
+    read = await ctx.loaders.read_people([model for _, model in wanted], [record.id for record in records])
+    for (relation, model), groups in zip(wanted, read, strict=True):
         make = maker_of(model.__name__, groups)
         for record, rows in zip(records, groups, strict=True):
             setattr(record, relation, [make(row, record.access) for row in rows])
@@ -86,9 +89,9 @@ async def preload_notes(ctx: Context, records: list[FamilyRecord], relations: Co
 
 
 async def get_family(ctx: Context, family_id: str, relations: Collection[str] = ()) -> FamilyRecord:
-    """One family; `relations` names the fields the query asks of it: its carers and children
-    are read before the fields resolve, as a page's are, so what the query asks of both (their
-    notes, say) is read in one statement for both."""
+    """One family; `relations` names the fields the query asks of it and of its people
+    (carers.notes): its carers, children and notes are read before the fields resolve, as a
+    page's are, so the notes of the family and of its people are one statement."""
     # Callers with no right to family data learn nothing, not even whether the id exists.
     require_anywhere(ctx.require_principal(), Category.PRIMARY, Action.READ)
     key = decode_key(family_id, "Family")
@@ -97,6 +100,7 @@ async def get_family(ctx: Context, family_id: str, relations: Collection[str] = 
         raise NotFound()
     record = (await as_records(ctx, [row]))[0]
     await preload(ctx, [record], relations)
+    await preload_notes(ctx, [record], relations)
     return record
 
 
