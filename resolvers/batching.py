@@ -51,6 +51,20 @@ def column(rows: Sequence[AnyRow], name: str) -> Callable[[AnyRow], Any]:
     return itemgetter(rows[0]._fields.index(name)) if rows else attrgetter(name)
 
 
+class Prefixed:
+    """A row's columns named `prefix` + name, as attributes named name: the rows of a relation
+    read joined into another's (a family's affiliations), for the builders of its own rows."""
+
+    __slots__ = ("_prefix", "_row")
+
+    def __init__(self, row: AnyRow, prefix: str) -> None:
+        self._row = row
+        self._prefix = prefix
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._row, self._prefix + name)
+
+
 def known(future: "Future[V]") -> Known[V]:
     """The future's value when it has one, else the future, awaited by graphql-core."""
     if future.done() and not future.cancelled() and future.exception() is None:

@@ -5,6 +5,7 @@ from functools import cached_property, partial
 from typing import Any
 
 from sqlalchemy import Boolean, CompoundSelect, Select, String, cast, literal_column, null, select, union_all
+from sqlalchemy.orm import aliased
 
 from authz.grants import Access, Grants
 from authz.scope import access_of
@@ -25,7 +26,7 @@ from models import (
 from models.audit import READ_SUFFIX
 from models.keys import in_keys
 from resolvers.activity_loaders import ActivityLoaders
-from resolvers.batching import AnyRow, Known, Loader, by_key, column, grouped, known, loaded, loader
+from resolvers.batching import AnyRow, Known, Loader, Prefixed, by_key, column, grouped, known, loaded, loader
 from resolvers.reader import Reader
 from resolvers.records import AffiliationRecord, PlanRecord, SettingRecord, affiliation_record, plan_record
 
@@ -47,7 +48,22 @@ def with_setting(statement: Select[Any], setting_id: Any) -> Select[Any]:
 # one built once keeps its cache key, so a request only binds the keys. The keys are one array
 # on PostgreSQL (models/keys.py): the statement's text does not change with their number.
 SETTINGS_BY_ID = select(Setting.id, Setting.code, Setting.name).where(in_keys(Setting.id, "ids"))
-FAMILIES_BY_ID = with_setting(select(Family.__table__), Family.registered_setting_id).where(in_keys(Family.id, "ids"))
+# A family is read with its affiliations, revoked ones too (its scope: authz.scope), and their
+# settings: every read of a family's fields needs them, and a second statement is a round trip.
+AFFILIATION = "affiliation_"  # the prefix of an affiliation's columns in a family's rows
+_AFFILIATION_SETTING = aliased(Setting)
+FAMILIES_BY_ID = (
+    with_setting(select(Family.__table__), Family.registered_setting_id)
+    .add_columns(
+        *(column.label(AFFILIATION + column.name) for column in Affiliation.__table__.c),
+        _AFFILIATION_SETTING.code.label(AFFILIATION + SETTING_CODE),
+        _AFFILIATION_SETTING.name.label(AFFILIATION + SETTING_NAME),
+    )
+    .outerjoin(Affiliation, Affiliation.family_id == Family.id)
+    .outerjoin(_AFFILIATION_SETTING, _AFFILIATION_SETTING.id == Affiliation.setting_id)
+    .where(in_keys(Family.id, "ids"))
+    .order_by(Family.id, Affiliation.id)
+)
 AFFILIATIONS_OF_FAMILIES = (
     with_setting(select(Affiliation.__table__), Affiliation.setting_id)
     .where(in_keys(Affiliation.family_id, "ids"))
@@ -166,7 +182,7 @@ class Loaders:
         it: families, affiliations, notes), else the loader's future of it."""
         return known(self.setting.load(setting_id))
 
-    def prime_settings(self, rows: Iterable[AnyRow], attribute: str) -> None:
+    def prime_settings(self, rows: Iterable[Any], attribute: str) -> None:
         """Seed the setting loader from rows read `with_setting` on their `attribute`."""
         seen: set[int] = set()
         for row in rows:
@@ -193,9 +209,17 @@ class Loaders:
         return by_key(ids, (SettingRecord(r.id, r.code, r.name) for r in rows), lambda r: r.id)
 
     async def _families(self, ids: list[int]) -> list[AnyRow | None]:
+        """The families, with their affiliations primed into their loader."""
         rows = await self.reader.rows(FAMILIES_BY_ID, {"ids": ids})
         self.prime_settings(rows, "registered_setting_id")
-        return by_key(ids, rows, lambda f: f.id)
+        affiliations = [Prefixed(row, AFFILIATION) for row in rows if row.affiliation_id is not None]
+        self.prime_settings(affiliations, "setting_id")
+        families = by_key(ids, rows, lambda f: f.id)  # a family's last row: they differ in affiliations only
+        found = [family.id for family in families if family is not None]
+        records = grouped(found, map(affiliation_record, affiliations), lambda a: a.family_id)
+        for family_id, group in zip(found, records, strict=True):
+            self.affiliations.prime(family_id, group)
+        return families
 
     async def _affiliations(self, family_ids: list[int]) -> list[list[AffiliationRecord]]:
         rows = await self.reader.rows(AFFILIATIONS_OF_FAMILIES, {"ids": family_ids})
