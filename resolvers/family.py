@@ -14,7 +14,7 @@ from authz.scope import listed, load_for_write, require, require_anywhere
 from errors import BadUserInput, NotFound
 from models import Carer, CarerChild, Child, Family, Form
 from models.base import utcnow
-from resolvers import contactpoint
+from resolvers import contactpoint, household
 from resolvers import validation as v
 from resolvers.batching import loaded
 from resolvers.context import Context
@@ -45,20 +45,29 @@ async def as_records(ctx: Context, rows: list[Any]) -> list[FamilyRecord]:
     return family_records(rows, await ctx.loaders.family_access(ctx.require_principal().grants, rows))
 
 
+# the parts of a household (resolvers/household.py) a query's fields ask for
+HOUSEHOLD_PARTS = {
+    "carers": household.CARER,
+    "children": household.CHILD,
+    "carers.relationships": household.RELATIONSHIP,
+    "children.childProtectionPlan": household.PLAN,
+}
+
+
 async def preload(ctx: Context, records: list[FamilyRecord], relations: Collection[str]) -> None:
-    """Read a page's carers and children (those of `relations`) in one statement, so the fields
-    resolve without an awaitable per family. The guard still decides every field."""
-    wanted = [
-        (relation, model) for relation, model in (("carers", Carer), ("children", Child)) if relation in relations
-    ]
-    if not wanted:
+    """Read a page's carers and children (those of `relations`), with their relationships and
+    open plans when asked for, in one statement, so the fields resolve without an awaitable per
+    family. The guard still decides every field."""
+    parts = frozenset(part for name, part in HOUSEHOLD_PARTS.items() if name in relations)
+    if not parts:
         return
     # kept for the loaders: a later `family(id)` reads no more
-    read = await ctx.loaders.read_people([model for _, model in wanted], [record.id for record in records])
-    for (relation, model), groups in zip(wanted, read, strict=True):
-        make = maker_of(model.__name__, groups)
-        for record, rows in zip(records, groups, strict=True):
-            setattr(record, relation, [make(row, record.access) for row in rows])
+    read = await ctx.loaders.read_household(parts, [record.id for record in records])
+    for relation, model in (("carers", Carer), ("children", Child)):
+        if model in read:
+            make = maker_of(model.__name__, read[model])
+            for record, rows in zip(records, read[model], strict=True):
+                setattr(record, relation, [make(row, record.access) for row in rows])
 
 
 # The notes a page of families may ask for: field -> (kind, the category the field is guarded by)

@@ -1,10 +1,10 @@
 """Per-request data loaders: one SQL statement per relation per query level, never per row."""
 
-from collections.abc import Callable, Coroutine, Iterable, Mapping, Sequence
+from collections.abc import Callable, Coroutine, Iterable, Sequence
 from functools import cached_property, partial
 from typing import Any
 
-from sqlalchemy import Boolean, CompoundSelect, Select, String, cast, literal_column, null, select, union_all
+from sqlalchemy import Select, select
 from sqlalchemy.orm import aliased
 
 from authz.grants import Access, Grants
@@ -27,6 +27,7 @@ from models.audit import READ_SUFFIX
 from models.keys import in_keys
 from resolvers.activity_loaders import ActivityLoaders
 from resolvers.batching import AnyRow, Known, Loader, Prefixed, by_key, column, grouped, known, loaded, loader
+from resolvers.household import CARER, CHILD, PLAN, PLAN_PREFIX, RELATIONSHIP, household, parts_of
 from resolvers.reader import Reader
 from resolvers.records import AffiliationRecord, PlanRecord, SettingRecord, affiliation_record, plan_record
 
@@ -69,34 +70,6 @@ AFFILIATIONS_OF_FAMILIES = (
     .where(in_keys(Affiliation.family_id, "ids"))
     .order_by(Affiliation.id)
 )
-# a person who left is no longer among the family's people
-PEOPLE_OF_FAMILIES = {
-    model: select(model.__table__).where(in_keys(model.family_id, "ids"), model.left_on.is_(None)).order_by(model.id)
-    for model in (Carer, Child)
-}
-PERSON_TYPE = "person_type"  # the column telling a household's carers from its children
-
-
-def _household() -> CompoundSelect[Any]:
-    """The carers and the children of families in one statement (one round trip, not two): the
-    columns people share, the children's provisional name (null for carers) and which they are."""
-    shared = [column.name for column in Carer.__table__.c]
-
-    def people(model: type[Carer] | type[Child], provisional_name: Any) -> Select[Any]:
-        columns = [model.__table__.c[name] for name in shared]
-        return select(
-            literal_column(f"'{model.__name__}'", String).label(PERSON_TYPE),
-            *columns,
-            provisional_name.label("provisional_name"),
-        )
-
-    carers = people(Carer, cast(null(), Boolean)).where(in_keys(Carer.family_id, "ids"), Carer.left_on.is_(None))
-    children = people(Child, Child.provisional_name).where(in_keys(Child.family_id, "ids"), Child.left_on.is_(None))
-    both = union_all(carers, children)
-    return both.order_by(both.selected_columns.id)
-
-
-HOUSEHOLDS_OF_FAMILIES = _household()
 RELATIONSHIPS_OF_CARERS = (
     select(CarerChild.carer_id, CarerChild.relationship, *Child.__table__.c)
     .join(Child, Child.id == CarerChild.child_id)
@@ -226,39 +199,34 @@ class Loaders:
         self.prime_settings(rows, "setting_id")
         return grouped(family_ids, map(affiliation_record, rows), lambda a: a.family_id)
 
-    async def read_people(
-        self, models: Sequence[type[Carer] | type[Child]], family_ids: list[int]
-    ) -> list[list[list[AnyRow]]]:
-        """The carers and/or children (`models`) of each family, in one statement, past the
-        loader's cache (kept in `people_read` for it): for each model, a group per family."""
-        if len(models) == 1:
-            read: Mapping[type, Sequence[AnyRow]] = {
-                models[0]: await self.reader.rows(PEOPLE_OF_FAMILIES[models[0]], {"ids": family_ids})
-            }
-        else:
-            read = self._by_person_type(await self.reader.rows(HOUSEHOLDS_OF_FAMILIES, {"ids": family_ids}))
-        found = []
-        for model in models:
-            rows = read.get(model, [])
-            groups = grouped(family_ids, rows, column(rows, "family_id"))
-            self.people_read[model].update(zip(family_ids, groups, strict=True))
-            found.append(groups)
-        return found
-
-    @staticmethod
-    def _by_person_type(rows: Sequence[AnyRow]) -> Mapping[type, Sequence[AnyRow]]:
-        """A household's rows, the carers' apart from the children's."""
-        split: dict[str, list[AnyRow]] = {"Carer": [], "Child": []}
-        for row in rows:
-            split[row[0]].append(row)  # PERSON_TYPE, the first column
-        return {Carer: split["Carer"], Child: split["Child"]}
+    async def read_household(self, parts: frozenset[str], family_ids: list[int]) -> dict[type, list[list[AnyRow]]]:
+        """The `parts` of the families' households (resolvers/household.py) in one statement,
+        past the loaders' caches, which they are kept in (`people_read`) or primed into: for
+        Carer and Child, a group of people per family."""
+        rows = parts_of(await self.reader.rows(household(parts), {"ids": family_ids}), parts)
+        people: dict[type, list[list[AnyRow]]] = {}
+        for model in (Carer, Child):
+            if model.__name__ in parts:
+                found = rows[model.__name__]
+                people[model] = grouped(family_ids, found, column(found, "family_id"))
+                self.people_read[model].update(zip(family_ids, people[model], strict=True))
+        if RELATIONSHIP in parts:
+            carer_ids = [carer.id for carer in rows[CARER]]
+            links = rows[RELATIONSHIP]
+            for carer_id, group in zip(carer_ids, grouped(carer_ids, links, column(links, "carer_id")), strict=True):
+                self.relationships.prime(carer_id, group)
+        if PLAN in parts:
+            for child in rows[CHILD]:
+                plan = Prefixed(child, PLAN_PREFIX)
+                self.open_cp_plan.prime(child.id, None if plan.id is None else plan_record(plan))
+        return people
 
     async def _people(self, model: type[Carer] | type[Child], family_ids: list[int]) -> list[list[AnyRow]]:
         """The loader's batch: the people read already, else read now."""
         known = self.people_read[model]
         missing = [family_id for family_id in family_ids if family_id not in known]
         if missing:
-            await self.read_people([model], missing)
+            await self.read_household(frozenset({model.__name__}), missing)
         return [known[family_id] for family_id in family_ids]
 
     async def _relationships(self, carer_ids: list[int]) -> list[list[AnyRow]]:
