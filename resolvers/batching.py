@@ -1,5 +1,6 @@
-"""What every per-request loader is made of: a DataLoader typed as its batch function, and the
-batch function's answer, rows put back in the order of the keys asked for."""
+"""What every per-request loader is made of: a DataLoader typed as its batch function, the
+setting joined into the rows naming one, and the batch function's answer, rows put back in the
+order of the keys asked for."""
 
 from asyncio import Future
 from collections import defaultdict
@@ -8,7 +9,9 @@ from operator import attrgetter, itemgetter
 from typing import Any, Protocol, TypeAlias, TypeVar
 
 from aiodataloader import DataLoader
-from sqlalchemy import Row
+from sqlalchemy import Row, Select
+
+from models import Setting
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -25,6 +28,19 @@ class Loader(Protocol[Key, V]):
     def load(self, key: Key) -> "Future[V]": ...
     def load_many(self, keys: Iterable[Key]) -> Awaitable[list[V]]: ...
     def prime(self, key: Key, value: V) -> object: ...
+
+
+# Many-to-one settings are joined into the statement of the rows that name them (families,
+# affiliations, notes, search matches) and primed into the setting loader, so `setting { … }`
+# costs no statement of its own.
+SETTING_CODE, SETTING_NAME = "setting_code", "setting_name"
+
+
+def with_setting(statement: Select[Any], setting_id: Any) -> Select[Any]:
+    """`statement` with the code and name of the setting `setting_id` names."""
+    return statement.add_columns(Setting.code.label(SETTING_CODE), Setting.name.label(SETTING_NAME)).join(
+        Setting, Setting.id == setting_id
+    )
 
 
 def loader(batch: Callable[[list[K]], Coroutine[Any, Any, list[V]]]) -> Loader[K, V]:

@@ -16,13 +16,12 @@ from models import Carer, CarerChild, Child, Family, Form
 from models.base import utcnow
 from resolvers import contactpoint, household
 from resolvers import validation as v
-from resolvers.batching import loaded
+from resolvers.batching import loaded, with_setting
 from resolvers.context import Context
 from resolvers.form import form_payload, log_change_entered, mark_entered, outstanding_form
 from resolvers.history import FAMILY_FIELDS, PERSON_FIELDS, record_changes, written_categories
 from resolvers.ids import decode_key, encode_id
 from resolvers.inputs import AddressData, FamilyChanges, NewFamily, PersonData, ReferralData
-from resolvers.loaders import with_setting
 from resolvers.locking import bump_version
 from resolvers.records import FamilyRecord, PersonRecord, family_records, maker_of, note_record
 from resolvers.working_days import Deadline
@@ -45,6 +44,15 @@ async def as_records(ctx: Context, rows: list[Any]) -> list[FamilyRecord]:
     return family_records(rows, await ctx.loaders.family_access(ctx.require_principal().grants, rows))
 
 
+# The notes a page of families may ask for: field -> (kind, the category the field is guarded by)
+NOTE_FIELDS = {"notes": ("HISTORY", Category.SECONDARY), "confidentialNotes": ("CONFIDENTIAL", Category.CONFIDENTIAL)}
+
+
+def asks_notes(relations: Collection[str], name: str, subject_type: str) -> bool:
+    """Whether the query asks for the notes field `name` of subjects of `subject_type`."""
+    return (name if subject_type == "family" else f"{PEOPLE[subject_type]}.{name}") in relations
+
+
 # the parts of a household (resolvers/household.py) a query's fields ask for
 HOUSEHOLD_PARTS = {
     "carers": household.CARER,
@@ -55,14 +63,20 @@ HOUSEHOLD_PARTS = {
 
 
 async def preload(ctx: Context, records: list[FamilyRecord], relations: Collection[str]) -> None:
-    """Read a page's carers and children (those of `relations`), with their relationships and
-    open plans when asked for, in one statement, so the fields resolve without an awaitable per
-    family. The guard still decides every field."""
+    """Read a page's carers and children (those of `relations`), with their relationships, open
+    plans and notes and the families' notes when asked for, in one statement, so the fields
+    resolve without an awaitable per family. The guard still decides every field."""
     parts = frozenset(part for name, part in HOUSEHOLD_PARTS.items() if name in relations)
-    if not parts:
+    notes = [
+        (subject_type, kind)
+        for name, (kind, _) in NOTE_FIELDS.items()
+        for subject_type in ("family", *PEOPLE)
+        if asks_notes(relations, name, subject_type)
+    ]
+    if not parts and not notes:
         return
     # kept for the loaders: a later `family(id)` reads no more
-    read = await ctx.loaders.read_household(parts, [record.id for record in records])
+    read = await ctx.loaders.read_household(parts, [record.id for record in records], notes)
     for relation, model in (("carers", Carer), ("children", Child)):
         if model in read:
             make = maker_of(model.__name__, read[model])
@@ -70,14 +84,10 @@ async def preload(ctx: Context, records: list[FamilyRecord], relations: Collecti
                 setattr(record, relation, [make(row, record.access) for row in rows])
 
 
-# The notes a page of families may ask for: field -> (kind, the category the field is guarded by)
-NOTE_FIELDS = {"notes": ("HISTORY", Category.SECONDARY), "confidentialNotes": ("CONFIDENTIAL", Category.CONFIDENTIAL)}
-
-
 async def preload_notes(ctx: Context, records: list[FamilyRecord], relations: Collection[str]) -> None:
-    """Read the notes a page asks for (`relations`: notes, carers.notes, …) in one statement,
-    of the families and people whose guard shows them, so the fields resolve without an
-    awaitable per record."""
+    """Set the notes a page asks for (`relations`: notes, carers.notes, …) on the families and
+    people whose guard shows them, so the fields resolve without an awaitable per record: from
+    the notes loader, which `preload` primed with them (no statement of its own)."""
     subjects: list[tuple[str, FamilyRecord | PersonRecord]] = [("family", record) for record in records]
     for relation, subject_type in (("carers", "carer"), ("children", "child")):
         subjects += [(subject_type, person) for record in records for person in getattr(record, relation) or ()]
@@ -85,8 +95,7 @@ async def preload_notes(ctx: Context, records: list[FamilyRecord], relations: Co
         (subject_type, subject, kind)
         for name, (kind, category) in NOTE_FIELDS.items()
         for subject_type, subject in subjects
-        if (name if subject_type == "family" else f"{PEOPLE[subject_type]}.{name}") in relations
-        and allows(category, subject)
+        if asks_notes(relations, name, subject_type) and allows(category, subject)
     ]
     if not keys:
         return

@@ -1,10 +1,11 @@
 """A household: the carers and children of families, and what a query asks of them that is a row
-per person or per link (the children's open plans, the carers' relationships), in one statement.
+per person, per link or per note (the children's open plans, the carers' relationships, the
+notes of the families and their people), in one statement.
 
 On PostgreSQL every statement is a round trip plus SQLAlchemy's CPU (issue 17): a family's
-people with their plans and relationships cost four statements, read one level at a time; here
-they are one UNION ALL, built once for each combination of parts a query asks for. Each row
-says which part it is (PERSON_TYPE); the columns a part has not are typed nulls."""
+people with their plans, relationships and notes cost five statements, read one level at a
+time; here they are one UNION ALL, built once for each combination of parts a query asks for.
+Each row says which part it is (PERSON_TYPE); the columns a part has not are typed nulls."""
 
 from collections.abc import Callable, Collection, Sequence
 from functools import lru_cache
@@ -25,30 +26,40 @@ from sqlalchemy import (
     union_all,
 )
 
-from models import Carer, CarerChild, Child, ChildProtectionPlan
+from models import Carer, CarerChild, Child, ChildProtectionPlan, Note, Setting, User
 from models.keys import in_keys
-from resolvers.batching import AnyRow
+from resolvers.batching import SETTING_CODE, SETTING_NAME, AnyRow
 
 # the parts, as PERSON_TYPE names them
-CARER, CHILD, RELATIONSHIP, PLAN = "Carer", "Child", "Relationship", "Plan"
+CARER, CHILD, RELATIONSHIP, PLAN, NOTE = "Carer", "Child", "Relationship", "Plan", "Note"
 PERSON_TYPE, POSITION = "person_type", "position"
 PLAN_PREFIX = "plan_"  # a child's open plan's columns, in the child's row
 PERSON_COLUMNS = tuple(column.name for column in Carer.__table__.c)  # the columns carers and children share
 PLAN_COLUMNS = tuple(ChildProtectionPlan.__table__.c)
 LINKS: Table = CarerChild.__table__  # type: ignore[assignment]
+NOTES: Table = Note.__table__  # type: ignore[assignment]
+# a note's columns, as the notes loader reads them (resolvers.loaders.NOTES_OF_SUBJECTS)
+NOTE_COLUMNS: dict[str, ColumnElement[Any]] = {column.name: column for column in NOTES.c} | {
+    "author_name": User.__table__.c.display_name,
+    SETTING_CODE: Setting.__table__.c.code,
+    SETTING_NAME: Setting.__table__.c.name,
+}
 Statement = Select[Any] | CompoundSelect[Any]
 
 
 @lru_cache(maxsize=16)
 def household(parts: frozenset[str]) -> Statement:
-    """The statement reading `parts` (CARER, CHILD, RELATIONSHIP with CARER, PLAN with CHILD) of
-    the families given as `ids`; a person who left is no longer among the family's people."""
+    """The statement reading `parts` (CARER, CHILD, RELATIONSHIP with CARER, PLAN with CHILD,
+    NOTE) of the families given as `ids`; a person who left is no longer among the family's
+    people. NOTE reads the notes of the subject `types` and note `kinds` given, oldest first
+    (people's rows have no created_at: they sort apart from the notes, first or last)."""
     columns = _columns(parts)
     branches = [branch(columns) for part, branch in _BRANCHES.items() if part in parts]
+    order = ["created_at", POSITION] if NOTE in parts else [POSITION]
     if len(branches) == 1:
-        return branches[0].order_by(POSITION)
+        return branches[0].order_by(*order)
     both = union_all(*branches)
-    return both.order_by(both.selected_columns[POSITION])
+    return both.order_by(*(both.selected_columns[name] for name in order))
 
 
 def _columns(parts: frozenset[str]) -> dict[str, Any]:
@@ -59,6 +70,8 @@ def _columns(parts: frozenset[str]) -> dict[str, Any]:
         types |= {"carer_id": CarerChild.carer_id.type, "relationship": CarerChild.relationship.type}
     if PLAN in parts:
         types |= {PLAN_PREFIX + column.name: column.type for column in PLAN_COLUMNS}
+    if NOTE in parts:
+        types |= {name: column.type for name, column in NOTE_COLUMNS.items() if name not in types}
     return types
 
 
@@ -115,11 +128,20 @@ def _relationships(columns: dict[str, Any]) -> Select[Any]:
     return links.where(in_keys(Carer.family_id, "ids"), Carer.left_on.is_(None), Child.left_on.is_(None))
 
 
+def _notes(columns: dict[str, Any]) -> Select[Any]:
+    source = NOTES.join(User.__table__, User.__table__.c.id == NOTES.c.author_id).join(
+        Setting.__table__, Setting.__table__.c.id == NOTES.c.setting_id
+    )
+    notes = _select(NOTE, NOTES.c.id, source, NOTE_COLUMNS, columns)
+    return notes.where(in_keys(Note.family_id, "ids"), in_keys(Note.subject_type, "types"), in_keys(Note.kind, "kinds"))
+
+
 # a part's builder; PLAN is read in CHILD's rows
 _BRANCHES: dict[str, Callable[[dict[str, Any]], Select[Any]]] = {
     CARER: _carers,
     CHILD: _children,
     RELATIONSHIP: _relationships,
+    NOTE: _notes,
 }
 
 

@@ -1,10 +1,10 @@
 """Per-request data loaders: one SQL statement per relation per query level, never per row."""
 
-from collections.abc import Callable, Coroutine, Iterable, Sequence
+from collections.abc import Callable, Collection, Coroutine, Iterable, Sequence
 from functools import cached_property, partial
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
 from authz.grants import Access, Grants
@@ -26,23 +26,24 @@ from models import (
 from models.audit import READ_SUFFIX
 from models.keys import in_keys
 from resolvers.activity_loaders import ActivityLoaders
-from resolvers.batching import AnyRow, Known, Loader, Prefixed, by_key, column, grouped, known, loaded, loader
-from resolvers.household import CARER, CHILD, PLAN, PLAN_PREFIX, RELATIONSHIP, household, parts_of
+from resolvers.batching import (
+    SETTING_CODE,
+    SETTING_NAME,
+    AnyRow,
+    Known,
+    Loader,
+    Prefixed,
+    by_key,
+    column,
+    grouped,
+    known,
+    loaded,
+    loader,
+    with_setting,
+)
+from resolvers.household import CARER, CHILD, NOTE, PLAN, PLAN_PREFIX, RELATIONSHIP, household, parts_of
 from resolvers.reader import Reader
 from resolvers.records import AffiliationRecord, PlanRecord, SettingRecord, affiliation_record, plan_record
-
-# Many-to-one settings are joined into the statement of the rows that name them (families,
-# affiliations, notes, search matches) and primed into the setting loader, so `setting { … }`
-# costs no statement of its own.
-SETTING_CODE, SETTING_NAME = "setting_code", "setting_name"
-
-
-def with_setting(statement: Select[Any], setting_id: Any) -> Select[Any]:
-    """`statement` with the code and name of the setting `setting_id` names."""
-    return statement.add_columns(Setting.code.label(SETTING_CODE), Setting.name.label(SETTING_NAME)).join(
-        Setting, Setting.id == setting_id
-    )
-
 
 # The hot reads are built once, here, with their keys as bound parameters: a statement object
 # built per request costs its construction and its cache key (~0.5 ms each) on every request;
@@ -199,11 +200,18 @@ class Loaders:
         self.prime_settings(rows, "setting_id")
         return grouped(family_ids, map(affiliation_record, rows), lambda a: a.family_id)
 
-    async def read_household(self, parts: frozenset[str], family_ids: list[int]) -> dict[type, list[list[AnyRow]]]:
-        """The `parts` of the families' households (resolvers/household.py) in one statement,
-        past the loaders' caches, which they are kept in (`people_read`) or primed into: for
-        Carer and Child, a group of people per family."""
-        rows = parts_of(await self.reader.rows(household(parts), {"ids": family_ids}), parts)
+    async def read_household(
+        self, parts: frozenset[str], family_ids: list[int], notes: Collection[tuple[str, str]] = ()
+    ) -> dict[type, list[list[AnyRow]]]:
+        """The `parts` of the families' households (resolvers/household.py), with the notes of
+        `notes` (subject type, kind) when any, in one statement, past the loaders' caches, which
+        they are kept in (`people_read`) or primed into: for Carer and Child, a group of people
+        per family."""
+        params: dict[str, Any] = {"ids": family_ids}
+        if notes:
+            parts |= {NOTE}
+            params |= {"types": sorted({t for t, _ in notes}), "kinds": sorted({kind for _, kind in notes})}
+        rows = parts_of(await self.reader.rows(household(parts), params), parts)
         people: dict[type, list[list[AnyRow]]] = {}
         for model in (Carer, Child):
             if model.__name__ in parts:
@@ -211,15 +219,38 @@ class Loaders:
                 people[model] = grouped(family_ids, found, column(found, "family_id"))
                 self.people_read[model].update(zip(family_ids, people[model], strict=True))
         if RELATIONSHIP in parts:
-            carer_ids = [carer.id for carer in rows[CARER]]
-            links = rows[RELATIONSHIP]
-            for carer_id, group in zip(carer_ids, grouped(carer_ids, links, column(links, "carer_id")), strict=True):
-                self.relationships.prime(carer_id, group)
+            self._prime_relationships(rows[CARER], rows[RELATIONSHIP])
         if PLAN in parts:
             for child in rows[CHILD]:
                 plan = Prefixed(child, PLAN_PREFIX)
                 self.open_cp_plan.prime(child.id, None if plan.id is None else plan_record(plan))
+        if notes:
+            subjects: dict[str, Sequence[Any]] = {
+                "family": family_ids,
+                "carer": rows.get(CARER, []),
+                "child": rows.get(CHILD, []),
+            }
+            self._prime_notes(subjects, notes, rows[NOTE])
         return people
+
+    def _prime_relationships(self, carers: Sequence[AnyRow], links: Sequence[AnyRow]) -> None:
+        carer_ids = [carer.id for carer in carers]
+        for carer_id, group in zip(carer_ids, grouped(carer_ids, links, column(links, "carer_id")), strict=True):
+            self.relationships.prime(carer_id, group)
+
+    def _prime_notes(
+        self, subjects: dict[str, Sequence[Any]], notes: Collection[tuple[str, str]], rows: Sequence[AnyRow]
+    ) -> None:
+        """Prime the notes loader with every (subject type, id, kind) of `notes` for the
+        `subjects` read (ids, or rows with an id), none or some."""
+        keys = [
+            (subject_type, subject if isinstance(subject, int) else subject.id, kind)
+            for subject_type, kind in notes
+            for subject in subjects[subject_type]
+        ]
+        self.prime_settings(rows, "setting_id")
+        for key, group in zip(keys, grouped(keys, rows, lambda r: (r.subject_type, r.subject_id, r.kind)), strict=True):
+            self.notes.prime(key, group)
 
     async def _people(self, model: type[Carer] | type[Child], family_ids: list[int]) -> list[list[AnyRow]]:
         """The loader's batch: the people read already, else read now."""

@@ -23,7 +23,7 @@ def columns_only(statement: Executable) -> bool:
             known = all(isinstance(select, Executable) and columns_only(select) for select in statement.selects)
         else:
             known = isinstance(statement, Select) and not any(
-                column["entity"] is not None and column["expr"] is column["entity"]
+                column.get("entity") is not None and column["expr"] is column["entity"]
                 for column in statement.column_descriptions
             )
         _columns_only[statement] = known
