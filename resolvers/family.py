@@ -20,6 +20,7 @@ from resolvers.batching import loaded, with_setting
 from resolvers.context import Context
 from resolvers.form import form_payload, log_change_entered, mark_entered, outstanding_form
 from resolvers.history import FAMILY_FIELDS, PERSON_FIELDS, record_changes, written_categories
+from resolvers.household import AFFILIATION, FAMILY
 from resolvers.ids import decode_key, encode_id
 from resolvers.inputs import AddressData, FamilyChanges, NewFamily, PersonData, ReferralData
 from resolvers.locking import bump_version
@@ -62,11 +63,14 @@ HOUSEHOLD_PARTS = {
 }
 
 
-async def preload(ctx: Context, records: list[FamilyRecord], relations: Collection[str]) -> None:
-    """Read a page's carers and children (those of `relations`), with their relationships, open
-    plans and notes and the families' notes when asked for, in one statement, so the fields
-    resolve without an awaitable per family. The guard still decides every field."""
-    parts = frozenset(part for name, part in HOUSEHOLD_PARTS.items() if name in relations)
+async def read_relations(
+    ctx: Context, family_ids: list[int], relations: Collection[str], parts: frozenset[str] = frozenset()
+) -> dict[type, list[list[Any]]]:
+    """Read `parts` of the families' households, and their carers and children (those of
+    `relations`) with their relationships, open plans and notes and the families' notes when
+    asked for, in one statement (resolvers/household.py), so the fields resolve without an
+    awaitable per family. The guard still decides every field."""
+    parts |= frozenset(part for name, part in HOUSEHOLD_PARTS.items() if name in relations)
     notes = [
         (subject_type, kind)
         for name, (kind, _) in NOTE_FIELDS.items()
@@ -74,14 +78,23 @@ async def preload(ctx: Context, records: list[FamilyRecord], relations: Collecti
         if asks_notes(relations, name, subject_type)
     ]
     if not parts and not notes:
-        return
+        return {}
     # kept for the loaders: a later `family(id)` reads no more
-    read = await ctx.loaders.read_household(parts, [record.id for record in records], notes)
+    return await ctx.loaders.read_household(parts, family_ids, notes)
+
+
+def set_people(records: list[FamilyRecord], read: dict[type, list[list[Any]]]) -> None:
+    """The families' carers and children of `read` (read_relations), on their records."""
     for relation, model in (("carers", Carer), ("children", Child)):
         if model in read:
             make = maker_of(model.__name__, read[model])
             for record, rows in zip(records, read[model], strict=True):
                 setattr(record, relation, [make(row, record.access) for row in rows])
+
+
+async def preload(ctx: Context, records: list[FamilyRecord], relations: Collection[str]) -> None:
+    """A page's relations (read_relations), on its records."""
+    set_people(records, await read_relations(ctx, [record.id for record in records], relations))
 
 
 async def preload_notes(ctx: Context, records: list[FamilyRecord], relations: Collection[str]) -> None:
@@ -113,13 +126,15 @@ async def get_family(ctx: Context, family_id: str, relations: Collection[str] = 
     # Callers with no right to family data learn nothing, not even whether the id exists.
     require_anywhere(ctx.require_principal(), Category.PRIMARY, Action.READ)
     key = decode_key(family_id, "Family")
-    row = None if key is None else await ctx.loaders.family.load(key)
-    if row is None:
+    # the family with its affiliations (its scope), and its relations: one statement
+    read = {} if key is None else await read_relations(ctx, [key], relations, frozenset({FAMILY, AFFILIATION}))
+    rows = read[Family][0] if read else []
+    if not rows:
         raise NotFound()
-    record = (await as_records(ctx, [row]))[0]
-    await preload(ctx, [record], relations)
-    await preload_notes(ctx, [record], relations)
-    return record
+    records = await as_records(ctx, rows)
+    set_people(records, read)
+    await preload_notes(ctx, records, relations)
+    return records[0]
 
 
 async def list_families(

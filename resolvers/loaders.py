@@ -5,7 +5,6 @@ from functools import cached_property, partial
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import aliased
 
 from authz.grants import Access, Grants
 from authz.scope import access_of
@@ -41,7 +40,19 @@ from resolvers.batching import (
     loader,
     with_setting,
 )
-from resolvers.household import CARER, CHILD, NOTE, PLAN, PLAN_PREFIX, RELATIONSHIP, household, parts_of
+from resolvers.household import (
+    AFFILIATION,
+    AFFILIATION_PREFIX,
+    CARER,
+    CHILD,
+    FAMILY,
+    NOTE,
+    PLAN,
+    PLAN_PREFIX,
+    RELATIONSHIP,
+    household,
+    parts_of,
+)
 from resolvers.reader import Reader
 from resolvers.records import AffiliationRecord, PlanRecord, SettingRecord, affiliation_record, plan_record
 
@@ -50,22 +61,6 @@ from resolvers.records import AffiliationRecord, PlanRecord, SettingRecord, affi
 # one built once keeps its cache key, so a request only binds the keys. The keys are one array
 # on PostgreSQL (models/keys.py): the statement's text does not change with their number.
 SETTINGS_BY_ID = select(Setting.id, Setting.code, Setting.name).where(in_keys(Setting.id, "ids"))
-# A family is read with its affiliations, revoked ones too (its scope: authz.scope), and their
-# settings: every read of a family's fields needs them, and a second statement is a round trip.
-AFFILIATION = "affiliation_"  # the prefix of an affiliation's columns in a family's rows
-_AFFILIATION_SETTING = aliased(Setting)
-FAMILIES_BY_ID = (
-    with_setting(select(Family.__table__), Family.registered_setting_id)
-    .add_columns(
-        *(column.label(AFFILIATION + column.name) for column in Affiliation.__table__.c),
-        _AFFILIATION_SETTING.code.label(AFFILIATION + SETTING_CODE),
-        _AFFILIATION_SETTING.name.label(AFFILIATION + SETTING_NAME),
-    )
-    .outerjoin(Affiliation, Affiliation.family_id == Family.id)
-    .outerjoin(_AFFILIATION_SETTING, _AFFILIATION_SETTING.id == Affiliation.setting_id)
-    .where(in_keys(Family.id, "ids"))
-    .order_by(Family.id, Affiliation.id)
-)
 AFFILIATIONS_OF_FAMILIES = (
     with_setting(select(Affiliation.__table__), Affiliation.setting_id)
     .where(in_keys(Affiliation.family_id, "ids"))
@@ -102,10 +97,6 @@ class Loaders:
     @cached_property
     def setting(self) -> Loader[int, SettingRecord | None]:
         return loader(self._settings)
-
-    @cached_property
-    def family(self) -> Loader[int, AnyRow | None]:
-        return loader(self._families)
 
     @cached_property
     def affiliations(self) -> Loader[int, list[AffiliationRecord]]:
@@ -182,19 +173,6 @@ class Loaders:
         rows = await self.reader.rows(SETTINGS_BY_ID, {"ids": ids})
         return by_key(ids, (SettingRecord(r.id, r.code, r.name) for r in rows), lambda r: r.id)
 
-    async def _families(self, ids: list[int]) -> list[AnyRow | None]:
-        """The families, with their affiliations primed into their loader."""
-        rows = await self.reader.rows(FAMILIES_BY_ID, {"ids": ids})
-        self.prime_settings(rows, "registered_setting_id")
-        affiliations = [Prefixed(row, AFFILIATION) for row in rows if row.affiliation_id is not None]
-        self.prime_settings(affiliations, "setting_id")
-        families = by_key(ids, rows, lambda f: f.id)  # a family's last row: they differ in affiliations only
-        found = [family.id for family in families if family is not None]
-        records = grouped(found, map(affiliation_record, affiliations), lambda a: a.family_id)
-        for family_id, group in zip(found, records, strict=True):
-            self.affiliations.prime(family_id, group)
-        return families
-
     async def _affiliations(self, family_ids: list[int]) -> list[list[AffiliationRecord]]:
         rows = await self.reader.rows(AFFILIATIONS_OF_FAMILIES, {"ids": family_ids})
         self.prime_settings(rows, "setting_id")
@@ -205,19 +183,24 @@ class Loaders:
     ) -> dict[type, list[list[AnyRow]]]:
         """The `parts` of the families' households (resolvers/household.py), with the notes of
         `notes` (subject type, kind) when any, in one statement, past the loaders' caches, which
-        they are kept in (`people_read`) or primed into: for Carer and Child, a group of people
-        per family."""
+        they are kept in (`people_read`) or primed into: for Family, a group of the family (none
+        if there is none) per id; for Carer and Child, a group of people per family."""
         params: dict[str, Any] = {"ids": family_ids}
         if notes:
             parts |= {NOTE}
             params |= {"types": sorted({t for t, _ in notes}), "kinds": sorted({kind for _, kind in notes})}
         rows = parts_of(await self.reader.rows(household(parts), params), parts)
-        people: dict[type, list[list[AnyRow]]] = {}
+        found: dict[type, list[list[AnyRow]]] = {}
+        if FAMILY in parts:
+            self.prime_settings(rows[FAMILY], "registered_setting_id")
+            found[Family] = grouped(family_ids, rows[FAMILY], column(rows[FAMILY], "id"))
+        if AFFILIATION in parts:
+            self._prime_affiliations(family_ids, rows[AFFILIATION])
         for model in (Carer, Child):
             if model.__name__ in parts:
-                found = rows[model.__name__]
-                people[model] = grouped(family_ids, found, column(found, "family_id"))
-                self.people_read[model].update(zip(family_ids, people[model], strict=True))
+                people = rows[model.__name__]
+                found[model] = grouped(family_ids, people, column(people, "family_id"))
+                self.people_read[model].update(zip(family_ids, found[model], strict=True))
         if RELATIONSHIP in parts:
             self._prime_relationships(rows[CARER], rows[RELATIONSHIP])
         if PLAN in parts:
@@ -231,7 +214,15 @@ class Loaders:
                 "child": rows.get(CHILD, []),
             }
             self._prime_notes(subjects, notes, rows[NOTE])
-        return people
+        return found
+
+    def _prime_affiliations(self, family_ids: list[int], rows: Sequence[AnyRow]) -> None:
+        """Every affiliation of the families, revoked ones too (their scope: authz.scope)."""
+        affiliations = [Prefixed(row, AFFILIATION_PREFIX) for row in rows]
+        self.prime_settings(affiliations, "setting_id")
+        records = map(affiliation_record, affiliations)
+        for family_id, group in zip(family_ids, grouped(family_ids, records, lambda a: a.family_id), strict=True):
+            self.affiliations.prime(family_id, group)
 
     def _prime_relationships(self, carers: Sequence[AnyRow], links: Sequence[AnyRow]) -> None:
         carer_ids = [carer.id for carer in carers]
