@@ -79,7 +79,6 @@ async def read_relations(
     ]
     if not parts and not notes:
         return {}
-    # kept for the loaders: a later `family(id)` reads no more
     return await ctx.loaders.read_household(parts, family_ids, notes)
 
 
@@ -121,12 +120,11 @@ async def preload_notes(ctx: Context, records: list[FamilyRecord], relations: Co
 
 async def get_family(ctx: Context, family_id: str, relations: Collection[str] = ()) -> FamilyRecord:
     """One family; `relations` names the fields the query asks of it and of its people
-    (carers.notes): its carers, children and notes are read before the fields resolve, as a
-    page's are, so the notes of the family and of its people are one statement."""
+    (carers.notes): the family, its affiliations (its scope) and what `relations` asks of its
+    people and notes are read in one statement (read_relations) before the fields resolve."""
     # Callers with no right to family data learn nothing, not even whether the id exists.
     require_anywhere(ctx.require_principal(), Category.PRIMARY, Action.READ)
     key = decode_key(family_id, "Family")
-    # the family with its affiliations (its scope), and its relations: one statement
     read = {} if key is None else await read_relations(ctx, [key], relations, frozenset({FAMILY, AFFILIATION}))
     rows = read[Family][0] if read else []
     if not rows:

@@ -1,4 +1,6 @@
-"""Per-request data loaders: one SQL statement per relation per query level, never per row."""
+"""Per-request data loaders: one SQL statement per relation per query level, never per row; and
+the household of families (resolvers/household.py), one statement for all their relations a
+query asks for, primed into the loaders."""
 
 from collections.abc import Callable, Collection, Coroutine, Iterable, Sequence
 from functools import cached_property, partial
@@ -204,9 +206,7 @@ class Loaders:
         if RELATIONSHIP in parts:
             self._prime_relationships(rows[CARER], rows[RELATIONSHIP])
         if PLAN in parts:
-            for child in rows[CHILD]:
-                plan = Prefixed(child, PLAN_PREFIX)
-                self.open_cp_plan.prime(child.id, None if plan.id is None else plan_record(plan))
+            self._prime_plans(rows[CHILD])
         if notes:
             subjects: dict[str, Sequence[Any]] = {
                 "family": family_ids,
@@ -223,6 +223,11 @@ class Loaders:
         records = map(affiliation_record, affiliations)
         for family_id, group in zip(family_ids, grouped(family_ids, records, lambda a: a.family_id), strict=True):
             self.affiliations.prime(family_id, group)
+
+    def _prime_plans(self, children: Sequence[AnyRow]) -> None:
+        for child in children:
+            plan = Prefixed(child, PLAN_PREFIX)
+            self.open_cp_plan.prime(child.id, None if plan.id is None else plan_record(plan))
 
     def _prime_relationships(self, carers: Sequence[AnyRow], links: Sequence[AnyRow]) -> None:
         carer_ids = [carer.id for carer in carers]
