@@ -1,5 +1,6 @@
-"""What every per-request loader is made of: a DataLoader typed as its batch function, and the
-batch function's answer, rows put back in the order of the keys asked for."""
+"""What every per-request loader is made of: a DataLoader typed as its batch function, the
+setting joined into the rows naming one, and the batch function's answer, rows put back in the
+order of the keys asked for."""
 
 from asyncio import Future
 from collections import defaultdict
@@ -8,7 +9,9 @@ from operator import attrgetter, itemgetter
 from typing import Any, Protocol, TypeAlias, TypeVar
 
 from aiodataloader import DataLoader
-from sqlalchemy import Row
+from sqlalchemy import Row, Select
+
+from models import Setting
 
 K = TypeVar("K", bound=Hashable)
 V = TypeVar("V")
@@ -25,6 +28,19 @@ class Loader(Protocol[Key, V]):
     def load(self, key: Key) -> "Future[V]": ...
     def load_many(self, keys: Iterable[Key]) -> Awaitable[list[V]]: ...
     def prime(self, key: Key, value: V) -> object: ...
+
+
+# Many-to-one settings are joined into the statement of the rows that name them (families,
+# affiliations, notes, search matches) and primed into the setting loader, so `setting { … }`
+# costs no statement of its own.
+SETTING_CODE, SETTING_NAME = "setting_code", "setting_name"
+
+
+def with_setting(statement: Select[Any], setting_id: Any) -> Select[Any]:
+    """`statement` with the code and name of the setting `setting_id` names."""
+    return statement.add_columns(Setting.code.label(SETTING_CODE), Setting.name.label(SETTING_NAME)).join(
+        Setting, Setting.id == setting_id
+    )
 
 
 def loader(batch: Callable[[list[K]], Coroutine[Any, Any, list[V]]]) -> Loader[K, V]:
@@ -49,6 +65,20 @@ def by_key(keys: Sequence[K], rows: Iterable[V], key_of: Callable[[V], K]) -> li
 def column(rows: Sequence[AnyRow], name: str) -> Callable[[AnyRow], Any]:
     """A reader of one column of rows of one statement, by position (a Row's attribute costs ~0.5 µs)."""
     return itemgetter(rows[0]._fields.index(name)) if rows else attrgetter(name)
+
+
+class Prefixed:
+    """A row's columns named `prefix` + name, as attributes named name: the rows of a relation
+    read joined into another's (a family's affiliations), for the builders of its own rows."""
+
+    __slots__ = ("_prefix", "_row")
+
+    def __init__(self, row: AnyRow, prefix: str) -> None:
+        self._row = row
+        self._prefix = prefix
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._row, self._prefix + name)
 
 
 def known(future: "Future[V]") -> Known[V]:

@@ -14,15 +14,15 @@ from authz.scope import listed, load_for_write, require, require_anywhere
 from errors import BadUserInput, NotFound
 from models import Carer, CarerChild, Child, Family, Form
 from models.base import utcnow
-from resolvers import contactpoint
+from resolvers import contactpoint, household
 from resolvers import validation as v
-from resolvers.batching import loaded
+from resolvers.batching import loaded, with_setting
 from resolvers.context import Context
 from resolvers.form import form_payload, log_change_entered, mark_entered, outstanding_form
 from resolvers.history import FAMILY_FIELDS, PERSON_FIELDS, record_changes, written_categories
+from resolvers.household import AFFILIATION, FAMILY
 from resolvers.ids import decode_key, encode_id
 from resolvers.inputs import AddressData, FamilyChanges, NewFamily, PersonData, ReferralData
-from resolvers.loaders import with_setting
 from resolvers.locking import bump_version
 from resolvers.records import FamilyRecord, PersonRecord, family_records, maker_of, note_record
 from resolvers.working_days import Deadline
@@ -45,27 +45,61 @@ async def as_records(ctx: Context, rows: list[Any]) -> list[FamilyRecord]:
     return family_records(rows, await ctx.loaders.family_access(ctx.require_principal().grants, rows))
 
 
-async def preload(ctx: Context, records: list[FamilyRecord], relations: Collection[str]) -> None:
-    """Read a page's carers and children (those of `relations`) in one statement each, so the
-    fields resolve without an awaitable per family. The guard still decides every field."""
-    ids = [record.id for record in records]
-    for relation, model in (("carers", Carer), ("children", Child)):
-        if relation not in relations:
-            continue
-        groups = await ctx.loaders.read_people(model, ids)  # kept for the loaders: a later `family(id)` reads no more
-        make = maker_of(model.__name__, groups)
-        for record, rows in zip(records, groups, strict=True):
-            setattr(record, relation, [make(row, record.access) for row in rows])
-
-
 # The notes a page of families may ask for: field -> (kind, the category the field is guarded by)
 NOTE_FIELDS = {"notes": ("HISTORY", Category.SECONDARY), "confidentialNotes": ("CONFIDENTIAL", Category.CONFIDENTIAL)}
 
 
+def asks_notes(relations: Collection[str], name: str, subject_type: str) -> bool:
+    """Whether the query asks for the notes field `name` of subjects of `subject_type`."""
+    return (name if subject_type == "family" else f"{PEOPLE[subject_type]}.{name}") in relations
+
+
+# the parts of a household (resolvers/household.py) a query's fields ask for
+HOUSEHOLD_PARTS = {
+    "carers": household.CARER,
+    "children": household.CHILD,
+    "carers.relationships": household.RELATIONSHIP,
+    "children.childProtectionPlan": household.PLAN,
+}
+
+
+async def read_relations(
+    ctx: Context, family_ids: list[int], relations: Collection[str], parts: frozenset[str] = frozenset()
+) -> dict[type, list[list[Any]]]:
+    """Read `parts` of the families' households, and their carers and children (those of
+    `relations`) with their relationships, open plans and notes and the families' notes when
+    asked for, in one statement (resolvers/household.py), so the fields resolve without an
+    awaitable per family. The guard still decides every field."""
+    parts |= frozenset(part for name, part in HOUSEHOLD_PARTS.items() if name in relations)
+    notes = [
+        (subject_type, kind)
+        for name, (kind, _) in NOTE_FIELDS.items()
+        for subject_type in ("family", *PEOPLE)
+        if asks_notes(relations, name, subject_type)
+    ]
+    if not parts and not notes:
+        return {}
+    return await ctx.loaders.read_household(parts, family_ids, notes)
+
+
+def set_people(records: list[FamilyRecord], read: dict[type, list[list[Any]]]) -> None:
+    """The families' carers and children of `read` (read_relations), on their records."""
+    for relation, model in (("carers", Carer), ("children", Child)):
+        if model in read:
+            make = maker_of(model.__name__, read[model])
+            for record, rows in zip(records, read[model], strict=True):
+                setattr(record, relation, [make(row, record.access) for row in rows])
+
+
+async def preload(ctx: Context, records: list[FamilyRecord], relations: Collection[str]) -> None:
+    """A page's relations (read_relations), on its records."""
+    set_people(records, await read_relations(ctx, [record.id for record in records], relations))
+
+
 async def preload_notes(ctx: Context, records: list[FamilyRecord], relations: Collection[str]) -> None:
-    """Read the notes a page asks for (`relations`: notes, carers.notes, …) in one statement,
-    of the families and people whose guard shows them, so the fields resolve without an
-    awaitable per record."""
+    """Set the notes a page asks for (`relations`: notes, carers.notes, …) on the families and
+    people whose guard shows them, so the fields resolve without an awaitable per record: from
+    the notes loader, which `preload` primed with them (no statement of its own)."""
     subjects: list[tuple[str, FamilyRecord | PersonRecord]] = [("family", record) for record in records]
     for relation, subject_type in (("carers", "carer"), ("children", "child")):
         subjects += [(subject_type, person) for record in records for person in getattr(record, relation) or ()]
@@ -73,8 +107,7 @@ async def preload_notes(ctx: Context, records: list[FamilyRecord], relations: Co
         (subject_type, subject, kind)
         for name, (kind, category) in NOTE_FIELDS.items()
         for subject_type, subject in subjects
-        if (name if subject_type == "family" else f"{PEOPLE[subject_type]}.{name}") in relations
-        and allows(category, subject)
+        if asks_notes(relations, name, subject_type) and allows(category, subject)
     ]
     if not keys:
         return
@@ -86,18 +119,20 @@ async def preload_notes(ctx: Context, records: list[FamilyRecord], relations: Co
 
 
 async def get_family(ctx: Context, family_id: str, relations: Collection[str] = ()) -> FamilyRecord:
-    """One family; `relations` names the fields the query asks of it: its carers and children
-    are read before the fields resolve, as a page's are, so what the query asks of both (their
-    notes, say) is read in one statement for both."""
+    """One family; `relations` names the fields the query asks of it and of its people
+    (carers.notes): the family, its affiliations (its scope) and what `relations` asks of its
+    people and notes are read in one statement (read_relations) before the fields resolve."""
     # Callers with no right to family data learn nothing, not even whether the id exists.
     require_anywhere(ctx.require_principal(), Category.PRIMARY, Action.READ)
     key = decode_key(family_id, "Family")
-    row = None if key is None else await ctx.loaders.family.load(key)
-    if row is None:
+    read = {} if key is None else await read_relations(ctx, [key], relations, frozenset({FAMILY, AFFILIATION}))
+    rows = read[Family][0] if read else []
+    if not rows:
         raise NotFound()
-    record = (await as_records(ctx, [row]))[0]
-    await preload(ctx, [record], relations)
-    return record
+    records = await as_records(ctx, rows)
+    set_people(records, read)
+    await preload_notes(ctx, records, relations)
+    return records[0]
 
 
 async def list_families(

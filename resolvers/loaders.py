@@ -1,10 +1,12 @@
-"""Per-request data loaders: one SQL statement per relation per query level, never per row."""
+"""Per-request data loaders: one SQL statement per relation per query level, never per row; and
+the household of families (resolvers/household.py), one statement for all their relations a
+query asks for, primed into the loaders."""
 
-from collections.abc import Callable, Coroutine, Iterable, Sequence
+from collections.abc import Callable, Collection, Coroutine, Iterable, Sequence
 from functools import cached_property, partial
 from typing import Any
 
-from sqlalchemy import Select, select
+from sqlalchemy import select
 
 from authz.grants import Access, Grants
 from authz.scope import access_of
@@ -25,39 +27,47 @@ from models import (
 from models.audit import READ_SUFFIX
 from models.keys import in_keys
 from resolvers.activity_loaders import ActivityLoaders
-from resolvers.batching import AnyRow, Known, Loader, by_key, column, grouped, known, loaded, loader
+from resolvers.batching import (
+    SETTING_CODE,
+    SETTING_NAME,
+    AnyRow,
+    Known,
+    Loader,
+    Prefixed,
+    by_key,
+    column,
+    grouped,
+    known,
+    loaded,
+    loader,
+    with_setting,
+)
+from resolvers.household import (
+    AFFILIATION,
+    AFFILIATION_PREFIX,
+    CARER,
+    CHILD,
+    FAMILY,
+    NOTE,
+    PLAN,
+    PLAN_PREFIX,
+    RELATIONSHIP,
+    household,
+    parts_of,
+)
 from resolvers.reader import Reader
 from resolvers.records import AffiliationRecord, PlanRecord, SettingRecord, affiliation_record, plan_record
-
-# Many-to-one settings are joined into the statement of the rows that name them (families,
-# affiliations, notes, search matches) and primed into the setting loader, so `setting { … }`
-# costs no statement of its own.
-SETTING_CODE, SETTING_NAME = "setting_code", "setting_name"
-
-
-def with_setting(statement: Select[Any], setting_id: Any) -> Select[Any]:
-    """`statement` with the code and name of the setting `setting_id` names."""
-    return statement.add_columns(Setting.code.label(SETTING_CODE), Setting.name.label(SETTING_NAME)).join(
-        Setting, Setting.id == setting_id
-    )
-
 
 # The hot reads are built once, here, with their keys as bound parameters: a statement object
 # built per request costs its construction and its cache key (~0.5 ms each) on every request;
 # one built once keeps its cache key, so a request only binds the keys. The keys are one array
 # on PostgreSQL (models/keys.py): the statement's text does not change with their number.
 SETTINGS_BY_ID = select(Setting.id, Setting.code, Setting.name).where(in_keys(Setting.id, "ids"))
-FAMILIES_BY_ID = with_setting(select(Family.__table__), Family.registered_setting_id).where(in_keys(Family.id, "ids"))
 AFFILIATIONS_OF_FAMILIES = (
     with_setting(select(Affiliation.__table__), Affiliation.setting_id)
     .where(in_keys(Affiliation.family_id, "ids"))
     .order_by(Affiliation.id)
 )
-# a person who left is no longer among the family's people
-PEOPLE_OF_FAMILIES = {
-    model: select(model.__table__).where(in_keys(model.family_id, "ids"), model.left_on.is_(None)).order_by(model.id)
-    for model in (Carer, Child)
-}
 RELATIONSHIPS_OF_CARERS = (
     select(CarerChild.carer_id, CarerChild.relationship, *Child.__table__.c)
     .join(Child, Child.id == CarerChild.child_id)
@@ -89,10 +99,6 @@ class Loaders:
     @cached_property
     def setting(self) -> Loader[int, SettingRecord | None]:
         return loader(self._settings)
-
-    @cached_property
-    def family(self) -> Loader[int, AnyRow | None]:
-        return loader(self._families)
 
     @cached_property
     def affiliations(self) -> Loader[int, list[AffiliationRecord]]:
@@ -143,7 +149,7 @@ class Loaders:
         it: families, affiliations, notes), else the loader's future of it."""
         return known(self.setting.load(setting_id))
 
-    def prime_settings(self, rows: Iterable[AnyRow], attribute: str) -> None:
+    def prime_settings(self, rows: Iterable[Any], attribute: str) -> None:
         """Seed the setting loader from rows read `with_setting` on their `attribute`."""
         seen: set[int] = set()
         for row in rows:
@@ -169,30 +175,85 @@ class Loaders:
         rows = await self.reader.rows(SETTINGS_BY_ID, {"ids": ids})
         return by_key(ids, (SettingRecord(r.id, r.code, r.name) for r in rows), lambda r: r.id)
 
-    async def _families(self, ids: list[int]) -> list[AnyRow | None]:
-        rows = await self.reader.rows(FAMILIES_BY_ID, {"ids": ids})
-        self.prime_settings(rows, "registered_setting_id")
-        return by_key(ids, rows, lambda f: f.id)
-
     async def _affiliations(self, family_ids: list[int]) -> list[list[AffiliationRecord]]:
         rows = await self.reader.rows(AFFILIATIONS_OF_FAMILIES, {"ids": family_ids})
         self.prime_settings(rows, "setting_id")
         return grouped(family_ids, map(affiliation_record, rows), lambda a: a.family_id)
 
-    async def read_people(self, model: type[Carer] | type[Child], family_ids: list[int]) -> list[list[AnyRow]]:
-        """The carers or children of each family, in one statement, past the loader's cache
-        (kept in `people_read` for it)."""
-        rows = await self.reader.rows(PEOPLE_OF_FAMILIES[model], {"ids": family_ids})
-        groups = grouped(family_ids, rows, column(rows, "family_id"))
-        self.people_read[model].update(zip(family_ids, groups, strict=True))
-        return groups
+    async def read_household(
+        self, parts: frozenset[str], family_ids: list[int], notes: Collection[tuple[str, str]] = ()
+    ) -> dict[type, list[list[AnyRow]]]:
+        """The `parts` of the families' households (resolvers/household.py), with the notes of
+        `notes` (subject type, kind) when any, in one statement, past the loaders' caches, which
+        they are kept in (`people_read`) or primed into: for Family, a group of the family (none
+        if there is none) per id; for Carer and Child, a group of people per family."""
+        params: dict[str, Any] = {"ids": family_ids}
+        if notes:
+            parts |= {NOTE}
+            params |= {"types": sorted({t for t, _ in notes}), "kinds": sorted({kind for _, kind in notes})}
+        rows = parts_of(await self.reader.rows(household(parts), params), parts)
+        found: dict[type, list[list[AnyRow]]] = {}
+        if FAMILY in parts:
+            self.prime_settings(rows[FAMILY], "registered_setting_id")
+            found[Family] = grouped(family_ids, rows[FAMILY], column(rows[FAMILY], "id"))
+        if AFFILIATION in parts:
+            self._prime_affiliations(family_ids, rows[AFFILIATION])
+        for model in (Carer, Child):
+            if model.__name__ in parts:
+                people = rows[model.__name__]
+                found[model] = grouped(family_ids, people, column(people, "family_id"))
+                self.people_read[model].update(zip(family_ids, found[model], strict=True))
+        if RELATIONSHIP in parts:
+            self._prime_relationships(rows[CARER], rows[RELATIONSHIP])
+        if PLAN in parts:
+            self._prime_plans(rows[CHILD])
+        if notes:
+            subjects: dict[str, Sequence[Any]] = {
+                "family": family_ids,
+                "carer": rows.get(CARER, []),
+                "child": rows.get(CHILD, []),
+            }
+            self._prime_notes(subjects, notes, rows[NOTE])
+        return found
+
+    def _prime_affiliations(self, family_ids: list[int], rows: Sequence[AnyRow]) -> None:
+        """Every affiliation of the families, revoked ones too (their scope: authz.scope)."""
+        affiliations = [Prefixed(row, AFFILIATION_PREFIX) for row in rows]
+        self.prime_settings(affiliations, "setting_id")
+        records = map(affiliation_record, affiliations)
+        for family_id, group in zip(family_ids, grouped(family_ids, records, lambda a: a.family_id), strict=True):
+            self.affiliations.prime(family_id, group)
+
+    def _prime_plans(self, children: Sequence[AnyRow]) -> None:
+        for child in children:
+            plan = Prefixed(child, PLAN_PREFIX)
+            self.open_cp_plan.prime(child.id, None if plan.id is None else plan_record(plan))
+
+    def _prime_relationships(self, carers: Sequence[AnyRow], links: Sequence[AnyRow]) -> None:
+        carer_ids = [carer.id for carer in carers]
+        for carer_id, group in zip(carer_ids, grouped(carer_ids, links, column(links, "carer_id")), strict=True):
+            self.relationships.prime(carer_id, group)
+
+    def _prime_notes(
+        self, subjects: dict[str, Sequence[Any]], notes: Collection[tuple[str, str]], rows: Sequence[AnyRow]
+    ) -> None:
+        """Prime the notes loader with every (subject type, id, kind) of `notes` for the
+        `subjects` read (ids, or rows with an id), none or some."""
+        keys = [
+            (subject_type, subject if isinstance(subject, int) else subject.id, kind)
+            for subject_type, kind in notes
+            for subject in subjects[subject_type]
+        ]
+        self.prime_settings(rows, "setting_id")
+        for key, group in zip(keys, grouped(keys, rows, lambda r: (r.subject_type, r.subject_id, r.kind)), strict=True):
+            self.notes.prime(key, group)
 
     async def _people(self, model: type[Carer] | type[Child], family_ids: list[int]) -> list[list[AnyRow]]:
         """The loader's batch: the people read already, else read now."""
         known = self.people_read[model]
         missing = [family_id for family_id in family_ids if family_id not in known]
         if missing:
-            await self.read_people(model, missing)
+            await self.read_household(frozenset({model.__name__}), missing)
         return [known[family_id] for family_id in family_ids]
 
     async def _relationships(self, carer_ids: list[int]) -> list[list[AnyRow]]:

@@ -5,7 +5,7 @@ import weakref
 from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar
 
-from sqlalchemy import Executable, Row, Select
+from sqlalchemy import CompoundSelect, Executable, Row, Select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 T = TypeVar("T")
@@ -19,10 +19,13 @@ _columns_only: "weakref.WeakKeyDictionary[Executable, bool]" = weakref.WeakKeyDi
 def columns_only(statement: Executable) -> bool:
     known = _columns_only.get(statement)
     if known is None:
-        known = isinstance(statement, Select) and not any(
-            column["entity"] is not None and column["expr"] is column["entity"]
-            for column in statement.column_descriptions
-        )
+        if isinstance(statement, CompoundSelect):
+            known = all(isinstance(select, Executable) and columns_only(select) for select in statement.selects)
+        else:
+            known = isinstance(statement, Select) and not any(
+                column.get("entity") is not None and column["expr"] is column["entity"]
+                for column in statement.column_descriptions
+            )
         _columns_only[statement] = known
     return known
 

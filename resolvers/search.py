@@ -9,8 +9,8 @@ from authz.categories import Action, Category
 from authz.grants import Access
 from authz.scope import access_of, require_anywhere
 from models import Carer, Child, Family
+from resolvers.batching import with_setting
 from resolvers.context import Context
-from resolvers.loaders import with_setting
 from resolvers.validation import clean_postcode, clean_text
 
 PRIMARY_ONLY = Access(read=frozenset([Category.PRIMARY]), write=frozenset())

@@ -30,28 +30,27 @@ def _children(info: Info) -> tuple[list[FieldNode], dict[str, FragmentDefinition
     return list(_fields((node.selection_set for node in raw.field_nodes), raw.fragments)), raw.fragments
 
 
-def requested_under(info: Info, name: str) -> frozenset[str]:
-    """Names of the fields selected under `name` in the current field's selection."""
-    children, fragments = _children(info)
-    under = (child.selection_set for child in children if child.name.value == name)
-    return frozenset(inner.name.value for inner in _fields(under, fragments))
-
-
 def requested_below(info: Info, name: str, relations: Collection[str]) -> frozenset[str]:
-    """requested_under(info, name), and for each of `relations` among them the fields selected
-    under it, as "relation.field" (carers.notes)."""
-    own = requested_under(info, name)
+    """Names of the fields selected under `name` in the current field's selection, and for each
+    of `relations` among them the fields selected under it, as "relation.field" (carers.notes)."""
     children, fragments = _children(info)
-    under = (child.selection_set for child in children if child.name.value == name)
+    under = list(_fields((child.selection_set for child in children if child.name.value == name), fragments))
+    return _with_nested(under, fragments, relations)
+
+
+def requested_with(info: Info, relations: Collection[str]) -> frozenset[str]:
+    """Names of the fields selected in the current field's selection, and for each of
+    `relations` among them the fields selected under it, as "relation.field" (carers.notes)."""
+    return _with_nested(*_children(info), relations)
+
+
+def _with_nested(
+    fields: list[FieldNode], fragments: dict[str, FragmentDefinitionNode], relations: Collection[str]
+) -> frozenset[str]:
     nested = (
         f"{middle.name.value}.{inner.name.value}"
-        for middle in _fields(under, fragments)
+        for middle in fields
         if middle.name.value in relations
         for inner in _fields((middle.selection_set,), fragments)
     )
-    return own | frozenset(nested)
-
-
-def requested(info: Info) -> frozenset[str]:
-    """Names of the fields selected in the current field's selection."""
-    return frozenset(child.name.value for child in _children(info)[0])
+    return frozenset(field.name.value for field in fields) | frozenset(nested)

@@ -39,7 +39,7 @@ from schema.contactpoint import ContactPointPage
 from schema.family import Family, FamilyConnection
 from schema.fields import resolved
 from schema.form import Timeliness
-from schema.lookahead import requested, requested_below
+from schema.lookahead import requested_below, requested_with
 from schema.lookup import LookupValue
 from schema.person import Carer, Child
 from schema.report import Report, ReportInput
@@ -61,7 +61,7 @@ class Query:
 
     @resolved(graphql_type=Family | None)
     async def family(self, info: Info[Context, None], id: strawberry.ID) -> FamilyRecord:
-        return await family.get_family(info.context, id, requested(info))
+        return await family.get_family(info.context, id, requested_with(info, family.PEOPLE.values()))
 
     @resolved(graphql_type=Carer | None, description="A carer by id, current or departed; NOT_FOUND as for family(id).")
     async def carer(self, info: Info[Context, None], id: strawberry.ID) -> PersonRecord:
