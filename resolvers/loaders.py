@@ -27,12 +27,19 @@ from models.keys import in_keys
 from resolvers.activity_loaders import ActivityLoaders
 from resolvers.batching import AnyRow, Known, Loader, by_key, column, grouped, known, loaded, loader
 from resolvers.reader import Reader
-from resolvers.records import AffiliationRecord, PlanRecord, SettingRecord, affiliation_record, plan_record
+from resolvers.records import (
+    SETTING_CODE,
+    SETTING_NAME,
+    AffiliationRecord,
+    PlanRecord,
+    SettingRecord,
+    affiliation_record,
+    plan_record,
+)
 
 # Many-to-one settings are joined into the statement of the rows that name them (families,
 # affiliations, notes, search matches) and primed into the setting loader, so `setting { … }`
 # costs no statement of its own.
-SETTING_CODE, SETTING_NAME = "setting_code", "setting_name"
 
 
 def with_setting(statement: Select[Any], setting_id: Any) -> Select[Any]:
