@@ -56,7 +56,13 @@ from resolvers.household import (
     parts_of,
 )
 from resolvers.reader import Reader
-from resolvers.records import AffiliationRecord, PlanRecord, SettingRecord, affiliation_record, plan_record
+from resolvers.records import (
+    AffiliationRecord,
+    PlanRecord,
+    SettingRecord,
+    affiliation_record,
+    plan_record,
+)
 
 # The hot reads are built once, here, with their keys as bound parameters: a statement object
 # built per request costs its construction and its cache key (~0.5 ms each) on every request;

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import Row
 
 from authz.grants import Access
+from resolvers.batching import SETTING_CODE, SETTING_NAME
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,6 +63,7 @@ class FamilyRecord:
     carers: "list[PersonRecord] | None" = None  # preloaded for a page (resolvers.family.preload)
     children: "list[PersonRecord] | None" = None
     notes: "dict[str, list[NoteRecord]] | None" = None  # by kind, preloaded for a page (preload_notes)
+    registered_setting: SettingRecord | None = None  # read with a page (family_records)
 
 
 @dataclass(slots=True)
@@ -137,9 +139,31 @@ def family_maker(columns: tuple[str, ...]) -> FamilyMaker:
 
 
 def family_records(rows: Sequence[Any], scopes: Sequence[tuple[Access, list[AffiliationRecord]]]) -> list[FamilyRecord]:
-    """family_record of each row (a page's Rows by position, anything else by attribute)."""
-    make = family_maker(rows[0]._fields) if rows and isinstance(rows[0], Row) else family_record
-    return [make(row, access, affiliations) for row, (access, affiliations) in zip(rows, scopes, strict=True)]
+    """family_record of each row (a page's Rows by position, anything else by attribute), with
+    its registered setting when the rows hold it (resolvers.loaders.with_setting)."""
+    if not rows or not isinstance(rows[0], Row):
+        return [
+            family_record(row, access, affiliations) for row, (access, affiliations) in zip(rows, scopes, strict=True)
+        ]
+    columns = rows[0]._fields
+    make = family_maker(columns)
+    records = [make(row, access, affiliations) for row, (access, affiliations) in zip(rows, scopes, strict=True)]
+    if SETTING_CODE in columns:
+        attach_settings(records, rows, columns)
+    return records
+
+
+def attach_settings(records: list[FamilyRecord], rows: Sequence[Row[Any]], columns: tuple[str, ...]) -> None:
+    """Each family's registered setting from its row, so the field answers without the setting
+    loader's future (one per family); one record per setting, as the loader primed from these rows."""
+    code, name = itemgetter(columns.index(SETTING_CODE)), itemgetter(columns.index(SETTING_NAME))
+    settings: dict[int, SettingRecord] = {}
+    for record, row in zip(records, rows, strict=True):
+        setting_id = record.registered_setting_id
+        setting = settings.get(setting_id)
+        if setting is None:
+            setting = settings[setting_id] = SettingRecord(setting_id, code(row), name(row))
+        record.registered_setting = setting
 
 
 def person_record(type_name: str, row: Any, access: Access) -> PersonRecord:
@@ -171,16 +195,23 @@ PersonMaker = Callable[[Any, Access], PersonRecord]
 @lru_cache(maxsize=64)
 def person_maker(type_name: str, columns: tuple[str, ...]) -> PersonMaker:
     """person_record for rows with these columns (a SQLAlchemy Row's `_fields`), reading them by
-    position: a Row's attribute costs ~0.5 µs, and a page of families has thousands of people."""
-    position = columns.index
-    head = itemgetter(*map(position, PERSON_HEAD))
-    tail = itemgetter(*map(position, PERSON_TAIL))
-    note = itemgetter(position("general_note"))
+    position: a Row's attribute costs ~0.5 µs, and a page of families has thousands of people.
+    Each column is indexed on its own (positions held by the closure): itemgetters' tuples
+    unpacked into the call cost more than the record's constructor."""
+    i, f, first, last, born, gender, ethnicity, language = map(columns.index, PERSON_HEAD)
+    version, left_on, left_reason = map(columns.index, PERSON_TAIL)
+    note = columns.index("general_note")
     new: Callable[..., PersonRecord] = PersonRecord  # positionally, in the order of its fields
     if type_name == "Child":
-        named = itemgetter(position("general_note"), position("provisional_name"))
-        return lambda row, access: new(type_name, *head(row), *named(row), access, *tail(row))
-    return lambda row, access: new(type_name, *head(row), note(row), False, access, *tail(row))
+        provisional = columns.index("provisional_name")
+        return lambda row, access: new(
+            type_name, row[i], row[f], row[first], row[last], row[born], row[gender], row[ethnicity],
+            row[language], row[note], row[provisional], access, row[version], row[left_on], row[left_reason],
+        )  # fmt: skip
+    return lambda row, access: new(
+        type_name, row[i], row[f], row[first], row[last], row[born], row[gender], row[ethnicity],
+        row[language], row[note], False, access, row[version], row[left_on], row[left_reason],
+    )  # fmt: skip
 
 
 def maker_of(type_name: str, groups: Iterable[Sequence[Row[Any]]]) -> PersonMaker:

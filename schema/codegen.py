@@ -114,7 +114,7 @@ class Writer:
         step_name = self.name("step", index, step)
         lines = [f"    # {step.key}: {describe(step)}", "    try:"]
         body = [] if not step.has_arguments else [f"arguments = executor.arguments_of({step_name})"]
-        answer = [f"value = {self.read(index, step)}", *self.complete(index, step)]
+        answer = [*self.read_lines(index, step), *self.complete(index, step)]
         if step.leaf is None or (step.direct is not None and step.direct.info is not None):
             answer.insert(0, f"field_path = new_tuple(Path, (path, {key}, {step.parent_name!r}))")
         if step.category is None:
@@ -137,13 +137,27 @@ class Writer:
         ]
         return lines
 
+    def read_lines(self, index: int, step: Step) -> list[str]:
+        """Lines setting `value`: the record's preloaded attribute when it holds the answer (the
+        resolver would return it), else the read."""
+        if not step.preloaded:
+            return [f"value = {self.read(index, step)}"]
+        return [
+            f"value = {self.read_attribute(step.preloaded)}",
+            "if value is None:",
+            f"    value = {self.read(index, step)}",
+        ]
+
+    @staticmethod
+    def read_attribute(attribute: str) -> str:
+        if attribute.isidentifier() and not iskeyword(attribute) and not attribute.startswith("__"):
+            return f"source.{attribute}"
+        return f"getattr(source, {attribute!r})"
+
     def read(self, index: int, step: Step) -> str:
         """The expression reading the field's value from `source`."""
         if step.kind == ATTRIBUTE:
-            attribute = step.attribute
-            if attribute.isidentifier() and not iskeyword(attribute) and not attribute.startswith("__"):
-                return f"source.{attribute}"
-            return f"getattr(source, {attribute!r})"
+            return self.read_attribute(step.attribute)
         direct = step.direct
         if direct is not None:
             arguments = ["source"] * direct.positional + [f"{name}=source" for name in direct.keywords]

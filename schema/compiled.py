@@ -32,7 +32,7 @@ ESTART_EXECUTION=standard turns the plans off (graphql-core for everything).
 
 import os
 from collections import Counter, OrderedDict
-from collections.abc import Awaitable, Iterable
+from collections.abc import Awaitable, Iterable, Mapping
 from dataclasses import dataclass
 from inspect import Parameter, signature
 from typing import Any
@@ -61,6 +61,7 @@ from strawberry.types.field import StrawberryField
 
 from authz.guard import field_guard
 from schema.codegen import Select, selection
+from schema.fields import PRELOADED
 from schema.steps import (
     ATTRIBUTE,
     RESOLVER,
@@ -306,6 +307,8 @@ class Planner:
         if lead and len(names) == 1 and len(parameters) >= 2 and parameters[1].name == names[0]:
             if all(p.kind in positional for p in parameters[:2]):  # (self, root): both positionally
                 lead, names = 2, ()
+        metadata: Mapping[str, Any] = definition.metadata or {}
+        step.preloaded = str(metadata.get(PRELOADED, ""))
         info_parameter = resolver.info_parameter
         if info_parameter is None:
             step.direct = Direct(function, lead, names)

@@ -64,18 +64,21 @@ class Family:
     def id(self, root: FamilyRoot) -> strawberry.ID:
         return strawberry.ID(encode_id("Family", root.id))
 
-    @guarded(Category.PRIMARY, graphql_type=Setting)
+    @guarded(Category.PRIMARY, preloaded="registered_setting", graphql_type=Setting)
     def registered_setting(self, root: FamilyRoot, info: Info[Context, None]) -> Known[SettingRecord | None]:
+        if root.registered_setting is not None:  # read with a page (resolvers.records.family_records)
+            return root.registered_setting
         return info.context.loaders.setting_of(root.registered_setting_id)
 
     # carers and children: the list preloaded with a page (resolvers.family.preload), so no
     # awaitable is made per family; else a coroutine reading through the request's loader,
-    # which graphql-core awaits. Either way the guard has decided the field before this runs.
-    @guarded(Category.PRIMARY, graphql_type=list[Carer])
+    # which graphql-core awaits. Either way the guard has decided the field before this runs;
+    # the compiled executor reads a preloaded list itself (PRELOADED).
+    @guarded(Category.PRIMARY, preloaded="carers", graphql_type=list[Carer])
     def carers(self, root: FamilyRoot, info: Info[Context, None]) -> People:
         return root.carers if root.carers is not None else _people(info.context.loaders.carers, "Carer", root)
 
-    @guarded(Category.PRIMARY, graphql_type=list[Child])
+    @guarded(Category.PRIMARY, preloaded="children", graphql_type=list[Child])
     def children(self, root: FamilyRoot, info: Info[Context, None]) -> People:
         return root.children if root.children is not None else _people(info.context.loaders.children, "Child", root)
 

@@ -35,6 +35,10 @@ from authz.fields import declare
 from authz.guard import TypeKind
 
 CATEGORY = "estart.category"
+# A resolver's field whose answer the record may hold already (a page's preloaded relation):
+# `preloaded="carers"` says the resolver returns `root.carers` when that is not None, so the
+# compiled executor (schema/compiled.py) reads it without calling the resolver or making its Info.
+PRELOADED = "estart.preloaded"
 GUARD = "__estart_guard__"  # the TypeKind of a decorated class (its own, never inherited)
 
 T = TypeVar("T", bound=type[Any])
@@ -44,6 +48,7 @@ ResolverDecorator = Callable[[Resolver], StrawberryField]
 __all__ = [
     "CATEGORY",
     "INHERITED",
+    "PRELOADED",
     "Category",
     "field",
     "guarded",
@@ -60,8 +65,11 @@ def field(category: FieldCategory, **kwargs: Any) -> Any:
     return strawberry.field(**_tagged(category, kwargs))
 
 
-def guarded(category: FieldCategory, **kwargs: Any) -> ResolverDecorator:
-    """A resolver method's field carrying its data category: @guarded(Category.SECONDARY)."""
+def guarded(category: FieldCategory, preloaded: str | None = None, **kwargs: Any) -> ResolverDecorator:
+    """A resolver method's field carrying its data category: @guarded(Category.SECONDARY);
+    `preloaded`: the record's attribute the resolver answers with when it is not None (PRELOADED)."""
+    if preloaded is not None:
+        kwargs = {**kwargs, "metadata": {**kwargs.get("metadata", {}), PRELOADED: preloaded}}
     return resolved(**_tagged(category, kwargs))
 
 

@@ -65,6 +65,7 @@ class Step:
     attribute: str = ""  # ATTRIBUTE: the attribute to read
     resolve: Any = None  # RESOLVER: the resolver (the guarded one's own, behind its guard)
     direct: "Direct | None" = None  # RESOLVER: a Strawberry resolver, called without Strawberry's wrapper
+    preloaded: str = ""  # direct: the source's attribute answering for the resolver when not None (PRELOADED)
     arguments: dict[str, Any] | None = None  # literal arguments, coerced once; None: per request
     has_arguments: bool = False
     leaf: GraphQLLeafType | None = None  # a leaf: its type

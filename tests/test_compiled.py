@@ -43,3 +43,21 @@ async def test_a_plan_keeps_the_code_of_its_selection_sets(api: Api, world: Worl
         "def select_Query",
     ]
     assert "# firstName: Carer.firstName, attribute first_name, guarded: primary" in kept[0]
+
+
+async def test_a_preloaded_relation_is_read_from_the_record(api: Api, world: World) -> None:
+    token = world.tokens["MANAGER"]
+    page = await api.ok(
+        "query Preloaded { preloaded: families(first: 2) { nodes { id registeredSetting { code } carers { id } } } }",
+        token=token,
+    )
+    sources = [plan.sources for _, plan in _plans.values() if isinstance(plan, Plan)]
+    kept = next(source for source in sources if '"""Query { preloaded }"""' in source[-1])
+    family = next(text for text in kept if text.startswith("def select_Family"))
+    for attribute in ("registered_setting", "carers"):
+        assert f"value = source.{attribute}\n            if value is None:\n" in family
+    for node in page["preloaded"]["nodes"]:  # the same family alone answers the same
+        one = await api.ok(
+            "query One($id: ID!) { family(id: $id) { registeredSetting { code } } }", {"id": node["id"]}, token=token
+        )
+        assert one["family"]["registeredSetting"] == node["registeredSetting"]
