@@ -93,10 +93,10 @@ async def report(
     dims = dims_of(measure, by)
     if measure == Measure.PENETRATION_RATE and not set(by) <= RATE_DIMENSIONS:
         raise BadUserInput("PENETRATION_RATE is reported by REACH_AREA and MONTH only", "input.by")
-    codes = dict((await ctx.session.execute(select(Setting.id, Setting.code))).all())
+    codes: dict[int, str] = {row.id: row.code for row in await ctx.reader.rows(select(Setting.id, Setting.code))}
     settings = _reported_settings(reach, setting_id, codes)
     axes = axes_of(measure, dims, window)
-    atoms = await atoms_of(ctx.session, measure, dims, window, calendar_for(ctx.config.closure_days))
+    atoms = await atoms_of(ctx.reader, measure, dims, window, calendar_for(ctx.config.closure_days))
     top = _top(axes, dims, window, settings)
     # Suppressing a fine, sparse table can take seconds of CPU: off the event loop.
     try:
@@ -183,12 +183,12 @@ def _reported_settings(reach: frozenset[int] | None, setting_id: str | None, cod
 
 
 async def _births(ctx: Context, window: Window) -> dict[tuple[str, str], int]:
-    rows = await ctx.session.execute(
-        select(BirthFigure.reach_area, BirthFigure.month, func.sum(BirthFigure.births))
+    rows = await ctx.reader.rows(
+        select(BirthFigure.reach_area, BirthFigure.month, func.sum(BirthFigure.births).label("births"))
         .where(BirthFigure.month >= window.year_start, BirthFigure.month < window.year_end)
         .group_by(BirthFigure.reach_area, BirthFigure.month)
     )
-    return {(area, window.month_key(month)): int(n) for area, month, n in rows.all()}
+    return {(row.reach_area, window.month_key(row.month)): int(row.births) for row in rows}
 
 
 @dataclass(slots=True)

@@ -15,7 +15,6 @@ from itertools import combinations
 from typing import Any
 
 from sqlalchemy import ColumnElement, Select, String, and_, case, cast, func, literal, null, or_, select, union_all
-from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import InstrumentedAttribute, aliased
 
 from models import (
@@ -32,6 +31,7 @@ from models import (
     SubjectCode,
 )
 from models.base import UtcDateTime
+from resolvers.reader import Reader
 from resolvers.report_data import (
     ACTIVITY_MEASURES,
     AGE_BANDS,
@@ -69,16 +69,18 @@ class Source:
 
 
 async def atoms_of(
-    session: AsyncSession, measure: str, dims: list[Dim], window: Window, calendar: WorkingCalendar
+    reader: Reader, measure: str, dims: list[Dim], window: Window, calendar: WorkingCalendar
 ) -> dict[frozenset[int], dict[Key, int]]:
-    """Counts by the finest keys of every axis; for every set of overlapping axes also without them."""
+    """Counts by the finest keys of every axis; for every set of overlapping axes also without
+    them. Read through the request's Reader: another root field of the query (quarterlyPack
+    beside report) may be reading at the same time, and a session takes one statement at once."""
     if measure == "ENTRIES":
-        return {frozenset(): await _entries(session, dims, window, calendar)}
+        return {frozenset(): await _entries(reader, dims, window, calendar)}
     overlapping = [dim.axis for dim in dims if not dim.partition]
     atoms: dict[frozenset[int], dict[Key, int]] = {}
     for size in range(len(overlapping) + 1):
         for dropped in combinations(overlapping, size):
-            atoms[frozenset(dropped)] = await _count(session, measure, dims, window, frozenset(dropped))
+            atoms[frozenset(dropped)] = await _count(reader, measure, dims, window, frozenset(dropped))
     return atoms
 
 
@@ -167,7 +169,7 @@ def _registrations(measure: str, window: Window) -> list[ColumnElement[bool]]:
 
 
 async def _count(
-    session: AsyncSession, measure: str, dims: list[Dim], window: Window, dropped: frozenset[int]
+    reader: Reader, measure: str, dims: list[Dim], window: Window, dropped: frozenset[int]
 ) -> dict[Key, int]:
     source = _source(measure, window)
     month_dropped = any(d.name == "MONTH" and d.axis in dropped for d in dims)
@@ -203,7 +205,7 @@ async def _count(
     n = func.count(func.distinct(inner.c.unit)) if repeats else func.count()
     grouped = select(*keys, n.label("n")).group_by(*keys)
     result: dict[Key, int] = {}
-    for row in (await session.execute(grouped)).mappings():
+    for row in (row._mapping for row in await reader.rows(grouped)):
         key: list[str | None] = [str(row["setting"]), row["time"]]
         for dim in dims:
             if dim.axis < 2:
@@ -266,7 +268,7 @@ def _time_column(day: Expr, dims: list[Dim], window: Window) -> ColumnElement[An
     return case(*whens, else_=_NULL)
 
 
-async def _entries(session: AsyncSession, dims: list[Dim], window: Window, calendar: WorkingCalendar) -> dict[Key, int]:
+async def _entries(reader: Reader, dims: list[Dim], window: Window, calendar: WorkingCalendar) -> dict[Key, int]:
     """Forms received, registers of sessions held and contacts made in the financial year, by
     setting, month and timeliness: entered by the end of the deadline's last working day
     (London), after it, or not yet. One statement; the deadlines are computed here per day."""
@@ -311,9 +313,9 @@ async def _entries(session: AsyncSession, dims: list[Dim], window: Window, calen
     by_timeliness = any(d.name == "TIMELINESS" for d in dims)
     keys = [items.c.setting, month.label("time"), (timeliness if by_timeliness else _NULL).label("timeliness")]
     inner = select(*keys).subquery()  # grouped outside: see _count
-    rows = await session.execute(select(*inner.c, func.count().label("n")).group_by(*inner.c))
+    rows = await reader.rows(select(*inner.c, func.count().label("n")).group_by(*inner.c))
     result: dict[Key, int] = {}
-    for row in rows.mappings():
+    for row in (row._mapping for row in rows):
         key: Key = (str(row["setting"]), row["time"], *([row["timeliness"]] if by_timeliness else []))
         result[key] = result.get(key, 0) + int(row["n"])
     return result

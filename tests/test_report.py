@@ -466,3 +466,25 @@ def test_a_cell_a_spreadsheet_could_read_as_a_formula_is_neutralised(sign: str) 
     assert neutralised(f"{sign}HYPERLINK(1)") == f"'{sign}HYPERLINK(1)"
     assert neutralised("Northgate") == "Northgate"
     assert neutralised("-") == "-"  # a rate with no base: no formula
+
+
+async def test_reports_side_by_side_in_one_query(api: Api, world: World) -> None:
+    """graphql-core resolves a query's root fields concurrently: two reports and the pack in one
+    document each answer (their reads go through the request's Reader, one statement at a time
+    on its one session; on a loaded machine reading the session directly once failed with
+    "concurrent operations are not permitted", which this test does not reproduce at will)."""
+    centre = await fresh_centre(api, world)
+    await families(api, centre.manager, centre.setting_id, [[child("2024-06-01")] for _ in range(5)])
+    document = """query($a: ReportInput!, $b: ReportInput!) {
+      a: report(input: $a) { total { display } }  b: report(input: $b) { total { display } }
+      pack: quarterlyPack(quarter: "2026-Q3") { measure } }"""
+    quarter = {"period": "QUARTER", "periodStart": "2026-10-01", "settingId": centre.setting_id}
+    body = await api.post(
+        document,
+        {"a": {**quarter, "measure": "REGISTERED_CHILDREN", "by": ["AGE_BAND"]},
+         "b": {**quarter, "measure": "NEW_REGISTRATIONS", "by": ["ETHNIC_GROUP"]}},
+        world.tokens["LA_REPORTING"],
+    )  # fmt: skip
+    assert not body.get("errors"), body
+    assert body["data"]["a"]["total"]["display"] == body["data"]["b"]["total"]["display"] == "5"
+    assert len(body["data"]["pack"]) == 7
