@@ -7,8 +7,9 @@
 2. A second (warm) call under tracemalloc: statements and enforce calls per request and peak
    memory (tracemalloc slows it down, so this call is never timed).
 3. Warm-up rounds, then timed rounds interleaved (floor, authz-off, service, the order rotated
-   each round) after gc.freeze(): wall time, and the process's CPU time (every thread: with
-   SQLite the database's work too), which a machine busy with other work inflates far less.
+   each round) after server.settle_heap() (the heap frozen, the collector's thresholds as the
+   served app sets them): wall time, and the process's CPU time (every thread: with SQLite the
+   database's work too), which a machine busy with other work inflates far less.
    The collector runs before each timed request, so a request pays for the collections its own
    allocations trigger and none of another's: with one heap shared by the implementations, a
    collection left pending by one would otherwise land in whichever request came next (seen:
@@ -29,6 +30,7 @@ from bench.counting import counters
 from bench.records import IMPLS, Measured
 from bench.workloads import Workload, workloads
 from models import AuditEvent
+from server import settle_heap
 
 AUDIT: Table = AuditEvent.__table__  # type: ignore[assignment]
 # Audit events of reads (confidential notes, child-protection plans) written after an id
@@ -179,9 +181,10 @@ async def warm_counts(s: Setup, loads: list[Workload], results: dict[str, Measur
 async def timed_rounds(
     s: Setup, loads: list[Workload], results: dict[str, Measured], iterations: int, warmup: int
 ) -> None:
-    """3. Warm-up, then interleaved timed rounds with the order rotated."""
-    gc.collect()
-    gc.freeze()
+    """3. Warm-up, then interleaved timed rounds with the order rotated, with the heap and the
+    collector as the served app has them (server.settle_heap)."""
+    thresholds = gc.get_threshold()
+    settle_heap()
     try:
         for w in loads:
             m = results[w.key]
@@ -209,6 +212,7 @@ async def timed_rounds(
             )
     finally:
         gc.unfreeze()
+        gc.set_threshold(*thresholds)
 
 
 Group = Callable[[Setup], Awaitable[list[Workload]]]

@@ -9,7 +9,7 @@ import pytest
 
 from models import Affiliation, Carer, CarerChild, Child, ChildProtectionPlan, Family, Note
 from models.base import utcnow
-from server import settle_heap
+from server import GC_THRESHOLDS, settle_heap
 from tests.assertions import codes
 from tests.conftest import Api, World
 from tests.factories import fresh_centre, fresh_setting, key_of, unique_name, user_key
@@ -229,9 +229,12 @@ async def test_relations_selected_through_fragments_are_read_with_the_page(
 
 def test_start_up_moves_what_it_made_out_of_the_collectors_generations() -> None:
     gc.unfreeze()
+    thresholds = gc.get_threshold()
     try:
         settle_heap()
         assert gc.get_freeze_count() > 0
         assert gc.get_count()[0] < 100  # collected first: the young generation starts empty
+        assert gc.get_threshold() == GC_THRESHOLDS and GC_THRESHOLDS[0] > thresholds[0]
     finally:
         gc.unfreeze()
+        gc.set_threshold(*thresholds)
