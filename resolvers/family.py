@@ -100,14 +100,22 @@ async def preload_notes(ctx: Context, records: list[FamilyRecord], relations: Co
     """Set the notes a page asks for (`relations`: notes, carers.notes, …) on the families and
     people whose guard shows them, so the fields resolve without an awaitable per record: from
     the notes loader, which `preload` primed with them (no statement of its own)."""
-    subjects: list[tuple[str, FamilyRecord | PersonRecord]] = [("family", record) for record in records]
+    asked = [
+        (subject_type, kind, category)
+        for name, (kind, category) in NOTE_FIELDS.items()
+        for subject_type in ("family", *PEOPLE)
+        if asks_notes(relations, name, subject_type)
+    ]
+    if not asked:  # a page without notes: its thousands of people are not gone through
+        return
+    subjects: dict[str, list[FamilyRecord] | list[PersonRecord]] = {"family": records}
     for relation, subject_type in (("carers", "carer"), ("children", "child")):
-        subjects += [(subject_type, person) for record in records for person in getattr(record, relation) or ()]
+        subjects[subject_type] = [person for record in records for person in getattr(record, relation) or ()]
     keys = [
         (subject_type, subject, kind)
-        for name, (kind, category) in NOTE_FIELDS.items()
-        for subject_type, subject in subjects
-        if asks_notes(relations, name, subject_type) and allows(category, subject)
+        for subject_type, kind, category in asked
+        for subject in subjects[subject_type]
+        if allows(category, subject)
     ]
     if not keys:
         return
