@@ -12,7 +12,7 @@ reports on is the sum of their slices: shown only when every part is shown.
 
 import asyncio
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from enum import StrEnum
 
@@ -201,17 +201,19 @@ class Slicer:
     settings: list[int] | None
     codes: dict[int, str]
     births: dict[tuple[str, str], int] | None
+    seen: dict[tuple[str | None, ...], tuple[int, Reason | None]] = field(default_factory=dict)
 
     def report(self, measure: str, by: list[str], period: str, period_start: date) -> ReportData:
         per_dim = [self.keys(dim) for dim in self.dims]
         cells = [self.cell(list(combo)) for combo in _product(per_dim)]
+        total = self.cell([None] * len(self.dims))
         return ReportData(
             measure=Measure(measure),
             by=[Dimension(b) for b in by],
             period=Period(period),
             period_start=period_start,
             cells=cells,
-            total=self.cell([]),
+            total=total,
             generated_at=datetime.now(UTC),
         )
 
@@ -224,15 +226,42 @@ class Slicer:
         present = sorted(k for (axis, level, _), k in _below(self.lattice) if axis == dim.axis and level == dim.level)
         return list(dict.fromkeys([*dim.known, *present]))
 
-    def cell(self, keys: list[str]) -> CellData:
-        """The cell at `keys` (one per dimension; [] is the total)."""
+    def cell(self, keys: list[str | None]) -> CellData:
+        """The cell at `keys` (one per dimension, None for its total)."""
+        n, reason = self.counted(tuple(keys))
+        labels = [self.codes[int(k)] if d.name == "SETTING" else k for d, k in zip(self.dims, keys, strict=True) if k]
+        if self.births is not None:
+            return self.rate_cell(labels, n, reason, keys)
+        return CellData(labels, None if reason else float(n), reason is not None, reason, display(n, reason))
+
+    def counted(self, keys: tuple[str | None, ...]) -> tuple[int, Reason | None]:
+        """A cell's count and reason. A zero part of a total under 4 reads "<4" (domain.md §5.1
+        rule 3): the lattice marks its own cells so, and a sum of parts (several settings or
+        times) takes it here from the totals it is a part of."""
+        if keys in self.seen:
+            return self.seen[keys]
+        n, reason = self.count(*self.place(keys))
+        if not n and reason != PRIMARY:
+            totals = [(*keys[:i], None, *keys[i + 1 :]) for i, k in enumerate(keys) if k and self.dims[i].partition]
+            if any(self.counted(t)[1] == PRIMARY for t in totals):
+                reason = PRIMARY
+        self.seen[keys] = n, reason
+        return n, reason
+
+    def place(
+        self, keys: tuple[str | None, ...]
+    ) -> tuple[Table, tuple[str | None, ...], list[str] | None, list[tuple[int, str | None]] | None]:
+        """Where a report's cell lies in the lattice: its table and key, the settings and the
+        times whose cells it sums."""
         table = [0] * len(self.lattice.axes)
         key: list[str | None] = [None] * len(self.lattice.axes)
         times = [self.window.period_cell()] if self.window.flow else None
         if self.window.linked and not self.window.flow:  # families registered by the period's end
             times = self.window.registered_by(self.window.end)
         setting_keys: list[str] | None = None
-        for dim, k in zip(self.dims, keys, strict=False):  # [] for the total
+        for dim, k in zip(self.dims, keys, strict=True):
+            if k is None:
+                continue
             if dim.name == "SETTING":
                 setting_keys = [k]
                 continue
@@ -240,15 +269,11 @@ class Slicer:
             if dim.name == "MONTH":
                 linked_earlier = self.window.linked and k == EARLIER
                 times = self.window.registered_by(self.window.start) if linked_earlier else [(dim.level, k)]
-        labels = [self.codes[int(k)] if d.name == "SETTING" else k for d, k in zip(self.dims, keys, strict=False)]
         if setting_keys is None and self.settings is not None:
             setting_keys = [str(s) for s in self.settings]
         if times is not None and len(times) == 1:
             (table[1], key[1]), times = times[0], None
-        n, reason = self.count(tuple(table), tuple(key), setting_keys, times)
-        if self.births is not None:
-            return self.rate_cell(labels, n, reason, tuple(key))
-        return CellData(labels, None if reason else float(n), reason is not None, reason, display(n, reason))
+        return tuple(table), tuple(key), setting_keys, times
 
     def count(
         self,
@@ -273,8 +298,9 @@ class Slicer:
             return n, PRIMARY if is_primary(n) else SECONDARY
         return n, None
 
-    def rate_cell(self, labels: list[str], n: int, reason: Reason | None, key: tuple[str | None, ...]) -> CellData:
+    def rate_cell(self, labels: list[str], n: int, reason: Reason | None, keys: list[str | None]) -> CellData:
         assert self.births is not None
+        key = self.place(tuple(keys))[1]
         months = self.window.months_of(key[1])
         area = key[2] if len(key) > 2 else None
         births = sum(b for (a, m), b in self.births.items() if m in months and (area is None or a == area))

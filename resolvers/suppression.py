@@ -103,6 +103,15 @@ def _suppress_table(
     for cell in cells:
         if is_primary(values.get(cell, 0)):
             marks[cell] = PRIMARY
+    equations = equations or _Equations(values)
+    for line in lines:
+        if marks.get(line.parent) == PRIMARY:
+            # A total under 4 reads "<4" throughout its line, zeros too (domain.md §5.1 rule 3):
+            # three "<4" under a "<4" would otherwise each be 1. Its parts may be 0 to a reader.
+            equations.loose.update(line.children)
+            for child in line.children:
+                if child in own and child not in marks:
+                    marks[child] = PRIMARY
     by_member: dict[Cell, list[Line]] = defaultdict(list)
     ours: dict[int, list[Cell]] = {}  # a line's members this table may hide
     for line in lines:
@@ -146,7 +155,11 @@ def _suppress_table(
 
     covered: set[Cell]
     bulk: set[Cell]
-    audit = _Audit(lines, by_member, equations or _Equations(values))
+    audit = _Audit(lines, by_member, equations)
+
+    def blank(cell: Cell) -> bool:
+        return equations.blank(cell, marks)
+
     dirty = {id(line) for line in lines}  # lines with a member hidden since they were last looked at
     rounds = 0
     while True:
@@ -154,9 +167,10 @@ def _suppress_table(
         todo = [line for line in lines if id(line) in dirty]
         dirty.clear()
         for line in todo:
-            hidden = [m for m in line.members if m in marks]
-            if len(hidden) == 1 or (hidden and audit.equations.of(line, marks).pins()):
-                # One hidden member, or several whose bounds this line alone pins (1 + 4 under 5).
+            hidden = [m for m in line.members if m in marks and not blank(m)]
+            if len(hidden) == 1 or (hidden and audit.equations.of(line, marks).pins(blank)):
+                # One hidden member, or several whose bounds this line alone pins (1 + 4 under 5);
+                # a zero read as "<4" needs no protection of its own.
                 changed |= complement(ours[id(line)]) or complement(ours[id(line)], zeros=True)
         if changed:
             continue
@@ -236,8 +250,10 @@ class _Audit:
                 lines = sorted(self.lines[group], key=lambda line: self.position[id(line)])
                 # Bounds first: cells they pin are fixed this round, and the exact test waits.
                 system = [self._equation(line, marks) for line in lines]
-                open_cells = pinned(system, {c: marks[c] for c in hidden})
-                self.audited[cells] = open_cells or determined(lines, hidden)
+                open_cells = pinned(system, {c: marks[c] for c in hidden}, self.equations.loose)
+                open_cells = {c for c in open_cells if not self.equations.blank(c, marks)}
+                exact = open_cells or determined(lines, hidden)
+                self.audited[cells] = {c for c in exact if not self.equations.blank(c, marks)}
             found |= self.audited[cells]
         return found
 
@@ -318,10 +334,11 @@ def _reduce(row: dict[int, int], pivots: Mapping[int, dict[int, int]]) -> dict[i
     return row
 
 
-def bounds(reason: Reason) -> tuple[int, int]:
-    """What a reader knows of a hidden count from its reason: PRIMARY is 1..3; SECONDARY is
-    0 or at least THRESHOLD (see `narrow`)."""
-    return (1, THRESHOLD - 1) if reason == PRIMARY else (0, _UNBOUNDED)
+def bounds(reason: Reason, loose: bool = False) -> tuple[int, int]:
+    """What a reader knows of a hidden count from its reason: PRIMARY is 1..3 (0..3 when
+    `loose`: a part of a total under 4, where zeros read "<4" too); SECONDARY is 0 or at least
+    THRESHOLD (see `narrow`)."""
+    return (0 if loose else 1, THRESHOLD - 1) if reason == PRIMARY else (0, _UNBOUNDED)
 
 
 def narrow(reason: Reason, lo: int, hi: int) -> tuple[int, int]:
@@ -344,9 +361,10 @@ class _Equation:
     known: int
     first: list[tuple[Cell, tuple[int, int]]]
 
-    def pins(self) -> bool:
-        """This line alone pins a hidden cell (1 + 4 under 5): `pinned` over it, one round."""
-        return any(lo >= hi for _, (lo, hi) in self.first)
+    def pins(self, blank: Callable[[Cell], bool]) -> bool:
+        """This line alone pins a hidden cell (1 + 4 under 5), not counting `blank` ones:
+        `pinned` over it, one round."""
+        return any(lo >= hi and not blank(c) for c, (lo, hi) in self.first)
 
 
 class _Equations:
@@ -356,6 +374,12 @@ class _Equations:
     def __init__(self, values: Mapping[Cell, int]):
         self.values = values
         self.kept: dict[int, _Equation] = {}
+        self.loose: set[Cell] = set()  # parts of a total under 4: a reader's "<4" there may be 0
+
+    def blank(self, cell: Cell, marks: Mapping[Cell, Reason]) -> bool:
+        """A hidden zero: recovering it recovers no count (the counts it protects are audited
+        themselves)."""
+        return cell in marks and not self.values.get(cell, 0)
 
     def of(self, line: Line, marks: Mapping[Cell, Reason]) -> _Equation:
         unknown = [(c, sign) for c, sign in [(line.parent, 1), *((c, -1) for c in line.children)] if c in marks]
@@ -365,17 +389,19 @@ class _Equations:
             return kept
         # parent - children = 0, so the shown members add up to minus the hidden ones.
         known = -sum(sign * self.values.get(c, 0) for c, sign in unknown)
-        first = _narrowed(unknown, known, {c: bounds(marks[c]) for c, _ in unknown}, marks)
+        first = _narrowed(unknown, known, {c: bounds(marks[c], c in self.loose) for c, _ in unknown}, marks)
         self.kept[id(line)] = equation = _Equation(unknown, reasons, known, first)
         return equation
 
 
-def pinned(system: Sequence[_Equation], marks: Mapping[Cell, Reason], rounds: int = 4) -> set[Cell]:
+def pinned(
+    system: Sequence[_Equation], marks: Mapping[Cell, Reason], loose: Collection[Cell] = (), rounds: int = 4
+) -> set[Cell]:
     """Hidden cells whose bounds, tightened through the lines' equations, leave one value. Each
     round passes over the lines in order, skipping those none of whose cells' bounds changed
     since they were last passed (they would change nothing); a line none of whose cells' bounds
     changed at all takes the first pass its equation kept."""
-    box = {c: bounds(r) for c, r in marks.items()}
+    box = {c: bounds(r, c in loose) for c, r in marks.items()}
     of_cell: dict[Cell, list[int]] = defaultdict(list)
     for index, equation in enumerate(system):
         for c, _ in equation.unknown:

@@ -144,6 +144,17 @@ def structure(published: Published) -> list[Line]:
     return published.lines
 
 
+def blank(published: Published, cell: Cell) -> bool:
+    """A hidden zero ("*", or "<4" as a part of a total under 4): recovering it recovers no count."""
+    table, key = cell
+    return cell in published.marks and not published.counts.get(table, {}).get(key, 0)
+
+
+def loose(published: Published) -> set[Cell]:
+    """The parts of a total read "<4": a reader's "<4" there may be 0."""
+    return {c for line in structure(published) if published.marks.get(line.parent) == PRIMARY for c in line.children}
+
+
 def differencing(lattice: Published) -> dict[Cell, int]:
     """The standard attacks: a total minus the shown parts of it (all settings minus the
     others, a reach area minus its other LSOAs, a quarter minus its other months, a band's
@@ -157,7 +168,8 @@ def differencing(lattice: Published) -> dict[Cell, int]:
         parent = shown.get(line.parent, 0) if line.parent not in hidden else None
         parts = sum(shown.get(c, 0) for c in line.children if c not in hidden)
         cell = unknown[0]
-        recovered[cell] = parts if parent is None else parent - parts
+        if not blank(lattice, cell):
+            recovered[cell] = parts if parent is None else parent - parts
     return recovered
 
 
@@ -197,13 +209,15 @@ def linear_attack(lattice: Published) -> set[Cell]:
                     b[k] = b.get(k, Fraction(0)) - f * v
                 b = {k: v for k, v in b.items() if v}
         reduced[pivot] = b
-    return {order[p] for p, r in reduced.items() if set(r) == {p}}
+    return {order[p] for p, r in reduced.items() if set(r) == {p} and not blank(lattice, order[p])}
 
 
 def bounds_attack(lattice: Published) -> set[Cell]:
     """Hidden cells one line's sum and the other members' known ranges pin to one value
-    (PRIMARY is 1..3, SECONDARY 0 or at least 4: the reasons are served)."""
+    (PRIMARY is 1..3, or 0..3 as a part of a total under 4; SECONDARY 0 or at least 4: the
+    reasons are served)."""
     shown, hidden = served(lattice)
+    parts = loose(lattice)
     pinned = set()
     for line in structure(lattice):
         if line.parent in hidden:
@@ -211,11 +225,11 @@ def bounds_attack(lattice: Published) -> set[Cell]:
         unknown = [c for c in line.children if c in hidden]
         rest = shown.get(line.parent, 0) - sum(shown.get(c, 0) for c in line.children if c not in hidden)
         for cell in unknown:
-            others = [bounds(hidden[c]) for c in unknown if c != cell]
-            lo = max(bounds(hidden[cell])[0], rest - sum(hi for _, hi in others))
-            hi = min(bounds(hidden[cell])[1], rest - sum(lo for lo, _ in others))
+            others = [bounds(hidden[c], c in parts) for c in unknown if c != cell]
+            lo = max(bounds(hidden[cell], cell in parts)[0], rest - sum(hi for _, hi in others))
+            hi = min(bounds(hidden[cell], cell in parts)[1], rest - sum(lo for lo, _ in others))
             lo, hi = narrow(hidden[cell], lo, hi)
-            if lo == hi:
+            if lo == hi and not blank(lattice, cell):
                 pinned.add(cell)
     return pinned
 
