@@ -12,6 +12,7 @@ reports on is the sum of their slices: shown only when every part is shown.
 
 import asyncio
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from enum import StrEnum
@@ -25,7 +26,7 @@ from resolvers.context import Context
 from resolvers.form import calendar_for
 from resolvers.ids import decode_key
 from resolvers.report_counts import atoms_of
-from resolvers.report_data import EARLIER, Dim, Dimension, Window, axes_of, dims_of
+from resolvers.report_data import EARLIER, FINEST, HIERARCHIES, Dim, Dimension, Window, axes_of, dims_of
 from resolvers.suppression import (
     PRIMARY,
     SECONDARY,
@@ -37,7 +38,9 @@ from resolvers.suppression import (
     Table,
     TooFine,
     display,
+    exposed_totals,
     is_primary,
+    limits_of,
     rate,
 )
 
@@ -96,11 +99,17 @@ async def report(
     codes: dict[int, str] = {row.id: row.code for row in await ctx.reader.rows(select(Setting.id, Setting.code))}
     settings = _reported_settings(reach, setting_id, codes)
     axes = axes_of(measure, dims, window)
-    atoms = await atoms_of(ctx.reader, measure, dims, window, calendar_for(ctx.config.closure_days))
+    calendar = calendar_for(ctx.config.closure_days)
+    atoms = await atoms_of(ctx.reader, measure, dims, window, calendar)
     top = _top(axes, dims, window, settings)
+    # The report's own counts are by the finest keys already: its splits along its own
+    # dimensions need no statement of their own.
+    splits = [(dims_of(measure, [FINEST.get(name, name) for name in by]), atoms)]
+    splits += [(s, await atoms_of(ctx.reader, measure, s, window, calendar)) for s in _splits(measure, by, window)]
     # Suppressing a fine, sparse table can take seconds of CPU: off the event loop.
     try:
-        lattice = await asyncio.to_thread(_lattice, axes, atoms, top, window.linked)
+        forced = await asyncio.to_thread(_exposed, measure, window, limits_of(axes, top), splits)
+        lattice = await asyncio.to_thread(_lattice, axes, atoms, top, window.linked, forced)
     except TooFine:
         raise BadUserInput(
             "This report is too fine to suppress: use fewer or coarser dimensions (ETHNIC_GROUP, REACH_AREA)",
@@ -146,8 +155,51 @@ def _top(axes: list[Axis], dims: list[Dim], window: Window, settings: list[int] 
     return tuple(top)
 
 
-def _lattice(axes: list[Axis], atoms: Atoms, top: Table, linked: bool) -> Lattice:
-    return Lattice.of(axes, atoms, top, registered_before(axes, atoms, top) if linked else None)
+def _lattice(axes: list[Axis], atoms: Atoms, top: Table, linked: bool, forced: set[Cell]) -> Lattice:
+    return Lattice.of(axes, atoms, top, registered_before(axes, atoms, top) if linked else None, forced)
+
+
+def _splits(measure: str, by: list[str], window: Window) -> list[list[Dim]]:
+    """A report's dimensions, at their finest levels, with each other dimension that splits
+    a count into parts: not the setting (every lattice holds it whole), not an overlapping one
+    (a family in two hard-to-reach groups: no part of a total), and only those a report of the
+    measure may ask for."""
+    own = [FINEST.get(name, name) for name in by]
+    others = sorted(RATE_DIMENSIONS) if measure == Measure.PENETRATION_RATE else [d.value for d in Dimension]
+    splits = []
+    for other in others:
+        if other == "SETTING" or other in FINEST or other in own or any({other, *by} <= h for h in HIERARCHIES):
+            continue
+        if other in _unsplit(window):
+            continue
+        try:
+            dims = dims_of(measure, [*own, other], most=3)
+        except BadUserInput:
+            continue
+        if dims[-1].partition:
+            splits.append(dims)
+    return splits
+
+
+def _exposed(measure: str, window: Window, limits: Table, splits: Sequence[tuple[list[Dim], Atoms]]) -> set[Cell]:
+    """The cells of a report's lattice that a split of them one level further would give away
+    (resolvers/suppression.py `exposed_totals`): every report that holds a cell finds it from
+    the same counts, so every report hides it alike."""
+    found: set[Cell] = set()
+    unsplit = _unsplit(window)
+    for dims, atoms in splits:
+        skip = [d.axis for d in dims if d.name in unsplit]
+        found |= exposed_totals(axes_of(measure, dims, window), atoms, limits, skip)
+    return found
+
+
+def _unsplit(window: Window) -> set[str]:
+    """Splits whose parts depend on the period, not only on the cell: a flow's age bands (ages
+    at the period's end: July's attendances by age differ in July's report and the quarter's;
+    registered families share new registrations' lattice), a stock's months of registration
+    (the quarter's or the month's). Two reports serving one
+    cell would hide it differently if they looked at them, so none does (README "Reports")."""
+    return {"AGE_BAND"} if window.flow or window.linked else {"MONTH"}
 
 
 def registered_before(axes: list[Axis], atoms: Atoms, top: Table) -> dict[Cell, Reason | None]:

@@ -248,7 +248,10 @@ def _age_band(source: Source, window: Window) -> ColumnElement[Any]:
 
 def _years_before(day: date, years: int) -> date:
     """`day` `years` earlier; the period's end is exclusive, so a child born on the end's
-    date `years` ago is `years` old on the period's last day only from the next day."""
+    date `years` ago is `years` old on the period's last day only from the next day. Before
+    the calendar's first year: its first day (nobody is born before it)."""
+    if day.year - years < date.min.year:
+        return date.min
     try:
         return day.replace(year=day.year - years)
     except ValueError:  # 29 February

@@ -48,6 +48,7 @@ ETHNIC_GROUPS = {
 }
 # Two levels of one hierarchy in one report would be the finer level again.
 HIERARCHIES = [{"ETHNICITY", "ETHNIC_GROUP"}, {"REACH_AREA", "LSOA"}]
+FINEST = {"ETHNIC_GROUP": "ETHNICITY", "REACH_AREA": "LSOA"}  # a hierarchy's finest level holds its others
 
 
 class Dimension(StrEnum):
@@ -185,8 +186,9 @@ class Dim:
     partition: bool = True  # False when a unit may have several keys (see OVERLAPPING)
 
 
-def dims_of(measure: str, by: list[str]) -> list[Dim]:
-    if len(by) > 2:
+def dims_of(measure: str, by: list[str], most: int = 2) -> list[Dim]:
+    """A report's dimensions (`most` of them: a report's splits take one more)."""
+    if len(by) > most:
         raise BadUserInput("A report has at most two dimensions", "input.by")
     if len(set(by)) != len(by) or any(h <= set(by) for h in HIERARCHIES):
         raise BadUserInput("A report's dimensions must differ and not be levels of one hierarchy", "input.by")

@@ -93,6 +93,7 @@ def _suppress_table(
     fixed: Mapping[Cell, Reason],
     order: Callable[[Cell], str] = str,
     equations: "_Equations | None" = None,
+    forced: Collection[Cell] = (),
 ) -> tuple[dict[Cell, Reason], list[Cell]]:
     """`suppress_table`, and the hidden cells still determined that no cell of this table can
     protect (the lattice then hides a coarser total: see `Lattice._suppress`). `equations` are
@@ -112,6 +113,9 @@ def _suppress_table(
             for child in line.children:
                 if child in own and child not in marks:
                     marks[child] = PRIMARY
+    for cell in cells:
+        if cell in forced and cell not in marks:
+            marks[cell] = SECONDARY
     by_member: dict[Cell, list[Line]] = defaultdict(list)
     ours: dict[int, list[Cell]] = {}  # a line's members this table may hide
     for line in lines:
@@ -484,14 +488,23 @@ class Lattice:
         atoms: Atoms,
         top: Table | None = None,
         given: Mapping[Cell, Reason | None] | None = None,
+        forced: Collection[Cell] = (),
     ) -> "Lattice":
         """`atoms[dropped]`: counts by finest keys, with None on the overlapping axes in
         `dropped` (counted once per unit there); atoms[frozenset()] holds every finest key.
         Only `top` and the tables below it are built, but every closed axis to its depth.
         `given` cells are suppressed as another lattice decided (None: shown) and are never
-        hidden here."""
+        hidden here; `forced` cells are hidden (see `exposed_totals`)."""
+        lattice = cls.counted(axes, atoms, limits_of(axes, top))
+        lattice._suppress(given or {}, forced)
+        return lattice
+
+    @classmethod
+    def counted(cls, axes: Sequence[Axis], atoms: Atoms, limits: Table, most: int | None = None) -> "Lattice":
+        """The counts of the tables within `limits` (a level per axis), unsuppressed; at most
+        `most` cells (MAX_CELLS)."""
+        most = MAX_CELLS if most is None else most
         lattice = cls(tuple(axes))
-        limits = tuple(a.depth if top is None or a.closed else top[i] for i, a in enumerate(axes))
         paths: dict[tuple[int, str], tuple[str, ...]] = {}
         for table in product(*(range(limit + 1) for limit in limits)):
             dropped = frozenset(i for i, a in enumerate(axes) if not a.partition and table[i] == 0)
@@ -503,9 +516,8 @@ class Lattice:
                 )
                 sums[key] += n
             lattice.counts[table] = {k: n for k, n in sums.items() if n}
-            if sum(len(cells) for cells in lattice.counts.values()) > MAX_CELLS:
-                raise TooFine(f"more than {MAX_CELLS} cells")
-        lattice._suppress(given or {})
+            if sum(len(cells) for cells in lattice.counts.values()) > most:
+                raise TooFine(f"more than {most} cells")
         return lattice
 
     def _path(self, paths: dict[tuple[int, str], tuple[str, ...]], axis: int, fine: str, depth: int) -> tuple[str, ...]:
@@ -533,7 +545,7 @@ class Lattice:
                 lines.append(Line((parent, pkey), tuple((table, (*pkey[:i], k, *pkey[i + 1 :])) for k in keys)))
         return lines
 
-    def _suppress(self, given: Mapping[Cell, Reason | None]) -> None:
+    def _suppress(self, given: Mapping[Cell, Reason | None], forced: Collection[Cell] = ()) -> None:
         """Each table from its own counts and the tables below it, coarsest first; then, while a
         table leaves a hidden cell determined (bounds: 5 = "<4" + "*" pins the 1, whatever else
         of its line is hidden), hide the smallest shown total of the cell's lines along a closed
@@ -555,7 +567,7 @@ class Lattice:
                 fixed = {c: r for c, r in self.marks.items() if c[0] in down}
                 own = {c for line in lines_of[table] for c in line.children} | {(table, k) for k in self.counts[table]}
                 marks, open_cells = _suppress_table(
-                    values, sorted(own - given.keys(), key=str), lines, fixed, equations=equations
+                    values, sorted(own - given.keys(), key=str), lines, fixed, equations=equations, forced=forced
                 )
                 self.marks.update(marks)
                 repairs |= {c for c in map(self._total_to_hide(values, lines, given), open_cells) if c}
@@ -597,6 +609,53 @@ class Lattice:
 
     def reason(self, table: Table, key: Key) -> Reason | None:
         return self.marks.get((table, key))
+
+
+def limits_of(axes: Sequence[Axis], top: Table | None) -> Table:
+    """The finest level a lattice builds on each axis: `top`'s, but every closed axis whole."""
+    return tuple(a.depth if top is None or a.closed else top[i] for i, a in enumerate(axes))
+
+
+def exposed_totals(axes: Sequence[Axis], atoms: Atoms, limits: Table, skip: Collection[int] = ()) -> set[Cell]:
+    """The cells within `limits` that a split along an open axis would give away: the line
+    from such a cell to its parts one level finer on any open axis (`axes` built to their
+    depths, which may hold more axes than a report: a dimension it lacks, at level 0 there)
+    pins a part of 1 to 3 even with every non-zero part hidden (`fragile`). A report hides
+    them whether or not it serves the split: every report that serves the cell holds the same
+    data and hides it alike, so the reports that serve the split find its total hidden. Splits
+    along the axes in `skip` are not looked at."""
+    counted = Lattice.counted(axes, atoms, tuple(a.depth for a in axes), most=10 * MAX_CELLS)
+    found: set[Cell] = set()
+    for table in counted.counts:
+        for line in counted.lines_of(table):
+            (parent_table, parent_key), axis = line.parent, _axis_of(line)
+            extra = len(limits)  # the axes past the report's are at level 0 in its cells
+            if (
+                axes[axis].closed
+                or axis in skip
+                or any(parent_table[extra:])
+                or any(map(int.__gt__, parent_table, limits))
+            ):
+                continue
+            if fragile(counted.value(*line.parent), [counted.value(*c) for c in line.children]):
+                found.add((parent_table[:extra], parent_key[:extra]))
+    return found
+
+
+def fragile(total: int, parts: Sequence[int]) -> bool:
+    """A shown total whose non-zero parts, every one hidden, still pin a part of 1 to 3 by the
+    bounds a reader knows: 4 = four "<4" (each 1), 5 = "*" + "<4" (4 and 1), 6 = two "<4"."""
+    if not total or is_primary(total):
+        return False
+    reasons = [PRIMARY if is_primary(n) else SECONDARY for n in parts if n]
+    box = [bounds(r) for r in reasons]
+    for _ in range(4):
+        low, high = sum(lo for lo, _ in box), sum(hi for _, hi in box)
+        box = [
+            narrow(r, max(lo, total - (high - hi)), min(hi, total - (low - lo)))
+            for r, (lo, hi) in zip(reasons, box, strict=True)
+        ]
+    return any(r == PRIMARY and lo >= hi for r, (lo, hi) in zip(reasons, box, strict=True))
 
 
 def _under(low: Table, high: Table) -> bool:

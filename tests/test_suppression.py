@@ -24,6 +24,9 @@ from resolvers.suppression import (
     Table,
     bounds,
     display,
+    exposed_totals,
+    fragile,
+    limits_of,
     narrow,
     rate,
     suppress_table,
@@ -311,8 +314,13 @@ REPORT_TOPS = [t for t in product([1], range(3), range(3), range(2)) if sum(1 fo
 
 
 def several_reports(seed: int) -> list[Lattice]:
+    """Each report hides the totals a split along any open axis would give away, as
+    resolvers/report.py does."""
     atoms: dict[frozenset[int], dict[Key, int]] = {frozenset(): random_atoms(seed)}
-    return [Lattice.of(random_axes(closed=False), atoms, top) for top in REPORT_TOPS]
+    axes = random_axes(closed=False)
+    return [
+        Lattice.of(axes, atoms, top, forced=exposed_totals(axes, atoms, limits_of(axes, top))) for top in REPORT_TOPS
+    ]
 
 
 @pytest.mark.parametrize("seed", range(2))
@@ -329,15 +337,24 @@ def test_several_reports_serve_each_table_alike_and_no_differencing_across_them_
     assert linear_attack(published) == set()
 
 
-# Open (issue 14): a report's own dimensions are open axes (another report serves their margins
-# without them), so a line along one whose total is fixed below (5 = "<4" + "*") cannot hide
-# that total, and the bounds pin its 1. Only one cube over every dimension would close them.
-OPEN_AXIS_PIN = pytest.mark.xfail(strict=True, reason="bounds pin a count along an open axis (issue 14, open)")
-
-
-@pytest.mark.parametrize("seed", [0, pytest.param(1, marks=OPEN_AXIS_PIN), 2, 3])
+@pytest.mark.parametrize("seed", range(4))
 def test_no_bounds_pin_a_count_across_several_reports(seed: int) -> None:
+    """A report's own dimensions are open axes (other reports serve their margins without
+    them): a total that a split along one would give away (5 = "<4" + "*") is hidden in every
+    report, whether it serves the split or not."""
     assert bounds_attack(Published.of(*several_reports(seed))) == set()
+
+
+def test_without_the_totals_a_split_gives_away_the_bounds_pin_a_count() -> None:
+    """Seed 1 without `exposed_totals`: 5 = 4 + 1 along the LSOAs of a reach area pins the 1."""
+    atoms: dict[frozenset[int], dict[Key, int]] = {frozenset(): random_atoms(1)}
+    reports = [Lattice.of(random_axes(closed=False), atoms, top) for top in REPORT_TOPS]
+    assert bounds_attack(Published.of(*reports))
+
+
+def test_a_split_that_pins_a_part_even_fully_hidden_is_fragile() -> None:
+    assert fragile(4, [1, 1, 1, 1]) and fragile(5, [4, 1]) and fragile(6, [3, 3])
+    assert not fragile(4, [2, 2]) and not fragile(6, [5, 1]) and not fragile(3, [1, 1, 1]) and not fragile(9, [4, 4, 1])
 
 
 def test_a_table_is_suppressed_the_same_in_every_lattice_that_holds_it() -> None:
