@@ -2,7 +2,7 @@
 the household of families (resolvers/household.py), one statement for all their relations a
 query asks for, primed into the loaders."""
 
-from collections.abc import Callable, Collection, Coroutine, Iterable, Sequence
+from collections.abc import Callable, Collection, Coroutine, Sequence
 from functools import cached_property, partial
 from typing import Any
 
@@ -38,7 +38,6 @@ from resolvers.batching import (
     column,
     grouped,
     known,
-    loaded,
     loader,
     with_setting,
 )
@@ -100,6 +99,8 @@ class Loaders:
         # carers and children read past their loaders (a page's: resolvers.family.preload), by
         # family: the loaders answer from them, so a later `family(id)` of the request reads no more
         self.people_read: dict[type, dict[int, list[AnyRow]]] = {Carer: {}, Child: {}}
+        # families' affiliations read (by their loader, family_access or with a household), by family
+        self.affiliations_read: dict[int, list[AffiliationRecord]] = {}
 
     # Each loader is made when a request first needs it: most requests need few of them.
     @cached_property
@@ -155,11 +156,10 @@ class Loaders:
         it: families, affiliations, notes), else the loader's future of it."""
         return known(self.setting.load(setting_id))
 
-    def prime_settings(self, rows: Iterable[Any], attribute: str) -> None:
+    def prime_settings(self, rows: Sequence[Any], attribute: str) -> None:
         """Seed the setting loader from rows read `with_setting` on their `attribute`."""
         seen: set[int] = set()
-        for row in rows:
-            setting_id = getattr(row, attribute)
+        for row, setting_id in zip(rows, map(column(rows, attribute), rows), strict=True):
             if setting_id not in seen:
                 seen.add(setting_id)
                 self.setting.prime(
@@ -170,21 +170,36 @@ class Loaders:
         self, grants: Grants, families: Sequence[Any]
     ) -> list[tuple[Access, list[AffiliationRecord]]]:
         """The caller's access to each family (rows with `id` and `registered_setting_id`) and
-        the affiliations, revoked ones too, its scope was read from: one statement for all."""
-        affiliations = await loaded([self.affiliations.load(family.id) for family in families])
-        return [
-            (access_of(grants, family.registered_setting_id, affs), affs)
-            for family, affs in zip(families, affiliations, strict=True)
-        ]
+        the affiliations, revoked ones too, its scope was read from: one statement for those
+        not read yet, by the loader's batch without the loader (a future per family, ~2 µs)."""
+        affiliations = await self._affiliations(list(map(column(families, "id"), families)))
+        settings = map(column(families, "registered_setting_id"), families)
+        # most families have no affiliation: their scope is their setting, their access its own
+        alone: dict[int, Access] = {}
+        found = []
+        for setting_id, affs in zip(settings, affiliations, strict=True):
+            access = None if affs else alone.get(setting_id)
+            if access is None:
+                access = access_of(grants, setting_id, affs)
+                if not affs:
+                    alone[setting_id] = access
+            found.append((access, affs))
+        return found
 
     async def _settings(self, ids: list[int]) -> list[SettingRecord | None]:
         rows = await self.reader.rows(SETTINGS_BY_ID, {"ids": ids})
         return by_key(ids, (SettingRecord(r.id, r.code, r.name) for r in rows), lambda r: r.id)
 
     async def _affiliations(self, family_ids: list[int]) -> list[list[AffiliationRecord]]:
-        rows = await self.reader.rows(AFFILIATIONS_OF_FAMILIES, {"ids": family_ids})
-        self.prime_settings(rows, "setting_id")
-        return grouped(family_ids, map(affiliation_record, rows), lambda a: a.family_id)
+        """The loader's batch: the affiliations read already, else read now."""
+        read = self.affiliations_read
+        missing = [family_id for family_id in family_ids if family_id not in read]
+        if missing:
+            rows = await self.reader.rows(AFFILIATIONS_OF_FAMILIES, {"ids": missing})
+            self.prime_settings(rows, "setting_id")
+            groups = grouped(missing, map(affiliation_record, rows), lambda a: a.family_id)
+            read.update(zip(missing, groups, strict=True))
+        return [read[family_id] for family_id in family_ids]
 
     async def read_household(
         self, parts: frozenset[str], family_ids: list[int], notes: Collection[tuple[str, str]] = ()
@@ -227,8 +242,9 @@ class Loaders:
         affiliations = [Prefixed(row, AFFILIATION_PREFIX) for row in rows]
         self.prime_settings(affiliations, "setting_id")
         records = map(affiliation_record, affiliations)
+        read = self.affiliations_read
         for family_id, group in zip(family_ids, grouped(family_ids, records, lambda a: a.family_id), strict=True):
-            self.affiliations.prime(family_id, group)
+            read.setdefault(family_id, group)  # as a loader primes: what was read first stays
 
     def _prime_plans(self, children: Sequence[AnyRow]) -> None:
         for child in children:

@@ -44,6 +44,8 @@ from schema.steps import (
     TYPENAME,
     Step,
     enum_names,
+    iso_date,
+    iso_dates,
     never_awaitable,
     new_tuple,
 )
@@ -221,9 +223,12 @@ class Writer:
         if members is not None:
             enum, names = self.name("enum", index, members[0]), self.name("names", index, members[1])
             return f"value.__class__ is {enum} and value in {names}", f"{names}[value]"
-        if is_isoformat(leaf_type):
-            self.namespace.update(date=date, datetime=datetime)
-            return "value.__class__ is date or value.__class__ is datetime", "value.isoformat()"
+        if is_isoformat(leaf_type):  # a date's remembered (steps.iso_dates: never empty)
+            self.namespace.update(date=date, datetime=datetime, iso_dates=iso_dates, iso_date=iso_date)
+            return (
+                "value.__class__ is date or value.__class__ is datetime",
+                "(iso_dates.get(value) or iso_date(value)) if value.__class__ is date else value.isoformat()",
+            )
         return None
 
 

@@ -321,6 +321,8 @@ class Planner:
         if isinstance(return_type, GraphQLNonNull):
             if isinstance(return_type.of_type, GraphQLObjectType):
                 return object_completion(self.selection_for(return_type.of_type, step), not_null)
+            if isinstance(return_type.of_type, GraphQLList):
+                return self.list_completer(return_type.of_type, step, not_null, not_null)
             inner = self.completer(return_type.of_type, step, not_null)
 
             def complete_non_null(executor: "CompiledExecutor", path: Path, result: Any) -> Any:
@@ -334,20 +336,33 @@ class Planner:
             coerce = leaf_completion(return_type, None)
             return lambda _executor, _path, result: coerce(result)
         if isinstance(return_type, GraphQLList):
-            item_type = return_type.of_type
-            named = item_type.of_type if isinstance(item_type, GraphQLNonNull) else item_type
-            select = None
-            if isinstance(named, GraphQLObjectType):  # complete_list answers its objects by `select`
-                select = self.selection_for(named, step)
-                item = object_completion(select, None if named is item_type else not_null)
-            else:
-                item = self.completer(item_type, step, not_null)
-            return lambda executor, path, result: executor.complete_list(
-                step, return_type, item_type, item, path, result, select
-            )
+            return self.list_completer(return_type, step, not_null, None)
         if isinstance(return_type, GraphQLObjectType):
             return object_completion(self.selection_for(return_type, step), None)
         raise Unsupported(f"abstract type {return_type}")
+
+    def list_completer(
+        self, list_type: GraphQLList[Any], step: Step, not_null: str, list_not_null: str | None
+    ) -> Complete:
+        """complete_value for a list type, wrapped in a non-null one when `list_not_null` says
+        what its null raises: one function, as a page has thousands of lists (its families'
+        carers, their children)."""
+        item_type = list_type.of_type
+        named = item_type.of_type if isinstance(item_type, GraphQLNonNull) else item_type
+        select = None
+        if isinstance(named, GraphQLObjectType):  # complete_list answers its objects by `select`
+            select = self.selection_for(named, step)
+            item = object_completion(select, None if named is item_type else not_null)
+        else:
+            item = self.completer(item_type, step, not_null)
+
+        def complete_list(executor: "CompiledExecutor", path: Path, result: Any) -> Any:
+            completed = executor.complete_list(step, list_type, item_type, item, path, result, select)
+            if completed is None and list_not_null is not None:
+                raise TypeError(list_not_null)
+            return completed
+
+        return complete_list
 
     def selection_for(self, object_type: GraphQLObjectType, step: Step) -> Select:
         """The function of the selection set of a field of an object type."""
@@ -538,11 +553,12 @@ class CompiledExecutor(StrawberryGraphQLCoreExecutionContext):
     ) -> Any:
         """graphql-core's complete_list_value and complete_iterable_value for a list; for a list
         of objects (`select`: their selection set's), an object is answered by it directly."""
-        if isinstance(result, Exception):
-            raise result
-        if result is None or result is Undefined:
-            return None
-        if result.__class__ is not list:  # anything else: graphql-core completes it
+        if result.__class__ is not list:
+            if isinstance(result, Exception):
+                raise result
+            if result is None or result is Undefined:
+                return None
+            # anything else: graphql-core completes it
             info = self.build_resolve_info(step.field_def, step.nodes, step.parent_type, path)
             return self.complete_value(list_type, step.details, info, path, result, None)
         is_awaitable = self.is_awaitable

@@ -94,6 +94,20 @@ class Direct:
 FAST_LEAVES: dict[int, type] = {id(GraphQLString): str, id(GraphQLID): str, id(GraphQLBoolean): bool}
 INT_MIN, INT_MAX = -(2**31), 2**31 - 1
 
+# A date's isoformat() costs ~0.3 µs, a dict hit ~0.05 µs, and a page of 1,000 families has
+# ~4,500 dates of birth, most of them seen before: remembered, bounded (~3 MB at most). Only
+# dates: aware datetimes equal across time zones have different isoformats.
+ISO_DATES_LIMIT = 2**15
+iso_dates: dict[date, str] = {}
+
+
+def iso_date(value: date) -> str:
+    """value.isoformat() of a date (its class exactly date), remembered in iso_dates."""
+    if len(iso_dates) >= ISO_DATES_LIMIT:
+        iso_dates.clear()
+    text = iso_dates[value] = value.isoformat()
+    return text
+
 
 def leaf_completion(leaf_type: GraphQLLeafType, not_null: str | None) -> Coerce:
     """graphql-core's completion of a leaf (complete_value, complete_leaf_value), with the
