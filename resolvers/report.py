@@ -162,8 +162,8 @@ def _lattice(axes: list[Axis], atoms: Atoms, top: Table, linked: bool, forced: s
 def _splits(measure: str, by: list[str], window: Window) -> list[list[Dim]]:
     """A report's dimensions, at their finest levels, with each other dimension that splits
     a count into parts: not the setting (every lattice holds it whole), not an overlapping one
-    (a family in two hard-to-reach groups: no part of a total), and only those a report of the
-    measure may ask for."""
+    (a family in two hard-to-reach groups: no part of a total), not one `_unsplit` leaves out,
+    and only those a report of the measure may ask for."""
     own = [FINEST.get(name, name) for name in by]
     others = sorted(RATE_DIMENSIONS) if measure == Measure.PENETRATION_RATE else [d.value for d in Dimension]
     splits = []
@@ -197,8 +197,8 @@ def _unsplit(window: Window) -> set[str]:
     """Splits whose parts depend on the period, not only on the cell: a flow's age bands (ages
     at the period's end: July's attendances by age differ in July's report and the quarter's;
     registered families share new registrations' lattice), a stock's months of registration
-    (the quarter's or the month's). Two reports serving one
-    cell would hide it differently if they looked at them, so none does (README "Reports")."""
+    (the quarter's or the month's). Two reports serving one cell would hide it differently if
+    they looked at them, so none does (README "Reports")."""
     return {"AGE_BAND"} if window.flow or window.linked else {"MONTH"}
 
 

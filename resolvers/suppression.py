@@ -500,13 +500,20 @@ class Lattice:
         return lattice
 
     @classmethod
-    def counted(cls, axes: Sequence[Axis], atoms: Atoms, limits: Table, most: int | None = None) -> "Lattice":
-        """The counts of the tables within `limits` (a level per axis), unsuppressed; at most
-        `most` cells (MAX_CELLS)."""
+    def counted(
+        cls,
+        axes: Sequence[Axis],
+        atoms: Atoms,
+        limits: Table,
+        most: int | None = None,
+        wanted: Callable[[Table], bool] = lambda table: True,
+    ) -> "Lattice":
+        """The counts of the `wanted` tables within `limits` (a level per axis), unsuppressed;
+        at most `most` cells (MAX_CELLS)."""
         most = MAX_CELLS if most is None else most
         lattice = cls(tuple(axes))
         paths: dict[tuple[int, str], tuple[str, ...]] = {}
-        for table in product(*(range(limit + 1) for limit in limits)):
+        for table in filter(wanted, product(*(range(limit + 1) for limit in limits))):
             dropped = frozenset(i for i, a in enumerate(axes) if not a.partition and table[i] == 0)
             sums: dict[Key, int] = defaultdict(int)
             for fine, n in atoms[dropped].items():
@@ -624,12 +631,17 @@ def exposed_totals(axes: Sequence[Axis], atoms: Atoms, limits: Table, skip: Coll
     them whether or not it serves the split: every report that serves the cell holds the same
     data and hides it alike, so the reports that serve the split find its total hidden. Splits
     along the axes in `skip` are not looked at."""
-    counted = Lattice.counted(axes, atoms, tuple(a.depth for a in axes), most=10 * MAX_CELLS)
+    extra = len(limits)  # the axes past the report's are at level 0 in its cells
+    bound = (*limits, *(0 for _ in axes[extra:]))
+
+    def wanted(table: Table) -> bool:  # the report's tables and those one level finer on one axis
+        return sum(max(level - b, 0) for level, b in zip(table, bound, strict=True)) <= 1
+
+    counted = Lattice.counted(axes, atoms, tuple(a.depth for a in axes), 10 * MAX_CELLS, wanted)
     found: set[Cell] = set()
     for table in counted.counts:
         for line in counted.lines_of(table):
             (parent_table, parent_key), axis = line.parent, _axis_of(line)
-            extra = len(limits)  # the axes past the report's are at level 0 in its cells
             if (
                 axes[axis].closed
                 or axis in skip
