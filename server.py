@@ -186,16 +186,19 @@ class DatabaseSession:
                 logger.warning("closing a request's database session failed (%s)", type(exc).__name__)
 
 
-# The collector's thresholds: a young collection every 100,000 allocations net, not 700, and a
+# The collector's thresholds: a young collection every 200,000 allocations net, not 700, and a
 # full one a tenth as often. A page of 1,000 families allocates ~200,000 objects (records, rows,
 # the response's dicts) that live until the response is sent and hold no cycles, and each young
 # collection traverses the survivors of the ones before. The count is net of what is freed, so
 # a request whose objects die with it leaves it where it found it. The page without secondary
 # fields cost 47.8 ms CPU with the defaults, 42.2 ms at 10,000; at 100,000 it runs no collection
 # (three at 10,000, ~2 ms each): 8% less CPU, and 6% less with half its confidential notes masked
-# (in-process, PostgreSQL, 30 requests alternated; 250,000 saves nothing more). Cycles (an
-# exception's traceback) wait longer to be freed: ~100,000 objects at most, a few MB.
-GC_THRESHOLDS = (100_000, 20, 100)
+# (in-process, PostgreSQL, 30 requests alternated; 250,000 saves nothing more). At 100,000 the
+# page of 1,000 families with carers and children took 1.18x (CPU 1.24x) the same page without
+# guards, twice in a row, and 0.99x at 200,000 (bench (a), PostgreSQL): most likely a young
+# collection set off in the one and not the other. Cycles (an exception's traceback) wait longer to be freed:
+# ~200,000 objects at most, some tens of MB.
+GC_THRESHOLDS = (200_000, 20, 100)
 
 
 def settle_heap() -> None:

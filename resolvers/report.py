@@ -170,7 +170,7 @@ def _splits(measure: str, by: list[str], window: Window) -> list[list[Dim]]:
     for other in others:
         if other == "SETTING" or other in FINEST or other in own or any({other, *by} <= h for h in HIERARCHIES):
             continue
-        if other in _unsplit(window):
+        if other in _unsplit(measure, window):
             continue
         try:
             dims = dims_of(measure, [*own, other], most=3)
@@ -186,20 +186,21 @@ def _exposed(measure: str, window: Window, limits: Table, splits: Sequence[tuple
     (resolvers/suppression.py `exposed_totals`): every report that holds a cell finds it from
     the same counts, so every report hides it alike."""
     found: set[Cell] = set()
-    unsplit = _unsplit(window)
+    unsplit = _unsplit(measure, window)
     for dims, atoms in splits:
         skip = [d.axis for d in dims if d.name in unsplit]
         found |= exposed_totals(axes_of(measure, dims, window), atoms, limits, skip)
     return found
 
 
-def _unsplit(window: Window) -> set[str]:
-    """Splits whose parts depend on the period, not only on the cell: a flow's age bands (ages
-    at the period's end: July's attendances by age differ in July's report and the quarter's;
-    registered families share new registrations' lattice), a stock's months of registration
-    (the quarter's or the month's). Two reports serving one cell would hide it differently if
-    they looked at them, so none does (README "Reports")."""
-    return {"AGE_BAND"} if window.flow or window.linked else {"MONTH"}
+def _unsplit(measure: str, window: Window) -> set[str]:
+    """Splits whose parts depend on the period, not only on the cell: unique attenders' age
+    bands and months (a person once in the period, aged at its end), registered children's
+    months of registration (the quarter's or the month's). Two reports serving one cell would
+    hide it differently if they looked at them, so none does (README "Reports")."""
+    if measure == Measure.ATTENDERS:
+        return {"AGE_BAND", "MONTH"}
+    return set() if window.flow or window.linked else {"MONTH"}
 
 
 def registered_before(axes: list[Axis], atoms: Atoms, top: Table) -> dict[Cell, Reason | None]:

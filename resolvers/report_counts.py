@@ -233,17 +233,27 @@ def _dim_columns(name: str, source: Source, window: Window) -> list[ColumnElemen
 
 
 def _age_band(source: Source, window: Window) -> ColumnElement[Any]:
-    """A child's age band on the period's last day; carers are "adult"."""
+    """A child's age band on the period's last day; carers are "adult". A flow's child
+    (attendances) is aged on the last day of the month it is counted in: a month's attendances
+    by age are then the same in the month's report and in its quarter's, which could otherwise
+    be told apart into the few children who had a birthday in between."""
     if source.born is None:
         return literal("adult")
-    last = window.end - timedelta(days=1)
-    bounds = [_years_before(last, n) for n in range(1, 6)]
     whens: list[tuple[ColumnElement[bool], Any]] = []
     if source.child is not None:
         whens.append((~source.child, literal("adult")))
     whens.append((source.born.is_(None), literal(UNKNOWN)))
-    whens += [(source.born > b, literal(band)) for b, band in zip(bounds, AGE_BANDS, strict=False)]
-    return case(*whens, else_=literal("5+"))
+    if not window.flow:
+        return case(*whens, *_bands(source.born, window.end), else_=literal("5+"))
+    months = [(source.day < month_add(m, 1), case(*_bands(source.born, month_add(m, 1)), else_=literal("5+")))
+              for m in window.year_months()]  # fmt: skip
+    return case(*whens, *months, else_=_NULL)
+
+
+def _bands(born: Expr, end: date) -> list[tuple[ColumnElement[bool], Any]]:
+    """The age bands on the day before `end`, youngest first (the last, 5+, is the else)."""
+    last = end - timedelta(days=1)
+    return [(born > _years_before(last, n), literal(band)) for n, band in zip(range(1, 6), AGE_BANDS, strict=False)]
 
 
 def _years_before(day: date, years: int) -> date:

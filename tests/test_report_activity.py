@@ -9,7 +9,7 @@ from tests import test_report
 from tests.conftest import Api, World, register_family
 from tests.factories import Centre, fresh_centre, unique_name
 from tests.test_activity import RECORD, RECORD_CONTACT, create, entries, sessions_on
-from tests.test_report import by_key, run
+from tests.test_report import by_key, child, run
 
 # The report tests' own database and world (reports count the whole authority).
 database_url, config, app, api, world = (
@@ -133,3 +133,21 @@ async def test_a_family_registered_elsewhere_is_not_attended_by_a_setting_outsid
     assert body["errors"][0]["extensions"]["code"] == "BAD_USER_INPUT"
     report = await run(api, world.tokens["LA_REPORTING"], measure="ATTENDERS", by=[], settingId=centre.setting_id)
     assert report["total"]["display"] == "0"
+
+
+async def test_attendances_count_a_childs_age_at_the_end_of_the_month_attended(api: Api, world: World) -> None:
+    """Four children born 15 November 2024 attend on 5 October 2026: 1 at October's end, 2 at
+    the quarter's. October's attendances by age are the same in October's report and in the
+    quarter's, so the two cannot be told apart into the children who had a birthday between."""
+    centre = await fresh_centre(api, world)
+    fams = [await centre.family(api, children=[child("2024-11-15")]) for _ in range(4)]
+    group = await create(api, centre.manager, centre.setting_id, startDate="2026-10-05")
+    (october,) = await sessions_on(api, centre.manager, group["id"], "2026-10-05")
+    await api.ok(RECORD, {"s": october["id"], "e": entries(*(f.child_id for f in fams))}, centre.manager)
+    token, mine = world.tokens["LA_REPORTING"], {"settingId": centre.setting_id}
+    quarter = by_key(await run(api, token, measure="ATTENDANCES", by=["AGE_BAND"], **mine))
+    month = by_key(await run(api, token, measure="ATTENDANCES", by=["AGE_BAND"], period="MONTH", **mine))
+    assert quarter == month
+    assert quarter[("1-2",)] == "4" and quarter[("2-3",)] == "0"
+    by_month = by_key(await run(api, token, measure="ATTENDANCES", by=["MONTH", "AGE_BAND"], **mine))
+    assert by_month[("2026-10", "1-2")] == "4"
