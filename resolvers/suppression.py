@@ -12,14 +12,17 @@ the 1): then the total is hidden too and the tables above it suppressed again, u
 That happens only along *closed* axes, those every lattice that holds the total builds whole
 (the setting): so a table still looks the same in every report that serves it, and differencing
 two reports meets the same suppressed cells. Along an open axis (a report's own dimension, whose
-margins other reports serve without it) the total stays as it is: closing those needs one
-suppressed cube over every dimension of a measure (issue 14).
+margins other reports serve without it) the lattice never hides a total: a total that a split
+would give away is hidden ahead instead, from counts every report that holds it computes alike
+(`exposed_totals`, passed to `Lattice.of` as `forced`).
 
-For each table: PRIMARY marks every count of 1 to 3; then, until stable, a line with exactly one
-hidden member hides its smallest shown non-zero cell of this table (SECONDARY); and an audit
-hides more wherever the lines of the table's down-set still determine a hidden cell — exactly
+For each table: PRIMARY marks every count of 1 to 3, and every part of a total marked PRIMARY,
+zeros too (domain.md §5.1 rule 3); then, until stable, a line with exactly one hidden member
+hides its smallest shown non-zero cell of this table (SECONDARY); and an audit hides more
+wherever the lines of the table's down-set still determine a hidden non-zero cell — exactly
 (the hidden cell's unit vector lies in the row space of the lines' equations) or by bounds
-(PRIMARY is known to lie in 1..3, SECONDARY at or above 4, and that pins it).
+(PRIMARY is known to lie in 1..3, or 0..3 as a part of a total under 4; SECONDARY is 0 or at
+least 4; and that pins it).
 """
 
 import random
