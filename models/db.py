@@ -10,14 +10,18 @@ How the service meets a database that fails (issue 18):
   write and released at its end; a writer that waits too long gets `DatabaseUnavailable`.
 - A SQLite file that was deleted or replaced under the server fails closed: its connections are
   dropped before use, and a commit on one is refused, so no write is acknowledged and lost.
+- A request's session runs one operation at a time (`SerialSession`): a query's root fields and
+  its data loaders resolve concurrently on it, and an AsyncSession allows one operation at once.
 - `unavailable(exc)` says whether a failure means "the database did not answer or a lock wait
   ran out" (UNAVAILABLE, retryable, nothing written) rather than a fault of the service.
 """
 
 import asyncio
+import functools
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager
 from typing import Any
 
 import sqlalchemy.exc
@@ -266,5 +270,50 @@ class WriteLock:
             self._lock.release()
 
 
-def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
-    return async_sessionmaker(engine, expire_on_commit=False)
+class SerialSession(AsyncSession):
+    """An AsyncSession that takes its operations in turn. graphql-core resolves a query's root
+    fields concurrently, and data loaders dispatch in tasks of their own; all of them read through
+    the request's one session, which allows one operation at a time ("This session is provisioning
+    a new connection; concurrent operations are not permitted"). The turn is the task's until its
+    operation ends, and the task holding it may go on using the session (`scalars` calls
+    `execute`), so whoever reads here, directly or through resolvers/reader.py, waits its turn."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._turn = asyncio.Lock()
+        self._holder: asyncio.Task[Any] | None = None
+
+    @asynccontextmanager
+    async def turn(self) -> AsyncIterator[None]:
+        task = asyncio.current_task()
+        if self._holder is task:
+            yield
+            return
+        async with self._turn:
+            self._holder = task
+            try:
+                yield
+            finally:
+                self._holder = None
+
+
+def _in_turn(method: Callable[..., Awaitable[Any]]) -> Callable[..., Awaitable[Any]]:
+    @functools.wraps(method)
+    async def in_turn(self: SerialSession, *args: Any, **kwargs: Any) -> Any:
+        async with self.turn():
+            return await method(self, *args, **kwargs)
+
+    return in_turn
+
+
+# Every operation that reaches the database or changes what the session holds there. (`stream`
+# is left out: its result is read after the call returns; nothing here streams.)
+for _name in (
+    "execute", "scalar", "scalars", "get", "get_one", "refresh", "merge", "delete", "flush",
+    "connection", "run_sync", "commit", "rollback", "close",
+):  # fmt: skip
+    setattr(SerialSession, _name, _in_turn(getattr(AsyncSession, _name)))
+
+
+def make_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[SerialSession]:
+    return async_sessionmaker(engine, class_=SerialSession, expire_on_commit=False)

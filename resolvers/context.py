@@ -4,7 +4,6 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Table
-from sqlalchemy.ext.asyncio import AsyncSession
 
 from auth.authenticator import Authenticator
 from auth.principal import Principal
@@ -14,6 +13,7 @@ from config import AppConfig
 from errors import Unauthenticated
 from models import AuditEvent
 from models.base import utcnow
+from models.db import SerialSession
 from models.round_trips import SINGLE_STATEMENT
 from resolvers.loaders import Loaders
 from resolvers.reader import Reader
@@ -27,7 +27,7 @@ INSERT_EVENTS = AUDIT_EVENTS.insert()
 class Audit:
     """Audit events of this request; reads are flushed once after execution."""
 
-    session: AsyncSession
+    session: SerialSession
     principal: Principal | None
     pending_reads: list[dict[str, Any]] = field(default_factory=list)
     reads_seen: set[tuple[Any, ...]] = field(default_factory=set)
@@ -83,7 +83,7 @@ class Audit:
 
 @dataclass(slots=True)
 class Context:
-    session: AsyncSession
+    session: SerialSession
     reader: Reader
     loaders: Loaders
     config: AppConfig

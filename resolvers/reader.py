@@ -1,12 +1,12 @@
-"""Serialized reads on one request's session."""
+"""Reads on one request's session, in its turn (models/db.py `SerialSession`)."""
 
-import asyncio
 import weakref
 from collections.abc import Mapping, Sequence
 from typing import Any, TypeVar
 
 from sqlalchemy import CompoundSelect, Executable, Row, Select
-from sqlalchemy.ext.asyncio import AsyncSession
+
+from models.db import SerialSession
 
 T = TypeVar("T")
 
@@ -31,16 +31,15 @@ def columns_only(statement: Executable) -> bool:
 
 
 class Reader:
-    """Serializes reads on the request's session. graphql-core resolves the root fields of a
-    query, and data loaders of different relations dispatch, concurrently; an AsyncSession
-    allows one operation at a time, so every read of a query goes through here."""
+    """A query's reads: rows of a statement, the columns-only ones as Core on the session's
+    connection, each in the session's turn (graphql-core resolves a query's root fields, and data
+    loaders dispatch, concurrently)."""
 
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: SerialSession) -> None:
         self.session = session
-        self._lock = asyncio.Lock()
 
     async def rows(self, statement: Executable, params: Mapping[str, Any] | None = None) -> Sequence[Row[Any]]:
-        async with self._lock:
+        async with self.session.turn():
             session = self.session
             if not columns_only(statement):
                 return (await session.execute(statement, params)).all()
@@ -50,5 +49,4 @@ class Reader:
             return (await connection.execute(statement, params)).all()
 
     async def get(self, model: type[T], key: int) -> T | None:
-        async with self._lock:
-            return await self.session.get(model, key)
+        return await self.session.get(model, key)

@@ -9,7 +9,10 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from sqlalchemy import literal, select
 
+from models import Setting
+from resolvers.reader import Reader
 from tests.conftest import Api, World
 from tests.factories import Centre, audit_events_since, fresh_centre, fresh_setting, last_audit_id
 from tests.standards_support import add_lookup
@@ -211,3 +214,20 @@ async def test_concurrent_relabels_of_a_lookup_value_leave_a_trail_that_replays(
         label = (event.changes or {})["label"]["after"]
     stored = await api.ok("{ lookups(list: WARNING, includeInactive: true) { code label } }", token=world.admin_token)
     assert {v["code"]: v["label"] for v in stored["lookups"]}[value["code"]] == label
+
+
+async def test_a_request_session_takes_concurrent_reads_in_turn(app: Any) -> None:
+    """A query's root fields and data loaders read one session at once (models/db.py
+    SerialSession): each read waits its turn, whether it goes through the Reader or not. (On a
+    plain AsyncSession the same reads fail: "concurrent operations are not permitted".)"""
+    statements = [select(literal(n)) for n in range(4)]
+    async with app.state.sessionmaker() as session:
+        reader = Reader(session)
+        answers = await asyncio.gather(
+            session.scalar(statements[0]),
+            session.scalars(statements[1]),
+            session.execute(statements[2]),
+            reader.rows(statements[3]),
+            session.get(Setting, -1),
+        )
+    assert [answers[0], answers[1].one(), answers[2].scalar_one(), answers[3][0][0], answers[4]] == [0, 1, 2, 3, None]
