@@ -389,24 +389,25 @@ LOG_CASES = [
 ]
 
 
-async def received_today(api: Api, grid: Grid, setting: str) -> dict[str, tuple[int, int]]:
+async def received_on(api: Api, grid: Grid, setting: str, day: str) -> dict[str, tuple[int, int]]:
     reader = grid.manager_in(setting)
-    report = await api.ok(TIMELINESS, {"s": grid.settings[setting], "from": today(), "to": today()}, reader)
+    report = await api.ok(TIMELINESS, {"s": grid.settings[setting], "from": day, "to": day}, reader)
     return {k["kind"]: (k["received"], k["outstanding"]) for k in report["timeliness"]["byKind"]}
 
 
 @pytest.mark.parametrize(("role", "kind", "setting"), LOG_CASES)
 async def test_log_form_received(api: Api, grid: Grid, role: str, kind: str, setting: str) -> None:
     allowed = allows_in_setting(role, FORM_CATEGORY[kind], "write", setting)
-    before = await received_today(api, grid, setting)
+    day = today()  # once: midnight may pass during the test
+    before = await received_on(api, grid, setting, day)
     body = await api.post(
-        LOG, {"input": {"settingId": grid.settings[setting], "kind": kind, "receivedOn": today()}}, grid.tokens[role]
+        LOG, {"input": {"settingId": grid.settings[setting], "kind": kind, "receivedOn": day}}, grid.tokens[role]
     )
-    after = await received_today(api, grid, setting)
+    after = await received_on(api, grid, setting, day)
     if allowed:
         assert not body.get("errors"), body["errors"]
         form = body["data"]["logFormReceived"]
-        assert (form["kind"], form["receivedOn"], form["outstanding"]) == (kind, today(), True)
+        assert (form["kind"], form["receivedOn"], form["outstanding"]) == (kind, day, True)
         received, outstanding = before[kind]
         assert after == {**before, kind: (received + 1, outstanding + 1)}
         return
