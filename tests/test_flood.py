@@ -2,7 +2,9 @@
 address may send so many requests a minute; PostgreSQL cancels a statement that runs too long,
 and the client is told TIMEOUT."""
 
+import time
 from dataclasses import replace
+from types import SimpleNamespace
 from typing import Any
 
 import httpx
@@ -23,6 +25,14 @@ ME = {"query": "{ me { username } }"}
 def client_of(app: Any, address: str = "192.0.2.10") -> httpx.AsyncClient:
     transport = httpx.ASGITransport(app=app, client=(address, 40000))
     return httpx.AsyncClient(transport=transport, base_url="http://testserver")
+
+
+@pytest.fixture(autouse=True)
+def one_minute(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every request of a test in one calendar minute, wherever the clock is in it: the limits
+    count per calendar minute (web/per_minute.py), and a minute turning mid-test resets them."""
+    frozen = time.time()
+    monkeypatch.setattr("web.per_minute.time", SimpleNamespace(time=lambda: frozen))
 
 
 @pytest.fixture
