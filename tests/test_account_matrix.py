@@ -21,7 +21,7 @@ import pytest
 
 from resolvers.validation import today
 from tests.assertions import assert_refused, assert_writes_refused
-from tests.conftest import Api, World, create_user
+from tests.conftest import CRB_CHECKED_ON, TRAINED_ON, Api, World, create_user
 from tests.factories import fresh_user, unique_name
 from tests.grid import Grid
 from tests.matrix import (
@@ -147,8 +147,8 @@ def new_user(grid: Grid, target: str | None) -> dict[str, Any]:
     return {
         "username": f"starter-{unique_name().lower()}",
         "displayName": "New Starter",
-        "crbCheckedOn": "2026-09-01",
-        "dataProtectionTrainedOn": "2026-09-02",
+        "crbCheckedOn": CRB_CHECKED_ON.isoformat(),
+        "dataProtectionTrainedOn": TRAINED_ON.isoformat(),
         "roles": [{"role": role, "settingId": setting}],
     }
 

@@ -32,7 +32,7 @@ from models import DeploymentSecret, LoginSession, LoginThrottle, User
 from models.base import utcnow
 from server import create_app
 from tests.assertions import codes
-from tests.conftest import PASSWORD, Api, World, create_user
+from tests.conftest import CRB_CHECKED_ON, PASSWORD, TRAINED_ON, Api, World, create_user
 from tests.factories import audit_events_since, key_of, last_audit_id, user_key
 
 LOGIN = "mutation($u: String!, $p: String!) { login(username: $u, password: $p) { token expiresAt user { id } } }"
@@ -854,8 +854,8 @@ def user_input(world: World, username: str, password: str) -> dict[str, Any]:
             "username": username,
             "displayName": "Pat Example",
             "password": password,
-            "crbCheckedOn": "2026-01-05",
-            "dataProtectionTrainedOn": "2026-01-06",
+            "crbCheckedOn": CRB_CHECKED_ON.isoformat(),
+            "dataProtectionTrainedOn": TRAINED_ON.isoformat(),
             "roles": [{"role": "ADMIN_OFFICER", "settingId": world.settings["A"]}],
         }
     }

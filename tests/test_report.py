@@ -440,12 +440,13 @@ async def test_entries_are_on_time_late_or_outstanding(api: Api, world: World) -
 async def test_an_export_waits_for_a_password_set_by_someone_else_to_be_changed(api: Api, world: World) -> None:
     """Found by probing: POST /reports/export answered a session whose password an administrator
     set (mustChangePassword), which may run only changePassword, logout and me."""
-    from tests.conftest import INITIAL_PASSWORD, PASSWORD
+    from tests.conftest import CRB_CHECKED_ON, INITIAL_PASSWORD, PASSWORD, TRAINED_ON
 
     username = f"export-{unique_name().lower()}"
     roles = [{"role": "ADMIN_OFFICER", "settingId": world.settings["A"]}]
     data = {"username": username, "displayName": "Export Probe", "password": INITIAL_PASSWORD,
-            "crbCheckedOn": "2026-09-01", "dataProtectionTrainedOn": "2026-09-02", "roles": roles}  # fmt: skip
+            "crbCheckedOn": CRB_CHECKED_ON.isoformat(), "dataProtectionTrainedOn": TRAINED_ON.isoformat(),
+            "roles": roles}  # fmt: skip
     await api.ok("mutation($i: UserInput!) { createUser(input: $i) { id } }", {"i": data}, world.admin_token)
     token = await api.login(username, INITIAL_PASSWORD)
     payload = {"quarterlyPack": "2026-Q3", "format": "csv"}

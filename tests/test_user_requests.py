@@ -13,7 +13,7 @@ from resolvers import validation as v
 from resolvers.compliance import ComplianceWarning, compliance, years_after
 from resolvers.form import calendar_for
 from resolvers.user_requests import WORKING_DAYS, Kind, local_day
-from tests.conftest import ALL_ROLES, PASSWORD, Api, World, create_user
+from tests.conftest import ALL_ROLES, CRB_CHECKED_ON, PASSWORD, TRAINED_ON, Api, World, create_user
 from tests.factories import unique_name
 
 NEW_PASSWORD = "violet harbour mosaic tundra 83"
@@ -38,8 +38,8 @@ def new_user_input(world: World, role: str = "PARENT_SUPPORT_WORKER", setting: s
     return {
         "username": f"starter-{unique_name().lower()}",
         "displayName": "New Starter",
-        "crbCheckedOn": "2026-09-01",
-        "dataProtectionTrainedOn": "2026-09-02",
+        "crbCheckedOn": CRB_CHECKED_ON.isoformat(),
+        "dataProtectionTrainedOn": TRAINED_ON.isoformat(),
         "roles": [{"role": role, "settingId": None if setting is None else world.settings[setting]}],
     }
 
