@@ -4,13 +4,14 @@ for a family of another setting until the family consents to an affiliation), re
 visit, then read it all back as the roles of three settings and the system administrator."""
 
 from collections.abc import Iterator
-from datetime import date, timedelta
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from demo.seed import DEMO_PASSWORD
+from resolvers.validation import today
 from tests.assertions import codes
 from tests.test_e2e_http import graphql, serving_demo
 
@@ -68,7 +69,9 @@ def test_a_term_of_a_stay_and_play_group(base_url: str) -> None:
         if f["registeredSetting"]["code"] == "SOUTH" and f["children"] and f["id"] not in in_north_scope
     )
 
-    # The activity (standards 9) and a term of weekly sessions, the last one today.
+    # The activity (standards 9) and a term of weekly sessions, the last one today: the UK date
+    # the service keeps records in, whatever the machine's time zone, read once.
+    day = today()
     activity = north.ok(
         """mutation($input: ActivityInput!) { createActivity(input: $input) { id version setting { code } } }""",
         input={
@@ -80,14 +83,14 @@ def test_a_term_of_a_stay_and_play_group(base_url: str) -> None:
             "outcomeType": first_code(north, "OUTCOME_TYPE"),
             "accessGroup": first_code(north, "ACCESS_GROUP"),
             "eventType": first_code(north, "EVENT_TYPE"),
-            "startDate": (date.today() - timedelta(weeks=5)).isoformat(),
+            "startDate": (day - timedelta(weeks=5)).isoformat(),
             "startTime": "09:30:00",
             "durationMinutes": 90,
             "aims": "Play, language and making friends",
         },
     )["createActivity"]
     assert activity["setting"]["code"] == "NORTH"
-    dates = [(date.today() - timedelta(weeks=w)).isoformat() for w in range(5, -1, -1)]
+    dates = [(day - timedelta(weeks=w)).isoformat() for w in range(5, -1, -1)]
     sessions = north.ok(
         "mutation($a: ID!, $d: [Date!]!) { addSessions(activityId: $a, dates: $d) { id date deadline late } }",
         a=activity["id"],
@@ -116,7 +119,7 @@ def test_a_term_of_a_stay_and_play_group(base_url: str) -> None:
             "familyId": theirs["id"],
             "settingId": north_id,
             "consentGivenBy": "the family's main carer",
-            "consentDate": date.today().isoformat(),
+            "consentDate": day.isoformat(),
         },
     )
     entered = north.ok(RECORD, session=first, entries=entries)["recordAttendance"]
@@ -132,7 +135,7 @@ def test_a_term_of_a_stay_and_play_group(base_url: str) -> None:
         input={
             "familyId": ours["id"],
             "kind": "HOME_VISIT",
-            "date": date.today().isoformat(),
+            "date": day.isoformat(),
             "durationMinutes": 45,
             "summary": "Settling in; invited to stay and play",
             "peopleSeen": [ours["carers"][0]["id"]],
