@@ -36,7 +36,7 @@ from errors import BadUserInput, Code, ServiceError
 from models import RoleAssignment, User
 from models.db import make_engine, make_sessionmaker
 from models.migrate import upgrade
-from resolvers import contactpoint, geography, transaction
+from resolvers import contactpoint, geography, transaction, validation
 from resolvers.context import Audit, Context
 from resolvers.loaders import Loaders
 from resolvers.reader import Reader
@@ -368,12 +368,12 @@ def parser() -> argparse.ArgumentParser:
         "--password-stdin", action="store_true", help="read the password (12 to 256 characters) from standard input"
     )
     admin.add_argument(
-        "--crb-checked-on", type=cli.iso_date, default=date.today(), metavar="YYYY-MM-DD",
-        help="date of the enhanced CRB check, not in the future (default today)",
+        "--crb-checked-on", type=cli.iso_date, default=validation.today(), metavar="YYYY-MM-DD",
+        help="date of the enhanced CRB check, not in the future (default today in the UK)",
     )  # fmt: skip
     admin.add_argument(
-        "--data-protection-trained-on", type=cli.iso_date, default=date.today(), metavar="YYYY-MM-DD",
-        help="date of the data-protection training, not in the future (default today)",
+        "--data-protection-trained-on", type=cli.iso_date, default=validation.today(), metavar="YYYY-MM-DD",
+        help="date of the data-protection training, not in the future (default today in the UK)",
     )  # fmt: skip
     seed = command(
         "seed-demo",
